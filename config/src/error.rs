@@ -1,0 +1,553 @@
+//! Configuration errors: where, and what is wrong, with the evidence.
+
+use crate::range::Range;
+use crate::text::node_path;
+use core::fmt;
+use heapless::String;
+
+/// One problem with a configuration.
+///
+/// Displays as `"<node path>: <reason>"`, for example
+/// `/partitions/rtos/memory@40000000: overlaps partition "linux" at [0x…, 0x…); …`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Index of the partition in configuration order; `None` when the error is
+    /// about the whole file.
+    pub partition: Option<usize>,
+    /// Full path of the offending node, e.g. `/partitions/rtos/memory@40000000`
+    /// (truncated if longer than 96 bytes).
+    pub node: String<96>,
+    /// What is wrong.
+    pub kind: ErrorKind,
+}
+
+impl ConfigError {
+    /// An error at the node whose path is `node`.
+    pub fn new(partition: Option<usize>, node: &str, kind: ErrorKind) -> Self {
+        Self {
+            partition,
+            node: crate::text::bounded(node),
+            kind,
+        }
+    }
+
+    /// An error at the node reached by the names in `path` from the root
+    /// (`&[]` is the root itself).
+    pub(crate) fn at(partition: Option<usize>, path: &[&str], kind: ErrorKind) -> Self {
+        Self {
+            partition,
+            node: node_path(path),
+            kind,
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.node, self.kind)
+    }
+}
+
+/// What is wrong, with the evidence needed to explain it.
+///
+/// Names of other partitions and files are copied (truncated if very long) so
+/// an error outlives the DTB it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The blob is not a well-formed flattened device tree.
+    NotADeviceTree {
+        /// What is malformed.
+        why: &'static str,
+        /// Byte offset in the blob where the problem was found.
+        offset: usize,
+    },
+    /// A required node is missing; the error's node path names it.
+    MissingNode,
+    /// A required property is missing.
+    MissingProperty {
+        /// The property.
+        name: &'static str,
+    },
+    /// A property has the wrong size, format or value.
+    BadProperty {
+        /// The property.
+        name: &'static str,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A property this node kind does not have (probably a typo).
+    UnknownProperty {
+        /// The property as written.
+        name: String<32>,
+        /// The properties allowed on this node kind.
+        allowed: &'static str,
+    },
+    /// A child node of a kind that is not allowed here (probably a typo); the
+    /// error's node path names it.
+    UnknownNode {
+        /// The node kinds allowed here.
+        allowed: &'static str,
+    },
+    /// A partition name breaks the naming rules.
+    BadName {
+        /// Which rule.
+        why: &'static str,
+    },
+    /// More items than the fixed capacity allows.
+    TooMany {
+        /// What there are too many of.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// Two sibling nodes have the same name; the error's node path names the
+    /// second.
+    DuplicateName,
+    /// `/partitions` has no partition in it.
+    NoPartitions,
+    /// A partition has no `memory@...` node.
+    NoMemory,
+    /// The configuration was written for another board.
+    BoardMismatch {
+        /// The `board` property of the configuration.
+        config: String<32>,
+        /// The board checked against.
+        board: String<32>,
+    },
+    /// A fixed-PA memory region overlaps memory of an earlier partition (or an
+    /// earlier region of the same one).
+    MemoryOverlap {
+        /// The partition owning the other memory.
+        other: String<32>,
+        /// The other memory's physical range.
+        range: Range,
+    },
+    /// A fixed-PA memory region overlaps RAM the board reserves.
+    OverlapsReserved {
+        /// Why that RAM is reserved.
+        why: &'static str,
+        /// The reserved range.
+        range: Range,
+    },
+    /// A fixed-PA memory region is not wholly inside one board RAM range.
+    NotInRam {
+        /// The region's physical range.
+        range: Range,
+    },
+    /// Two memory regions of the same partition overlap in IPA.
+    RegionsOverlap {
+        /// The earlier region's node name.
+        other: String<32>,
+        /// The earlier region's IPA range.
+        range: Range,
+    },
+    /// A CPU is listed twice (in two partitions, or twice in one).
+    CpuTwice {
+        /// The CPU's MPIDR affinity value.
+        mpidr: u64,
+        /// The partition that already has it.
+        other: String<32>,
+    },
+    /// A CPU the board does not have.
+    NoSuchCpu {
+        /// The MPIDR affinity value as written.
+        mpidr: u64,
+    },
+    /// A value that cannot be an MPIDR affinity (bits [63:24] set).
+    InvalidMpidr {
+        /// The value as written.
+        mpidr: u64,
+    },
+    /// An address or size is not aligned.
+    Unaligned {
+        /// Which address or size.
+        what: &'static str,
+        /// Its value.
+        addr: u64,
+        /// The required alignment in bytes.
+        align: u64,
+    },
+    /// An image spills past the end of the memory region it is loaded into.
+    ImageTooLarge {
+        /// The image file.
+        file: String<64>,
+        /// Its size in bytes.
+        size: u64,
+        /// Bytes from the load address to the end of the region.
+        room: u64,
+    },
+    /// An image's load address is in no memory region of the partition.
+    ImageOutsideMemory {
+        /// The image file.
+        file: String<64>,
+        /// The load address.
+        load: u64,
+    },
+    /// Two images of one partition (kernel, dtb, initrd) overlap once loaded.
+    ImagesOverlap {
+        /// The other image: `"kernel"`, `"dtb"` or `"initrd"`.
+        other: &'static str,
+        /// The other image's IPA range.
+        range: Range,
+    },
+    /// The kernel entry point is in no memory region of the partition.
+    EntryOutside {
+        /// The entry IPA.
+        entry: u64,
+    },
+    /// An image file does not exist.
+    MissingImage {
+        /// The file name.
+        file: String<64>,
+    },
+    /// A device's physical range is already passed through to a partition.
+    DeviceTwice {
+        /// The earlier device's physical range.
+        range: Range,
+        /// The partition that has it.
+        other: String<32>,
+    },
+    /// A device's physical range overlaps MMIO the hypervisor itself uses.
+    DeviceOverlapsHost {
+        /// The hypervisor's device range.
+        range: Range,
+    },
+    /// A device's physical range overlaps board RAM.
+    DeviceInRam {
+        /// The RAM range.
+        range: Range,
+    },
+    /// A device's IPA range overlaps the partition's memory.
+    DeviceOverlapsMemory {
+        /// The memory region's IPA range.
+        range: Range,
+    },
+    /// Two devices of one partition overlap in IPA.
+    DevicesOverlap {
+        /// The earlier device's node name.
+        other: String<32>,
+        /// The earlier device's IPA range.
+        range: Range,
+    },
+    /// An interrupt is already routed to a partition.
+    IrqTwice {
+        /// The GIC INTID.
+        intid: u32,
+        /// The partition that has it.
+        other: String<32>,
+    },
+    /// An interrupt that is not a shared peripheral interrupt (INTID 32..=1019).
+    BadIrq {
+        /// The INTID as written.
+        intid: u32,
+    },
+    /// The console's IPA range overlaps memory or a device of the partition.
+    ConsoleOverlaps {
+        /// The overlapped IPA range.
+        range: Range,
+    },
+    /// Validation found more errors than fit in its result; this stands in for
+    /// the rest.
+    MoreErrors,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotADeviceTree { why, offset } => write!(
+                f,
+                "not a flattened device tree ({why}, at byte {offset}); \
+                 compile the .dts with `dtc -I dts -O dtb`"
+            ),
+            Self::MissingNode => {
+                f.write_str("required node is missing; add it (see docs/configuration.md)")
+            }
+            Self::MissingProperty { name } => {
+                write!(f, "missing required property `{name}`")
+            }
+            Self::BadProperty { name, why } => write!(f, "bad property `{name}`: {why}"),
+            Self::UnknownProperty { name, allowed } => write!(
+                f,
+                "unknown property `{name}` (a typo?); allowed here: {allowed}"
+            ),
+            Self::UnknownNode { allowed } => {
+                write!(f, "unknown node (a typo?); allowed here: {allowed}")
+            }
+            Self::BadName { why } => write!(f, "bad partition name: {why}"),
+            Self::TooMany { what, max } => write!(f, "too many {what}: at most {max} allowed"),
+            Self::DuplicateName => {
+                f.write_str("a sibling node has the same name; rename one of them")
+            }
+            Self::NoPartitions => {
+                f.write_str("no partitions defined; add at least one partition node")
+            }
+            Self::NoMemory => f.write_str(
+                "partition has no memory; add a `memory@<ipa> { reg = <...>; };` node",
+            ),
+            Self::BoardMismatch { config, board } => write!(
+                f,
+                "configuration is for board \"{config}\" but the board is \"{board}\"; \
+                 use the configuration for this board or fix `board`"
+            ),
+            Self::MemoryOverlap { other, range } => write!(
+                f,
+                "overlaps partition \"{other}\" at {range}; change `phys`, or drop it \
+                 to let the hypervisor allocate"
+            ),
+            Self::OverlapsReserved { why, range } => write!(
+                f,
+                "overlaps the {why} at {range}; change `phys`, or drop it to let the \
+                 hypervisor allocate"
+            ),
+            Self::NotInRam { range } => write!(
+                f,
+                "physical range {range} is not inside the board's RAM; change `phys`, or drop it to \
+                 let the hypervisor allocate"
+            ),
+            Self::RegionsOverlap { other, range } => write!(
+                f,
+                "IPA range overlaps `{other}` at {range} in the same partition; move or shrink one \
+                 of them"
+            ),
+            Self::CpuTwice { mpidr, other } => write!(
+                f,
+                "CPU 0x{mpidr:x} is already given to partition \"{other}\"; \
+                 each CPU belongs to at most one partition"
+            ),
+            Self::NoSuchCpu { mpidr } => write!(
+                f,
+                "CPU 0x{mpidr:x} does not exist on this board"
+            ),
+            Self::InvalidMpidr { mpidr } => write!(
+                f,
+                "0x{mpidr:x} is not an MPIDR affinity value (Aff2:Aff1:Aff0; bits [63:24] \
+                 must be zero)"
+            ),
+            Self::Unaligned { what, addr, align } => write!(
+                f,
+                "{what} 0x{addr:x} is not aligned to 0x{align:x} bytes"
+            ),
+            Self::ImageTooLarge { file, size, room } => write!(
+                f,
+                "image \"{file}\" ({size} bytes) does not fit: only {room} bytes remain in \
+                 its memory region after the load address; load it lower or enlarge the region"
+            ),
+            Self::ImageOutsideMemory { file, load } => write!(
+                f,
+                "load address 0x{load:x} of \"{file}\" is not inside any memory region \
+                 of this partition"
+            ),
+            Self::ImagesOverlap { other, range } => write!(
+                f,
+                "overlaps the {other} image at {range}; move one of the load addresses"
+            ),
+            Self::EntryOutside { entry } => write!(
+                f,
+                "entry point 0x{entry:x} is not inside any memory region of this partition"
+            ),
+            Self::MissingImage { file } => write!(f, "image file \"{file}\" not found"),
+            Self::DeviceTwice { range, other } => write!(
+                f,
+                "physical range overlaps {range}, already passed through to partition \
+                 \"{other}\"; a device belongs to at most one partition"
+            ),
+            Self::DeviceOverlapsHost { range } => write!(
+                f,
+                "physical range overlaps {range}, which the hypervisor itself uses \
+                 (its UART or the GIC)"
+            ),
+            Self::DeviceInRam { range } => write!(
+                f,
+                "physical range overlaps board RAM at {range}; give RAM to a partition \
+                 with a `memory@` node instead"
+            ),
+            Self::DeviceOverlapsMemory { range } => write!(
+                f,
+                "IPA range overlaps this partition's memory at {range}; set `ipa` to a \
+                 free guest address"
+            ),
+            Self::DevicesOverlap { other, range } => write!(
+                f,
+                "IPA range overlaps `{other}` at {range} in the same partition; set `ipa` \
+                 to a free guest address"
+            ),
+            Self::IrqTwice { intid, other } => write!(
+                f,
+                "interrupt {intid} is already routed to partition \"{other}\"; \
+                 each interrupt belongs to at most one partition"
+            ),
+            Self::BadIrq { intid } => write!(
+                f,
+                "interrupt {intid} is not a shared peripheral interrupt; use a GIC INTID \
+                 in 32..=1019"
+            ),
+            Self::ConsoleOverlaps { range } => write!(
+                f,
+                "console overlaps {range} in this partition's address space; move it to \
+                 a free IPA"
+            ),
+            Self::MoreErrors => {
+                f.write_str("more errors not shown; fix these and check again")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+
+    /// One sample of every error kind, in declaration order.
+    fn samples() -> std::vec::Vec<ErrorKind> {
+        use crate::text::bounded;
+        let r = Range::new(0x4000_0000, 0x1000);
+        std::vec![
+            ErrorKind::NotADeviceTree {
+                why: "bad magic, expected 0xd00dfeed",
+                offset: 0
+            },
+            ErrorKind::MissingNode,
+            ErrorKind::MissingProperty { name: "cpus" },
+            ErrorKind::BadProperty {
+                name: "reg",
+                why: "size must not be zero"
+            },
+            ErrorKind::UnknownProperty {
+                name: bounded("cpu"),
+                allowed: "cpus, on-stop"
+            },
+            ErrorKind::UnknownNode {
+                allowed: "partitions"
+            },
+            ErrorKind::BadName {
+                why: "longer than 31 bytes"
+            },
+            ErrorKind::TooMany {
+                what: "partitions",
+                max: 8
+            },
+            ErrorKind::DuplicateName,
+            ErrorKind::NoPartitions,
+            ErrorKind::NoMemory,
+            ErrorKind::BoardMismatch {
+                config: bounded("rpi4"),
+                board: bounded("qemu-virt")
+            },
+            ErrorKind::MemoryOverlap {
+                other: bounded("linux"),
+                range: r
+            },
+            ErrorKind::OverlapsReserved {
+                why: "hypervisor image and bundle",
+                range: r
+            },
+            ErrorKind::NotInRam { range: r },
+            ErrorKind::RegionsOverlap {
+                other: bounded("memory@40000000"),
+                range: r
+            },
+            ErrorKind::CpuTwice {
+                mpidr: 1,
+                other: bounded("linux")
+            },
+            ErrorKind::NoSuchCpu { mpidr: 0x100 },
+            ErrorKind::InvalidMpidr { mpidr: 0x8000_0000 },
+            ErrorKind::Unaligned {
+                what: "IPA",
+                addr: 0x4000_0800,
+                align: 0x1000
+            },
+            ErrorKind::ImageTooLarge {
+                file: bounded("Image"),
+                size: 65536,
+                room: 4096
+            },
+            ErrorKind::ImageOutsideMemory {
+                file: bounded("Image"),
+                load: 0x8000_0000
+            },
+            ErrorKind::ImagesOverlap {
+                other: "kernel",
+                range: r
+            },
+            ErrorKind::EntryOutside { entry: 0x8000_0000 },
+            ErrorKind::MissingImage {
+                file: bounded("Image")
+            },
+            ErrorKind::DeviceTwice {
+                range: r,
+                other: bounded("linux")
+            },
+            ErrorKind::DeviceOverlapsHost { range: r },
+            ErrorKind::DeviceInRam { range: r },
+            ErrorKind::DeviceOverlapsMemory { range: r },
+            ErrorKind::DevicesOverlap {
+                other: bounded("device@9040000"),
+                range: r
+            },
+            ErrorKind::IrqTwice {
+                intid: 40,
+                other: bounded("linux")
+            },
+            ErrorKind::BadIrq { intid: 7 },
+            ErrorKind::ConsoleOverlaps { range: r },
+            ErrorKind::MoreErrors,
+        ]
+    }
+    #[test]
+    fn every_error_kind_displays_its_evidence_and_a_fix() {
+        let expected = [
+        "not a flattened device tree (bad magic, expected 0xd00dfeed, at byte 0); compile the .dts with `dtc -I dts -O dtb`",
+        "required node is missing; add it (see docs/configuration.md)",
+        "missing required property `cpus`",
+        "bad property `reg`: size must not be zero",
+        "unknown property `cpu` (a typo?); allowed here: cpus, on-stop",
+        "unknown node (a typo?); allowed here: partitions",
+        "bad partition name: longer than 31 bytes",
+        "too many partitions: at most 8 allowed",
+        "a sibling node has the same name; rename one of them",
+        "no partitions defined; add at least one partition node",
+        "partition has no memory; add a `memory@<ipa> { reg = <...>; };` node",
+        "configuration is for board \"rpi4\" but the board is \"qemu-virt\"; use the configuration for this board or fix `board`",
+        "overlaps partition \"linux\" at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); change `phys`, or drop it to let the hypervisor allocate",
+        "overlaps the hypervisor image and bundle at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); change `phys`, or drop it to let the hypervisor allocate",
+        "physical range [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) is not inside the board's RAM; change `phys`, or drop it to let the hypervisor allocate",
+        "IPA range overlaps `memory@40000000` at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) in the same partition; move or shrink one of them",
+        "CPU 0x1 is already given to partition \"linux\"; each CPU belongs to at most one partition",
+        "CPU 0x100 does not exist on this board",
+        "0x80000000 is not an MPIDR affinity value (Aff2:Aff1:Aff0; bits [63:24] must be zero)",
+        "IPA 0x40000800 is not aligned to 0x1000 bytes",
+        "image \"Image\" (65536 bytes) does not fit: only 4096 bytes remain in its memory region after the load address; load it lower or enlarge the region",
+        "load address 0x80000000 of \"Image\" is not inside any memory region of this partition",
+        "overlaps the kernel image at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); move one of the load addresses",
+        "entry point 0x80000000 is not inside any memory region of this partition",
+        "image file \"Image\" not found",
+        "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), already passed through to partition \"linux\"; a device belongs to at most one partition",
+        "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), which the hypervisor itself uses (its UART or the GIC)",
+        "physical range overlaps board RAM at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); give RAM to a partition with a `memory@` node instead",
+        "IPA range overlaps this partition's memory at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); set `ipa` to a free guest address",
+        "IPA range overlaps `device@9040000` at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) in the same partition; set `ipa` to a free guest address",
+        "interrupt 40 is already routed to partition \"linux\"; each interrupt belongs to at most one partition",
+        "interrupt 7 is not a shared peripheral interrupt; use a GIC INTID in 32..=1019",
+        "console overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) in this partition's address space; move it to a free IPA",
+        "more errors not shown; fix these and check again",
+    ];
+        let kinds = samples();
+        assert_eq!(kinds.len(), expected.len());
+        for (kind, want) in kinds.iter().zip(expected) {
+            assert_eq!(std::format!("{kind}"), want);
+        }
+    }
+
+    #[test]
+    fn config_error_display_is_node_colon_reason() {
+        let e = ConfigError::new(
+            Some(1),
+            "/partitions/rtos/memory@40000000",
+            ErrorKind::NoMemory,
+        );
+        assert!(std::format!("{e}")
+            .starts_with("/partitions/rtos/memory@40000000: partition has no memory"));
+    }
+}

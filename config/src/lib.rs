@@ -1,0 +1,57 @@
+//! Bulkhead's partition configuration.
+//!
+//! A configuration is a device-tree source file compiled by `dtc` into a DTB.
+//! This crate
+//!
+//! * parses the DTB into a [`Config`] ([`Config::parse`]), checking syntax:
+//!   node and property names, cell counts, required items, capacities;
+//! * checks a [`Config`] against a [`Board`] ([`validate()`]), reporting every
+//!   conflict at once: overlapping memory, CPUs given twice, images that do
+//!   not fit, devices passed through twice, and so on;
+//! * defines the boot [`Bundle`] that carries the configuration and the guest
+//!   images, appended to the hypervisor image.
+//!
+//! The hypervisor uses it at EL2 without a heap, on blobs it did not produce:
+//! nothing here allocates (except the `alloc`-gated bundle writer), and nothing
+//! panics on malformed input. The format is described in
+//! `docs/configuration.md`.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+// Errors carry their evidence by value because the hypervisor has no heap to
+// box them in; a ~200-byte `Err` is the price of a self-explaining message.
+#![allow(
+    clippy::result_large_err,
+    reason = "no heap at EL2; errors carry their evidence by value"
+)]
+
+pub mod board;
+pub mod bundle;
+mod cells;
+pub mod error;
+mod limits;
+pub mod model;
+mod parse;
+pub mod range;
+mod report;
+mod structure;
+mod text;
+pub mod validate;
+
+#[cfg(test)]
+mod test_support;
+
+pub use board::{Board, Reserved};
+#[cfg(any(feature = "alloc", test))]
+pub use bundle::{try_write_bundle, write_bundle, BundleWriteError};
+pub use bundle::{Bundle, BundleError, Entries, CONFIG_ENTRY};
+pub use error::{ConfigError, ErrorKind};
+pub use limits::{
+    MAX_CPUS, MAX_DEVICES, MAX_ERRORS, MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME,
+    MAX_PARTITIONS, MAX_REGIONS,
+};
+pub use model::{Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig};
+pub use parse::COMPATIBLE;
+pub use range::Range;
+pub use validate::{validate, PAGE_SIZE};

@@ -1,0 +1,21 @@
+//! Fixed capacities. The hypervisor parses the configuration without a heap, so
+//! every list has a compile-time maximum; exceeding one is a configuration
+//! error ([`crate::ErrorKind::TooMany`]), never a truncation.
+
+/// Most partitions one configuration may define.
+pub const MAX_PARTITIONS: usize = 8;
+/// Most physical CPUs one partition (and one board) may have.
+pub const MAX_CPUS: usize = 8;
+/// Most `memory@...` regions one partition may have.
+pub const MAX_REGIONS: usize = 8;
+/// Most passthrough `device@...` nodes one partition may have.
+pub const MAX_DEVICES: usize = 16;
+/// Most interrupts one passthrough device may list.
+pub const MAX_IRQS_PER_DEVICE: usize = 8;
+/// Longest partition name, in bytes.
+pub const MAX_NAME: usize = 31;
+/// Longest image file name, in bytes: it must fit a bundle entry name.
+pub const MAX_FILE_NAME: usize = crate::bundle::ENTRY_NAME_LEN;
+/// Most errors [`crate::validate()`] returns; when there are more, the last slot
+/// holds [`crate::ErrorKind::MoreErrors`].
+pub const MAX_ERRORS: usize = 32;

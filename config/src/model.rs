@@ -1,0 +1,117 @@
+//! The parsed configuration: what each partition gets.
+//!
+//! Every string borrows from the DTB the configuration was parsed from, so
+//! parsing needs no heap.
+
+use crate::limits::{MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS};
+use crate::range::Range;
+use heapless::Vec;
+
+/// A whole configuration: the board it is for and its partitions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config<'a> {
+    /// The `board` property of the root node.
+    pub board: &'a str,
+    /// Partitions in the order they appear in the file.
+    pub partitions: Vec<PartitionConfig<'a>, MAX_PARTITIONS>,
+}
+
+impl<'a> Config<'a> {
+    /// The partition called `name`, if any.
+    pub fn partition(&self, name: &str) -> Option<&PartitionConfig<'a>> {
+        self.partitions.iter().find(|p| p.name == name)
+    }
+}
+
+/// One partition: its CPUs, memory, boot images and devices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionConfig<'a> {
+    /// Partition name (the node name under `/partitions`).
+    pub name: &'a str,
+    /// Physical CPUs by MPIDR affinity value; the guest sees them as vCPU
+    /// 0..n-1 in this order, and vCPU 0 boots.
+    pub cpus: Vec<u64, MAX_CPUS>,
+    /// What happens when the guest stops.
+    pub on_stop: OnStop,
+    /// Guest RAM regions.
+    pub memory: Vec<MemoryRegion<'a>, MAX_REGIONS>,
+    /// The kernel image.
+    pub kernel: ImageRef<'a>,
+    /// Guest-physical address vCPU 0 starts at (defaults to the kernel's load
+    /// address).
+    pub entry: u64,
+    /// Optional device tree blob for the guest; vCPU 0 gets its IPA in `x0`.
+    pub dtb: Option<ImageRef<'a>>,
+    /// Optional initial ramdisk.
+    pub initrd: Option<ImageRef<'a>>,
+    /// IPA range of the optional virtual PL011 console.
+    pub console: Option<Range>,
+    /// Passthrough devices.
+    pub devices: Vec<Device<'a>, MAX_DEVICES>,
+}
+
+impl<'a> PartitionConfig<'a> {
+    /// The memory region whose IPA range contains `ipa`, if any.
+    pub fn ipa_to_region(&self, ipa: u64) -> Option<&MemoryRegion<'a>> {
+        self.memory.iter().find(|r| r.ipa.contains_addr(ipa))
+    }
+}
+
+/// What the hypervisor does when a partition stops (all its vCPUs are off, or it
+/// faults).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnStop {
+    /// Leave the partition stopped and its CPUs idle (`on-stop = "off"`).
+    #[default]
+    Off,
+    /// Reload the images and boot the partition again (`on-stop = "restart"`).
+    Restart,
+}
+
+/// One region of guest RAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryRegion<'a> {
+    /// The node name, e.g. `"memory@40000000"`, for error messages.
+    pub node: &'a str,
+    /// Guest-physical range.
+    pub ipa: Range,
+    /// Fixed physical start address; `None` lets the hypervisor allocate.
+    pub phys: Option<u64>,
+}
+
+impl MemoryRegion<'_> {
+    /// The fixed physical range, if the region has a fixed `phys`.
+    pub fn phys_range(&self) -> Option<Range> {
+        self.phys.map(|pa| Range::new(pa, self.ipa.size))
+    }
+}
+
+/// A file from the boot bundle loaded into guest memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageRef<'a> {
+    /// Bundle entry name (the file name as written in the configuration).
+    pub file: &'a str,
+    /// Guest-physical load address.
+    pub load: u64,
+}
+
+/// A passthrough MMIO device and its interrupts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device<'a> {
+    /// The node name, e.g. `"device@9040000"`, for error messages.
+    pub node: &'a str,
+    /// Physical MMIO range.
+    pub phys: Range,
+    /// Guest-physical address the range is mapped at (equals `phys.start`
+    /// unless the node has `ipa`).
+    pub ipa: u64,
+    /// Shared peripheral interrupts as GIC INTIDs, routed to this partition.
+    pub interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
+}
+
+impl Device<'_> {
+    /// The guest-physical range the device is mapped at.
+    pub fn ipa_range(&self) -> Range {
+        Range::new(self.ipa, self.phys.size)
+    }
+}

@@ -1,0 +1,179 @@
+//! The test guest proper (bare-metal target only).
+
+use core::fmt::Write;
+
+use guest_shim::boot_info::{parse_u64, BootInfo};
+use guest_shim::console::Pl011;
+use guest_shim::smccc::{self, SmcccError};
+use guest_shim::{psci, timer};
+
+core::arch::global_asm!(
+    ".section .text.entry, \"ax\"",
+    ".global _start",
+    "_start:",
+    // The boot counter first: with -icount shift=0 it counts instructions since reset.
+    "    mrs x1, cntvct_el0",
+    "    mov x19, x0",
+    "    mov x20, x1",
+    "    adrp x2, __stack_top",
+    "    add x2, x2, :lo12:__stack_top",
+    "    mov sp, x2",
+    "    adrp x2, __bss_start",
+    "    add x2, x2, :lo12:__bss_start",
+    "    adrp x3, __bss_end",
+    "    add x3, x3, :lo12:__bss_end",
+    "1:  cmp x2, x3",
+    "    b.hs 2f",
+    "    str xzr, [x2], #8",
+    "    b 1b",
+    "2:  mov x0, x19",
+    "    mov x1, x20",
+    "    bl guest_main",
+    "3:  wfi",
+    "    b 3b",
+);
+
+const TEST_RESERVED_ID: u32 = 0x8001_0000 | (1 << 20);
+const TEST_YIELDING_ID: u32 = 0x0400_0000;
+const TEST_UNKNOWN_IDS: [u32; 3] = [0x8600_ff00, 0xc500_0001, 0xb000_0000];
+
+struct Checks<'a> {
+    out: &'a mut Pl011,
+    passed: u32,
+    failed: u32,
+}
+
+impl Checks<'_> {
+    fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
+        let verdict = if ok { "PASS" } else { "FAIL" };
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+        let _ = writeln!(self.out, "HIL:TEST {name} {verdict} {detail}");
+    }
+}
+
+fn run_checks(out: &mut Pl011) {
+    let mut checks = Checks {
+        out,
+        passed: 0,
+        failed: 0,
+    };
+    let version = smccc::version();
+    checks.check(
+        "smccc-version",
+        matches!(version, Ok(v) if v >= smccc::Version { major: 1, minor: 1 }),
+        format_args!("{version:?}"),
+    );
+    let features = smccc::arch_features(smccc::SMCCC_VERSION);
+    checks.check(
+        "smccc-arch-features",
+        features == Ok(0),
+        format_args!("{features:?}"),
+    );
+    let missing = smccc::arch_features(0x8000_8000);
+    checks.check(
+        "smccc-arch-features-unknown",
+        missing == Err(SmcccError::NotSupported),
+        format_args!("{missing:?}"),
+    );
+    let version = psci::version();
+    checks.check(
+        "psci-version",
+        version.major >= 1,
+        format_args!("{version}"),
+    );
+    let off = psci::features(psci::SYSTEM_OFF);
+    checks.check(
+        "psci-features-system-off",
+        off == Ok(0),
+        format_args!("{off:?}"),
+    );
+    for id in TEST_UNKNOWN_IDS {
+        let x0 = smccc::call(id, [1, 2, 3, 4, 5, 6])[0];
+        checks.check(
+            "unknown-function-id",
+            SmcccError::from_w0(x0) == Some(SmcccError::NotSupported),
+            format_args!("{id:#010x} -> {x0:#x}"),
+        );
+    }
+    for (name, id) in [
+        ("reserved-bits", TEST_RESERVED_ID),
+        ("yielding-call", TEST_YIELDING_ID),
+    ] {
+        let x0 = smccc::call(id, [0; 6])[0];
+        checks.check(
+            name,
+            SmcccError::from_w0(x0) == Some(SmcccError::NotSupported),
+            format_args!("{id:#010x} -> {x0:#x}"),
+        );
+    }
+    let (passed, failed) = (checks.passed, checks.failed);
+    let _ = writeln!(checks.out, "HIL:CHECKS passed={passed} failed={failed}");
+}
+
+#[no_mangle]
+extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
+    // SAFETY: the boot protocol gives the device tree's address in x0; its header gives its size.
+    let blob: &[u8] = unsafe {
+        let header = core::slice::from_raw_parts(dtb as *const u8, 8);
+        let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        core::slice::from_raw_parts(dtb as *const u8, size.min(1 << 20))
+    };
+    let info = BootInfo::parse(blob).unwrap_or_default();
+    // SAFETY: the console node of our own device tree is a PL011 mapped for us.
+    let mut out = unsafe { Pl011::new(info.console.unwrap_or(0x0900_0000)) };
+    let _ = writeln!(
+        out,
+        "HIL:GUEST start boot-counter={boot_counter} bootargs=\"{}\"",
+        info.bootargs
+    );
+
+    if info.arg("checks") == Some("1") {
+        run_checks(&mut out);
+    }
+    let beats = info.arg("heartbeat").and_then(parse_u64).unwrap_or(0);
+    let period_us = info.arg("period-ms").and_then(parse_u64).unwrap_or(100) * 1000;
+    let mut seq = 0u64;
+    while beats == 0 || seq < beats {
+        let _ = writeln!(out, "HIL:HEARTBEAT {seq}");
+        seq += 1;
+        timer::delay_us(period_us);
+    }
+    match info.arg("then") {
+        Some("off") => {
+            let _ = writeln!(out, "HIL:GUEST system-off");
+            psci::system_off()
+        }
+        Some("reset") => {
+            let _ = writeln!(out, "HIL:GUEST system-reset");
+            psci::system_reset()
+        }
+        Some("fault") => {
+            let addr = info
+                .arg("fault-addr")
+                .and_then(parse_u64)
+                .unwrap_or(0x8000_0000);
+            let _ = writeln!(out, "HIL:GUEST writing outside its memory at {addr:#x}");
+            // SAFETY: deliberately not: this write must fault at stage 2 and stop the partition.
+            unsafe { core::ptr::write_volatile(addr as *mut u32, 0xdead_beef) };
+            let _ = writeln!(out, "HIL:GUEST FAIL the write went through");
+            loop {
+                core::hint::spin_loop();
+            }
+        }
+        _ => loop {
+            core::hint::spin_loop();
+        },
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: best effort on the default console address; we are going down anyway.
+    let mut out = unsafe { Pl011::new(0x0900_0000) };
+    let _ = writeln!(out, "HIL:GUEST PANIC {info}");
+    psci::system_off()
+}

@@ -1,0 +1,70 @@
+// Bulkhead's entry points: the arm64 Image header, the boot CPU's entry and secondary CPUs' entry.
+// Everything here runs at EL2 with the MMU off, before Rust has a stack.
+
+.section .text.head, "ax"
+.global _start
+_start:
+    // arm64 Image header (Linux Documentation/arch/arm64/booting.rst).
+    b       primary_entry               // code0
+    .long   0                           // code1
+    .quad   0x200000                    // text_offset: loaded at a 2 MiB-aligned base + 2 MiB
+    .quad   __image_end - _start        // image_size: xtask rewrites it to cover the bundle
+    .quad   0x2                         // flags: little endian, 4 KiB pages, base near DRAM start
+    .quad   0, 0, 0                     // res2..res4
+    .ascii  "ARM\x64"                   // magic
+    .long   0                           // res5
+
+.text
+// The boot CPU: x0 = physical address of the host device tree.
+primary_entry:
+    msr     daifset, #0xf
+    mov     x19, x0
+    msr     tpidr_el2, xzr              // logical CPU index 0
+    adrp    x1, PRIMARY_STACK
+    add     x1, x1, :lo12:PRIMARY_STACK
+    mov     x2, #{PRIMARY_STACK_SIZE}
+    add     x1, x1, x2
+    mov     sp, x1
+    adrp    x1, el2_vectors
+    add     x1, x1, :lo12:el2_vectors
+    msr     vbar_el2, x1
+    isb
+    mov     x0, x19
+    bl      primary_main
+1:  wfe
+    b       1b
+
+// A secondary CPU started by PSCI CPU_ON or the spin table: x0 = its logical index.
+// It turns on the MMU with the boot CPU's tables before it touches memory through the caches.
+.global secondary_entry
+secondary_entry:
+    msr     daifset, #0xf
+    mov     x19, x0
+    msr     tpidr_el2, x19
+    adrp    x1, EL2_MMU_STATE
+    add     x1, x1, :lo12:EL2_MMU_STATE
+    ldp     x2, x3, [x1]                // MAIR_EL2, TCR_EL2
+    ldp     x4, x5, [x1, #16]           // TTBR0_EL2, SCTLR_EL2
+    msr     mair_el2, x2
+    msr     tcr_el2, x3
+    msr     ttbr0_el2, x4
+    isb
+    tlbi    alle2
+    dsb     nsh
+    isb
+    msr     sctlr_el2, x5
+    isb
+    adrp    x1, SECONDARY_STACKS
+    add     x1, x1, :lo12:SECONDARY_STACKS
+    mov     x2, #{SECONDARY_STACK_SIZE}
+    madd    x1, x19, x2, x1
+    add     x1, x1, x2
+    mov     sp, x1
+    adrp    x1, el2_vectors
+    add     x1, x1, :lo12:el2_vectors
+    msr     vbar_el2, x1
+    isb
+    mov     x0, x19
+    bl      secondary_main
+1:  wfe
+    b       1b

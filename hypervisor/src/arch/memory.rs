@@ -1,0 +1,65 @@
+//! Access to physical memory by address: the host device tree, the bundle and partition RAM.
+//! The hypervisor identity-maps all RAM, so a physical address is also its virtual address.
+
+extern "C" {
+    static __image_start: u8;
+    static __image_end: u8;
+}
+
+/// The hypervisor image as loaded: `[start, end)` (end = where the bundle begins).
+pub fn image_range() -> (u64, u64) {
+    (
+        core::ptr::addr_of!(__image_start) as u64,
+        core::ptr::addr_of!(__image_end) as u64,
+    )
+}
+
+/// The `len` bytes at physical address `pa`, for reading.
+///
+/// # Safety
+/// `[pa, pa + len)` must be RAM that nothing writes for as long as the slice is used (the
+/// boot loader's device tree, the bundle).
+pub unsafe fn phys_slice(pa: u64, len: usize) -> &'static [u8] {
+    // SAFETY: guaranteed by the caller; RAM is identity-mapped (or the MMU is off).
+    unsafe { core::slice::from_raw_parts(pa as *const u8, len) }
+}
+
+/// Copies `data` to physical address `pa`.
+///
+/// # Safety
+/// `[pa, pa + data.len())` must be RAM of a partition none of whose vCPUs runs.
+pub unsafe fn copy_to_phys(pa: u64, data: &[u8]) {
+    // SAFETY: guaranteed by the caller; the source (the bundle) never overlaps partition RAM.
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pa as *mut u8, data.len()) };
+}
+
+/// Fills `[pa, pa + len)` with zeros.
+///
+/// # Safety
+/// As for [`copy_to_phys`].
+pub unsafe fn zero_phys(pa: u64, len: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { core::ptr::write_bytes(pa as *mut u8, 0, len as usize) };
+}
+
+/// Reads a 32-bit word of RAM at physical address `pa` (for fault reports).
+///
+/// # Safety
+/// `pa` must be 4-byte aligned RAM mapped at EL2.
+pub unsafe fn read_phys_u32(pa: u64) -> u32 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (pa as *const u32).read_volatile() }
+}
+
+/// Reads the total size of the flattened device tree at `pa` (its header's `totalsize`), if
+/// `pa` holds one.
+///
+/// # Safety
+/// `pa` must be readable RAM, at least 8 bytes.
+pub unsafe fn fdt_size(pa: u64) -> Option<usize> {
+    // SAFETY: guaranteed by the caller.
+    let header = unsafe { phys_slice(pa, 8) };
+    let magic = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+    let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    (magic == 0xd00d_feed && (64..=2 << 20).contains(&size)).then_some(size as usize)
+}

@@ -1,0 +1,88 @@
+//! The architecture layer: everything that executes AArch64-specific instructions at EL2.
+//!
+//! All of Bulkhead's `unsafe` code, inline assembly and system-register access lives here. The
+//! rest of the hypervisor is safe Rust that compiles and is unit-tested on the host. This module
+//! only exists when building for the bare-metal target.
+
+mod cache;
+mod exception;
+pub mod frame;
+pub mod memory;
+mod mmio;
+mod registers;
+mod smc;
+mod vcpu;
+
+pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
+pub use frame::TrapFrame;
+pub use mmio::{read32, write32};
+pub use registers::{cpu_features, current_cpu, set_mmu_state, CpuFeatures, MmuState};
+pub use smc::smc_call;
+pub use vcpu::{
+    enter_guest, prepare_el2_for_guests, reset_el1_state, translate_guest_va, GuestEntry,
+};
+
+/// Size of the boot CPU's EL2 stack: building the system from the configuration needs
+/// large frames (the parsed configuration and its validation report live on it).
+pub const PRIMARY_STACK_SIZE: usize = 256 * 1024;
+/// Size of each secondary CPU's EL2 stack (the trap path only).
+pub const SECONDARY_STACK_SIZE: usize = 16 * 1024;
+
+/// The boot CPU's stack.
+#[repr(C, align(16))]
+pub struct PrimaryStack([u8; PRIMARY_STACK_SIZE]);
+
+/// One EL2 stack per secondary CPU (index = logical CPU number; entry 0 is unused).
+#[repr(C, align(16))]
+pub struct SecondaryStacks([[u8; SECONDARY_STACK_SIZE]; crate::MAX_CPUS]);
+
+/// The boot CPU's stack, used by `entry.S` before Rust runs.
+#[no_mangle]
+pub static mut PRIMARY_STACK: PrimaryStack = PrimaryStack([0; PRIMARY_STACK_SIZE]);
+
+/// Secondary CPUs' stacks, used by `entry.S` before Rust runs.
+#[no_mangle]
+pub static mut SECONDARY_STACKS: SecondaryStacks =
+    SecondaryStacks([[0; SECONDARY_STACK_SIZE]; crate::MAX_CPUS]);
+
+core::arch::global_asm!(
+    include_str!("entry.S"),
+    PRIMARY_STACK_SIZE = const PRIMARY_STACK_SIZE,
+    SECONDARY_STACK_SIZE = const SECONDARY_STACK_SIZE,
+);
+core::arch::global_asm!(include_str!("vectors.S"));
+
+/// Waits for an interrupt (or any event that wakes WFI), with no effect on guest state.
+pub fn wait_for_interrupt() {
+    // SAFETY: `wfi` only suspends this CPU until an interrupt is pending.
+    unsafe { core::arch::asm!("wfi", options(nomem, nostack, preserves_flags)) };
+}
+
+/// Waits for an event (SEV from another CPU or an interrupt).
+pub fn wait_for_event() {
+    // SAFETY: `wfe` only suspends this CPU until an event.
+    unsafe { core::arch::asm!("wfe", options(nomem, nostack, preserves_flags)) };
+}
+
+/// Wakes CPUs waiting in WFE, after making this CPU's earlier memory writes visible to them.
+pub fn send_event() {
+    // SAFETY: `dsb ish` orders earlier writes before the event; `sev` only signals an event.
+    unsafe { core::arch::asm!("dsb ish", "sev", options(nostack, preserves_flags)) };
+}
+
+/// Reads the virtual counter (CNTVCT_EL0), for timestamps.
+pub fn counter() -> u64 {
+    let value: u64;
+    // SAFETY: reading CNTVCT_EL0 has no side effects.
+    unsafe {
+        core::arch::asm!("isb", "mrs {}, cntvct_el0", out(reg) value, options(nomem, nostack))
+    };
+    value
+}
+
+/// Stops this CPU for good: masks interrupts and waits forever.
+pub fn park() -> ! {
+    loop {
+        wait_for_event();
+    }
+}

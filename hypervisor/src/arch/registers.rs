@@ -1,0 +1,113 @@
+//! EL2 system registers that are set once per CPU.
+
+/// Reads a system register.
+macro_rules! read_sysreg {
+    ($reg:literal) => {{
+        let value: u64;
+        // SAFETY: reading this system register at EL2 has no side effects.
+        unsafe {
+            core::arch::asm!(concat!("mrs {}, ", $reg), out(reg) value, options(nomem, nostack))
+        };
+        value
+    }};
+}
+pub(crate) use read_sysreg;
+
+/// Writes a system register.
+macro_rules! write_sysreg {
+    ($reg:literal, $value:expr) => {{
+        let value: u64 = $value;
+        // SAFETY: the caller documents why this write is sound; it is a plain register write.
+        unsafe {
+            core::arch::asm!(concat!("msr ", $reg, ", {}"), in(reg) value, options(nostack))
+        };
+    }};
+}
+pub(crate) use write_sysreg;
+
+/// This CPU's logical index (TPIDR_EL2, set by `entry.S`).
+pub fn current_cpu() -> usize {
+    read_sysreg!("tpidr_el2") as usize
+}
+
+/// Identification registers the hypervisor's policy depends on.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuFeatures {
+    /// MIDR_EL1.
+    pub midr: u64,
+    /// MPIDR_EL1.
+    pub mpidr: u64,
+    /// ID_AA64MMFR0_EL1.PARange: the physical address size.
+    pub pa_range: u8,
+    /// ID_AA64PFR0_EL1.GIC: the GICv3 system register interface is implemented.
+    pub gic_sysregs: bool,
+}
+
+/// Reads this CPU's identification registers.
+pub fn cpu_features() -> CpuFeatures {
+    let mmfr0 = read_sysreg!("id_aa64mmfr0_el1");
+    let pfr0 = read_sysreg!("id_aa64pfr0_el1");
+    CpuFeatures {
+        midr: read_sysreg!("midr_el1"),
+        mpidr: read_sysreg!("mpidr_el1"),
+        pa_range: (mmfr0 & 0xf) as u8,
+        gic_sysregs: (pfr0 >> 24) & 0xf != 0,
+    }
+}
+
+/// The EL2 stage-1 translation settings, shared by every CPU (`entry.S` reads them on
+/// secondaries, in this order).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MmuState {
+    /// MAIR_EL2.
+    pub mair: u64,
+    /// TCR_EL2.
+    pub tcr: u64,
+    /// TTBR0_EL2.
+    pub ttbr0: u64,
+    /// SCTLR_EL2 with the MMU and caches on.
+    pub sctlr: u64,
+}
+
+/// The state `secondary_entry` loads; written by the boot CPU before it starts any secondary.
+#[no_mangle]
+static mut EL2_MMU_STATE: MmuState = MmuState {
+    mair: 0,
+    tcr: 0,
+    ttbr0: 0,
+    sctlr: 0,
+};
+
+/// Turns on the EL2 MMU and caches on this CPU with `state`, and publishes `state` for
+/// secondary CPUs (cleaned to the point of coherency, as they start with their MMU off).
+///
+/// # Safety
+/// `state.ttbr0` must be a complete identity map of all memory and devices the hypervisor uses,
+/// including this code, its stacks and its data, with attributes that agree with their use.
+pub unsafe fn set_mmu_state(state: MmuState) {
+    let published = core::ptr::addr_of_mut!(EL2_MMU_STATE);
+    // SAFETY: only the boot CPU writes EL2_MMU_STATE, before any secondary CPU runs.
+    unsafe { published.write_volatile(state) };
+    super::clean_dcache_range(published as u64, core::mem::size_of::<MmuState>() as u64);
+    // SAFETY: the caller guarantees the tables identity-map everything in use, so enabling the
+    // MMU does not move this code or its data. The TLB is invalidated before the switch.
+    unsafe {
+        core::arch::asm!(
+            "msr mair_el2, {mair}",
+            "msr tcr_el2, {tcr}",
+            "msr ttbr0_el2, {ttbr0}",
+            "isb",
+            "tlbi alle2",
+            "dsb nsh",
+            "isb",
+            "msr sctlr_el2, {sctlr}",
+            "isb",
+            mair = in(reg) state.mair,
+            tcr = in(reg) state.tcr,
+            ttbr0 = in(reg) state.ttbr0,
+            sctlr = in(reg) state.sctlr,
+            options(nostack),
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Entering guests: the EL2 controls for running a partition's vCPU on this CPU.
+
+use super::frame::TrapFrame;
+use super::registers::{read_sysreg, write_sysreg};
+
+/// HCR_EL2 for partitions (Arm ARM D19.2.48): VM (stage 2 on), SWIO, FMO/IMO/AMO (physical
+/// interrupts and SErrors go to EL2), FB (broadcast guest TLB and cache maintenance), TSC (trap
+/// SMC), RW (EL1 is AArch64).
+const HCR_EL2_GUEST: u64 =
+    (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 19) | (1 << 31);
+/// CPTR_EL2: RES1 bits, FP/SIMD not trapped (guests own their FP state; EL2 never touches it).
+const CPTR_EL2_GUEST: u64 = 0x33ff;
+/// CNTHCTL_EL2: EL1PCTEN (the physical counter is readable); EL1PCEN clear, so the EL1 physical
+/// timer traps: partitions use the virtual timer.
+const CNTHCTL_EL2_GUEST: u64 = 1 << 0;
+/// SCTLR_EL1 at reset for a guest: RES1 bits only; MMU and caches off, little endian.
+const SCTLR_EL1_RESET: u64 = 0x30d0_0800;
+/// SPSR_EL2 for entering a guest: EL1h with D, A, I and F masked.
+const SPSR_EL1H_MASKED: u64 = 0x3c5;
+/// ICC_SRE_EL2: SRE and Enable (EL1 may use the GIC system registers).
+const ICC_SRE_EL2_ENABLE: u64 = 0xf;
+
+/// What a vCPU starts with (the Linux arm64 boot protocol).
+#[derive(Clone, Copy, Debug)]
+pub struct GuestEntry {
+    /// Entry point (IPA).
+    pub entry: u64,
+    /// x0: the partition's device tree (IPA), or 0.
+    pub x0: u64,
+    /// VMPIDR_EL2: the MPIDR the guest reads for this vCPU.
+    pub vmpidr: u64,
+}
+
+/// Sets the EL2 controls of this CPU for running the partition whose stage-2 root is
+/// `vttbr` (VMID in bits [63:48]) with translation control `vtcr`.
+///
+/// # Safety
+/// `vttbr` must point to a complete stage-2 table that maps only memory and devices the
+/// partition owns, and that stays valid while the partition runs.
+pub unsafe fn prepare_el2_for_guests(vtcr: u64, vttbr: u64, gic_sysregs: bool) {
+    write_sysreg!("vtcr_el2", vtcr);
+    write_sysreg!("vttbr_el2", vttbr);
+    write_sysreg!("hcr_el2", HCR_EL2_GUEST);
+    write_sysreg!("cptr_el2", CPTR_EL2_GUEST);
+    write_sysreg!("cnthctl_el2", CNTHCTL_EL2_GUEST);
+    write_sysreg!("cntvoff_el2", 0);
+    write_sysreg!("vpidr_el2", read_sysreg!("midr_el1"));
+    if gic_sysregs {
+        write_sysreg!("icc_sre_el2", ICC_SRE_EL2_ENABLE);
+    }
+    // SAFETY: invalidating stage-1 and stage-2 TLB entries of the current VMID only costs walks.
+    unsafe {
+        core::arch::asm!("isb", "tlbi vmalls12e1", "dsb nsh", "isb", options(nostack));
+    }
+}
+
+/// Puts this CPU's EL1 state back to its reset values before a guest (re)starts: MMU off, the
+/// virtual timer off.
+pub fn reset_el1_state(vmpidr: u64) {
+    write_sysreg!("vmpidr_el2", vmpidr);
+    write_sysreg!("sctlr_el1", SCTLR_EL1_RESET);
+    write_sysreg!("cntv_ctl_el0", 0);
+    write_sysreg!("cntkctl_el1", 0);
+    // SAFETY: a barrier and a TLB invalidation of this VMID only cost walks.
+    unsafe { core::arch::asm!("tlbi vmalls12e1", "dsb nsh", "isb", options(nostack)) };
+}
+
+impl TrapFrame {
+    /// The frame that starts a vCPU at `entry` with the Linux arm64 boot protocol.
+    pub fn boot(entry: &GuestEntry) -> Self {
+        let mut frame = TrapFrame {
+            elr: entry.entry,
+            spsr: SPSR_EL1H_MASKED,
+            ..Default::default()
+        };
+        frame.x[0] = entry.x0;
+        frame
+    }
+}
+
+extern "C" {
+    fn enter_guest_asm(frame: *const TrapFrame) -> !;
+}
+
+/// Enters the guest with `frame` for the first time; this CPU returns to EL2 only through the
+/// exception vectors.
+pub fn enter_guest(entry: &GuestEntry) -> ! {
+    reset_el1_state(entry.vmpidr);
+    let frame = TrapFrame::boot(entry);
+    // SAFETY: `frame` lives on this CPU's stack, which `enter_guest` adopts as the trap stack;
+    // the EL2 controls were set by `prepare_el2_for_guests`.
+    unsafe { enter_guest_asm(&frame) }
+}
+
+/// Translates a guest virtual address through the guest's stage-1 and stage-2 tables (AT S12E1R).
+/// Returns the physical address, or `None` if the walk faults.
+pub fn translate_guest_va(va: u64) -> Option<u64> {
+    let par: u64;
+    // SAFETY: AT only updates PAR_EL1, which the guest does not expect preserved across a trap
+    // that stops it (this is used only for fault reports).
+    unsafe {
+        core::arch::asm!("at s12e1r, {va}", "isb", "mrs {par}, par_el1",
+            va = in(reg) va, par = out(reg) par, options(nostack));
+    }
+    if par & 1 != 0 {
+        return None;
+    }
+    Some((par & 0x0000_ffff_ffff_f000) | (va & 0xfff))
+}

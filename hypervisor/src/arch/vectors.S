@@ -1,0 +1,98 @@
+// EL2 exception vectors. Exceptions from the guest (lower EL) save the guest's general registers
+// in a TrapFrame on this CPU's EL2 stack, call `handle_lower_el` and return to the guest with eret.
+// Exceptions taken from EL2 itself are hypervisor bugs: `handle_current_el` reports and parks.
+
+// TrapFrame layout (keep in sync with arch::frame::TrapFrame): x0..x30, ELR_EL2, SPSR_EL2, pad.
+.equ FRAME_SIZE, 34 * 8
+
+.macro ENTRY kind, handler
+.balign 0x80
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x1, #\kind
+    b       \handler
+.endm
+
+.section .text.vectors, "ax"
+.balign 0x800
+.global el2_vectors
+el2_vectors:
+    ENTRY 0, save_current       // current EL, SP_EL0: sync
+    ENTRY 1, save_current       //   irq
+    ENTRY 2, save_current       //   fiq
+    ENTRY 3, save_current       //   serror
+    ENTRY 0, save_current       // current EL, SP_ELx: sync
+    ENTRY 1, save_current       //   irq
+    ENTRY 2, save_current       //   fiq
+    ENTRY 3, save_current       //   serror
+    ENTRY 0, save_lower         // lower EL, AArch64: sync
+    ENTRY 1, save_lower         //   irq
+    ENTRY 2, save_lower         //   fiq
+    ENTRY 3, save_lower         //   serror
+    ENTRY 4, save_lower         // lower EL, AArch32: sync
+    ENTRY 5, save_lower         //   irq
+    ENTRY 6, save_lower         //   fiq
+    ENTRY 7, save_lower         //   serror
+
+.macro SAVE_REST
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    mrs     x2, elr_el2
+    mrs     x3, spsr_el2
+    stp     x30, x2, [sp, #240]
+    str     x3, [sp, #256]
+.endm
+
+save_lower:
+    SAVE_REST
+    mov     x0, sp
+    bl      handle_lower_el
+.global return_to_guest
+return_to_guest:
+    ldp     x30, x2, [sp, #240]
+    ldr     x3, [sp, #256]
+    msr     elr_el2, x2
+    msr     spsr_el2, x3
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #FRAME_SIZE
+    eret
+
+save_current:
+    SAVE_REST
+    mov     x0, sp
+    bl      handle_current_el
+1:  wfe
+    b       1b
+
+// Enters a guest vCPU for the first time: x0 = a TrapFrame on this CPU's stack holding the entry
+// state. The stack below the frame is discarded: this CPU lives in the guest from here on.
+.global enter_guest_asm
+enter_guest_asm:
+    mov     sp, x0
+    b       return_to_guest

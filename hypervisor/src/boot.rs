@@ -1,0 +1,412 @@
+//! Boot, as a story: find out what the board is, turn on the MMU, say hello, build the
+//! partitions from the bundled configuration, start every CPU, and run.
+
+use bulkhead_config::board::{Board, Reserved};
+use bulkhead_config::bundle::{Bundle, CONFIG_ENTRY};
+use bulkhead_config::model::{Config, PartitionConfig};
+use bulkhead_config::range::Range;
+use bulkhead_config::validate::validate;
+
+use crate::arch::{self, memory};
+use crate::host_dt::{Gic, HostInfo, PsciConduit};
+use crate::pagetable::{el2, stage2, PageTable};
+use crate::partition::{plan_memory, PartitionState};
+use crate::phys_alloc::PhysAllocator;
+use crate::system::{LoadedImage, Partition, System, VcpuSlot, VirtualConsole, SYSTEM};
+use crate::table_pool::POOL;
+use crate::vuart::VirtualPl011;
+use crate::{cpu, println};
+
+const MIB: u64 = 1 << 20;
+const ALIGN_2M: u64 = 2 * MIB;
+/// PSCI CPU_ON, SMC64 form.
+const PSCI_CPU_ON_64: u32 = 0xc400_0003;
+
+/// The board name this binary was built for (set by `cargo xtask build`).
+const BOARD: &str = match option_env!("BULKHEAD_BOARD") {
+    Some(board) => board,
+    None => "qemu-virt",
+};
+
+extern "C" {
+    fn secondary_entry();
+}
+
+/// The boot CPU's first Rust code: x0 from the boot loader is the host device tree.
+#[no_mangle]
+extern "C" fn primary_main(dtb_pa: u64) -> ! {
+    // SAFETY: the boot protocol puts a device tree at x0; `fdt_size` checks its header.
+    let Some(dtb_size) = (unsafe { memory::fdt_size(dtb_pa) }) else {
+        arch::park()
+    };
+    // SAFETY: the device tree stays untouched in reserved RAM for the hypervisor's lifetime.
+    let dtb = unsafe { memory::phys_slice(dtb_pa, dtb_size) };
+    let Ok(host) = HostInfo::parse(dtb) else {
+        arch::park()
+    };
+    start_console(&host);
+    let (image_start, image_end) = memory::image_range();
+    enable_mmu(&host);
+    let features = arch::cpu_features();
+    println!(
+        "HIL:BOOT Bulkhead {} el=2 board={} cpus={} ram={}MiB gic=v{} psci={}",
+        crate::VERSION,
+        BOARD,
+        host.cpus.len(),
+        host.ram_bytes() / MIB,
+        host.gic.map(|g| g.version()).unwrap_or(0),
+        if host.psci == Some(PsciConduit::Smc) {
+            "smc"
+        } else {
+            "none"
+        },
+    );
+
+    let bundle = find_bundle(image_end);
+    let hyp_reserved = Range {
+        start: image_start & !(ALIGN_2M - 1),
+        size: align_up(image_end + bundle.map_or(0, |b| b.len() as u64), ALIGN_2M)
+            - (image_start & !(ALIGN_2M - 1)),
+    };
+    let system = build_system(
+        &host,
+        bundle,
+        hyp_reserved,
+        Range {
+            start: dtb_pa,
+            size: dtb_size as u64,
+        },
+        features.pa_range,
+        features.gic_sysregs,
+    );
+    let system = SYSTEM.call_once(|| system);
+    let running = system
+        .partitions
+        .iter()
+        .filter(|p| p.state() == PartitionState::Running)
+        .count();
+    if running == 0 {
+        println!("no partition can run");
+        cpu::power_off(system);
+    }
+    start_secondaries(&host, system);
+    cpu::run(0)
+}
+
+/// A secondary CPU's first Rust code, after `entry.S` turned its MMU on.
+#[no_mangle]
+extern "C" fn secondary_main(cpu: usize) -> ! {
+    cpu::run(cpu)
+}
+
+fn start_console(host: &HostInfo<'_>) {
+    static UART: spin::Once<crate::pl011::Pl011> = spin::Once::new();
+    let Some((_, range)) = host.uart else { return };
+    // SAFETY: the device tree names this PL011 as the console; no partition may claim it
+    // (host devices are never passed through) and it is mapped as device memory at EL2.
+    let uart = UART.call_once(|| unsafe { crate::pl011::Pl011::new(range.start) });
+    crate::console::init(uart);
+}
+
+fn align_up(value: u64, align: u64) -> u64 {
+    value.div_ceil(align) * align
+}
+
+/// Builds the EL2 identity map (RAM normal, the console UART and GIC as devices) and turns on
+/// the MMU and caches.
+fn enable_mmu(host: &HostInfo<'_>) {
+    let mut pool = POOL.lock();
+    let Ok(mut table) = PageTable::new(&mut *pool) else {
+        arch::park()
+    };
+    for ram in &host.ram {
+        let _ = table.map(&mut *pool, ram.start, ram.start, ram.size, el2::NORMAL);
+    }
+    let mut devices: heapless::Vec<Range, 8> = heapless::Vec::new();
+    if let Some((_, uart)) = host.uart {
+        let _ = devices.push(uart);
+    }
+    match host.gic {
+        Some(Gic::V3 {
+            distributor,
+            redistributors,
+        }) => {
+            let _ = devices.push(distributor);
+            let _ = devices.push(redistributors);
+        }
+        Some(Gic::V2 {
+            distributor,
+            cpu,
+            hyp,
+            vcpu,
+        }) => {
+            let _ = devices.extend(
+                [Some(distributor), Some(cpu), hyp, vcpu]
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+        None => {}
+    }
+    for device in devices {
+        let start = device.start & !0xfff;
+        let size = align_up(device.start + device.size, 0x1000) - start;
+        let _ = table.map(&mut *pool, start, start, size, el2::DEVICE);
+    }
+    let (pool_start, pool_size) = pool.span();
+    arch::clean_invalidate_dcache_range(pool_start, pool_size);
+    let state = arch::MmuState {
+        mair: el2::MAIR,
+        tcr: el2::tcr(arch::cpu_features().pa_range),
+        ttbr0: table.root(),
+        sctlr: el2::SCTLR_MMU_ON,
+    };
+    drop(pool);
+    // SAFETY: the table identity-maps all RAM (this image, its stacks, the table pool and the
+    // device tree) as normal memory and the devices the hypervisor drives as device memory.
+    unsafe { arch::set_mmu_state(state) };
+}
+
+/// The bundle appended to the image by `cargo xtask build`, if there is one.
+fn find_bundle(image_end: u64) -> Option<&'static [u8]> {
+    // SAFETY: the loader loaded the whole file (image_size covers the bundle); the header is in
+    // RAM right after the image.
+    let header = unsafe { memory::phys_slice(image_end, 64) };
+    let size = Bundle::total_size_from_header(header)?;
+    if size > 1 << 30 {
+        return None;
+    }
+    // SAFETY: as above, for the size the header gives; nothing writes the bundle.
+    Some(unsafe { memory::phys_slice(image_end, size as usize) })
+}
+
+/// The board as the host device tree describes it, for validating the configuration again.
+fn board_from_host(host: &HostInfo<'_>, hyp: Range, dtb: Range) -> Board {
+    let mut board = Board::default();
+    let _ = board.name.push_str(BOARD);
+    let _ = board.cpus.extend(host.cpus.iter().copied());
+    let _ = board.ram.extend(host.ram.iter().copied());
+    let _ = board.reserved.push(Reserved {
+        range: hyp,
+        why: "hypervisor image and bundle",
+    });
+    let _ = board.reserved.push(Reserved {
+        range: dtb,
+        why: "host device tree",
+    });
+    for range in &host.reserved {
+        let _ = board.reserved.push(Reserved {
+            range: *range,
+            why: "reserved by firmware",
+        });
+    }
+    if let Some((_, uart)) = host.uart {
+        let _ = board.host_devices.push(uart);
+    }
+    match host.gic {
+        Some(Gic::V3 {
+            distributor,
+            redistributors,
+        }) => {
+            let _ = board.host_devices.push(distributor);
+            let _ = board.host_devices.push(redistributors);
+        }
+        Some(Gic::V2 {
+            distributor,
+            cpu,
+            hyp,
+            vcpu,
+        }) => {
+            for range in [Some(distributor), Some(cpu), hyp, vcpu]
+                .into_iter()
+                .flatten()
+            {
+                let _ = board.host_devices.push(range);
+            }
+        }
+        None => {}
+    }
+    board
+}
+
+fn build_system(
+    host: &HostInfo<'_>,
+    bundle: Option<&'static [u8]>,
+    hyp: Range,
+    dtb: Range,
+    pa_range: u8,
+    gic_sysregs: bool,
+) -> System {
+    let mut system = System {
+        partitions: heapless::Vec::new(),
+        cpus: host.cpus.clone(),
+        slots: [None; crate::MAX_CPUS],
+        vtcr: stage2::vtcr(pa_range),
+        firmware_psci: host.psci == Some(PsciConduit::Smc),
+        gic_sysregs: gic_sysregs && matches!(host.gic, Some(Gic::V3 { .. })),
+    };
+    let Some(bundle) = bundle.and_then(|b| Bundle::parse(b).ok()) else {
+        println!("no configuration bundle after the image: build with `cargo xtask build`");
+        return system;
+    };
+    let Some(config) = bundle
+        .get(CONFIG_ENTRY)
+        .and_then(|blob| Config::parse(blob).ok())
+    else {
+        println!("the bundle's {CONFIG_ENTRY} is not a valid configuration");
+        return system;
+    };
+    let board = board_from_host(host, hyp, dtb);
+    let errors = validate(&config, &board, &|name| {
+        bundle.get(name).map(|data| data.len() as u64)
+    });
+    for error in errors.iter().filter(|e| e.partition.is_none()) {
+        println!("configuration error: {error}");
+    }
+
+    let mut allocator = PhysAllocator::new(&host.ram);
+    for reserved in &board.reserved {
+        allocator.reserve(reserved.range);
+    }
+    for partition in &config.partitions {
+        for region in &partition.memory {
+            if let Some(pa) = region.phys {
+                allocator.reserve(Range {
+                    start: pa,
+                    size: region.ipa.size,
+                });
+            }
+        }
+    }
+
+    for (index, partition_config) in config.partitions.iter().enumerate() {
+        let id = index + 1;
+        let mut refused = false;
+        for error in errors.iter().filter(|e| e.partition == Some(index)) {
+            println!(
+                "partition \"{}\" (id {id}) refused: {error}",
+                partition_config.name
+            );
+            refused = true;
+        }
+        let partition = if refused {
+            Partition::new(id, partition_config.name, PartitionState::Refused)
+        } else {
+            match build_partition(id, partition_config, &bundle, &mut allocator) {
+                Ok(partition) => partition,
+                Err(why) => {
+                    println!(
+                        "partition \"{}\" (id {id}) refused: {why}",
+                        partition_config.name
+                    );
+                    Partition::new(id, partition_config.name, PartitionState::Refused)
+                }
+            }
+        };
+        let mut partition = partition;
+        if partition.state() == PartitionState::Running {
+            for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
+                if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
+                    let _ = partition.cpus.push(cpu);
+                    if let Some(slot) = system.slots.get_mut(cpu) {
+                        *slot = Some(VcpuSlot {
+                            partition: index,
+                            vcpu,
+                        });
+                    }
+                }
+            }
+        }
+        if system.partitions.push(partition).is_err() {
+            break;
+        }
+    }
+    system
+}
+
+fn build_partition(
+    id: usize,
+    config: &PartitionConfig<'_>,
+    bundle: &Bundle<'static>,
+    allocator: &mut PhysAllocator,
+) -> Result<Partition, &'static str> {
+    let mut partition = Partition::new(id, config.name, PartitionState::Running);
+    partition.memory = plan_memory(config, allocator).map_err(|_| "not enough free RAM")?;
+    let mut pool = POOL.lock();
+    let mut table = PageTable::new(&mut *pool).map_err(|_| "out of stage-2 tables")?;
+    for region in &partition.memory {
+        table
+            .map(&mut *pool, region.ipa, region.pa, region.size, stage2::RAM)
+            .map_err(|_| "stage-2 mapping of its memory failed")?;
+    }
+    for device in &config.devices {
+        table
+            .map(
+                &mut *pool,
+                device.ipa,
+                device.phys.start,
+                device.phys.size,
+                stage2::DEVICE,
+            )
+            .map_err(|_| "stage-2 mapping of a device failed")?;
+        let _ = partition.devices.push(crate::partition::Mapping {
+            ipa: device.ipa,
+            pa: device.phys.start,
+            size: device.phys.size,
+        });
+    }
+    drop(pool);
+    partition.vttbr = stage2::vttbr(table.root(), id as u8);
+    for image in [
+        Some(&config.kernel),
+        config.dtb.as_ref(),
+        config.initrd.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let data = bundle
+            .get(image.file)
+            .ok_or("an image is missing from the bundle")?;
+        let pa = partition
+            .ram_to_pa(image.load, data.len() as u64)
+            .ok_or("an image does not fit its memory")?;
+        let _ = partition.images.push(LoadedImage { data, pa });
+    }
+    partition.entry = config.entry;
+    partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
+    partition.on_stop = config.on_stop;
+    partition.console = config.console.map(|window| VirtualConsole {
+        window,
+        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
+    });
+    cpu::load_images(&partition, false);
+    let total: u64 = partition.memory.iter().map(|m| m.size).sum();
+    println!(
+        "partition \"{}\" (id {id}): {} MiB at PA {:#x}, {} device(s), vCPUs on MPIDR {:?}",
+        partition.name,
+        total / MIB,
+        partition.memory.first().map_or(0, |m| m.pa),
+        partition.devices.len(),
+        config.cpus.as_slice(),
+    );
+    Ok(partition)
+}
+
+fn start_secondaries(host: &HostInfo<'_>, system: &System) {
+    if host.psci != Some(PsciConduit::Smc) {
+        println!("no PSCI in the device tree: secondary CPUs stay off");
+        return;
+    }
+    let entry = secondary_entry as *const () as usize as u64;
+    for (cpu, &mpidr) in host.cpus.iter().enumerate().skip(1) {
+        if cpu >= crate::MAX_CPUS {
+            break;
+        }
+        let result = arch::smc_call(PSCI_CPU_ON_64, mpidr, entry, cpu as u64)[0] as i64;
+        if result != 0 {
+            println!("CPU {cpu} (MPIDR {mpidr:#x}) did not start: PSCI error {result}");
+        }
+    }
+    let _ = system;
+}

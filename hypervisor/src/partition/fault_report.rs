@@ -1,0 +1,98 @@
+//! The report printed when a partition is stopped by a fault.
+
+use core::fmt;
+
+use crate::trap::{exception_class_name, Exit};
+
+/// Everything known about a fault that stopped a partition.
+#[derive(Clone, Copy, Debug)]
+pub struct FaultReport<'a> {
+    /// The partition's name.
+    pub partition: &'a str,
+    /// Its id.
+    pub id: usize,
+    /// The vCPU that faulted.
+    pub vcpu: usize,
+    /// The physical CPU it ran on.
+    pub cpu: usize,
+    /// The decoded exit.
+    pub exit: Exit,
+    /// ESR_EL2.
+    pub esr: u64,
+    /// The guest's PC (ELR_EL2).
+    pub elr: u64,
+    /// The instruction word at ELR, if it could be read.
+    pub instruction: Option<u32>,
+}
+
+impl fmt::Display for FaultReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ec = ((self.esr >> 26) & 0x3f) as u8;
+        write!(
+            f,
+            "partition \"{}\" (id {}) stopped: ",
+            self.partition, self.id
+        )?;
+        match self.exit {
+            Exit::DataAbort {
+                ipa, far, write, ..
+            } => write!(
+                f,
+                "{} outside its memory at IPA {ipa:#018x} (VA {far:#018x})",
+                if write { "write" } else { "read" }
+            )?,
+            Exit::InstructionAbort { ipa, far } => write!(
+                f,
+                "instruction fetch outside its memory at IPA {ipa:#018x} (VA {far:#018x})"
+            )?,
+            Exit::SError => write!(f, "SError")?,
+            _ => write!(f, "unhandled trap: {}", exception_class_name(ec))?,
+        }
+        write!(
+            f,
+            "\n    vCPU {} on CPU {}: instruction at ELR {:#018x}",
+            self.vcpu, self.cpu, self.elr
+        )?;
+        if let Some(word) = self.instruction {
+            write!(f, " = {word:#010x}")?;
+        }
+        write!(
+            f,
+            "; ESR {:#010x} (EC {ec:#04x}: {})",
+            self.esr,
+            exception_class_name(ec)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn data_abort_report_names_partition_address_and_instruction() {
+        let report = FaultReport {
+            partition: "rtos",
+            id: 2,
+            vcpu: 0,
+            cpu: 1,
+            exit: Exit::DataAbort {
+                ipa: 0x8000_0000,
+                far: 0x8000_0000,
+                access: None,
+                write: true,
+                stage1_walk: false,
+            },
+            esr: 0x9200_0046,
+            elr: 0x4008_1234,
+            instruction: Some(0xb900_0020),
+        };
+        let text = report.to_string();
+        assert!(text.starts_with(
+            "partition \"rtos\" (id 2) stopped: write outside its memory at IPA 0x0000000080000000"
+        ));
+        assert!(text.contains("ELR 0x0000000040081234 = 0xb9000020"));
+        assert!(text.contains("EC 0x24: data abort from a lower EL"));
+    }
+}

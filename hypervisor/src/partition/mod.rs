@@ -1,0 +1,9 @@
+//! Partitions at run time: what each was given, and its state.
+
+mod fault_report;
+mod layout;
+mod state;
+
+pub use fault_report::FaultReport;
+pub use layout::{plan_memory, Mapping, MemoryPlan, PlanError};
+pub use state::{PartitionState, StopReason};

@@ -1,0 +1,46 @@
+//! The life cycle of a partition.
+
+/// Where a partition is in its life cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PartitionState {
+    /// Its vCPUs run.
+    Running = 0,
+    /// It stopped and stays off.
+    Stopped = 1,
+    /// Its configuration was refused at boot; it never ran.
+    Refused = 2,
+}
+
+impl PartitionState {
+    /// Decodes the value stored in an atomic.
+    pub fn from_u8(value: u8) -> Self {
+        match value {
+            0 => PartitionState::Running,
+            1 => PartitionState::Stopped,
+            _ => PartitionState::Refused,
+        }
+    }
+}
+
+/// Why a partition stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// It called PSCI SYSTEM_OFF.
+    SystemOff,
+    /// It called PSCI SYSTEM_RESET.
+    SystemReset,
+    /// It faulted (the report says how).
+    Fault,
+}
+
+impl StopReason {
+    /// A short word for markers and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::SystemOff => "system-off",
+            StopReason::SystemReset => "system-reset",
+            StopReason::Fault => "fault",
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! SMCCC and PSCI return codes.
+
+/// SMCCC return codes (Arm DEN0028, "Return codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum SmcccError {
+    /// The function is not implemented.
+    NotSupported = -1,
+    /// The call is not needed on this system (e.g. a workaround the CPU does not need).
+    NotRequired = -2,
+    /// An argument is invalid.
+    InvalidParameter = -3,
+}
+
+/// PSCI return codes (Arm DEN0022, table "Return error codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum PsciError {
+    /// The function is not implemented.
+    NotSupported = -1,
+    /// An argument is invalid.
+    InvalidParameters = -2,
+    /// The caller may not do this.
+    Denied = -3,
+    /// The CPU is already on.
+    AlreadyOn = -4,
+    /// A CPU_ON for this CPU is in progress.
+    OnPending = -5,
+    /// Internal failure.
+    InternalFailure = -6,
+    /// The target is not present.
+    NotPresent = -7,
+    /// The target is disabled.
+    Disabled = -8,
+    /// The address is invalid.
+    InvalidAddress = -9,
+}
+
+impl SmcccError {
+    /// The code as the 64-bit register value a guest reads (sign-extended).
+    pub fn to_register(self) -> u64 {
+        i64::from(self as i32) as u64
+    }
+}
+
+impl PsciError {
+    /// The code as the 64-bit register value a guest reads (sign-extended).
+    pub fn to_register(self) -> u64 {
+        i64::from(self as i32) as u64
+    }
+}

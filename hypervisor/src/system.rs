@@ -1,0 +1,145 @@
+//! The partitions as they run: built once at boot from the validated configuration, then only
+//! their state changes.
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use bulkhead_config::model::OnStop;
+use bulkhead_config::range::Range;
+use heapless::{String, Vec};
+
+use crate::console::LineBuffer;
+use crate::partition::{Mapping, MemoryPlan, PartitionState};
+use crate::vuart::VirtualPl011;
+
+/// An image to copy into a partition's memory at boot and at every restart.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadedImage {
+    /// The pristine image, in the bundle (never mapped into any partition).
+    pub data: &'static [u8],
+    /// Where it goes (host physical address inside the partition's memory).
+    pub pa: u64,
+}
+
+/// A partition's virtual console.
+#[derive(Debug)]
+pub struct VirtualConsole {
+    /// The register window (IPA).
+    pub window: Range,
+    /// The UART model and the line being assembled.
+    pub state: spin::Mutex<(VirtualPl011, LineBuffer)>,
+}
+
+/// One partition.
+#[derive(Debug)]
+pub struct Partition {
+    /// 1-based id, in configuration order.
+    pub id: usize,
+    /// Name from the configuration.
+    pub name: String<32>,
+    /// VTTBR_EL2 value: stage-2 root and VMID.
+    pub vttbr: u64,
+    /// Logical CPU indices of its vCPUs, in vCPU order.
+    pub cpus: Vec<usize, { crate::MAX_CPUS }>,
+    /// Its RAM.
+    pub memory: MemoryPlan,
+    /// Its passthrough devices.
+    pub devices: Vec<Mapping, { bulkhead_config::MAX_DEVICES }>,
+    /// Kernel, device tree and initrd to load.
+    pub images: Vec<LoadedImage, 3>,
+    /// Entry point (IPA).
+    pub entry: u64,
+    /// x0 at entry: the device tree's IPA, or 0.
+    pub dtb: u64,
+    /// The virtual PL011, if configured.
+    pub console: Option<VirtualConsole>,
+    /// What happens when it stops.
+    pub on_stop: OnStop,
+    state: AtomicU8,
+}
+
+impl Partition {
+    /// A partition in the `Running` state (or `Refused`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(id: usize, name: &str, state: PartitionState) -> Self {
+        let mut owned = String::new();
+        let _ = owned.push_str(name);
+        Partition {
+            id,
+            name: owned,
+            vttbr: 0,
+            cpus: Vec::new(),
+            memory: Vec::new(),
+            devices: Vec::new(),
+            images: Vec::new(),
+            entry: 0,
+            dtb: 0,
+            console: None,
+            on_stop: OnStop::Off,
+            state: AtomicU8::new(state as u8),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> PartitionState {
+        PartitionState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// Changes the state.
+    pub fn set_state(&self, state: PartitionState) {
+        self.state.store(state as u8, Ordering::Release);
+    }
+
+    /// Translates `[ipa, ipa + len)` to a host physical address if it lies in the partition's RAM.
+    pub fn ram_to_pa(&self, ipa: u64, len: u64) -> Option<u64> {
+        self.memory.iter().find_map(|m| m.translate(ipa, len))
+    }
+
+    /// Whether `pa` lies in the partition's RAM.
+    pub fn owns_pa(&self, pa: u64) -> bool {
+        self.memory.iter().any(|m| pa >= m.pa && pa - m.pa < m.size)
+    }
+}
+
+/// Which vCPU a physical CPU runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VcpuSlot {
+    /// Index into [`System::partitions`].
+    pub partition: usize,
+    /// vCPU index within the partition.
+    pub vcpu: usize,
+}
+
+/// Everything the trap path needs, frozen after boot.
+#[derive(Debug)]
+pub struct System {
+    /// The partitions, in configuration order (refused ones included, never run).
+    pub partitions: Vec<Partition, { bulkhead_config::MAX_PARTITIONS }>,
+    /// Physical CPUs by logical index: their MPIDR.
+    pub cpus: Vec<u64, { crate::MAX_CPUS }>,
+    /// What each physical CPU runs.
+    pub slots: [Option<VcpuSlot>; crate::MAX_CPUS],
+    /// VTCR_EL2 for every partition.
+    pub vtcr: u64,
+    /// Whether the firmware has PSCI over SMC (for powering the machine off).
+    pub firmware_psci: bool,
+    /// Whether the GICv3 system register interface is in use.
+    pub gic_sysregs: bool,
+}
+
+impl System {
+    /// The vCPU physical CPU `cpu` runs, with its partition.
+    pub fn slot(&self, cpu: usize) -> Option<(&Partition, usize)> {
+        let slot = (*self.slots.get(cpu)?)?;
+        Some((self.partitions.get(slot.partition)?, slot.vcpu))
+    }
+
+    /// Whether no partition runs any more.
+    pub fn all_stopped(&self) -> bool {
+        self.partitions
+            .iter()
+            .all(|p| p.state() != PartitionState::Running)
+    }
+}
+
+/// The system, once boot has built it.
+pub static SYSTEM: spin::Once<System> = spin::Once::new();

@@ -1,0 +1,92 @@
+//! Translation tables for the EL2 map and every partition's stage 2, from one static pool.
+
+use crate::pagetable::{Table, TablePool, ENTRIES, PAGE_SIZE};
+
+/// How many 4 KiB tables the hypervisor can build (EL2 map plus all stage-2 maps).
+pub const POOL_TABLES: usize = 64;
+
+#[repr(C, align(4096))]
+struct Tables([Table; POOL_TABLES]);
+
+/// A bump allocator of zeroed tables. The hypervisor identity-maps its memory, so a table's
+/// address is its physical address.
+pub struct StaticPool {
+    tables: Tables,
+    used: usize,
+}
+
+impl StaticPool {
+    /// An empty pool.
+    pub const fn new() -> Self {
+        StaticPool {
+            tables: Tables([[0; ENTRIES]; POOL_TABLES]),
+            used: 0,
+        }
+    }
+
+    fn base(&self) -> u64 {
+        self.tables.0.as_ptr() as u64
+    }
+
+    /// The memory the pool occupies (for cache maintenance).
+    pub fn span(&self) -> (u64, u64) {
+        (self.base(), (POOL_TABLES as u64) * PAGE_SIZE)
+    }
+
+    /// Tables handed out so far.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+}
+
+impl Default for StaticPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TablePool for StaticPool {
+    fn alloc(&mut self) -> Option<u64> {
+        let index = self.used;
+        let table = self.tables.0.get_mut(index)?;
+        table.fill(0);
+        self.used += 1;
+        Some(table.as_ptr() as u64)
+    }
+
+    fn table(&mut self, pa: u64) -> Option<&mut Table> {
+        let offset = pa.checked_sub(self.base())?;
+        if offset % PAGE_SIZE != 0 {
+            return None;
+        }
+        let index = (offset / PAGE_SIZE) as usize;
+        if index >= self.used {
+            return None;
+        }
+        self.tables.0.get_mut(index)
+    }
+}
+
+/// The hypervisor's table pool.
+pub static POOL: spin::Mutex<StaticPool> = spin::Mutex::new(StaticPool::new());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pagetable::{stage2, PageTable};
+
+    #[test]
+    fn pool_tables_are_page_aligned_and_exhaust_cleanly() {
+        let mut pool = std::boxed::Box::new(StaticPool::new());
+        let first = pool.alloc().unwrap();
+        assert_eq!(first % PAGE_SIZE, 0);
+        let mut pt = PageTable::new(&mut *pool).unwrap();
+        pt.map(&mut *pool, 0x4000_0000, 0x4000_0000, 0x1000, stage2::RAM)
+            .unwrap();
+        while pool.alloc().is_some() {}
+        assert_eq!(pool.used(), POOL_TABLES);
+        assert!(pt
+            .map(&mut *pool, 0x8000_0000, 0x8000_0000, 0x1000, stage2::RAM)
+            .is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! What each supported board needs that its device tree does not say.
+//!
+//! Platform facts are data, not code: where the boot loader puts the hypervisor image, how much
+//! memory the image and its bundle may take, and the board as `xtask` launches it (so a
+//! configuration can be checked at build time before any hardware is involved). Everything the
+//! device tree does say (RAM, CPUs, GIC, UART, PSCI) is read from it at boot.
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod qemu_virt;
+pub mod rpi4;
+
+use bulkhead_config::range::Range;
+
+/// How secondary CPUs are released by the firmware on a board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuRelease {
+    /// PSCI `CPU_ON`, with the conduit the device tree's `/psci` node names.
+    Psci,
+    /// The spin table: write the entry address to `cpu-release-addr`, clean it, `sev`.
+    SpinTable,
+}
+
+/// A memory range the hypervisor must never give to a partition, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReservedFact {
+    /// The reserved physical range.
+    pub range: Range,
+    /// Why it is reserved, printed in configuration errors.
+    pub why: &'static str,
+}
+
+/// The facts of one board.
+#[derive(Clone, Copy, Debug)]
+pub struct PlatformFacts {
+    /// Board name, as a configuration's `board` property names it.
+    pub name: &'static str,
+    /// Physical address the boot loader enters the hypervisor image at (RAM base + the Image
+    /// header's `text_offset`). The hypervisor is linked there.
+    pub load_address: u64,
+    /// Memory reserved for the hypervisor image, its bundle and its run-time data, starting at
+    /// the 2 MiB-aligned base below `load_address`.
+    pub hypervisor_reserve: Range,
+    /// How secondary CPUs are started.
+    pub cpu_release: CpuRelease,
+    /// The board as `xtask run` launches it: CPUs by MPIDR affinity.
+    pub cpus: &'static [u64],
+    /// The board as `xtask run` launches it: RAM.
+    pub ram: &'static [Range],
+    /// Other memory no partition may have (firmware, the boot loader's device tree copy).
+    pub reserved: &'static [ReservedFact],
+    /// MMIO the hypervisor itself drives (its UART, the GIC): never passed through.
+    pub host_devices: &'static [Range],
+}
+
+impl PlatformFacts {
+    /// The board as a configuration is validated against at build time.
+    pub fn board(&self) -> bulkhead_config::board::Board {
+        use bulkhead_config::board::{Board, Reserved};
+        let mut board = Board::default();
+        let _ = board.name.push_str(self.name);
+        board
+            .cpus
+            .extend(self.cpus.iter().copied().take(board.cpus.capacity()));
+        board
+            .ram
+            .extend(self.ram.iter().copied().take(board.ram.capacity()));
+        let _ = board.reserved.push(Reserved {
+            range: self.hypervisor_reserve,
+            why: "hypervisor image and bundle",
+        });
+        for fact in self.reserved {
+            let _ = board.reserved.push(Reserved {
+                range: fact.range,
+                why: fact.why,
+            });
+        }
+        board
+            .host_devices
+            .extend(self.host_devices.iter().copied().take(8));
+        board
+    }
+}
+
+/// Every supported board.
+pub const ALL: &[&PlatformFacts] = &[&qemu_virt::FACTS, &rpi4::FACTS];
+
+/// The facts of the board called `name`.
+pub fn by_name(name: &str) -> Option<&'static PlatformFacts> {
+    ALL.iter().copied().find(|facts| facts.name == name)
+}

@@ -1,0 +1,46 @@
+//! QEMU `virt` with `virtualization=on`, as `cargo xtask run` launches it
+//! (`-cpu cortex-a72 -smp 4 -m 2G`).
+
+use crate::{CpuRelease, PlatformFacts, ReservedFact};
+use bulkhead_config::range::Range;
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+/// QEMU `virt` facts.
+pub const FACTS: PlatformFacts = PlatformFacts {
+    name: "qemu-virt",
+    // QEMU loads an arm64 Image at RAM base + text_offset (0x20_0000).
+    load_address: 0x4020_0000,
+    hypervisor_reserve: Range {
+        start: 0x4000_0000,
+        size: 64 * MIB,
+    },
+    cpu_release: CpuRelease::Psci,
+    cpus: &[0x0, 0x1, 0x2, 0x3],
+    ram: &[Range {
+        start: 0x4000_0000,
+        size: 2 * GIB,
+    }],
+    // QEMU writes its generated device tree at RAM base + min(RAM / 2, 128 MiB).
+    reserved: &[ReservedFact {
+        range: Range {
+            start: 0x4800_0000,
+            size: 2 * MIB,
+        },
+        why: "device tree written by QEMU",
+    }],
+    host_devices: &[
+        // PL011 UART0: the hypervisor console.
+        Range {
+            start: 0x0900_0000,
+            size: 0x1000,
+        },
+        // GIC distributor, (v2) CPU interface, hypervisor interface, vCPU interface, (v3)
+        // redistributors.
+        Range {
+            start: 0x0800_0000,
+            size: 0x0100_0000,
+        },
+    ],
+};

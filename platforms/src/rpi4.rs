@@ -1,0 +1,47 @@
+//! Raspberry Pi 4 Model B (BCM2711), entered at EL2 by the stock firmware's armstub.
+
+use crate::{CpuRelease, PlatformFacts, ReservedFact};
+use bulkhead_config::range::Range;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Raspberry Pi 4 facts (QEMU `raspi4b` describes 960 MiB of RAM; real boards more).
+pub const FACTS: PlatformFacts = PlatformFacts {
+    name: "rpi4",
+    // `kernel_address=0x200000` in config.txt.
+    load_address: 0x0020_0000,
+    hypervisor_reserve: Range {
+        start: 0x0000_0000,
+        size: 64 * MIB,
+    },
+    cpu_release: CpuRelease::SpinTable,
+    cpus: &[0x0, 0x1, 0x2, 0x3],
+    ram: &[Range {
+        start: 0,
+        size: 960 * MIB,
+    }],
+    reserved: &[ReservedFact {
+        // The firmware's spin table (0xd8..0xf8) and the QEMU stub at 0x300.
+        range: Range {
+            start: 0,
+            size: 0x1000,
+        },
+        why: "spin table page",
+    }],
+    host_devices: &[
+        // PL011 UART0 and the mini UART.
+        Range {
+            start: 0xfe20_1000,
+            size: 0x1000,
+        },
+        Range {
+            start: 0xfe21_5000,
+            size: 0x1000,
+        },
+        // GIC-400.
+        Range {
+            start: 0xff84_0000,
+            size: 0x8000,
+        },
+    ],
+};

@@ -1,0 +1,69 @@
+//! Building the bare-metal binaries: the hypervisor for a board and the guest images.
+
+use anyhow::Result;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::{elf, paths, shell, tools};
+
+/// Guest images xtask builds itself, by the file name configurations use.
+pub const BUILT_GUESTS: &[(&str, &str)] = &[("test-guest.bin", "test-guest")];
+
+fn cargo_build(package: &str, envs: &[(&str, String)]) -> Result<PathBuf> {
+    tools::ensure_rust_target()?;
+    let mut command = Command::new(env!("CARGO"));
+    command.current_dir(paths::root()).args([
+        "build",
+        "--release",
+        "--package",
+        package,
+        "--target",
+        paths::BARE_TARGET,
+    ]);
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    shell::run(&mut command)?;
+    Ok(paths::target().join(paths::BARE_TARGET).join("release"))
+}
+
+/// Builds the hypervisor for `board` and returns its flat image (with the arm64 Image header).
+pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts) -> Result<Vec<u8>> {
+    let dir = cargo_build(
+        "hypervisor",
+        &[
+            ("BULKHEAD_BOARD", board.name.to_string()),
+            (
+                "BULKHEAD_LOAD_ADDRESS",
+                format!("{:#x}", board.load_address),
+            ),
+        ],
+    )?;
+    let (base, image) = elf::flatten(&dir.join("bulkhead"), Some("__image_end"))?;
+    anyhow::ensure!(
+        base == board.load_address,
+        "the hypervisor is linked at {base:#x}, not at {:#x} (stale build?)",
+        board.load_address
+    );
+    Ok(image)
+}
+
+/// Builds every guest xtask knows and writes `<name>` into `target/bulkhead/<board>/artifacts`.
+pub fn guests(board: &str) -> Result<PathBuf> {
+    let out = paths::out_dir(board).join("artifacts");
+    std::fs::create_dir_all(&out)?;
+    for (file, package) in BUILT_GUESTS {
+        let dir = cargo_build(package, &[])?;
+        let (_, image) = elf::flatten(&dir.join(package), None)?;
+        write_if_changed(&out.join(file), &image)?;
+    }
+    Ok(out)
+}
+
+/// Writes `data` to `path` unless it already holds exactly that.
+pub fn write_if_changed(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    if std::fs::read(path).ok().as_deref() != Some(data) {
+        std::fs::write(path, data)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Loading a configuration: compile it, find its files, validate it against its board.
+
+use anyhow::{bail, Context, Result};
+use bulkhead_config::model::Config;
+use bulkhead_config::validate::validate;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{artifacts, paths, tools};
+
+/// Arguments of `cargo xtask check-config`.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The configuration (.dts) to check.
+    pub file: PathBuf,
+    /// The board to check against (default: the configuration's `board` property).
+    #[arg(long)]
+    pub board: Option<String>,
+}
+
+/// A configuration that passed validation, with every file it names.
+pub struct LoadedConfig {
+    /// The compiled configuration.
+    pub dtb: Vec<u8>,
+    /// The files the configuration names, by that name.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The board's facts.
+    pub board: &'static bulkhead_platforms::PlatformFacts,
+}
+
+/// Compiles a `.dts` with dtc.
+pub fn compile_dts(path: &Path) -> Result<Vec<u8>> {
+    tools::ensure_dtc()?;
+    let out = Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-"])
+        .arg(path)
+        .output()
+        .context("could not run dtc")?;
+    if !out.status.success() {
+        bail!(
+            "{}: dtc failed:\n{}",
+            display(path),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out.stdout)
+}
+
+/// A path relative to the repository root, for messages.
+pub fn display(path: &Path) -> String {
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    path.strip_prefix(paths::root())
+        .unwrap_or(&path)
+        .display()
+        .to_string()
+}
+
+/// Finds the file a configuration calls `name`: next to the configuration, in its `guests/`
+/// folder (a `.dtb` may be given as a `.dts` there) or among the guests xtask builds.
+fn resolve(name: &str, config_dir: &Path, artifacts: &Path) -> Result<Option<Vec<u8>>> {
+    let dirs = [
+        config_dir.to_path_buf(),
+        config_dir.join("guests"),
+        artifacts.to_path_buf(),
+    ];
+    for dir in &dirs {
+        let path = dir.join(name);
+        if path.is_file() {
+            return Ok(Some(std::fs::read(&path)?));
+        }
+        if let Some(stem) = name.strip_suffix(".dtb") {
+            let source = dir.join(format!("{stem}.dts"));
+            if source.is_file() {
+                return Ok(Some(compile_dts(&source)?));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Loads and validates the configuration at `path`; on failure the error lists every problem
+/// as `file: node: reason`.
+pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
+    let file = display(path);
+    let dtb = compile_dts(path)?;
+    let config = Config::parse(&dtb).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    let board_name = board_override.unwrap_or(config.board);
+    let Some(board) = bulkhead_platforms::by_name(board_name) else {
+        let known: Vec<_> = bulkhead_platforms::ALL.iter().map(|b| b.name).collect();
+        bail!(
+            "{file}: /: unknown board \"{board_name}\" (known boards: {})",
+            known.join(", ")
+        );
+    };
+    let needs_guests = config.partitions.iter().any(|p| {
+        artifacts::BUILT_GUESTS
+            .iter()
+            .any(|(name, _)| *name == p.kernel.file)
+    });
+    let artifacts_dir = if needs_guests {
+        artifacts::guests(board.name)?
+    } else {
+        paths::out_dir(board.name).join("artifacts")
+    };
+    let config_dir = path.parent().unwrap_or(Path::new("."));
+    let mut files = BTreeMap::new();
+    for partition in &config.partitions {
+        for image in [
+            Some(&partition.kernel),
+            partition.dtb.as_ref(),
+            partition.initrd.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if files.contains_key(image.file) {
+                continue;
+            }
+            if let Some(data) = resolve(image.file, config_dir, &artifacts_dir)? {
+                files.insert(image.file.to_string(), data);
+            }
+        }
+    }
+    let errors = validate(&config, &board.board(), &|name| {
+        files.get(name).map(|d| d.len() as u64)
+    });
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(|e| format!("{file}: {e}")).collect();
+        bail!(
+            "{} rejected ({} error(s)):\n{}",
+            file,
+            errors.len(),
+            lines.join("\n")
+        );
+    }
+    drop(config);
+    Ok(LoadedConfig { dtb, files, board })
+}
+
+/// `cargo xtask check-config FILE`.
+pub fn run(args: &CheckArgs) -> Result<()> {
+    let loaded = load(&args.file, args.board.as_deref())?;
+    println!(
+        "{}: valid for board {}",
+        display(&args.file),
+        loaded.board.name
+    );
+    Ok(())
+}

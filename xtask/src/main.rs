@@ -1,0 +1,48 @@
+//! `cargo xtask`: builds Bulkhead's boot images, runs them on QEMU, checks configurations and
+//! runs the tests. Every external command is printed before it runs.
+
+mod artifacts;
+mod check_config;
+mod elf;
+mod image;
+mod paths;
+mod qemu;
+mod shell;
+mod test;
+mod tools;
+
+use clap::{Parser, Subcommand};
+
+/// Bulkhead's build tool.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the hypervisor, the guests and the bootable image of a configuration.
+    Build(image::BuildArgs),
+    /// Build, then boot the image on QEMU with the console on this terminal (Ctrl-A X quits).
+    Run(qemu::RunArgs),
+    /// Check a partition configuration (.dts) against its board; print every error.
+    CheckConfig(check_config::CheckArgs),
+    /// Run the host unit tests and the QEMU scenario tests; ends with "N passed, N failed".
+    Test(test::TestArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => image::build(&args).map(|_| ()),
+        Command::Run(args) => qemu::run(&args),
+        Command::CheckConfig(args) => check_config::run(&args),
+        Command::Test(args) => test::run(&args),
+    };
+    if let Err(error) = result {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,60 @@
+//! `cargo xtask run`: boot an image on QEMU with the console on the terminal.
+
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::process::Command;
+
+use crate::image::{self, BuildArgs};
+use crate::{shell, tools};
+
+/// Arguments of `cargo xtask run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// GIC version of the QEMU virt machine.
+    #[arg(long, default_value_t = 3)]
+    pub gic: u8,
+    /// Number of CPUs.
+    #[arg(long, default_value_t = 4)]
+    pub smp: u32,
+    /// Count instructions (`-icount shift=0`, counter at 1 GHz): one counter tick = one instruction.
+    #[arg(long)]
+    pub icount: bool,
+}
+
+/// The QEMU command line that boots `image` on the virt machine.
+pub fn virt_command(image: &Path, gic: u8, smp: u32, icount: bool) -> Command {
+    let mut command = Command::new("qemu-system-aarch64");
+    command
+        .arg("-M")
+        .arg(format!("virt,virtualization=on,gic-version={gic}"))
+        .args(["-cpu", "cortex-a72", "-m", "2G", "-nographic", "-no-reboot"])
+        .arg("-smp")
+        .arg(smp.to_string())
+        .arg("-kernel")
+        .arg(image);
+    if icount {
+        command.args([
+            "-icount",
+            "shift=0,sleep=off",
+            "-global",
+            "cortex-a72-arm-cpu.cntfrq=1000000000",
+        ]);
+    }
+    command
+}
+
+/// `cargo xtask run`.
+pub fn run(args: &RunArgs) -> Result<()> {
+    if args.build.board != "qemu-virt" {
+        bail!("`run` supports --board qemu-virt for now");
+    }
+    tools::ensure_qemu()?;
+    let image = image::build(&args.build)?;
+    eprintln!(
+        "booting on QEMU virt (GICv{}); quit with Ctrl-A X",
+        args.gic
+    );
+    shell::run(&mut virt_command(&image, args.gic, args.smp, args.icount))
+}

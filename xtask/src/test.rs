@@ -1,0 +1,156 @@
+//! `cargo xtask test`: host unit tests, then the QEMU scenarios in `hil-tests/`; one summary line.
+
+use anyhow::{Context, Result};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::{paths, shell, tools};
+
+/// Arguments of `cargo xtask test`.
+#[derive(clap::Args)]
+pub struct TestArgs {
+    /// Run only the scenarios whose name contains this (pytest -k); skips the unit tests.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// The board the scenarios run against.
+    #[arg(long, default_value = "qemu-virt")]
+    pub board: String,
+}
+
+#[derive(Default, Debug)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+/// Runs `command`, echoing its output, and adds up cargo's and pytest's result lines.
+fn run_counting(command: &mut Command, counts: &mut Counts) -> Result<bool> {
+    shell::show(command);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {:?}", command.get_program()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.trim().strip_prefix("test result: ") {
+            // "ok. 12 passed; 0 failed; 1 ignored; ..."
+            for part in rest.split(';') {
+                let words: Vec<&str> = part.split_whitespace().collect();
+                let number = |i: usize| {
+                    words
+                        .get(i)
+                        .and_then(|w| w.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                match words.as_slice() {
+                    [.., _, "passed"] => counts.passed += number(words.len() - 2),
+                    [_, "failed"] => counts.failed += number(0),
+                    [_, "ignored"] => counts.skipped += number(0),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(child.wait()?.success())
+}
+
+fn pytest_venv() -> Result<PathBuf> {
+    let venv = paths::target().join("hil-venv");
+    let python = venv.join("bin/python");
+    let requirements = paths::root().join("hil-tests/requirements.txt");
+    let stamp = venv.join(".requirements");
+    let wanted = std::fs::read_to_string(&requirements)?;
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        shell::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        shell::run(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "-r"])
+                .arg(&requirements),
+        )?;
+        std::fs::write(&stamp, wanted)?;
+    }
+    Ok(python)
+}
+
+fn junit_counts(path: &std::path::Path, counts: &mut Counts) -> Result<()> {
+    let xml = std::fs::read_to_string(path)?;
+    let attr = |name: &str| -> u64 {
+        let key = format!(" {name}=\"");
+        xml.find(&key)
+            .and_then(|at| xml[at + key.len()..].split('"').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let (tests, failures, errors, skipped) = (
+        attr("tests"),
+        attr("failures"),
+        attr("errors"),
+        attr("skipped"),
+    );
+    counts.failed += failures + errors;
+    counts.skipped += skipped;
+    counts.passed += tests.saturating_sub(failures + errors + skipped);
+    Ok(())
+}
+
+/// `cargo xtask test`.
+pub fn run(args: &TestArgs) -> Result<()> {
+    tools::ensure_dtc()?;
+    tools::ensure_qemu()?;
+    let python = pytest_venv()?;
+    let hil = paths::root().join("hil-tests");
+    if args.list {
+        return shell::run(
+            Command::new(&python)
+                .args(["-m", "pytest", "--collect-only", "-q"])
+                .arg(&hil),
+        );
+    }
+    let mut counts = Counts::default();
+    let mut ok = true;
+    if args.scenario.is_none() {
+        let mut unit = Command::new(env!("CARGO"));
+        unit.current_dir(paths::root())
+            .args(["test", "--workspace"]);
+        ok &= run_counting(&mut unit, &mut counts)?;
+    }
+    let junit = paths::target().join("hil-results.xml");
+    let _ = std::fs::remove_file(&junit);
+    let mut pytest = Command::new(&python);
+    pytest
+        .current_dir(paths::root())
+        .args(["-m", "pytest", "-v", "-rfE", "--board", &args.board])
+        .arg("--junitxml")
+        .arg(&junit)
+        .arg(&hil);
+    if let Some(filter) = &args.scenario {
+        pytest.args(["-k", filter]);
+    }
+    ok &= run_counting(&mut pytest, &mut Counts::default())?;
+    if junit.exists() {
+        junit_counts(&junit, &mut counts)?;
+    } else {
+        counts.failed += 1;
+        ok = false;
+    }
+    println!();
+    if counts.skipped > 0 {
+        println!(
+            "summary: {} passed, {} failed, {} skipped",
+            counts.passed, counts.failed, counts.skipped
+        );
+    } else {
+        println!(
+            "summary: {} passed, {} failed",
+            counts.passed, counts.failed
+        );
+    }
+    anyhow::ensure!(ok && counts.failed == 0, "some tests failed");
+    Ok(())
+}
