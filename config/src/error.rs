@@ -153,7 +153,7 @@ pub enum ErrorKind {
         /// The MPIDR affinity value as written.
         mpidr: u64,
     },
-    /// A value that cannot be an MPIDR affinity (bits [63:24] set).
+    /// A value that cannot be an MPIDR affinity (bits 63 to 24 set).
     InvalidMpidr {
         /// The value as written.
         mpidr: u64,

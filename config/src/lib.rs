@@ -30,6 +30,7 @@ pub mod board;
 pub mod bundle;
 mod cells;
 pub mod error;
+pub mod fdt_scan;
 mod limits;
 pub mod model;
 mod parse;

@@ -153,7 +153,7 @@ fn enable_mmu(host: &HostInfo<'_>) {
         let size = align_up(device.start + device.size, 0x1000) - start;
         let _ = table.map(&mut *pool, start, start, size, el2::DEVICE);
     }
-    let (pool_start, pool_size) = pool.span();
+    let (pool_start, pool_size) = pool.used_span();
     arch::clean_invalidate_dcache_range(pool_start, pool_size);
     let state = arch::MmuState {
         mair: el2::MAIR,

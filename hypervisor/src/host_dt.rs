@@ -3,8 +3,8 @@
 //! Nothing the device tree says is hard-coded: RAM, CPUs, the GIC, the console UART and the
 //! PSCI conduit all come from here.
 
+use bulkhead_config::fdt_scan;
 use bulkhead_config::range::Range;
-use fdt::Fdt;
 use heapless::Vec;
 
 /// Which GIC the board has, with its register frames.
@@ -78,130 +78,258 @@ pub enum HostDtError {
     Invalid,
 }
 
-fn first_reg(node: &fdt::node::FdtNode<'_, '_>, index: usize) -> Option<Range> {
-    let region = node.reg()?.nth(index)?;
+/// What the walker keeps of each open node.
+#[derive(Clone, Copy, Default)]
+struct OpenNode<'a> {
+    name: &'a [u8],
+    /// `#address-cells` / `#size-cells` for this node's children.
+    address_cells: usize,
+    size_cells: usize,
+    reg: Option<&'a [u8]>,
+    ranges: Option<&'a [u8]>,
+    compatible: &'a [u8],
+    kind: DeviceKind,
+    device_type: &'a [u8],
+    method: &'a [u8],
+    model: &'a [u8],
+    path_len: usize,
+}
+
+const MAX_DEPTH: usize = 12;
+const MAX_PATH: usize = 256;
+
+/// Translates a bus address of a child of `stack[level]` to a CPU physical address through the
+/// `ranges` of `stack[level]` and its ancestors (devicetree spec 2.3.8).
+fn translate(stack: &[OpenNode<'_>], mut level: usize, mut address: u64) -> Option<u64> {
+    while level > 0 {
+        let bus = stack.get(level)?;
+        let parent = stack.get(level - 1)?;
+        if let Some(ranges) = bus.ranges.filter(|r| !r.is_empty()) {
+            let entry_cells = bus.address_cells + parent.address_cells + bus.size_cells;
+            let entries = ranges.len() / 4 / entry_cells.max(1);
+            let mut mapped = None;
+            for entry in 0..entries {
+                let base = entry * entry_cells;
+                let child = fdt_scan::cells(ranges, base, bus.address_cells)?;
+                let parent_address =
+                    fdt_scan::cells(ranges, base + bus.address_cells, parent.address_cells)?;
+                let size = fdt_scan::cells(
+                    ranges,
+                    base + bus.address_cells + parent.address_cells,
+                    bus.size_cells,
+                )?;
+                if address >= child && address - child < size {
+                    mapped = Some(parent_address + (address - child));
+                    break;
+                }
+            }
+            address = mapped?;
+        }
+        level -= 1;
+    }
+    Some(address)
+}
+
+/// The `index`th (address, size) pair of a node's `reg`, translated to a CPU physical address.
+fn reg_entry(stack: &[OpenNode<'_>], node: &OpenNode<'_>, index: usize) -> Option<Range> {
+    let parent_level = stack.len().checked_sub(1)?;
+    let parent = stack.get(parent_level)?;
+    let (ac, sc) = (parent.address_cells, parent.size_cells);
+    let reg = node.reg?;
+    let address = fdt_scan::cells(reg, index * (ac + sc), ac)?;
+    let size = if sc == 0 {
+        0
+    } else {
+        fdt_scan::cells(reg, index * (ac + sc) + ac, sc)?
+    };
     Some(Range {
-        start: region.starting_address as u64,
-        size: region.size? as u64,
+        start: translate(stack, parent_level, address)?,
+        size,
     })
 }
 
-impl<'a> HostInfo<'a> {
-    /// Parses the host device tree.
-    pub fn parse(blob: &'a [u8]) -> Result<Self, HostDtError> {
-        let fdt = Fdt::new(blob).map_err(|_| HostDtError::Invalid)?;
-        let root = fdt.root();
-        let model = root
-            .property("model")
-            .and_then(|p| p.as_str())
-            .or_else(|| Some(root.compatible().first()))
-            .unwrap_or("unknown board");
-        // The strings live in `blob`; re-borrow them with its lifetime.
-        let model = str_in_blob(blob, model).unwrap_or("unknown board");
+/// The devices the hypervisor looks for, recognised once from `compatible`.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum DeviceKind {
+    #[default]
+    Other,
+    GicV3,
+    GicV2,
+    Pl011,
+}
 
-        let mut ram = Vec::new();
-        for node in fdt
-            .all_nodes()
-            .filter(|n| n.name == "memory" || n.name.starts_with("memory@"))
-        {
-            if node.property("device_type").and_then(|p| p.as_str()) != Some("memory") {
-                continue;
+impl DeviceKind {
+    fn from_compatible(compatible: &[u8]) -> Self {
+        fdt_scan::strings(compatible)
+            .find_map(|c| match c {
+                b"arm,gic-v3" => Some(DeviceKind::GicV3),
+                b"arm,gic-400" | b"arm,cortex-a15-gic" => Some(DeviceKind::GicV2),
+                b"arm,pl011" => Some(DeviceKind::Pl011),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl<'a> HostInfo<'a> {
+    /// Parses the host device tree in one pass.
+    pub fn parse(blob: &'a [u8]) -> Result<Self, HostDtError> {
+        let mut info = HostInfo {
+            model: "unknown board",
+            ram: Vec::new(),
+            reserved: Vec::new(),
+            cpus: Vec::new(),
+            gic: None,
+            uart: None,
+            psci: None,
+            size: 0,
+        };
+        let mut stack: Vec<OpenNode<'a>, MAX_DEPTH> = Vec::new();
+        let mut path: heapless::String<MAX_PATH> = heapless::String::new();
+        let mut stdout_path: &'a [u8] = b"";
+        let mut serial_aliases: Vec<(&'a [u8], &'a [u8]), 4> = Vec::new();
+        let mut pl011s: Vec<(heapless::String<MAX_PATH>, Range), 8> = Vec::new();
+
+        fdt_scan::walk(blob, |event| match event {
+            fdt_scan::Event::Begin { name, depth } => {
+                let path_len = path.len();
+                if depth > 0 {
+                    let _ = path.push('/');
+                    let _ = path.push_str(core::str::from_utf8(name).unwrap_or("?"));
+                }
+                let _ = stack.push(OpenNode {
+                    name,
+                    address_cells: 2,
+                    size_cells: 1,
+                    path_len,
+                    ..Default::default()
+                });
             }
-            for region in node.reg().into_iter().flatten() {
-                if let Some(size) = region.size.filter(|&s| s > 0) {
-                    let _ = ram.push(Range {
-                        start: region.starting_address as u64,
-                        size: size as u64,
-                    });
+            fdt_scan::Event::Property { name, value } => {
+                let depth = stack.len();
+                let Some(node) = stack.last_mut() else { return };
+                let text = || fdt_scan::strings(value).next().unwrap_or(b"");
+                match name {
+                    b"#address-cells" => {
+                        node.address_cells = fdt_scan::cells(value, 0, 1).unwrap_or(2) as usize
+                    }
+                    b"#size-cells" => {
+                        node.size_cells = fdt_scan::cells(value, 0, 1).unwrap_or(1) as usize
+                    }
+                    b"reg" => node.reg = Some(value),
+                    b"ranges" => node.ranges = Some(value),
+                    b"compatible" => {
+                        node.compatible = value;
+                        node.kind = DeviceKind::from_compatible(value);
+                    }
+                    b"device_type" => node.device_type = text(),
+                    b"method" => node.method = text(),
+                    b"model" => node.model = text(),
+                    b"stdout-path" if depth == 2 && node.name == b"chosen" => stdout_path = text(),
+                    alias
+                        if depth == 2
+                            && node.name == b"aliases"
+                            && alias.starts_with(b"serial") =>
+                    {
+                        let _ = serial_aliases.push((alias, text()));
+                    }
+                    _ => {}
                 }
             }
-        }
+            fdt_scan::Event::End => {
+                let Some(node) = stack.pop() else { return };
+                let depth = stack.len();
+                let parent_name: &[u8] = stack.last().map_or(b"", |p| p.name);
+                if depth == 0 {
+                    let model = if node.model.is_empty() {
+                        node.compatible
+                    } else {
+                        node.model
+                    };
+                    info.model = fdt_scan::text(model).unwrap_or("unknown board");
+                } else if node.device_type == b"memory" {
+                    for index in 0..8 {
+                        match reg_entry(&stack, &node, index) {
+                            Some(range) if range.size > 0 => {
+                                let _ = info.ram.push(range);
+                            }
+                            Some(_) => {}
+                            None => break,
+                        }
+                    }
+                } else if node.device_type == b"cpu" && parent_name == b"cpus" {
+                    if let Some(mpidr) = node.reg.and_then(|reg| {
+                        fdt_scan::cells(reg, 0, stack.last().map_or(1, |p| p.address_cells))
+                    }) {
+                        let _ = info.cpus.push(mpidr);
+                    }
+                } else if parent_name == b"reserved-memory" && depth == 2 {
+                    if let Some(range) = reg_entry(&stack, &node, 0) {
+                        let _ = info.reserved.push(range);
+                    }
+                } else if depth == 1 && node.name == b"psci" {
+                    info.psci = match node.method {
+                        b"smc" => Some(PsciConduit::Smc),
+                        b"hvc" => Some(PsciConduit::Hvc),
+                        _ => None,
+                    };
+                } else if node.kind == DeviceKind::GicV3 {
+                    if let (Some(distributor), Some(redistributors)) =
+                        (reg_entry(&stack, &node, 0), reg_entry(&stack, &node, 1))
+                    {
+                        info.gic = Some(Gic::V3 {
+                            distributor,
+                            redistributors,
+                        });
+                    }
+                } else if node.kind == DeviceKind::GicV2 {
+                    if let (Some(distributor), Some(cpu)) =
+                        (reg_entry(&stack, &node, 0), reg_entry(&stack, &node, 1))
+                    {
+                        info.gic = Some(Gic::V2 {
+                            distributor,
+                            cpu,
+                            hyp: reg_entry(&stack, &node, 2),
+                            vcpu: reg_entry(&stack, &node, 3),
+                        });
+                    }
+                } else if node.kind == DeviceKind::Pl011 {
+                    if let Some(range) = reg_entry(&stack, &node, 0) {
+                        let mut node_path = heapless::String::new();
+                        let _ = node_path.push_str(&path);
+                        let _ = pl011s.push((node_path, range));
+                    }
+                }
+                path.truncate(node.path_len);
+            }
+        })
+        .map_err(|_| HostDtError::Invalid)?;
 
-        let mut reserved = Vec::new();
-        for reservation in fdt.memory_reservations() {
-            let _ = reserved.push(Range {
-                start: reservation.address() as u64,
-                size: reservation.size() as u64,
+        for (address, size) in fdt_scan::reservations(blob) {
+            let _ = info.reserved.push(Range {
+                start: address,
+                size,
             });
         }
-        if let Some(node) = fdt.find_node("/reserved-memory") {
-            for child in node.children() {
-                if let Some(range) = first_reg(&child, 0) {
-                    let _ = reserved.push(range);
-                }
-            }
-        }
-
-        let mut cpus = Vec::new();
-        for cpu in fdt.cpus() {
-            let _ = cpus.push(cpu.ids().first() as u64);
-        }
-
-        let gic = if let Some(node) = fdt.find_compatible(&["arm,gic-v3"]) {
-            match (first_reg(&node, 0), first_reg(&node, 1)) {
-                (Some(distributor), Some(redistributors)) => Some(Gic::V3 {
-                    distributor,
-                    redistributors,
-                }),
-                _ => None,
-            }
-        } else if let Some(node) = fdt.find_compatible(&["arm,gic-400", "arm,cortex-a15-gic"]) {
-            match (first_reg(&node, 0), first_reg(&node, 1)) {
-                (Some(distributor), Some(cpu)) => Some(Gic::V2 {
-                    distributor,
-                    cpu,
-                    hyp: first_reg(&node, 2),
-                    vcpu: first_reg(&node, 3),
-                }),
-                _ => None,
-            }
-        } else {
-            None
-        };
-
-        let is_pl011 = |node: &fdt::node::FdtNode<'_, '_>| {
-            node.compatible()
-                .is_some_and(|c| c.all().any(|s| s == "arm,pl011"))
-        };
-        let uart = fdt
-            .chosen()
-            .stdout()
-            .filter(is_pl011)
-            .or_else(|| fdt.find_compatible(&["arm,pl011"]))
-            .and_then(|node| first_reg(&node, 0))
-            .map(|range| (UartKind::Pl011, range));
-
-        let psci = fdt.find_node("/psci").and_then(|node| {
-            match node.property("method").and_then(|p| p.as_str()) {
-                Some("smc") => Some(PsciConduit::Smc),
-                Some("hvc") => Some(PsciConduit::Hvc),
-                _ => None,
-            }
-        });
-
-        Ok(HostInfo {
-            model,
-            ram,
-            reserved,
-            cpus,
-            gic,
-            uart,
-            psci,
-            size: fdt.total_size(),
-        })
+        // stdout-path is a path or an alias, optionally followed by ":options".
+        let stdout = stdout_path.split(|&b| b == b':').next().unwrap_or(b"");
+        let stdout = serial_aliases
+            .iter()
+            .find(|(alias, _)| *alias == stdout)
+            .map_or(stdout, |(_, p)| *p);
+        info.uart = pl011s
+            .iter()
+            .find(|(node_path, _)| node_path.as_bytes() == stdout)
+            .or_else(|| pl011s.first())
+            .map(|(_, range)| (UartKind::Pl011, *range));
+        info.size = fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize;
+        Ok(info)
     }
 
     /// Total RAM in bytes.
     pub fn ram_bytes(&self) -> u64 {
         self.ram.iter().map(|r| r.size).sum()
     }
-}
-
-/// Finds `s` (a slice of `blob`) again as a `&'a str` borrowed from `blob`.
-fn str_in_blob<'a>(blob: &'a [u8], s: &str) -> Option<&'a str> {
-    let start = (s.as_ptr() as usize).checked_sub(blob.as_ptr() as usize)?;
-    let bytes = blob.get(start..start.checked_add(s.len())?)?;
-    core::str::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

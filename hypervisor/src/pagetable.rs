@@ -420,7 +420,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             pt.map(&mut pool, 0x4010_0000, 0x9000_0000, 0x1000, stage2::RAM),
-            Err(MapError::AlreadyMapped { va: 0x4000_0000 })
+            Err(MapError::AlreadyMapped { va: 0x4010_0000 })
         );
         assert_eq!(
             pt.map(&mut pool, 0x4000_0000, 0x9000_0000, 2 * MIB, stage2::RAM),

@@ -28,9 +28,9 @@ impl StaticPool {
         self.tables.0.as_ptr() as u64
     }
 
-    /// The memory the pool occupies (for cache maintenance).
-    pub fn span(&self) -> (u64, u64) {
-        (self.base(), (POOL_TABLES as u64) * PAGE_SIZE)
+    /// The memory of the tables handed out so far (for cache maintenance).
+    pub fn used_span(&self) -> (u64, u64) {
+        (self.base(), (self.used as u64) * PAGE_SIZE)
     }
 
     /// Tables handed out so far.
