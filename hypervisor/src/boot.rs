@@ -140,11 +140,12 @@ fn enable_mmu(host: &HostInfo<'_>) {
             hyp,
             vcpu,
         }) => {
-            let _ = devices.extend(
-                [Some(distributor), Some(cpu), hyp, vcpu]
-                    .into_iter()
-                    .flatten(),
-            );
+            for frame in [Some(distributor), Some(cpu), hyp, vcpu]
+                .into_iter()
+                .flatten()
+            {
+                let _ = devices.push(frame);
+            }
         }
         None => {}
     }
@@ -184,8 +185,12 @@ fn find_bundle(image_end: u64) -> Option<&'static [u8]> {
 fn board_from_host(host: &HostInfo<'_>, hyp: Range, dtb: Range) -> Board {
     let mut board = Board::default();
     let _ = board.name.push_str(BOARD);
-    let _ = board.cpus.extend(host.cpus.iter().copied());
-    let _ = board.ram.extend(host.ram.iter().copied());
+    for &mpidr in &host.cpus {
+        let _ = board.cpus.push(mpidr);
+    }
+    for &ram in &host.ram {
+        let _ = board.ram.push(ram);
+    }
     let _ = board.reserved.push(Reserved {
         range: hyp,
         why: "hypervisor image and bundle",

@@ -16,7 +16,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 /// The most CPUs Bulkhead manages (GICv2 targets at most 8).
-pub const MAX_CPUS: usize = 8;
+pub const MAX_CPUS: usize = bulkhead_config::MAX_CPUS;
 /// Bulkhead's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -107,7 +107,7 @@ impl PageTable {
         size: u64,
         attrs: Attributes,
     ) -> Result<MapStats, MapError> {
-        if (va | pa | size) % PAGE_SIZE != 0 {
+        if !(va | pa | size).is_multiple_of(PAGE_SIZE) {
             return Err(MapError::Unaligned { va, pa, size });
         }
         match va.checked_add(size) {
@@ -123,8 +123,7 @@ impl PageTable {
     /// attributes, or `None` if `va` is not mapped.
     pub fn lookup(&self, pool: &mut dyn TablePool, va: u64) -> Option<(u64, Attributes, u64)> {
         let mut table = self.root;
-        for level in 1..=3 {
-            let size = LEVEL_SIZE[level];
+        for (level, &size) in LEVEL_SIZE.iter().enumerate().skip(1) {
             let index = ((va / size) % ENTRIES as u64) as usize;
             let desc = *pool.table(table)?.get(index)?;
             if desc & DESC_VALID == 0 {
@@ -164,7 +163,8 @@ fn map_level(
             .ok_or(MapError::OutOfTables)?
             .get(index)
             .ok_or(MapError::OutOfTables)?;
-        let whole_entry = chunk == entry_size && va % entry_size == 0 && pa % entry_size == 0;
+        let whole_entry =
+            chunk == entry_size && va.is_multiple_of(entry_size) && pa.is_multiple_of(entry_size);
         if whole_entry && level >= 1 {
             if current & DESC_VALID != 0 {
                 return Err(MapError::AlreadyMapped { va });

@@ -106,11 +106,12 @@ pub fn run(args: &TestArgs) -> Result<()> {
     let python = pytest_venv()?;
     let hil = paths::root().join("hil-tests");
     if args.list {
-        return shell::run(
-            Command::new(&python)
-                .args(["-m", "pytest", "--collect-only", "-q"])
-                .arg(&hil),
-        );
+        return shell::run(Command::new(&python).current_dir(&hil).args([
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+        ]));
     }
     let mut counts = Counts::default();
     let mut ok = true;
@@ -124,11 +125,10 @@ pub fn run(args: &TestArgs) -> Result<()> {
     let _ = std::fs::remove_file(&junit);
     let mut pytest = Command::new(&python);
     pytest
-        .current_dir(paths::root())
+        .current_dir(&hil)
         .args(["-m", "pytest", "-v", "-rfE", "--board", &args.board])
         .arg("--junitxml")
-        .arg(&junit)
-        .arg(&hil);
+        .arg(&junit);
     if let Some(filter) = &args.scenario {
         pytest.args(["-k", filter]);
     }

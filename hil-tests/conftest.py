@@ -1,0 +1,98 @@
+"""pytest glue: --board picks a target from targets/, the `boot` fixture builds and boots."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from boards import Board, Console, QemuBoard, SerialBoard
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = Path(__file__).resolve().parent / "targets"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--board",
+        default=os.environ.get("HIL_BOARD", "qemu-virt"),
+        help="target in hil-tests/targets/ (qemu-virt, qemu-virt-gicv2, or a bench board)",
+    )
+
+
+@pytest.fixture(scope="session")
+def target(request) -> dict:
+    name = request.config.getoption("--board")
+    path = TARGETS / f"{name}.toml"
+    if not path.exists():
+        raise pytest.UsageError(f"no target {name!r}: expected {path}")
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def cargo_xtask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs `cargo xtask ARGS` in the repository and returns the finished process."""
+    return subprocess.run(
+        ["cargo", "xtask", *args], cwd=ROOT, capture_output=True, text=True, check=check
+    )
+
+
+def build_image(config: str, board: str) -> Path:
+    result = cargo_xtask("build", "--config", config, "--board", board, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"cargo xtask build --config {config} failed:\n{result.stderr}")
+    match = re.search(r"^built (\S+)", result.stderr, re.MULTILINE)
+    assert match, result.stderr
+    return ROOT / match.group(1)
+
+
+class Session:
+    """A booted board for one scenario."""
+
+    def __init__(self, board: Board, console: Console):
+        self.board = board
+        self.console = console
+
+    def expect(self, pattern: str, timeout: float = 30.0) -> re.Match:
+        return self.console.expect(pattern, timeout)
+
+    def wait_all(self, pattern: str, count: int = 1, timeout: float = 30.0) -> list[re.Match]:
+        return self.console.wait_all(pattern, count, timeout)
+
+    def heartbeats(self, partition: str) -> list[int]:
+        """The heartbeat sequence numbers a partition printed so far."""
+        return [int(m[1]) for m in self.console.lines_matching(rf"^\[{partition}\] HIL:HEARTBEAT (\d+)")]
+
+    def wait_exit(self, timeout: float = 60.0) -> int:
+        return self.board.wait_exit(timeout)
+
+
+@pytest.fixture
+def boot(target, request):
+    """boot(config, smp=None, extra=[]) builds the configuration and boots it on the target."""
+    boards: list[Board] = []
+
+    def start(config: str, smp: int | None = None, extra: list[str] | None = None) -> Session:
+        image = build_image(config, target["board"])
+        values = dict(target.get("defaults", {}))
+        if smp is not None:
+            values["smp"] = str(smp)
+        if target["backend"] == "qemu":
+            argv = [arg.format(image="{image}", **values) for arg in target["argv"]]
+            board: Board = QemuBoard(argv + (extra or []))
+        else:
+            subprocess.run(target["deploy"].format(image=image), shell=True, check=True)
+            board = SerialBoard(target["port"], target.get("baud", 115200), target["power_cycle"], target.get("power_off"))
+        boards.append(board)
+        return Session(board, board.start(image))
+
+    yield start
+    for board in boards:
+        board.stop()
+        log = getattr(board, "console", None)
+        if log is not None:
+            request.node.add_report_section("call", "console", log.text[-20000:])

@@ -1,0 +1,40 @@
+"""Scenario `bad-config`: every invalid configuration is rejected by `cargo xtask check-config`
+with the file, the node and the reason."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, cargo_xtask
+
+BAD = sorted((ROOT / "device-trees" / "qemu-virt" / "bad").glob("*.dts"))
+
+
+def expected_reason(path: Path) -> str:
+    match = re.search(r"/\*\s*expect:\s*(.*?)\s*\*/", path.read_text())
+    assert match, f"{path.name} has no /* expect: ... */ line"
+    return match.group(1)
+
+
+def test_every_case_of_the_issue_has_a_fixture():
+    names = {p.stem for p in BAD}
+    assert {"memory-overlap", "overlaps-hypervisor", "cpu-twice", "no-such-cpu", "unaligned-region",
+            "image-too-large", "entry-outside", "missing-image", "device-twice"} <= names
+
+
+@pytest.mark.parametrize("fixture", BAD, ids=lambda p: p.stem)
+def test_invalid_configuration_is_rejected_with_its_reason(fixture):
+    result = cargo_xtask("check-config", str(fixture), check=False)
+    assert result.returncode != 0, result.stdout
+    relative = fixture.relative_to(ROOT).as_posix()
+    lines = [l for l in result.stderr.splitlines() if l.startswith(relative + ": /")]
+    assert lines, f"no 'file: /node: reason' line in:\n{result.stderr}"
+    assert any(expected_reason(fixture) in line for line in lines), result.stderr
+
+
+@pytest.mark.parametrize("config", ["demo", "isolation", "partition-off", "boot-time"])
+def test_shipped_configurations_are_valid(config):
+    path = ROOT / "device-trees" / "qemu-virt" / f"{config}.dts"
+    result = cargo_xtask("check-config", str(path), check=False)
+    assert result.returncode == 0, result.stderr
