@@ -70,7 +70,8 @@ pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
                 ],
                 aarch32,
             };
-            match smccc::dispatch(&call) {
+            let mut caller = crate::caller::RunningVcpu { partition, vcpu };
+            match smccc::dispatch(&call, &mut caller) {
                 Action::Return(values) => frame.x[..4].copy_from_slice(&values),
                 Action::SystemOff => stop(system, partition, StopReason::SystemOff, frame, vcpu),
                 Action::SystemReset => {

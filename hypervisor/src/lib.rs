@@ -24,6 +24,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod arch;
 #[cfg(target_os = "none")]
 mod boot;
+pub mod caller;
 #[cfg(target_os = "none")]
 mod cpu;
 #[cfg(target_os = "none")]

@@ -1,5 +1,6 @@
 //! The SMCCC dispatcher: one decision per call, no hardware access.
 
+use super::caller::Caller;
 use super::error::SmcccError;
 use super::function_id::{arm, FunctionId, Owner};
 use super::{psci, SMCCC_VERSION};
@@ -44,7 +45,8 @@ impl Action {
 
 /// Decides what a call does. Unknown, yielding, reserved and malformed calls return SMCCC
 /// NOT_SUPPORTED and the guest continues.
-pub fn dispatch(call: &Call) -> Action {
+pub fn dispatch(call: &Call, caller: &mut dyn Caller) -> Action {
+    let _ = caller;
     let id = FunctionId(call.function);
     if !id.is_fast() || id.has_reserved_bits() || (call.aarch32 && id.is_64bit()) {
         return Action::not_supported();
@@ -78,6 +80,7 @@ fn arm_call(id: FunctionId, call: &Call) -> Action {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::smccc::caller::FakeCaller;
     use crate::smccc::function_id::psci as psci_id;
 
     const NOT_SUPPORTED: u64 = u64::MAX; // -1

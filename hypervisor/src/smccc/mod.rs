@@ -4,11 +4,13 @@
 //! (SMCCC_VERSION, SMCCC_ARCH_FEATURES) and PSCI (Arm DEN0022) work unmodified. Dispatch is pure:
 //! it reads the call and the caller's view and returns an [`Action`] for the vCPU to apply.
 
+pub mod caller;
 mod dispatch;
 mod error;
 pub mod function_id;
 mod psci;
 
+pub use caller::Caller;
 pub use dispatch::{dispatch, Action, Call};
 pub use error::{PsciError, SmcccError};
 pub use function_id::{FunctionId, Owner};
