@@ -86,11 +86,14 @@ mod tests {
     const NOT_SUPPORTED: u64 = u64::MAX; // -1
 
     fn call(function: u32, arg1: u64) -> Action {
-        dispatch(&Call {
-            function,
-            args: [arg1, 0, 0, 0, 0, 0],
-            aarch32: false,
-        })
+        dispatch(
+            &Call {
+                function,
+                args: [arg1, 0, 0, 0, 0, 0],
+                aarch32: false,
+            },
+            &mut FakeCaller::default(),
+        )
     }
 
     #[test]
@@ -159,17 +162,23 @@ mod tests {
 
     #[test]
     fn smc64_ids_from_aarch32_are_not_supported() {
-        let action = dispatch(&Call {
-            function: 0xc400_0003,
-            args: [0; 6],
-            aarch32: true,
-        });
+        let action = dispatch(
+            &Call {
+                function: 0xc400_0003,
+                args: [0; 6],
+                aarch32: true,
+            },
+            &mut FakeCaller::default(),
+        );
         assert_eq!(action, Action::ok(NOT_SUPPORTED));
-        let action = dispatch(&Call {
-            function: psci_id::VERSION,
-            args: [0; 6],
-            aarch32: true,
-        });
+        let action = dispatch(
+            &Call {
+                function: psci_id::VERSION,
+                args: [0; 6],
+                aarch32: true,
+            },
+            &mut FakeCaller::default(),
+        );
         assert_eq!(
             action,
             Action::ok(0x1_0001),
