@@ -25,6 +25,36 @@ pub enum Action {
     SystemOff,
     /// Restart the calling partition from its image (PSCI SYSTEM_RESET).
     SystemReset,
+    /// PSCI CPU_ON: start the caller's partition's vCPU whose MPIDR is `target` at `entry`
+    /// with x0 = `context`. The vCPU layer checks the target and answers SUCCESS, ALREADY_ON,
+    /// ON_PENDING or INVALID_PARAMETERS.
+    CpuOn {
+        /// The target vCPU's (virtual) MPIDR.
+        target: u64,
+        /// Entry point (IPA).
+        entry: u64,
+        /// x0 at entry.
+        context: u64,
+    },
+    /// PSCI CPU_OFF: the calling vCPU stops until another CPU_ON.
+    CpuOff,
+    /// PSCI CPU_SUSPEND: standby waits for an interrupt and returns SUCCESS; a powerdown state
+    /// may instead resume at `entry` with x0 = `context`.
+    CpuSuspend {
+        /// A powerdown (rather than standby) state was requested.
+        powerdown: bool,
+        /// Resume address for powerdown states.
+        entry: u64,
+        /// x0 on resume from a powerdown state.
+        context: u64,
+    },
+    /// PSCI AFFINITY_INFO for the vCPU with MPIDR `target` at affinity `level`.
+    AffinityInfo {
+        /// The target's (virtual) MPIDR.
+        target: u64,
+        /// The lowest affinity level that matters (only 0 is supported).
+        level: u32,
+    },
 }
 
 impl Action {
@@ -53,7 +83,9 @@ pub fn dispatch(call: &Call, caller: &mut dyn Caller) -> Action {
     }
     match id.owner() {
         Owner::Arm => arm_call(id, call),
-        Owner::StandardSecure if id.number() < 0x20 => psci::call(id.as_32bit(), &call.args),
+        Owner::StandardSecure if id.number() < 0x20 => {
+            psci::call(id.as_32bit(), id.is_64bit(), &call.args)
+        }
         _ => Action::not_supported(),
     }
 }
