@@ -1,11 +1,24 @@
 //! A single-pass reader of flattened device trees (devicetree specification v0.4, chapter 5).
 //!
-//! The hypervisor reads the host device tree once at boot. General-purpose FDT crates look nodes
-//! up by walking the tree again for every query, which costs hundreds of thousands of
-//! instructions on QEMU's `virt` tree; this walker visits each token once and reports nodes and
-//! properties to a visitor in document order.
+//! The hypervisor reads the host device tree once at boot, and its configuration too.
+//! General-purpose FDT crates look nodes up by walking the tree again for every query, which
+//! costs hundreds of thousands of instructions on QEMU's `virt` tree; this walker visits each
+//! token once and reports nodes and properties to a visitor in document order.
+//!
+//! There are two walks over the same token reader:
+//!
+//! * [`walk`] is lenient: it checks only what it must to stay inside the blob, skips `FDT_NOP`
+//!   and hands names out as bytes without validating them. It suits device trees written by
+//!   firmware, which may have edited them in place.
+//! * [`walk_strict`] accepts only what `dtc` writes and says what is wrong and where
+//!   ([`Malformed`]): a sound header, blocks inside the blob, one root node with an empty name,
+//!   balanced nesting at most [`MAX_DEPTH`] deep, properties before child nodes, UTF-8 names
+//!   (handed out as `&str`) and no `FDT_NOP`. It suits blobs that must be exactly right, such
+//!   as a partition configuration.
+//!
+//! Neither panics, whatever the blob holds.
 
-/// Why a blob is not a usable device tree.
+/// Why [`walk`] found a blob not a usable device tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FdtError {
     /// The magic number is wrong or the header is cut short.
@@ -16,21 +29,36 @@ pub enum FdtError {
     BadToken(u32),
 }
 
-/// One thing the walker found.
+/// Why [`walk_strict`] refused a blob, and where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event<'a> {
+pub struct Malformed {
+    /// What is wrong, as a phrase such as `"FDT_NOP tokens are not accepted"`.
+    pub why: &'static str,
+    /// Byte offset in the blob where the problem was found.
+    pub offset: usize,
+}
+
+const fn malformed(why: &'static str, offset: usize) -> Malformed {
+    Malformed { why, offset }
+}
+
+/// One thing a walk found.
+///
+/// `Name` is how names are handed out: bytes from [`walk`], which never validates them, and
+/// `&str` from [`walk_strict`], which checks they are UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a, Name = &'a [u8]> {
     /// A node starts; `depth` 0 is the root.
     Begin {
-        /// The node's name with its unit address (`pl011@9000000`; empty for the root), as
-        /// bytes: names are compared, never validated as UTF-8, which keeps the walk cheap.
-        name: &'a [u8],
+        /// The node's name with its unit address (`pl011@9000000`; empty for the root).
+        name: Name,
         /// Nesting depth.
         depth: usize,
     },
     /// A property of the innermost open node.
     Property {
-        /// The property name, as bytes.
-        name: &'a [u8],
+        /// The property name.
+        name: Name,
         /// Its raw value.
         value: &'a [u8],
     },
@@ -38,20 +66,34 @@ pub enum Event<'a> {
     End,
 }
 
+/// What [`walk_strict`] reports: [`Event`] with names checked to be UTF-8.
+pub type StrictEvent<'a> = Event<'a, &'a str>;
+
+/// Deepest node nesting [`walk_strict`] accepts, counting the root as 1.
+pub const MAX_DEPTH: usize = 16;
+
 const MAGIC: u32 = 0xd00d_feed;
+const HEADER_LEN: usize = 40;
+const MIN_VERSION: u32 = 17;
 const TOKEN_BEGIN_NODE: u32 = 1;
 const TOKEN_END_NODE: u32 = 2;
 const TOKEN_PROP: u32 = 3;
 const TOKEN_NOP: u32 = 4;
 const TOKEN_END: u32 = 9;
 
+const WHY_SHORT: &str = "blob is shorter than the 40-byte header";
+const WHY_NAME: &str = "node name is not NUL-terminated UTF-8";
+const WHY_PROP_NAME: &str = "property name offset is not a NUL-terminated UTF-8 string";
+const WHY_PROP_HEADER: &str = "truncated property header";
+const WHY_PROP_VALUE: &str = "property value runs past the structure block";
+
 fn be32(blob: &[u8], at: usize) -> Option<u32> {
-    let bytes = blob.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    let bytes: [u8; 4] = blob.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_be_bytes(bytes))
 }
 
 fn be64(blob: &[u8], at: usize) -> Option<u64> {
-    Some((u64::from(be32(blob, at)?) << 32) | u64::from(be32(blob, at + 4)?))
+    Some((u64::from(be32(blob, at)?) << 32) | u64::from(be32(blob, at.checked_add(4)?)?))
 }
 
 fn c_string(blob: &[u8], at: usize) -> Option<&[u8]> {
@@ -65,12 +107,73 @@ pub fn reservations(blob: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
     let start = be32(blob, 16).unwrap_or(u32::MAX) as usize;
     (0..64).map_while(move |i| {
         let at = start.checked_add(i * 16)?;
-        let (address, size) = (be64(blob, at)?, be64(blob, at + 8)?);
+        let (address, size) = (be64(blob, at)?, be64(blob, at.checked_add(8)?)?);
         (address != 0 || size != 0).then_some((address, size))
     })
 }
 
+/// Reads a structure block token by token, keeping every read inside the block.
+///
+/// Offsets are into the whole blob, so errors can name them directly.
+struct Tokens<'a> {
+    /// The blob, cut at the end of the structure block.
+    structs: &'a [u8],
+    /// The strings block, where property names live.
+    strings: &'a [u8],
+    /// Where padding is measured from: the start of the structure block for
+    /// [`walk_strict`], the start of the blob for [`walk`].
+    base: usize,
+    /// Offset of the next token.
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    /// Reads the next token; returns it with its offset.
+    fn token(&mut self) -> Result<(u32, usize), Malformed> {
+        let at = self.at;
+        let token =
+            be32(self.structs, at).ok_or(malformed("structure block ends before FDT_END", at))?;
+        self.at = at.saturating_add(4);
+        Ok((token, at))
+    }
+
+    /// Reads the name that follows `FDT_BEGIN_NODE`.
+    fn node_name(&mut self) -> Result<&'a [u8], Malformed> {
+        let at = self.at;
+        let name = c_string(self.structs, at).ok_or(malformed(WHY_NAME, at))?;
+        self.at = self.pad(at, name.len(), 1).ok_or(malformed(WHY_NAME, at))?;
+        Ok(name)
+    }
+
+    /// Reads what follows `FDT_PROP`: the property's name and value.
+    fn property(&mut self) -> Result<(&'a [u8], &'a [u8]), Malformed> {
+        let at = self.at;
+        let header = malformed(WHY_PROP_HEADER, at);
+        let len = be32(self.structs, at).ok_or(header)? as usize;
+        let name_offset = be32(self.structs, at.saturating_add(4)).ok_or(header)? as usize;
+        let past = malformed(WHY_PROP_VALUE, at);
+        let start = at.checked_add(8).ok_or(past)?;
+        let value = start
+            .checked_add(len)
+            .and_then(|end| self.structs.get(start..end))
+            .ok_or(past)?;
+        let name = c_string(self.strings, name_offset)
+            .ok_or(malformed(WHY_PROP_NAME, at.saturating_add(4)))?;
+        self.at = self.pad(start, len, 0).ok_or(past)?;
+        Ok((name, value))
+    }
+
+    /// The offset of the next token after `len (+ extra)` bytes of operand at `at`.
+    fn pad(&self, at: usize, len: usize, extra: usize) -> Option<usize> {
+        let end = at.checked_add(len)?.checked_add(extra)?;
+        let padded = end.checked_sub(self.base)?.checked_next_multiple_of(4)?;
+        padded.checked_add(self.base)
+    }
+}
+
 /// Walks the structure block of `blob`, calling `visit` for every node and property.
+///
+/// Lenient: see the [module documentation](self).
 pub fn walk<'a>(blob: &'a [u8], mut visit: impl FnMut(Event<'a>)) -> Result<(), FdtError> {
     if be32(blob, 0) != Some(MAGIC) {
         return Err(FdtError::BadHeader);
@@ -79,29 +182,27 @@ pub fn walk<'a>(blob: &'a [u8], mut visit: impl FnMut(Event<'a>)) -> Result<(), 
     let blob = blob.get(..total).ok_or(FdtError::BadHeader)?;
     let structs = be32(blob, 8).ok_or(FdtError::BadHeader)? as usize;
     let strings = be32(blob, 12).ok_or(FdtError::BadHeader)? as usize;
-    let mut at = structs;
+    let mut tokens = Tokens {
+        structs: blob,
+        strings: blob.get(strings..).unwrap_or_default(),
+        base: 0,
+        at: structs,
+    };
     let mut depth = 0usize;
     loop {
-        let token = be32(blob, at).ok_or(FdtError::Truncated)?;
-        at += 4;
+        let (token, _) = tokens.token().map_err(|_| FdtError::Truncated)?;
         match token {
             TOKEN_BEGIN_NODE => {
-                let name = c_string(blob, at).ok_or(FdtError::Truncated)?;
-                at = (at + name.len() + 1).next_multiple_of(4);
+                let name = tokens.node_name().map_err(|_| FdtError::Truncated)?;
                 visit(Event::Begin { name, depth });
-                depth += 1;
+                depth = depth.saturating_add(1);
             }
             TOKEN_END_NODE => {
                 depth = depth.checked_sub(1).ok_or(FdtError::BadToken(token))?;
                 visit(Event::End);
             }
             TOKEN_PROP => {
-                let len = be32(blob, at).ok_or(FdtError::Truncated)? as usize;
-                let name_offset = be32(blob, at + 4).ok_or(FdtError::Truncated)? as usize;
-                let value = blob.get(at + 8..at + 8 + len).ok_or(FdtError::Truncated)?;
-                let name = c_string(blob, strings.saturating_add(name_offset))
-                    .ok_or(FdtError::Truncated)?;
-                at = (at + 8 + len).next_multiple_of(4);
+                let (name, value) = tokens.property().map_err(|_| FdtError::Truncated)?;
                 visit(Event::Property { name, value });
             }
             TOKEN_NOP => {}
@@ -111,11 +212,108 @@ pub fn walk<'a>(blob: &'a [u8], mut visit: impl FnMut(Event<'a>)) -> Result<(), 
     }
 }
 
+/// Checks the header of `blob` and finds its blocks.
+fn strict_tokens(blob: &[u8]) -> Result<Tokens<'_>, Malformed> {
+    if blob.len() < HEADER_LEN {
+        return Err(malformed(WHY_SHORT, blob.len()));
+    }
+    let field = |at| {
+        be32(blob, at)
+            .map(|v| v as usize)
+            .ok_or(malformed(WHY_SHORT, blob.len()))
+    };
+    if field(0)? != MAGIC as usize {
+        return Err(malformed("bad magic, expected 0xd00dfeed", 0));
+    }
+    let total = field(4)?;
+    if total > blob.len() {
+        return Err(malformed("header's totalsize is larger than the blob", 4));
+    }
+    if field(20)? < MIN_VERSION as usize {
+        return Err(malformed("FDT version is older than 17", 20));
+    }
+    let block = |offset: usize, len: usize| {
+        let end = offset.checked_add(len).filter(|&end| end <= total)?;
+        Some((offset, blob.get(..end)?))
+    };
+    let (struct_off, structs) = block(field(8)?, field(36)?)
+        .ok_or(malformed("structure block lies outside the blob", 8))?;
+    let (strings_off, strings) = block(field(12)?, field(32)?)
+        .ok_or(malformed("strings block lies outside the blob", 12))?;
+    Ok(Tokens {
+        structs,
+        strings: strings.get(strings_off..).unwrap_or_default(),
+        base: struct_off,
+        at: struct_off,
+    })
+}
+
+/// Walks the structure block of `blob` like [`walk`], but refuses anything `dtc` would not
+/// write (see the [module documentation](self)), with the reason and the offset.
+///
+/// `visit` sees the events before the problem, if there is one; the walk stops there.
+pub fn walk_strict<'a>(
+    blob: &'a [u8],
+    mut visit: impl FnMut(StrictEvent<'a>),
+) -> Result<(), Malformed> {
+    let mut tokens = strict_tokens(blob)?;
+    let mut depth = 0usize;
+    let mut props_allowed = false;
+    let mut root_done = false;
+    loop {
+        let (token, at) = tokens.token()?;
+        let operand = at.saturating_add(4);
+        match token {
+            TOKEN_BEGIN_NODE => {
+                if root_done {
+                    return Err(malformed("a second root node", at));
+                }
+                let name = tokens.node_name()?;
+                let name = core::str::from_utf8(name).map_err(|_| malformed(WHY_NAME, operand))?;
+                if depth == 0 && !name.is_empty() {
+                    return Err(malformed("root node name is not empty", operand));
+                }
+                if depth >= MAX_DEPTH {
+                    return Err(malformed("nodes nested too deeply", at));
+                }
+                visit(Event::Begin { name, depth });
+                depth += 1;
+                props_allowed = true;
+            }
+            TOKEN_END_NODE => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or(malformed("FDT_END_NODE without a node", at))?;
+                props_allowed = false;
+                root_done = depth == 0;
+                visit(Event::End);
+            }
+            TOKEN_PROP => {
+                if !props_allowed {
+                    return Err(malformed(
+                        "property outside a node or after a child node",
+                        at,
+                    ));
+                }
+                let (name, value) = tokens.property()?;
+                let name = core::str::from_utf8(name)
+                    .map_err(|_| malformed(WHY_PROP_NAME, operand.saturating_add(4)))?;
+                visit(Event::Property { name, value });
+            }
+            TOKEN_END if root_done => return Ok(()),
+            TOKEN_END => return Err(malformed("FDT_END inside a node", at)),
+            TOKEN_NOP => return Err(malformed("FDT_NOP tokens are not accepted", at)),
+            _ => return Err(malformed("unknown structure token", at)),
+        }
+    }
+}
+
 /// Reads a big-endian number of `cells` 32-bit cells (1 or 2) at cell index `index` of `value`.
 pub fn cells(value: &[u8], index: usize, cells: usize) -> Option<u64> {
+    let at = index.checked_mul(4)?;
     match cells {
-        1 => be32(value, index * 4).map(u64::from),
-        2 => be64(value, index * 4),
+        1 => be32(value, at).map(u64::from),
+        2 => be64(value, at),
         _ => None,
     }
 }

@@ -39,4 +39,5 @@ pub mod smccc;
 pub mod system;
 pub mod table_pool;
 pub mod trap;
+pub mod vgic;
 pub mod vuart;

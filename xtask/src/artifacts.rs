@@ -7,7 +7,10 @@ use std::process::Command;
 use crate::{elf, paths, shell, tools};
 
 /// Guest images xtask builds itself, by the file name configurations use.
-pub const BUILT_GUESTS: &[(&str, &str)] = &[("test-guest.bin", "test-guest")];
+pub const BUILT_GUESTS: &[(&str, &str)] = &[
+    ("test-guest.bin", "test-guest"),
+    ("bench-guest.bin", "bench-guest"),
+];
 
 fn cargo_build(package: &str, envs: &[(&str, String)]) -> Result<PathBuf> {
     tools::ensure_rust_target()?;

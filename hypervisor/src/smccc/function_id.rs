@@ -75,12 +75,22 @@ impl FunctionId {
     }
 }
 
-/// Arm architecture calls.
+/// Arm architecture calls (owner 0; Arm DEN0028 "Arm Architecture Calls").
 pub mod arm {
     /// SMCCC_VERSION.
     pub const VERSION: u32 = 0x8000_0000;
     /// SMCCC_ARCH_FEATURES.
     pub const ARCH_FEATURES: u32 = 0x8000_0001;
+    /// SMCCC_ARCH_SOC_ID (SMC32: SoC version and revision).
+    pub const SOC_ID: u32 = 0x8000_0002;
+    /// SMCCC_ARCH_SOC_ID, SMC64 form (SoC name, SMCCC v1.5).
+    pub const SOC_ID_64: u32 = 0xc000_0002;
+    /// SMCCC_ARCH_WORKAROUND_1 (CVE-2017-5715, branch predictor invalidation).
+    pub const WORKAROUND_1: u32 = 0x8000_8000;
+    /// SMCCC_ARCH_WORKAROUND_2 (CVE-2018-3639, speculative store bypass).
+    pub const WORKAROUND_2: u32 = 0x8000_7fff;
+    /// SMCCC_ARCH_WORKAROUND_3 (CVE-2017-5715 and CVE-2022-23960, branch history).
+    pub const WORKAROUND_3: u32 = 0x8000_3fff;
 }
 
 /// PSCI calls (Arm DEN0022), 32-bit forms; 64-bit forms add `1 << 30`.
@@ -103,6 +113,53 @@ pub mod psci {
     pub const SYSTEM_RESET: u32 = 0x8400_0009;
     /// PSCI_FEATURES.
     pub const FEATURES: u32 = 0x8400_000a;
+    /// SYSTEM_RESET2 (PSCI 1.1).
+    pub const SYSTEM_RESET2: u32 = 0x8400_0012;
+}
+
+/// True Random Number Generator calls (Arm DEN0098), owner 4, numbers 0x50..=0x5f.
+pub mod trng {
+    /// TRNG_VERSION.
+    pub const VERSION: u32 = 0x8400_0050;
+    /// TRNG_FEATURES.
+    pub const FEATURES: u32 = 0x8400_0051;
+    /// TRNG_GET_UUID.
+    pub const GET_UUID: u32 = 0x8400_0052;
+    /// TRNG_RND32.
+    pub const RND32: u32 = 0x8400_0053;
+    /// TRNG_RND64 (SMC64 only).
+    pub const RND64: u32 = 0xc400_0053;
+    /// The first function number of the TRNG range within owner 4.
+    pub const FIRST_NUMBER: u16 = 0x50;
+    /// The last function number of the TRNG range within owner 4.
+    pub const LAST_NUMBER: u16 = 0x5f;
+}
+
+/// Bulkhead's vendor-specific hypervisor service (owner 6), SMC32 forms; SMC64 forms (where
+/// listed in `docs/guest-abi.md`) add `1 << 30`.
+pub mod vendor {
+    /// BULKHEAD_FEATURES: is a vendor function implemented?
+    pub const FEATURES: u32 = 0x8600_0000;
+    /// BULKHEAD_PARTITION_INFO: the caller's partition id, vCPU count and vCPU index.
+    pub const PARTITION_INFO: u32 = 0x8600_0001;
+    /// BULKHEAD_PARTITION_NAME: the caller's partition name, written to a guest buffer.
+    pub const PARTITION_NAME: u32 = 0x8600_0002;
+    /// BULKHEAD_CONSOLE_WRITE: bytes passed in registers.
+    pub const CONSOLE_WRITE: u32 = 0x8600_0010;
+    /// BULKHEAD_CONSOLE_WRITE_BUFFER: bytes read from a guest buffer.
+    pub const CONSOLE_WRITE_BUFFER: u32 = 0x8600_0011;
+    /// BULKHEAD_CONSOLE_READ: bytes written to a guest buffer (none are available yet).
+    pub const CONSOLE_READ: u32 = 0x8600_0012;
+    /// Function numbers reserved for inter-partition communication.
+    pub const RESERVED_IPC: core::ops::RangeInclusive<u16> = 0x0100..=0x01ff;
+    /// Function numbers reserved for the partition watchdog.
+    pub const RESERVED_WATCHDOG: core::ops::RangeInclusive<u16> = 0x0200..=0x02ff;
+    /// Function numbers reserved for partition management.
+    pub const RESERVED_MANAGEMENT: core::ops::RangeInclusive<u16> = 0x0300..=0x03ff;
+    /// Call UID query (Arm DEN0028, "Call UID Query").
+    pub const CALL_UID: u32 = 0x8600_ff01;
+    /// Revision query (Arm DEN0028, "Revision Query").
+    pub const REVISION: u32 = 0x8600_ff03;
 }
 
 #[cfg(test)]

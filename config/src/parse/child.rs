@@ -1,0 +1,206 @@
+//! A partition's child node (`memory@<ipa>`, `kernel`, `dtb`, `initrd`,
+//! `console`, `device@<pa>`) while it is being read: its properties are
+//! decoded as they arrive and checked as a whole when the node ends.
+
+use super::at::At;
+use super::rules;
+use crate::error::{ConfigError, ErrorKind};
+use crate::limits::MAX_IRQS_PER_DEVICE;
+use crate::model::{Device, ImageRef, MemoryRegion};
+use crate::range::Range;
+use heapless::Vec;
+
+/// The kinds of node a partition may contain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Memory,
+    Kernel,
+    Dtb,
+    Initrd,
+    Console,
+    Device,
+}
+
+impl Kind {
+    /// The kind of a partition's child node called `name`. `memory` and
+    /// `device` nodes may carry a unit address (`memory@40000000`); the others
+    /// are singletons with fixed names, so error paths can name them exactly.
+    fn of(name: &str) -> Option<Self> {
+        let (base, unit) = match name.split_once('@') {
+            Some((base, _)) => (base, true),
+            None => (name, false),
+        };
+        Some(match (base, unit) {
+            ("memory", _) => Self::Memory,
+            ("device", _) => Self::Device,
+            ("kernel", false) => Self::Kernel,
+            ("dtb", false) => Self::Dtb,
+            ("initrd", false) => Self::Initrd,
+            ("console", false) => Self::Console,
+            _ => return None,
+        })
+    }
+
+    /// The properties a node of this kind may have, for error messages.
+    fn allowed(self) -> &'static str {
+        match self {
+            Self::Memory => "reg, phys",
+            Self::Kernel => "file, load, entry",
+            Self::Dtb | Self::Initrd => "file, load",
+            Self::Console => "reg",
+            Self::Device => "reg, interrupts, ipa",
+        }
+    }
+}
+
+/// What a finished child node gives its partition.
+pub(super) enum Part<'a> {
+    /// A `memory@` node.
+    Memory(MemoryRegion<'a>),
+    /// A `device@` node.
+    Device(Device<'a>),
+    /// The `kernel` node, with its `entry` if it has one.
+    Kernel(ImageRef<'a>, Option<u64>),
+    /// The `dtb` node.
+    Dtb(ImageRef<'a>),
+    /// The `initrd` node.
+    Initrd(ImageRef<'a>),
+    /// The `console` node's IPA range.
+    Console(Range),
+}
+
+/// A partition's child node between its start and its end.
+pub(super) struct Child<'a> {
+    kind: Kind,
+    at: At<'a>,
+    name: &'a str,
+    reg: Option<Range>,
+    /// `phys` of a memory region or `ipa` of a device: a range start,
+    /// decoded once `reg` has given the size.
+    start: Option<&'a [u8]>,
+    file: Option<&'a str>,
+    load: Option<u64>,
+    entry: Option<u64>,
+    interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
+    /// The first bad property. It is reported when the node ends, unless a
+    /// node turns up below this one: the shape of the tree is checked before
+    /// the properties in it.
+    error: Option<ConfigError>,
+}
+
+impl<'a> Child<'a> {
+    /// Starts the child node called `name` at `at`, or says what kind of
+    /// node would be allowed instead.
+    pub(super) fn begin(name: &'a str, at: At<'a>) -> Result<Self, ConfigError> {
+        let kind = Kind::of(name).ok_or_else(|| {
+            at.err(ErrorKind::UnknownNode {
+                allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console \
+                          (the last four without @unit)",
+            })
+        })?;
+        Ok(Self {
+            kind,
+            at,
+            name,
+            reg: None,
+            start: None,
+            file: None,
+            load: None,
+            entry: None,
+            interrupts: Vec::new(),
+            error: None,
+        })
+    }
+
+    /// Where this node is.
+    pub(super) fn at(&self) -> &At<'a> {
+        &self.at
+    }
+
+    /// Takes in one property of this node.
+    pub(super) fn property(&mut self, name: &'a str, value: &'a [u8]) {
+        if self.error.is_none() {
+            if let Err(error) = self.decode(name, value) {
+                self.error = Some(error);
+            }
+        }
+    }
+
+    fn decode(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ConfigError> {
+        use Kind::{Console, Device, Dtb, Initrd, Kernel, Memory};
+        match (self.kind, name) {
+            (Memory | Device | Console, "reg") => self.reg = Some(rules::reg(value, &self.at)?),
+            (Memory, "phys") | (Device, "ipa") => self.start = Some(value),
+            (Device, "interrupts") => {
+                let list = crate::cells::u32_list(value).ok_or_else(|| {
+                    self.at
+                        .bad("interrupts", "must be a list of cells, one GIC INTID each")
+                })?;
+                for intid in list {
+                    self.interrupts.push(intid).map_err(|_| {
+                        self.at.err(ErrorKind::TooMany {
+                            what: "interrupts on a device",
+                            max: MAX_IRQS_PER_DEVICE,
+                        })
+                    })?;
+                }
+            }
+            (Kernel | Dtb | Initrd, "file") => self.file = Some(rules::file(value, &self.at)?),
+            (Kernel | Dtb | Initrd, "load") => {
+                self.load = Some(rules::address(value, "load", &self.at)?);
+            }
+            (Kernel, "entry") => self.entry = Some(rules::address(value, "entry", &self.at)?),
+            _ => rules::check_ignored(name, value, &self.at, self.kind.allowed())?,
+        }
+        Ok(())
+    }
+
+    /// Ends the node: its first bad property, a missing required property,
+    /// or what it gives the partition.
+    pub(super) fn end(self) -> Result<Part<'a>, ConfigError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let at = self.at;
+        let missing = |name| at.err(ErrorKind::MissingProperty { name });
+        let reg = || self.reg.ok_or_else(|| missing("reg"));
+        Ok(match self.kind {
+            Kind::Memory => {
+                let ipa = reg()?;
+                let phys = match self.start {
+                    Some(value) => Some(rules::start(value, ipa.size, "phys", &at)?),
+                    None => None,
+                };
+                Part::Memory(MemoryRegion {
+                    node: self.name,
+                    ipa,
+                    phys,
+                })
+            }
+            Kind::Device => {
+                let phys = reg()?;
+                let ipa = match self.start {
+                    Some(value) => rules::start(value, phys.size, "ipa", &at)?,
+                    None => phys.start,
+                };
+                Part::Device(Device {
+                    node: self.name,
+                    phys,
+                    ipa,
+                    interrupts: self.interrupts,
+                })
+            }
+            Kind::Console => Part::Console(reg()?),
+            Kind::Kernel | Kind::Dtb | Kind::Initrd => {
+                let file = self.file.ok_or_else(|| missing("file"))?;
+                let load = self.load.ok_or_else(|| missing("load"))?;
+                let image = ImageRef { file, load };
+                match self.kind {
+                    Kind::Kernel => Part::Kernel(image, self.entry),
+                    Kind::Dtb => Part::Dtb(image),
+                    _ => Part::Initrd(image),
+                }
+            }
+        })
+    }
+}
