@@ -12,7 +12,9 @@ use crate::host_dt::{Gic, HostInfo, PsciConduit};
 use crate::pagetable::{el2, stage2, PageTable};
 use crate::partition::{plan_memory, PartitionState};
 use crate::phys_alloc::PhysAllocator;
-use crate::system::{LoadedImage, Partition, System, VcpuSlot, VirtualConsole, SYSTEM};
+use crate::system::{
+    GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole, SYSTEM,
+};
 use crate::table_pool::POOL;
 use crate::vuart::VirtualPl011;
 use crate::{cpu, println};
@@ -61,7 +63,23 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
             "none"
         },
     );
+    crate::entropy::init_from_host(&host);
 
+    if let Some(Gic::V3 {
+        distributor,
+        redistributors,
+    }) = host.gic
+    {
+        // SAFETY: the device tree names these frames; the EL2 map covers them as device
+        // memory; nothing else drives the GIC.
+        unsafe {
+            arch::gic_v3::init_distributor(
+                distributor.start,
+                redistributors.start,
+                redistributors.size,
+            )
+        };
+    }
     let bundle = find_bundle(image_end);
     let hyp_reserved = Range {
         start: image_start & !(ALIGN_2M - 1),
@@ -249,6 +267,20 @@ fn build_system(
         vtcr: stage2::vtcr(pa_range),
         firmware_psci: host.psci == Some(PsciConduit::Smc),
         gic_sysregs: gic_sysregs && matches!(host.gic, Some(Gic::V3 { .. })),
+        gic: match host.gic {
+            Some(Gic::V3 {
+                distributor,
+                redistributors,
+            }) => GuestGicLayout {
+                distributor,
+                redistributors: Some(redistributors),
+            },
+            Some(Gic::V2 { distributor, .. }) => GuestGicLayout {
+                distributor,
+                redistributors: None,
+            },
+            None => GuestGicLayout::default(),
+        },
     };
     let Some(bundle) = bundle.and_then(|b| Bundle::parse(b).ok()) else {
         println!("no configuration bundle after the image: build with `cargo xtask build`");
@@ -321,6 +353,7 @@ fn build_system(
                     }
                 }
             }
+            setup_virtual_gic(host, index, &partition, partition_config);
         }
         if system.partitions.push(partition).is_err() {
             break;
@@ -396,6 +429,44 @@ fn build_partition(
         config.cpus.as_slice(),
     );
     Ok(partition)
+}
+
+/// Gives partition `index` its virtual distributor with the SPIs it owns, routed to its first
+/// vCPU until the guest says otherwise.
+fn setup_virtual_gic(
+    host: &HostInfo<'_>,
+    index: usize,
+    partition: &Partition,
+    config: &PartitionConfig<'_>,
+) {
+    let Some(Gic::V3 { .. }) = host.gic else {
+        return;
+    };
+    let mut hardware = crate::vgic::IntidSet::default();
+    for device in &config.devices {
+        for &intid in &device.interrupts {
+            hardware.insert(intid);
+        }
+    }
+    let software = crate::vgic::IntidSet::default();
+    let boot_mpidr = partition
+        .cpus
+        .first()
+        .and_then(|&cpu| host.cpus.get(cpu))
+        .copied()
+        .unwrap_or(0);
+    for intid in crate::vgic::FIRST_SPI..crate::vgic::MAX_INTIDS as u32 {
+        if hardware.contains(intid) {
+            arch::gic_v3::route_spi(intid, boot_mpidr);
+        }
+    }
+    crate::interrupts::init_partition(
+        index,
+        crate::interrupts::version(),
+        partition.cpus.len(),
+        hardware,
+        software,
+    );
 }
 
 fn start_secondaries(host: &HostInfo<'_>, system: &System) {

@@ -28,9 +28,12 @@ pub mod caller;
 #[cfg(target_os = "none")]
 mod cpu;
 #[cfg(target_os = "none")]
+mod interrupts;
+#[cfg(target_os = "none")]
 mod pl011;
 
 pub mod console;
+pub mod entropy;
 pub mod host_dt;
 pub mod pagetable;
 pub mod partition;

@@ -109,6 +109,16 @@ pub struct VcpuSlot {
     pub vcpu: usize,
 }
 
+/// Where partitions find their (virtual) GIC: the same guest-physical addresses as the host's
+/// GIC, so a partition's device tree can copy the host's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GuestGicLayout {
+    /// The distributor window (trapped and emulated).
+    pub distributor: Range,
+    /// GICv3: the redistributor region (trapped and emulated; one frame pair per vCPU).
+    pub redistributors: Option<Range>,
+}
+
 /// Everything the trap path needs, frozen after boot.
 #[derive(Debug)]
 pub struct System {
@@ -124,6 +134,8 @@ pub struct System {
     pub firmware_psci: bool,
     /// Whether the GICv3 system register interface is in use.
     pub gic_sysregs: bool,
+    /// Where partitions find their virtual GIC.
+    pub gic: GuestGicLayout,
 }
 
 impl System {

@@ -79,6 +79,52 @@ fn resolve(name: &str, config_dir: &Path, artifacts: &Path) -> Result<Option<Vec
     Ok(None)
 }
 
+/// Files xtask makes itself when a configuration names them: Debian's kernel and the test
+/// initramfs (or the user's own, from `--linux-image` / `--initrd`).
+fn provided(name: &str) -> Result<Option<Vec<u8>>> {
+    let read = |path: PathBuf| {
+        std::fs::read(&path)
+            .with_context(|| format!("reading {}", path.display()))
+            .map(Some)
+    };
+    match name {
+        crate::linux::KERNEL => match std::env::var_os("BULKHEAD_LINUX_IMAGE") {
+            Some(path) => read(PathBuf::from(path)),
+            None => read(crate::linux::kernel()?.0),
+        },
+        crate::linux::INITRAMFS => match std::env::var_os("BULKHEAD_INITRD") {
+            Some(path) => read(PathBuf::from(path)),
+            None => crate::linux::initramfs().map(Some),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// Writes the initrd's place into a guest device tree's `/chosen` (with `fdtput`, from dtc).
+fn set_initrd(dtb: &[u8], start: u64, end: u64) -> Result<Vec<u8>> {
+    let temp = std::env::temp_dir().join(format!("bulkhead-initrd-{}.dtb", std::process::id()));
+    std::fs::write(&temp, dtb)?;
+    for (property, value) in [("linux,initrd-start", start), ("linux,initrd-end", end)] {
+        let status = Command::new("fdtput")
+            .args(["-t", "x"])
+            .arg(&temp)
+            .args([
+                "/chosen",
+                property,
+                &format!("{:x}", value >> 32),
+                &format!("{:x}", value & 0xffff_ffff),
+            ])
+            .status()
+            .context("could not run fdtput (from the device-tree-compiler package)")?;
+        if !status.success() {
+            bail!("fdtput could not set /chosen/{property} (does the guest device tree have /chosen?)");
+        }
+    }
+    let patched = std::fs::read(&temp)?;
+    let _ = std::fs::remove_file(&temp);
+    Ok(patched)
+}
+
 /// Loads and validates the configuration at `path`; on failure the error lists every problem
 /// as `file: node: reason`.
 pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
@@ -119,6 +165,16 @@ pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
             }
             if let Some(data) = resolve(image.file, config_dir, &artifacts_dir)? {
                 files.insert(image.file.to_string(), data);
+            } else if let Some(data) = provided(image.file)? {
+                files.insert(image.file.to_string(), data);
+            }
+        }
+    }
+    for partition in &config.partitions {
+        if let (Some(dtb), Some(initrd)) = (&partition.dtb, &partition.initrd) {
+            let size = files.get(initrd.file).map_or(0, |d| d.len() as u64);
+            if let Some(blob) = files.get_mut(dtb.file) {
+                *blob = set_initrd(blob, initrd.load, initrd.load + size)?;
             }
         }
     }

@@ -17,6 +17,12 @@ pub struct BuildArgs {
     /// The board.
     #[arg(long, default_value = "qemu-virt")]
     pub board: String,
+    /// Use this arm64 Linux Image instead of Debian's for `linux-Image`.
+    #[arg(long)]
+    pub linux_image: Option<PathBuf>,
+    /// Use this initramfs instead of the test one for `initramfs.cpio`.
+    #[arg(long)]
+    pub initrd: Option<PathBuf>,
 }
 
 /// The path of the configuration `args` names.
@@ -33,6 +39,13 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
     let board = bulkhead_platforms::by_name(&args.board)
         .with_context(|| format!("unknown board {}", args.board))?;
     let config = config_path(args);
+    // The configuration loader reads these when a configuration names the Linux files.
+    if let Some(path) = &args.linux_image {
+        std::env::set_var("BULKHEAD_LINUX_IMAGE", path);
+    }
+    if let Some(path) = &args.initrd {
+        std::env::set_var("BULKHEAD_INITRD", path);
+    }
     let loaded = check_config::load(&config, Some(board.name))?;
     let mut image = artifacts::hypervisor(board)?;
     let mut entries: Vec<(&str, &[u8])> =

@@ -2,9 +2,12 @@
 //! runs the tests. Every external command is printed before it runs.
 
 mod artifacts;
+mod bench;
 mod check_config;
 mod elf;
 mod image;
+mod initramfs;
+mod linux;
 mod paths;
 mod qemu;
 mod shell;
@@ -31,6 +34,9 @@ enum Command {
     CheckConfig(check_config::CheckArgs),
     /// Run the host unit tests and the QEMU scenario tests; ends with "N passed, N failed".
     Test(test::TestArgs),
+    /// Run the benchmarks on QEMU (counted in guest instructions), print the table and write
+    /// docs/benchmarks.md; --check fails when a figure exceeds its budget.
+    Bench(bench::BenchArgs),
 }
 
 fn main() {
@@ -40,6 +46,7 @@ fn main() {
         Command::Run(args) => qemu::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

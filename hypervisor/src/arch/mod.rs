@@ -7,9 +7,11 @@
 mod cache;
 mod exception;
 pub mod frame;
+pub mod gic_v3;
 pub mod memory;
 mod mmio;
 mod registers;
+pub mod rng;
 mod smc;
 mod vcpu;
 

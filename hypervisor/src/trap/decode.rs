@@ -1,11 +1,12 @@
 //! ESR_EL2 decoding (Arm ARM D19.2.46, "ESR_EL2, Exception Syndrome Register (EL2)").
 
-use super::exit::{Conduit, Exit, MmioAccess};
+use super::exit::{Conduit, Exit, MmioAccess, SysRegId};
 use super::{Snapshot, VectorKind};
 
 /// Exception classes (ESR_EL2.EC) the hypervisor handles.
 mod ec {
     pub const WFX: u8 = 0x01;
+    pub const SYSREG: u8 = 0x18;
     pub const HVC32: u8 = 0x12;
     pub const SMC32: u8 = 0x13;
     pub const HVC64: u8 = 0x16;
@@ -74,6 +75,19 @@ impl Exit {
             },
             ec::WFX => Exit::Wfx {
                 wfe: iss & ISS_WFX_WFE != 0,
+            },
+            // ISS for EC 0x18: Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], Rt [9:5],
+            // CRm [4:1], Direction [0] (1 = read).
+            ec::SYSREG => Exit::SysReg {
+                register: SysRegId {
+                    op0: ((iss >> 20) & 3) as u8,
+                    op2: ((iss >> 17) & 7) as u8,
+                    op1: ((iss >> 14) & 7) as u8,
+                    crn: ((iss >> 10) & 0xf) as u8,
+                    crm: ((iss >> 1) & 0xf) as u8,
+                },
+                rt: ((iss >> 5) & 0x1f) as u8,
+                read: iss & 1 != 0,
             },
             _ => Exit::Unknown { ec, esr },
         }
@@ -210,6 +224,21 @@ mod tests {
     }
 
     #[test]
+    fn msr_icc_sgi1r_el1_decodes_to_its_register_and_source() {
+        // MSR ICC_SGI1R_EL1, x5: Op0 3, Op2 5, Op1 0, CRn 12, Rt 5, CRm 11, write.
+        let iss = (3 << 20) | (5 << 17) | (12 << 10) | (5 << 5) | (11 << 1);
+        let exit = Exit::decode(&sync((0x18 << 26) | (1 << 25) | iss, 0, 0));
+        assert_eq!(
+            exit,
+            Exit::SysReg {
+                register: SysRegId::ICC_SGI1R_EL1,
+                rt: 5,
+                read: false
+            }
+        );
+    }
+
+    #[test]
     fn unknown_classes_and_interrupts_never_panic() {
         for ec in 0..64u64 {
             let _ = Exit::decode(&sync(ec << 26 | 0x1ff_ffff, u64::MAX, u64::MAX));
@@ -224,8 +253,8 @@ mod tests {
             Exit::Irq
         );
         assert!(matches!(
-            Exit::decode(&sync(0x6200_0000, 0, 0)),
-            Exit::Unknown { ec: 0x18, .. }
+            Exit::decode(&sync(0x8c00_0000, 0, 0)),
+            Exit::Unknown { ec: 0x23, .. }
         ));
     }
 }

@@ -24,6 +24,48 @@ pub struct MmioAccess {
     pub sixty_four: bool,
 }
 
+/// A system register's encoding (Arm ARM C5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SysRegId {
+    /// op0.
+    pub op0: u8,
+    /// op1.
+    pub op1: u8,
+    /// CRn.
+    pub crn: u8,
+    /// CRm.
+    pub crm: u8,
+    /// op2.
+    pub op2: u8,
+}
+
+impl SysRegId {
+    /// ICC_SGI1R_EL1: generate a group-1 SGI.
+    pub const ICC_SGI1R_EL1: SysRegId = SysRegId {
+        op0: 3,
+        op1: 0,
+        crn: 12,
+        crm: 11,
+        op2: 5,
+    };
+    /// ICC_ASGI1R_EL1: generate a group-1 SGI for the other security state.
+    pub const ICC_ASGI1R_EL1: SysRegId = SysRegId {
+        op0: 3,
+        op1: 0,
+        crn: 12,
+        crm: 11,
+        op2: 6,
+    };
+    /// ICC_SGI0R_EL1: generate a group-0 SGI.
+    pub const ICC_SGI0R_EL1: SysRegId = SysRegId {
+        op0: 3,
+        op1: 0,
+        crn: 12,
+        crm: 11,
+        op2: 7,
+    };
+}
+
 /// A decoded trap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -60,6 +102,15 @@ pub enum Exit {
     Wfx {
         /// `true` for WFE.
         wfe: bool,
+    },
+    /// A trapped system register access (MSR/MRS), e.g. ICC_SGI1R_EL1.
+    SysReg {
+        /// The register, as its (op0, op1, CRn, CRm, op2) encoding.
+        register: SysRegId,
+        /// The general register transferred (31 = xzr).
+        rt: u8,
+        /// `true` for MRS (a read), `false` for MSR (a write).
+        read: bool,
     },
     /// A physical interrupt arrived while the guest ran.
     Irq,

@@ -6,7 +6,7 @@
 mod decode;
 mod exit;
 
-pub use exit::{exception_class_name, Conduit, Exit, MmioAccess};
+pub use exit::{exception_class_name, Conduit, Exit, MmioAccess, SysRegId};
 
 /// Which vector an exception from a lower EL came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -27,7 +27,7 @@ pub const FIRST_SPI: u32 = 32;
 /// INTIDs 1020..1023 are special (spurious).
 pub const SPURIOUS: u32 = 1023;
 /// The largest number of interrupt lines the model supports (SGIs + PPIs + SPIs).
-pub const MAX_INTIDS: usize = 992;
+pub const MAX_INTIDS: usize = 512;
 
 /// A change the physical GIC must make after a guest access to its virtual GIC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,6 +14,14 @@ pub struct PendingQueue {
 }
 
 impl PendingQueue {
+    /// An empty queue (usable in statics).
+    pub const fn new() -> Self {
+        PendingQueue {
+            entries: heapless::Vec::new(),
+            dropped: 0,
+        }
+    }
+
     /// Queues `entry` unless the same INTID already waits (pending is a state, not a count).
     pub fn push(&mut self, entry: ListEntry) {
         if self.entries.iter().any(|e| e.vintid == entry.vintid) {

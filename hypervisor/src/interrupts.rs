@@ -1,0 +1,343 @@
+//! Interrupts at run time: physical interrupts taken at EL2 become virtual interrupts of the
+//! partition that owns them; guest accesses to the virtual GIC are applied to the hardware.
+//!
+//! State lives in statics indexed by partition or by physical CPU (each CPU runs one vCPU), so
+//! nothing large is ever moved on a stack.
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::arch::gic_v3 as gic;
+use crate::system::System;
+use crate::vgic::distributor::{Effects, GicVersion, VirtualDistributor};
+use crate::vgic::list_registers::{self, ListEntry, LrState};
+use crate::vgic::pending::PendingQueue;
+use crate::vgic::redistributor::VirtualRedistributor;
+use crate::vgic::{Effect, IntidSet, FIRST_SPI, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID};
+use crate::{println, MAX_CPUS};
+use bulkhead_config::MAX_PARTITIONS;
+
+/// Each partition's virtual distributor.
+static DISTRIBUTORS: [spin::Mutex<Option<VirtualDistributor>>; MAX_PARTITIONS] =
+    [const { spin::Mutex::new(None) }; MAX_PARTITIONS];
+/// Each physical CPU's vCPU redistributor (and, for GICv2, its banked SGI/PPI state).
+static REDISTRIBUTORS: [spin::Mutex<Option<VirtualRedistributor>>; MAX_CPUS] =
+    [const { spin::Mutex::new(None) }; MAX_CPUS];
+/// Virtual interrupts waiting for a list register, per physical CPU.
+static QUEUES: [spin::Mutex<PendingQueue>; MAX_CPUS] =
+    [const { spin::Mutex::new(PendingQueue::new()) }; MAX_CPUS];
+/// Physical interrupts that arrived for nobody (spurious or not owned), per CPU.
+static STRAY: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(0) }; MAX_CPUS];
+
+/// Sets up partition `index`'s virtual distributor.
+pub fn init_partition(
+    index: usize,
+    version: GicVersion,
+    vcpus: usize,
+    hardware: IntidSet,
+    software: IntidSet,
+) {
+    if let Some(slot) = DISTRIBUTORS.get(index) {
+        *slot.lock() = Some(VirtualDistributor::new(version, vcpus, hardware, software));
+    }
+}
+
+/// Sets up this CPU's GIC interface and its vCPU's redistributor.
+pub fn init_cpu(cpu: usize, mpidr: u64) {
+    gic::init_cpu(cpu, mpidr);
+    if let Some(slot) = REDISTRIBUTORS.get(cpu) {
+        *slot.lock() = Some(VirtualRedistributor::new());
+    }
+}
+
+/// Wakes physical CPU `cpu` (it takes the kick SGI and looks at its queue and power state).
+pub fn kick(system: &System, cpu: usize) {
+    if let Some(&mpidr) = system.cpus.get(cpu) {
+        gic::send_sgi(mpidr, KICK_SGI);
+    }
+}
+
+/// Takes every pending physical interrupt on this CPU. Returns `true` if it was kicked.
+pub fn handle_physical(system: &System, cpu: usize) -> bool {
+    let mut kicked = false;
+    loop {
+        let intid = gic::acknowledge();
+        if intid >= 1020 {
+            break;
+        }
+        gic::priority_drop(intid);
+        match intid {
+            KICK_SGI | MAINTENANCE_INTID => {
+                gic::deactivate(intid);
+                kicked |= intid == KICK_SGI;
+                flush_queue(cpu);
+            }
+            _ => match owner_priority(system, cpu, intid) {
+                // Deactivation is left to the guest (HW bit in the list register).
+                Some(priority) => inject_local(cpu, ListEntry::hardware(intid, priority)),
+                None => {
+                    gic::deactivate(intid);
+                    if let Some(count) = STRAY.get(cpu) {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            },
+        }
+    }
+    kicked
+}
+
+/// The virtual priority of hardware interrupt `intid` if the partition on `cpu` owns it.
+fn owner_priority(system: &System, cpu: usize, intid: u32) -> Option<u8> {
+    let slot = (*system.slots.get(cpu)?)?;
+    if intid == VTIMER_INTID {
+        let redistributor = REDISTRIBUTORS.get(cpu)?.lock();
+        return redistributor
+            .as_ref()?
+            .private
+            .irqs
+            .get(intid as usize)
+            .map(|irq| irq.priority);
+    }
+    let distributor = DISTRIBUTORS.get(slot.partition)?.lock();
+    distributor.as_ref()?.spi(intid).map(|irq| irq.priority)
+}
+
+/// Puts `entry` in a list register of this CPU, or queues it.
+fn inject_local(cpu: usize, entry: ListEntry) {
+    if !write_list_register(entry) {
+        if let Some(queue) = QUEUES.get(cpu) {
+            queue.lock().push(entry);
+        }
+        gic::set_underflow_interrupt(true);
+    }
+}
+
+/// Writes `entry` into a suitable list register; `false` if all are busy.
+fn write_list_register(entry: ListEntry) -> bool {
+    let count = gic::list_register_count().min(16);
+    let mut entries = [ListEntry::decode_v3(0); 16];
+    for (index, slot) in entries.iter_mut().enumerate().take(count) {
+        *slot = ListEntry::decode_v3(gic::read_lr(index));
+    }
+    let Some(index) =
+        list_registers::choose(&entries[..count], gic::empty_list_registers(), entry.vintid)
+    else {
+        return false;
+    };
+    let mut entry = entry;
+    if let Some(current) = entries.get(index) {
+        if current.state == LrState::Active && current.vintid == entry.vintid {
+            if current.pintid.is_some() {
+                // A hardware interrupt cannot be pending again while active.
+                return true;
+            }
+            entry.state = LrState::PendingActive;
+        }
+    }
+    gic::write_lr(index, entry.encode_v3());
+    true
+}
+
+/// Moves queued interrupts into free list registers on this CPU.
+pub fn flush_queue(cpu: usize) {
+    let Some(queue) = QUEUES.get(cpu) else { return };
+    let mut queue = queue.lock();
+    while let Some(entry) = queue.pop() {
+        if !write_list_register(entry) {
+            queue.push(entry);
+            break;
+        }
+    }
+    gic::set_underflow_interrupt(!queue.is_empty());
+}
+
+/// Makes a purely virtual interrupt pending on partition `partition`'s vCPU `vcpu`.
+fn inject_virtual(system: &System, partition: usize, vcpu: usize, intid: u32, source: usize) {
+    let Some(cpu) = system
+        .partitions
+        .get(partition)
+        .and_then(|p| p.cpus.get(vcpu).copied())
+    else {
+        return;
+    };
+    let priority = if intid < FIRST_SPI {
+        REDISTRIBUTORS
+            .get(cpu)
+            .and_then(|r| {
+                r.lock()
+                    .as_ref()
+                    .and_then(|r| r.private.irqs.get(intid as usize).map(|i| i.priority))
+            })
+            .unwrap_or(0)
+    } else {
+        DISTRIBUTORS
+            .get(partition)
+            .and_then(|d| {
+                d.lock()
+                    .as_ref()
+                    .and_then(|d| d.spi(intid).map(|i| i.priority))
+            })
+            .unwrap_or(0)
+    };
+    let entry = ListEntry::virtual_irq(intid, priority, source as u8);
+    if cpu == crate::arch::current_cpu() {
+        inject_local(cpu, entry);
+    } else if let Some(queue) = QUEUES.get(cpu) {
+        queue.lock().push(entry);
+        kick(system, cpu);
+    }
+}
+
+/// Applies what a guest's access to its virtual GIC asks of the hardware.
+pub fn apply(system: &System, partition: usize, effects: &Effects) {
+    let cpu_of = |vcpu: usize| {
+        system
+            .partitions
+            .get(partition)
+            .and_then(|p| p.cpus.get(vcpu).copied())
+    };
+    for effect in effects {
+        match *effect {
+            Effect::SetEnabled {
+                intid,
+                enabled,
+                vcpu,
+            } => {
+                if intid < FIRST_SPI {
+                    if let Some(cpu) = cpu_of(vcpu) {
+                        gic::set_private_enabled(cpu, intid, enabled);
+                    }
+                } else {
+                    gic::set_spi_enabled(intid, enabled);
+                }
+            }
+            Effect::Route { intid, vcpu } => {
+                if let Some(&mpidr) = cpu_of(vcpu).and_then(|cpu| system.cpus.get(cpu)) {
+                    gic::route_spi(intid, mpidr);
+                }
+            }
+            Effect::SetEdge { intid, edge } => gic::set_spi_edge(intid, edge),
+            Effect::SetPending { intid, pending } => gic::set_spi_pending(intid, pending),
+            Effect::InjectVirtual {
+                intid,
+                vcpu,
+                source,
+            } => inject_virtual(system, partition, vcpu, intid, source),
+        }
+    }
+}
+
+/// A guest access to its distributor window: returns the value read, if a read.
+pub fn distributor_access(
+    system: &System,
+    partition: usize,
+    cpu: usize,
+    vcpu: usize,
+    offset: u64,
+    size: u8,
+    write: Option<u64>,
+) -> u64 {
+    let Some(slot) = DISTRIBUTORS.get(partition) else {
+        return 0;
+    };
+    let Some(redistributor) = REDISTRIBUTORS.get(cpu) else {
+        return 0;
+    };
+    let effects;
+    {
+        let mut distributor = slot.lock();
+        let mut redistributor = redistributor.lock();
+        let (Some(distributor), Some(redistributor)) =
+            (distributor.as_mut(), redistributor.as_mut())
+        else {
+            return 0;
+        };
+        match write {
+            None => return distributor.read(&redistributor.private, offset, size),
+            Some(value) => {
+                effects = distributor.write(vcpu, &mut redistributor.private, offset, size, value)
+            }
+        }
+    }
+    apply(system, partition, &effects);
+    0
+}
+
+/// A guest access to the redistributor frames of its vCPU `target_vcpu` (GICv3).
+pub fn redistributor_access(
+    system: &System,
+    partition: usize,
+    target_vcpu: usize,
+    offset: u64,
+    size: u8,
+    write: Option<u64>,
+) -> u64 {
+    let Some(p) = system.partitions.get(partition) else {
+        return 0;
+    };
+    let Some(&cpu) = p.cpus.get(target_vcpu) else {
+        return 0;
+    };
+    let Some(slot) = REDISTRIBUTORS.get(cpu) else {
+        return 0;
+    };
+    let effects;
+    {
+        let mut redistributor = slot.lock();
+        let Some(redistributor) = redistributor.as_mut() else {
+            return 0;
+        };
+        match write {
+            None => return redistributor.read(target_vcpu, p.cpus.len(), offset),
+            Some(value) => effects = redistributor.write(target_vcpu, offset, size, value),
+        }
+    }
+    apply(system, partition, &effects);
+    0
+}
+
+/// A guest's write to ICC_SGI1R_EL1: virtual SGIs to vCPUs of its own partition only.
+pub fn send_sgi(system: &System, partition: usize, vcpu: usize, value: u64) {
+    let Some(p) = system.partitions.get(partition) else {
+        return;
+    };
+    let intid = ((value >> 24) & 0xf) as u32;
+    let all_but_self = value & (1 << 40) != 0;
+    let target_list = value & 0xffff;
+    let high_affinity = (value >> 16) & 0xff | (value >> 32) & 0xff | (value >> 48) & 0xff;
+    let range_selector = (value >> 44) & 0xf;
+    let mut effects = Effects::new();
+    for target in 0..p.cpus.len() {
+        let selected = if all_but_self {
+            target != vcpu
+        } else {
+            high_affinity == 0
+                && target as u64 / 16 == range_selector
+                && target_list & (1 << (target % 16)) != 0
+        };
+        if selected {
+            let _ = effects.push(Effect::InjectVirtual {
+                intid,
+                vcpu: target,
+                source: vcpu,
+            });
+        }
+    }
+    // Targets outside the partition are simply not selectable: vMPIDRs are 0..n-1.
+    apply(system, partition, &effects);
+}
+
+/// Reports interrupts no partition owned (a diagnostic for the console).
+pub fn report_stray(cpu: usize) {
+    if let Some(count) = STRAY.get(cpu) {
+        let n = count.swap(0, Ordering::Relaxed);
+        if n > 0 {
+            println!("CPU {cpu}: {n} physical interrupt(s) owned by no partition were ignored");
+        }
+    }
+}
+
+/// The GIC generation of the hardware (only GICv3 has a backend so far).
+pub fn version() -> GicVersion {
+    GicVersion::V3
+}

@@ -1,0 +1,151 @@
+//! Debian's stock arm64 Linux kernel and busybox for Linux partitions: fetched with
+//! `apt-get download` into `target/bulkhead/downloads` (never committed), and the test
+//! initramfs built from them.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::initramfs::{cpio, Member};
+use crate::{paths, shell};
+
+/// Files configurations can name that this module provides.
+pub const KERNEL: &str = "linux-Image";
+/// The test initramfs.
+pub const INITRAMFS: &str = "initramfs.cpio";
+
+fn downloads() -> PathBuf {
+    paths::target().join("bulkhead").join("downloads")
+}
+
+fn is_root() -> bool {
+    shell::output(Command::new("id").arg("-u"))
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Makes sure apt can fetch arm64 packages (adds the architecture as root).
+fn ensure_arm64_packages() -> Result<()> {
+    let foreign = shell::output(Command::new("dpkg").arg("--print-foreign-architectures"))
+        .unwrap_or_default();
+    if foreign.lines().any(|a| a.trim() == "arm64") {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!("fetching Debian's arm64 kernel needs arm64 package lists. Run:\n    sudo dpkg --add-architecture arm64 && sudo apt-get update");
+    }
+    shell::run(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
+    shell::run(Command::new("apt-get").args(["update", "-q"]))
+}
+
+/// The concrete kernel package the `linux-image-arm64` metapackage depends on.
+fn kernel_package() -> Result<String> {
+    let text =
+        shell::output(Command::new("apt-cache").args(["depends", "linux-image-arm64:arm64"]))?;
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("Depends: "))
+        .find(|p| p.starts_with("linux-image-"))
+        .map(|p| p.trim_end_matches(":arm64").to_string())
+        .context("apt-cache found no kernel package behind linux-image-arm64:arm64")
+}
+
+/// Downloads and unpacks `package:arm64` into the cache once; returns its unpacked root.
+fn fetch(package: &str) -> Result<PathBuf> {
+    let root = downloads().join(package);
+    if root.join(".unpacked").exists() {
+        return Ok(root);
+    }
+    ensure_arm64_packages()?;
+    std::fs::create_dir_all(downloads())?;
+    let mut download = Command::new("apt-get");
+    download
+        .current_dir(downloads())
+        .args(["download", "-q", &format!("{package}:arm64")]);
+    if shell::run(&mut download).is_err() {
+        shell::run(Command::new("apt-get").args(["update", "-q"]))?;
+        shell::run(&mut download)?;
+    }
+    let deb = std::fs::read_dir(downloads())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.starts_with(&format!("{package}_")) && name.ends_with("_arm64.deb")
+        })
+        .with_context(|| format!("apt-get download left no {package}_*_arm64.deb"))?;
+    shell::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
+    std::fs::write(root.join(".unpacked"), "")?;
+    Ok(root)
+}
+
+/// Debian's arm64 kernel (an uncompressed arm64 Image) and its unpacked package root.
+pub fn kernel() -> Result<(PathBuf, PathBuf)> {
+    let cached = std::fs::read_dir(downloads()).ok().and_then(|entries| {
+        entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("linux-image-"))
+                && p.join(".unpacked").exists()
+        })
+    });
+    let root = match cached {
+        Some(root) => root,
+        None => fetch(&kernel_package()?)?,
+    };
+    let image = std::fs::read_dir(root.join("boot"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
+        })
+        .context("the kernel package has no /boot/vmlinuz-*")?;
+    Ok((image, root))
+}
+
+/// Builds the test initramfs: busybox, `guest-shim/linux/init`, /dev/console and the modules
+/// the scenarios load.
+pub fn initramfs() -> Result<Vec<u8>> {
+    let busybox_root = fetch("busybox-static")?;
+    let busybox = std::fs::read(busybox_root.join("bin/busybox"))
+        .context("busybox-static has no /bin/busybox")?;
+    let init = std::fs::read(paths::root().join("guest-shim/linux/init"))?;
+    let (_, kernel_root) = kernel()?;
+    let mut modules = Vec::new();
+    for name in ["arm_smccc_trng.ko"] {
+        if let Some(path) = find_file(&kernel_root.join("lib/modules"), name) {
+            modules.push((format!("lib/modules/{name}"), std::fs::read(path)?));
+        }
+    }
+    let mut members = vec![
+        Member::Dir("bin"),
+        Member::Dir("dev"),
+        Member::Dir("proc"),
+        Member::Dir("sys"),
+        Member::Dir("tmp"),
+        Member::Dir("lib"),
+        Member::Dir("lib/modules"),
+        Member::CharDevice("dev/console", 5, 1),
+        Member::File("bin/busybox", 0o755, &busybox),
+        Member::Symlink("bin/sh", "busybox"),
+        Member::File("init", 0o755, &init),
+    ];
+    for (path, data) in &modules {
+        members.push(Member::File(path, 0o644, data));
+    }
+    Ok(cpio(&members))
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
+}
