@@ -33,7 +33,8 @@ class Console:
 
     def feed(self, data: str) -> None:
         with self.lock:
-            self.text += data.replace("\r\n", "\n")
+            # Carriage returns are dropped: QEMU writes byte by byte, so "\r\n" can straddle reads.
+            self.text += data.replace("\r", "")
             self.lock.notify_all()
 
     def close(self) -> None:

@@ -73,14 +73,16 @@ class Session:
 
 @pytest.fixture
 def boot(target, request):
-    """boot(config, smp=None, extra=[]) builds the configuration and boots it on the target."""
+    """boot(config, smp=None, gic=None, extra=[]) builds the configuration and boots it."""
     boards: list[Board] = []
 
-    def start(config: str, smp: int | None = None, extra: list[str] | None = None) -> Session:
+    def start(config: str, smp: int | None = None, gic: int | None = None, extra: list[str] | None = None) -> Session:
         image = build_image(config, target["board"])
         values = dict(target.get("defaults", {}))
         if smp is not None:
             values["smp"] = str(smp)
+        if gic is not None:
+            values["gic"] = str(gic)
         if target["backend"] == "qemu":
             argv = [arg.format(image="{image}", **values) for arg in target["argv"]]
             board: Board = QemuBoard(argv + (extra or []))

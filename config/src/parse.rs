@@ -26,12 +26,12 @@ use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::fdt_scan::{Event, StrictEvent};
 use crate::limits::MAX_PARTITIONS;
-use crate::model::{Config, PartitionConfig};
+use crate::model::Config;
 use crate::structure;
 use at::At;
 use child::Child;
 use heapless::Vec;
-use partition::Draft;
+use partition::Partition;
 
 /// The `compatible` string a configuration's root node must carry.
 pub const COMPATIBLE: &str = "bulkhead,config";
@@ -43,13 +43,27 @@ impl<'a> Config<'a> {
     /// so a malformed blob yields [`ErrorKind::NotADeviceTree`] rather than a
     /// panic. The returned configuration borrows its strings from `dtb`.
     pub fn parse(dtb: &'a [u8]) -> Result<Config<'a>, ConfigError> {
-        Parser::run(|parser| structure::walk(dtb, |event| parser.event(event)))
+        // Built in place, in the value returned: a configuration is ~15 KiB,
+        // and every move of it costs thousands of instructions.
+        let mut result = Ok(Config {
+            board: "",
+            partitions: Vec::new(),
+        });
+        if let Ok(config) = &mut result {
+            if let Err(error) =
+                Parser::new(config).run(|parser| structure::walk(dtb, |event| parser.event(event)))
+            {
+                result = Err(error);
+            }
+        }
+        result
     }
 }
 
 /// Builds a [`Config`] from the events of one walk over a blob.
-#[derive(Default)]
-struct Parser<'a> {
+struct Parser<'a, 'c> {
+    /// What has been built so far. The partition being read is the last one.
+    config: &'c mut Config<'a>,
     /// How many nodes are open.
     open: usize,
     /// The first problem found.
@@ -59,41 +73,53 @@ struct Parser<'a> {
     error_inside: bool,
     /// Whether the root's `compatible` includes [`COMPATIBLE`].
     compatible: bool,
-    /// The root's `board`.
-    board: Option<&'a str>,
+    /// Whether the root has a `board`.
+    board: bool,
     /// Whether the root's properties have been checked for completeness,
     /// which happens once they are all known: when the root's first child
     /// begins, or the root ends.
     root_checked: bool,
     /// Whether `/partitions` has begun.
     found_partitions: bool,
-    /// The partitions that have ended.
-    partitions: Vec<PartitionConfig<'a>, MAX_PARTITIONS>,
-    /// The partition being read.
-    partition: Option<Draft<'a>>,
+    /// Whether the partition being read is one more than
+    /// [`MAX_PARTITIONS`]. It is still read, into the last slot, because a
+    /// problem inside it is reported before its being one too many; the
+    /// configuration is never returned then, so the slot is free to reuse.
+    overflow: bool,
+    /// The partition being read, beyond its slot.
+    partition: Partition<'a>,
     /// The partition's child node being read.
-    child: Option<Child<'a>>,
+    child: Child<'a>,
 }
 
-impl<'a> Parser<'a> {
-    /// Runs `walk`, which feeds every event of one pass over a blob to the
-    /// parser, and returns the configuration, a structural problem, or the
-    /// first other problem.
-    fn run(
-        walk: impl FnOnce(&mut Self) -> Result<(), ErrorKind>,
-    ) -> Result<Config<'a>, ConfigError> {
-        let mut parser = Self::default();
-        walk(&mut parser).map_err(|kind| At::root().err(kind))?;
-        if let Some(error) = parser.error {
-            return Err(error);
+impl<'a, 'c> Parser<'a, 'c> {
+    fn new(config: &'c mut Config<'a>) -> Self {
+        Self {
+            config,
+            open: 0,
+            error: None,
+            error_inside: false,
+            compatible: false,
+            board: false,
+            root_checked: false,
+            found_partitions: false,
+            overflow: false,
+            partition: Partition::default(),
+            child: Child::default(),
         }
-        let board = parser
-            .board
-            .ok_or_else(|| At::root().err(ErrorKind::MissingProperty { name: "board" }))?;
-        Ok(Config {
-            board,
-            partitions: parser.partitions,
-        })
+    }
+
+    /// Runs `walk`, which feeds every event of one pass over a blob to the
+    /// parser, and returns a structural problem, or the first other problem.
+    fn run(
+        mut self,
+        walk: impl FnOnce(&mut Self) -> Result<(), ErrorKind>,
+    ) -> Result<(), ConfigError> {
+        walk(&mut self).map_err(|kind| At::root().err(kind))?;
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 
     /// Takes in one event of the walk.
@@ -138,8 +164,10 @@ impl<'a> Parser<'a> {
         }
         let result = match depth {
             2 => self.begin_partition(name),
-            3 => self.begin_child(name),
-            4 => Err(self.grandchild(name)),
+            3 => self.partition.begin_child(&mut self.child, name),
+            4 => Err(self.child.at().child(name).err(ErrorKind::UnknownNode {
+                allowed: "none (this node has no children)",
+            })),
             // The root, or below a grandchild, which is already an error.
             _ => Ok(()),
         };
@@ -179,7 +207,7 @@ impl<'a> Parser<'a> {
         if !self.compatible {
             return Err(missing("compatible"));
         }
-        if self.board.is_none() {
+        if !self.board {
             return Err(missing("board"));
         }
         Ok(())
@@ -187,33 +215,20 @@ impl<'a> Parser<'a> {
 
     /// A partition begins.
     fn begin_partition(&mut self, name: &'a str) -> Result<(), ConfigError> {
-        let index = self.partitions.len();
-        let at = At::partitions().child(name).in_partition(index);
-        let draft = Draft::begin(name, at)?;
-        if self.partitions.iter().any(|p| p.name == name) {
+        let partitions = &mut self.config.partitions;
+        let at = At::partitions().child(name).in_partition(partitions.len());
+        rules::check_name(name, &at)?;
+        if partitions.iter().any(|p| p.name == name) {
             return Err(at.err(ErrorKind::DuplicateName));
         }
-        self.partition = Some(draft);
-        Ok(())
-    }
-
-    /// A partition's child node begins.
-    fn begin_child(&mut self, name: &'a str) -> Result<(), ConfigError> {
-        if let Some(partition) = &mut self.partition {
-            self.child = Some(partition.begin_child(name)?);
+        if let Err(empty) = partitions.push(partition::empty(name)) {
+            self.overflow = true;
+            if let Some(last) = partitions.last_mut() {
+                *last = empty;
+            }
         }
+        self.partition.begin(at);
         Ok(())
-    }
-
-    /// A node below a partition's child begins: there are none.
-    fn grandchild(&self, name: &'a str) -> ConfigError {
-        let at = self
-            .child
-            .as_ref()
-            .map_or_else(At::root, |child| *child.at());
-        at.child(name).err(ErrorKind::UnknownNode {
-            allowed: "none (this node has no children)",
-        })
     }
 
     /// A property of the innermost open node.
@@ -226,14 +241,12 @@ impl<'a> Parser<'a> {
                 &At::partitions(),
                 "#address-cells, #size-cells",
             ),
-            3 => match &mut self.partition {
-                Some(partition) => partition.property(name, value),
+            3 => match self.config.partitions.last_mut() {
+                Some(slot) => self.partition.property(slot, name, value),
                 None => Ok(()),
             },
             4 => {
-                if let Some(child) = &mut self.child {
-                    child.property(name, value);
-                }
+                self.child.property(name, value);
                 Ok(())
             }
             _ => Ok(()),
@@ -251,9 +264,9 @@ impl<'a> Parser<'a> {
                 }
             }
             "board" => {
-                let board =
+                self.config.board =
                     cells::string(value).ok_or_else(|| at.bad("board", rules::WHY_STRING))?;
-                self.board = Some(board);
+                self.board = true;
             }
             "model" => {
                 cells::string(value).ok_or_else(|| at.bad("model", rules::WHY_STRING))?;
@@ -272,23 +285,23 @@ impl<'a> Parser<'a> {
                     return Err(At::partitions().err(ErrorKind::MissingNode));
                 }
             }
-            1 if self.partitions.is_empty() => {
+            1 if self.config.partitions.is_empty() => {
                 return Err(At::partitions().err(ErrorKind::NoPartitions));
             }
             2 => {
-                if let Some(draft) = self.partition.take() {
-                    let at = *draft.at();
-                    self.partitions.push(draft.end()?).map_err(|_| {
-                        at.err(ErrorKind::TooMany {
-                            what: "partitions",
-                            max: MAX_PARTITIONS,
-                        })
-                    })?;
+                if let Some(slot) = self.config.partitions.last_mut() {
+                    self.partition.end(slot)?;
+                }
+                if self.overflow {
+                    return Err(self.partition.at().err(ErrorKind::TooMany {
+                        what: "partitions",
+                        max: MAX_PARTITIONS,
+                    }));
                 }
             }
             3 => {
-                if let (Some(partition), Some(child)) = (&mut self.partition, self.child.take()) {
-                    partition.end_child(child)?;
+                if let Some(slot) = self.config.partitions.last_mut() {
+                    self.partition.end_child(slot, &mut self.child)?;
                 }
             }
             _ => {}

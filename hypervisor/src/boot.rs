@@ -23,6 +23,8 @@ const MIB: u64 = 1 << 20;
 const ALIGN_2M: u64 = 2 * MIB;
 /// PSCI CPU_ON, SMC64 form.
 const PSCI_CPU_ON_64: u32 = 0xc400_0003;
+/// GICv2 CPU interface registers a guest uses (GICC_CTLR .. GICC_DIR), two 4 KiB pages.
+const GICV2_CPU_INTERFACE_SIZE: u64 = 0x2000;
 
 /// The board name this binary was built for (set by `cargo xtask build`).
 const BOARD: &str = match option_env!("BULKHEAD_BOARD") {
@@ -51,7 +53,7 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
     enable_mmu(&host);
     let features = arch::cpu_features();
     println!(
-        "HIL:BOOT Bulkhead {} el=2 board={} cpus={} ram={}MiB gic=v{} psci={}",
+        "HIL:BOOT Bulkhead {} el=2 board={} cpus={} ram={}MiB gic=v{} psci={} counter={}",
         crate::VERSION,
         BOARD,
         host.cpus.len(),
@@ -62,23 +64,26 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
         } else {
             "none"
         },
+        arch::counter(),
     );
     crate::entropy::init_from_host(&host);
 
-    if let Some(Gic::V3 {
-        distributor,
-        redistributors,
-    }) = host.gic
-    {
-        // SAFETY: the device tree names these frames; the EL2 map covers them as device
-        // memory; nothing else drives the GIC.
-        unsafe {
-            arch::gic_v3::init_distributor(
-                distributor.start,
-                redistributors.start,
-                redistributors.size,
-            )
-        };
+    // SAFETY: the device tree names these frames; the EL2 map covers them as device memory;
+    // nothing else drives the GIC.
+    match host.gic {
+        Some(Gic::V3 {
+            distributor,
+            redistributors,
+        }) => unsafe {
+            arch::gic::init_v3(distributor.start, redistributors.start, redistributors.size)
+        },
+        Some(Gic::V2 {
+            distributor,
+            cpu,
+            hyp: Some(hyp),
+            vcpu: Some(_),
+        }) => unsafe { arch::gic::init_v2(distributor.start, cpu.start, hyp.start) },
+        _ => println!("no GIC with virtualization support: partitions get no interrupts"),
     }
     let bundle = find_bundle(image_end);
     let hyp_reserved = Range {
@@ -329,7 +334,15 @@ fn build_system(
         let partition = if refused {
             Partition::new(id, partition_config.name, PartitionState::Refused)
         } else {
-            match build_partition(id, partition_config, &bundle, &mut allocator) {
+            let cpu_interface = match host.gic {
+                Some(Gic::V2 {
+                    cpu,
+                    vcpu: Some(vcpu),
+                    ..
+                }) => Some((cpu.start, vcpu.start)),
+                _ => None,
+            };
+            match build_partition(id, partition_config, &bundle, &mut allocator, cpu_interface) {
                 Ok(partition) => partition,
                 Err(why) => {
                     println!(
@@ -367,6 +380,7 @@ fn build_partition(
     config: &PartitionConfig<'_>,
     bundle: &Bundle<'static>,
     allocator: &mut PhysAllocator,
+    cpu_interface: Option<(u64, u64)>,
 ) -> Result<Partition, &'static str> {
     let mut partition = Partition::new(id, config.name, PartitionState::Running);
     partition.memory = plan_memory(config, allocator).map_err(|_| "not enough free RAM")?;
@@ -392,6 +406,19 @@ fn build_partition(
             pa: device.phys.start,
             size: device.phys.size,
         });
+    }
+    if let Some((ipa, pa)) = cpu_interface {
+        // GICv2: the partition's GICC is the hardware's virtual CPU interface (GICV), so the
+        // guest acknowledges and ends its interrupts without trapping.
+        table
+            .map(
+                &mut *pool,
+                ipa,
+                pa,
+                GICV2_CPU_INTERFACE_SIZE,
+                stage2::DEVICE,
+            )
+            .map_err(|_| "stage-2 mapping of the virtual CPU interface failed")?;
     }
     drop(pool);
     partition.vttbr = stage2::vttbr(table.root(), id as u8);
@@ -439,7 +466,7 @@ fn setup_virtual_gic(
     partition: &Partition,
     config: &PartitionConfig<'_>,
 ) {
-    let Some(Gic::V3 { .. }) = host.gic else {
+    let Some(gic) = host.gic else {
         return;
     };
     let mut hardware = crate::vgic::IntidSet::default();
@@ -449,20 +476,15 @@ fn setup_virtual_gic(
         }
     }
     let software = crate::vgic::IntidSet::default();
-    let boot_mpidr = partition
-        .cpus
-        .first()
-        .and_then(|&cpu| host.cpus.get(cpu))
-        .copied()
-        .unwrap_or(0);
+    let boot_cpu = partition.cpus.first().copied().unwrap_or(0);
     for intid in crate::vgic::FIRST_SPI..crate::vgic::MAX_INTIDS as u32 {
         if hardware.contains(intid) {
-            arch::gic_v3::route_spi(intid, boot_mpidr);
+            arch::gic::route_spi(intid, boot_cpu);
         }
     }
     crate::interrupts::init_partition(
         index,
-        crate::interrupts::version(),
+        crate::interrupts::version_of(&gic),
         partition.cpus.len(),
         hardware,
         software,

@@ -69,6 +69,9 @@ pub struct HostInfo<'a> {
     pub psci: Option<PsciConduit>,
     /// The device tree's own size in bytes.
     pub size: usize,
+    /// `/chosen/rng-seed`: random bytes from the boot loader (QEMU `virt` gives 32), seeding
+    /// the entropy pool when the CPU has no RNDR.
+    pub rng_seed: Option<&'a [u8]>,
 }
 
 /// Why the host device tree could not be used.
@@ -183,6 +186,7 @@ impl<'a> HostInfo<'a> {
             uart: None,
             psci: None,
             size: 0,
+            rng_seed: None,
         };
         let mut stack: Vec<OpenNode<'a>, MAX_DEPTH> = Vec::new();
         let mut path: heapless::String<MAX_PATH> = heapless::String::new();
@@ -226,6 +230,9 @@ impl<'a> HostInfo<'a> {
                     b"method" => node.method = text(),
                     b"model" => node.model = text(),
                     b"stdout-path" if depth == 2 && node.name == b"chosen" => stdout_path = text(),
+                    b"rng-seed" if depth == 2 && node.name == b"chosen" => {
+                        info.rng_seed = Some(value)
+                    }
                     alias
                         if depth == 2
                             && node.name == b"aliases"
@@ -374,6 +381,7 @@ mod tests {
             ))
         );
         assert_eq!(info.psci, Some(PsciConduit::Smc));
+        assert_eq!(info.rng_seed.map(<[u8]>::len), Some(32));
     }
 
     #[test]

@@ -6,9 +6,10 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::arch::gic_v3 as gic;
+use crate::arch::gic;
 use crate::system::System;
 use crate::vgic::distributor::{Effects, GicVersion, VirtualDistributor};
+use crate::vgic::irq_state::IrqConfig;
 use crate::vgic::list_registers::{self, ListEntry, LrState};
 use crate::vgic::pending::PendingQueue;
 use crate::vgic::redistributor::VirtualRedistributor;
@@ -51,8 +52,8 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
 
 /// Wakes physical CPU `cpu` (it takes the kick SGI and looks at its queue and power state).
 pub fn kick(system: &System, cpu: usize) {
-    if let Some(&mpidr) = system.cpus.get(cpu) {
-        gic::send_sgi(mpidr, KICK_SGI);
+    if cpu < system.cpus.len() {
+        gic::send_sgi(cpu, KICK_SGI);
     }
 }
 
@@ -60,22 +61,29 @@ pub fn kick(system: &System, cpu: usize) {
 pub fn handle_physical(system: &System, cpu: usize) -> bool {
     let mut kicked = false;
     loop {
-        let intid = gic::acknowledge();
+        let irq = gic::acknowledge();
+        let intid = irq.intid;
         if intid >= 1020 {
             break;
         }
-        gic::priority_drop(intid);
+        gic::priority_drop(irq);
         match intid {
             KICK_SGI | MAINTENANCE_INTID => {
-                gic::deactivate(intid);
+                gic::deactivate(irq);
                 kicked |= intid == KICK_SGI;
                 flush_queue(cpu);
             }
-            _ => match owner_priority(system, cpu, intid) {
+            _ => match owner_config(system, cpu, intid) {
                 // Deactivation is left to the guest (HW bit in the list register).
-                Some(priority) => inject_local(cpu, ListEntry::hardware(intid, priority)),
+                Some(config) => {
+                    let entry = ListEntry {
+                        group1: config.group1,
+                        ..ListEntry::hardware(intid, config.priority)
+                    };
+                    inject_local(cpu, entry)
+                }
                 None => {
-                    gic::deactivate(intid);
+                    gic::deactivate(irq);
                     if let Some(count) = STRAY.get(cpu) {
                         count.fetch_add(1, Ordering::Relaxed);
                     }
@@ -86,8 +94,8 @@ pub fn handle_physical(system: &System, cpu: usize) -> bool {
     kicked
 }
 
-/// The virtual priority of hardware interrupt `intid` if the partition on `cpu` owns it.
-fn owner_priority(system: &System, cpu: usize, intid: u32) -> Option<u8> {
+/// The guest's configuration of hardware interrupt `intid` if the partition on `cpu` owns it.
+fn owner_config(system: &System, cpu: usize, intid: u32) -> Option<IrqConfig> {
     let slot = (*system.slots.get(cpu)?)?;
     if intid == VTIMER_INTID {
         let redistributor = REDISTRIBUTORS.get(cpu)?.lock();
@@ -96,10 +104,10 @@ fn owner_priority(system: &System, cpu: usize, intid: u32) -> Option<u8> {
             .private
             .irqs
             .get(intid as usize)
-            .map(|irq| irq.priority);
+            .copied();
     }
     let distributor = DISTRIBUTORS.get(slot.partition)?.lock();
-    distributor.as_ref()?.spi(intid).map(|irq| irq.priority)
+    distributor.as_ref()?.spi(intid).copied()
 }
 
 /// Puts `entry` in a list register of this CPU, or queues it.
@@ -117,7 +125,7 @@ fn write_list_register(entry: ListEntry) -> bool {
     let count = gic::list_register_count().min(16);
     let mut entries = [ListEntry::decode_v3(0); 16];
     for (index, slot) in entries.iter_mut().enumerate().take(count) {
-        *slot = ListEntry::decode_v3(gic::read_lr(index));
+        *slot = gic::read_lr(index);
     }
     let Some(index) =
         list_registers::choose(&entries[..count], gic::empty_list_registers(), entry.vintid)
@@ -134,7 +142,7 @@ fn write_list_register(entry: ListEntry) -> bool {
             entry.state = LrState::PendingActive;
         }
     }
-    gic::write_lr(index, entry.encode_v3());
+    gic::write_lr(index, &entry);
     true
 }
 
@@ -160,26 +168,24 @@ fn inject_virtual(system: &System, partition: usize, vcpu: usize, intid: u32, so
     else {
         return;
     };
-    let priority = if intid < FIRST_SPI {
-        REDISTRIBUTORS
-            .get(cpu)
-            .and_then(|r| {
-                r.lock()
-                    .as_ref()
-                    .and_then(|r| r.private.irqs.get(intid as usize).map(|i| i.priority))
-            })
-            .unwrap_or(0)
+    let config = if intid < FIRST_SPI {
+        REDISTRIBUTORS.get(cpu).and_then(|r| {
+            r.lock()
+                .as_ref()
+                .and_then(|r| r.private.irqs.get(intid as usize).copied())
+        })
     } else {
         DISTRIBUTORS
             .get(partition)
-            .and_then(|d| {
-                d.lock()
-                    .as_ref()
-                    .and_then(|d| d.spi(intid).map(|i| i.priority))
-            })
-            .unwrap_or(0)
+            .and_then(|d| d.lock().as_ref().and_then(|d| d.spi(intid).copied()))
+    }
+    .unwrap_or_default();
+    // The list register's group is the guest's choice (GICD_IGROUPR): Linux puts everything in
+    // group 1 on GICv3 and leaves group 0 on GICv2, where its CPU interface enables group 0 only.
+    let entry = ListEntry {
+        group1: config.group1,
+        ..ListEntry::virtual_irq(intid, config.priority, source as u8)
     };
-    let entry = ListEntry::virtual_irq(intid, priority, source as u8);
     if cpu == crate::arch::current_cpu() {
         inject_local(cpu, entry);
     } else if let Some(queue) = QUEUES.get(cpu) {
@@ -212,8 +218,8 @@ pub fn apply(system: &System, partition: usize, effects: &Effects) {
                 }
             }
             Effect::Route { intid, vcpu } => {
-                if let Some(&mpidr) = cpu_of(vcpu).and_then(|cpu| system.cpus.get(cpu)) {
-                    gic::route_spi(intid, mpidr);
+                if let Some(cpu) = cpu_of(vcpu) {
+                    gic::route_spi(intid, cpu);
                 }
             }
             Effect::SetEdge { intid, edge } => gic::set_spi_edge(intid, edge),
@@ -253,7 +259,7 @@ pub fn distributor_access(
             return 0;
         };
         match write {
-            None => return distributor.read(&redistributor.private, offset, size),
+            None => return distributor.read(vcpu, &redistributor.private, offset, size),
             Some(value) => {
                 effects = distributor.write(vcpu, &mut redistributor.private, offset, size, value)
             }
@@ -337,7 +343,10 @@ pub fn report_stray(cpu: usize) {
     }
 }
 
-/// The GIC generation of the hardware (only GICv3 has a backend so far).
-pub fn version() -> GicVersion {
-    GicVersion::V3
+/// Stray-interrupt count of this CPU, reported and cleared (see [`report_stray`]).
+pub fn version_of(gic: &crate::host_dt::Gic) -> GicVersion {
+    match gic {
+        crate::host_dt::Gic::V2 { .. } => GicVersion::V2,
+        crate::host_dt::Gic::V3 { .. } => GicVersion::V3,
+    }
 }

@@ -6,8 +6,8 @@ use crate::error::{ConfigError, ErrorKind};
 const MAX_PATH: usize = 4;
 
 /// A node's place: the partition it belongs to, if any, and its path from
-/// the root.
-#[derive(Clone, Copy)]
+/// the root. The default is the root.
+#[derive(Clone, Copy, Default)]
 pub(super) struct At<'a> {
     partition: Option<usize>,
     names: [&'a str; MAX_PATH],
@@ -17,11 +17,7 @@ pub(super) struct At<'a> {
 impl<'a> At<'a> {
     /// The root node.
     pub(super) fn root() -> Self {
-        Self {
-            partition: None,
-            names: [""; MAX_PATH],
-            len: 0,
-        }
+        Self::default()
     }
 
     /// `/partitions`.

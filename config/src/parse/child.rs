@@ -11,8 +11,9 @@ use crate::range::Range;
 use heapless::Vec;
 
 /// The kinds of node a partition may contain.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum Kind {
+    #[default]
     Memory,
     Kernel,
     Dtb,
@@ -26,17 +27,17 @@ impl Kind {
     /// `device` nodes may carry a unit address (`memory@40000000`); the others
     /// are singletons with fixed names, so error paths can name them exactly.
     fn of(name: &str) -> Option<Self> {
-        let (base, unit) = match name.split_once('@') {
-            Some((base, _)) => (base, true),
-            None => (name, false),
+        let (base, unit) = match name.as_bytes().iter().position(|&b| b == b'@') {
+            Some(at) => (name.as_bytes().get(..at).unwrap_or_default(), true),
+            None => (name.as_bytes(), false),
         };
         Some(match (base, unit) {
-            ("memory", _) => Self::Memory,
-            ("device", _) => Self::Device,
-            ("kernel", false) => Self::Kernel,
-            ("dtb", false) => Self::Dtb,
-            ("initrd", false) => Self::Initrd,
-            ("console", false) => Self::Console,
+            (b"memory", _) => Self::Memory,
+            (b"device", _) => Self::Device,
+            (b"kernel", false) => Self::Kernel,
+            (b"dtb", false) => Self::Dtb,
+            (b"initrd", false) => Self::Initrd,
+            (b"console", false) => Self::Console,
             _ => return None,
         })
     }
@@ -69,7 +70,9 @@ pub(super) enum Part<'a> {
     Console(Range),
 }
 
-/// A partition's child node between its start and its end.
+/// A partition's child node between its start and its end. One is reused
+/// for every child, so nothing large is moved per node.
+#[derive(Default)]
 pub(super) struct Child<'a> {
     kind: Kind,
     at: At<'a>,
@@ -89,27 +92,25 @@ pub(super) struct Child<'a> {
 }
 
 impl<'a> Child<'a> {
-    /// Starts the child node called `name` at `at`, or says what kind of
-    /// node would be allowed instead.
-    pub(super) fn begin(name: &'a str, at: At<'a>) -> Result<Self, ConfigError> {
-        let kind = Kind::of(name).ok_or_else(|| {
+    /// Starts reading the child node called `name` at `at`, or says what
+    /// kinds of node would be allowed instead.
+    pub(super) fn begin(&mut self, name: &'a str, at: At<'a>) -> Result<(), ConfigError> {
+        self.kind = Kind::of(name).ok_or_else(|| {
             at.err(ErrorKind::UnknownNode {
                 allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console \
                           (the last four without @unit)",
             })
         })?;
-        Ok(Self {
-            kind,
-            at,
-            name,
-            reg: None,
-            start: None,
-            file: None,
-            load: None,
-            entry: None,
-            interrupts: Vec::new(),
-            error: None,
-        })
+        self.at = at;
+        self.name = name;
+        self.reg = None;
+        self.start = None;
+        self.file = None;
+        self.load = None;
+        self.entry = None;
+        self.interrupts.clear();
+        self.error = None;
+        Ok(())
     }
 
     /// Where this node is.
@@ -157,18 +158,18 @@ impl<'a> Child<'a> {
 
     /// Ends the node: its first bad property, a missing required property,
     /// or what it gives the partition.
-    pub(super) fn end(self) -> Result<Part<'a>, ConfigError> {
-        if let Some(error) = self.error {
+    pub(super) fn end(&mut self) -> Result<Part<'a>, ConfigError> {
+        if let Some(error) = self.error.take() {
             return Err(error);
         }
-        let at = self.at;
+        let at = &self.at;
         let missing = |name| at.err(ErrorKind::MissingProperty { name });
         let reg = || self.reg.ok_or_else(|| missing("reg"));
         Ok(match self.kind {
             Kind::Memory => {
                 let ipa = reg()?;
                 let phys = match self.start {
-                    Some(value) => Some(rules::start(value, ipa.size, "phys", &at)?),
+                    Some(value) => Some(rules::start(value, ipa.size, "phys", at)?),
                     None => None,
                 };
                 Part::Memory(MemoryRegion {
@@ -180,14 +181,14 @@ impl<'a> Child<'a> {
             Kind::Device => {
                 let phys = reg()?;
                 let ipa = match self.start {
-                    Some(value) => rules::start(value, phys.size, "ipa", &at)?,
+                    Some(value) => rules::start(value, phys.size, "ipa", at)?,
                     None => phys.start,
                 };
                 Part::Device(Device {
                     node: self.name,
                     phys,
                     ipa,
-                    interrupts: self.interrupts,
+                    interrupts: self.interrupts.clone(),
                 })
             }
             Kind::Console => Part::Console(reg()?),

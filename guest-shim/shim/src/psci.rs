@@ -10,6 +10,43 @@ pub const PSCI_FEATURES: u32 = 0x8400_000a;
 pub const SYSTEM_OFF: u32 = 0x8400_0008;
 /// SYSTEM_RESET.
 pub const SYSTEM_RESET: u32 = 0x8400_0009;
+/// SYSTEM_RESET2 (PSCI 1.1), 32-bit form.
+pub const SYSTEM_RESET2: u32 = 0x8400_0012;
+/// SYSTEM_RESET2, 64-bit form.
+pub const SYSTEM_RESET2_64: u32 = 0xc400_0012;
+/// CPU_SUSPEND.
+pub const CPU_SUSPEND: u32 = 0x8400_0001;
+/// CPU_OFF.
+pub const CPU_OFF: u32 = 0x8400_0002;
+/// CPU_ON (32-bit form).
+pub const CPU_ON: u32 = 0x8400_0003;
+/// CPU_ON (64-bit form).
+pub const CPU_ON_64: u32 = 0xc400_0003;
+/// AFFINITY_INFO (32-bit form).
+pub const AFFINITY_INFO: u32 = 0x8400_0004;
+/// MIGRATE_INFO_TYPE.
+pub const MIGRATE_INFO_TYPE: u32 = 0x8400_0006;
+
+/// A SYSTEM_RESET2 reset type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetType {
+    /// SYSTEM_WARM_RESET (architectural type 0).
+    Warm,
+    /// Another architectural type (1..=0x7fff_ffff, reserved by PSCI).
+    Architectural(u32),
+    /// A vendor-specific type (bit 31 set).
+    Vendor(u32),
+}
+
+impl ResetType {
+    fn to_register(self) -> u64 {
+        u64::from(match self {
+            ResetType::Warm => 0,
+            ResetType::Architectural(kind) => kind & 0x7fff_ffff,
+            ResetType::Vendor(kind) => kind | 1 << 31,
+        })
+    }
+}
 
 /// PSCI_VERSION.
 pub fn version() -> Version {
@@ -31,6 +68,42 @@ pub fn system_off() -> ! {
     loop {
         core::hint::spin_loop();
     }
+}
+
+/// A PSCI error code (Arm DEN0022, "Return error codes"; -2 differs from SMCCC's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PsciError {
+    /// -1.
+    NotSupported,
+    /// -2.
+    InvalidParameters,
+    /// -3.
+    Denied,
+    /// Any other value.
+    Other(i32),
+}
+
+impl PsciError {
+    /// Decodes W0.
+    pub fn from_w0(x0: u64) -> Self {
+        match x0 as u32 as i32 {
+            -1 => PsciError::NotSupported,
+            -2 => PsciError::InvalidParameters,
+            -3 => PsciError::Denied,
+            other => PsciError::Other(other),
+        }
+    }
+}
+
+/// SYSTEM_RESET2 (64-bit form): returns only if the reset is refused, with the PSCI error; a
+/// warm reset restarts this partition (under Bulkhead).
+pub fn system_reset2(kind: ResetType, cookie: u64) -> PsciError {
+    PsciError::from_w0(smccc::call(SYSTEM_RESET2_64, [kind.to_register(), cookie, 0, 0, 0, 0])[0])
+}
+
+/// MIGRATE_INFO_TYPE: 2 means no Trusted OS needs migration.
+pub fn migrate_info_type() -> Result<u32, SmcccError> {
+    smccc::result_w0(smccc::call(MIGRATE_INFO_TYPE, [0; 6])[0])
 }
 
 /// SYSTEM_RESET: restarts this partition (under Bulkhead) or the machine (bare).

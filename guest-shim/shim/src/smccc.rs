@@ -6,6 +6,14 @@ use core::fmt;
 pub const SMCCC_VERSION: u32 = 0x8000_0000;
 /// SMCCC_ARCH_FEATURES.
 pub const SMCCC_ARCH_FEATURES: u32 = 0x8000_0001;
+/// SMCCC_ARCH_SOC_ID.
+pub const SMCCC_ARCH_SOC_ID: u32 = 0x8000_0002;
+/// SMCCC_ARCH_WORKAROUND_1 (CVE-2017-5715).
+pub const SMCCC_ARCH_WORKAROUND_1: u32 = 0x8000_8000;
+/// SMCCC_ARCH_WORKAROUND_2 (CVE-2018-3639).
+pub const SMCCC_ARCH_WORKAROUND_2: u32 = 0x8000_7fff;
+/// SMCCC_ARCH_WORKAROUND_3 (CVE-2017-5715, CVE-2022-23960).
+pub const SMCCC_ARCH_WORKAROUND_3: u32 = 0x8000_3fff;
 
 /// An SMCCC return code that signals an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,10 +104,45 @@ pub fn call(function: u32, args: [u64; 6]) -> [u64; 4] {
     [x0, x1, x2, x3]
 }
 
+/// Makes an SMCCC fast call with `smc #0` (addressed to the platform firmware; under Bulkhead
+/// it is trapped and served by the same dispatcher, and reaches the firmware only if the
+/// partition's `smc-allow` lists the function) and returns x0..x3.
+#[cfg(target_arch = "aarch64")]
+pub fn call_smc(function: u32, args: [u64; 6]) -> [u64; 4] {
+    let (mut x0, mut x1, mut x2, mut x3) = (u64::from(function), args[0], args[1], args[2]);
+    // SAFETY: as for `call`.
+    unsafe {
+        core::arch::asm!(
+            "smc #0",
+            inout("x0") x0, inout("x1") x1, inout("x2") x2, inout("x3") x3,
+            in("x4") args[3], in("x5") args[4], in("x6") args[5],
+            lateout("x7") _, lateout("x8") _, lateout("x9") _, lateout("x10") _,
+            lateout("x11") _, lateout("x12") _, lateout("x13") _, lateout("x14") _,
+            lateout("x15") _, lateout("x16") _, lateout("x17") _,
+            options(nostack),
+        );
+    }
+    [x0, x1, x2, x3]
+}
+
 /// Host builds have no conduit: every call is NOT_SUPPORTED.
 #[cfg(not(target_arch = "aarch64"))]
 pub fn call(_function: u32, _args: [u64; 6]) -> [u64; 4] {
     [u64::MAX, 0, 0, 0]
+}
+
+/// Host builds have no conduit: every call is NOT_SUPPORTED.
+#[cfg(not(target_arch = "aarch64"))]
+pub fn call_smc(_function: u32, _args: [u64; 6]) -> [u64; 4] {
+    [u64::MAX, 0, 0, 0]
+}
+
+/// Decodes a 32-bit SMCCC result: an error, or the non-negative value.
+pub fn result_w0(x0: u64) -> Result<u32, SmcccError> {
+    match SmcccError::from_w0(x0) {
+        Some(error) => Err(error),
+        None => Ok(x0 as u32),
+    }
 }
 
 /// SMCCC_VERSION. `Err(NotSupported)` means SMCCC v1.0 (no discovery).
@@ -118,6 +161,51 @@ pub fn arch_features(function: u32) -> Result<u32, SmcccError> {
         Some(error) => Err(error),
         None => Ok(x0 as u32),
     }
+}
+
+/// What SMCCC_ARCH_SOC_ID reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocIdType {
+    /// 0: the SoC version (JEP-106 bank and code, SoC id).
+    Version,
+    /// 1: the SoC revision.
+    Revision,
+}
+
+/// SMCCC_ARCH_SOC_ID.
+pub fn soc_id(kind: SocIdType) -> Result<u32, SmcccError> {
+    let kind = match kind {
+        SocIdType::Version => 0,
+        SocIdType::Revision => 1,
+    };
+    result_w0(call(SMCCC_ARCH_SOC_ID, [kind, 0, 0, 0, 0, 0])[0])
+}
+
+/// The firmware mitigations SMCCC_ARCH_FEATURES can be asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workaround {
+    /// SMCCC_ARCH_WORKAROUND_1: branch predictor invalidation.
+    BranchPredictor,
+    /// SMCCC_ARCH_WORKAROUND_2: speculative store bypass.
+    SpeculativeStoreBypass,
+    /// SMCCC_ARCH_WORKAROUND_3: branch history.
+    BranchHistory,
+}
+
+impl Workaround {
+    /// The function ID.
+    pub fn function_id(self) -> u32 {
+        match self {
+            Workaround::BranchPredictor => SMCCC_ARCH_WORKAROUND_1,
+            Workaround::SpeculativeStoreBypass => SMCCC_ARCH_WORKAROUND_2,
+            Workaround::BranchHistory => SMCCC_ARCH_WORKAROUND_3,
+        }
+    }
+}
+
+/// SMCCC_ARCH_FEATURES for a workaround: `Ok` with its flags if the firmware performs it.
+pub fn workaround_features(workaround: Workaround) -> Result<u32, SmcccError> {
+    arch_features(workaround.function_id())
 }
 
 #[cfg(test)]

@@ -37,14 +37,16 @@ const TEST_RESERVED_ID: u32 = 0x8001_0000 | (1 << 20);
 const TEST_YIELDING_ID: u32 = 0x0400_0000;
 const TEST_UNKNOWN_IDS: [u32; 3] = [0x8600_ff00, 0xc500_0001, 0xb000_0000];
 
-struct Checks<'a> {
-    out: &'a mut Pl011,
-    passed: u32,
-    failed: u32,
+/// Counts and prints `HIL:TEST` results.
+pub(crate) struct Checks<'a> {
+    pub(crate) out: &'a mut Pl011,
+    pub(crate) passed: u32,
+    pub(crate) failed: u32,
 }
 
 impl Checks<'_> {
-    fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
+    /// Records one result and prints `HIL:TEST <name> PASS|FAIL <detail>`.
+    pub(crate) fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
         let verdict = if ok { "PASS" } else { "FAIL" };
         if ok {
             self.passed += 1;
@@ -134,6 +136,9 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if info.arg("checks") == Some("1") {
         run_checks(&mut out);
     }
+    if info.arg("abi") == Some("1") {
+        crate::abi::run(&mut out, &info);
+    }
     let beats = info.arg("heartbeat").and_then(parse_u64).unwrap_or(0);
     let period_us = info.arg("period-ms").and_then(parse_u64).unwrap_or(100) * 1000;
     let mut seq = 0u64;
@@ -150,6 +155,14 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
         Some("reset") => {
             let _ = writeln!(out, "HIL:GUEST system-reset");
             psci::system_reset()
+        }
+        Some("reset2") => {
+            let _ = writeln!(out, "HIL:GUEST system-reset2 warm");
+            let refused = psci::system_reset2(psci::ResetType::Warm, 0);
+            let _ = writeln!(out, "HIL:GUEST FAIL SYSTEM_RESET2 returned {refused:?}");
+            loop {
+                core::hint::spin_loop();
+            }
         }
         Some("fault") => {
             let addr = info

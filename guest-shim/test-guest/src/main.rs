@@ -1,15 +1,21 @@
 //! Bulkhead's bare-metal test partition.
 //!
 //! Its behaviour comes from `/chosen/bootargs` in the device tree it boots with:
-//! - `checks=1`: call every SMCCC function of the interface and report each result;
+//! - `checks=1`: the basic SMCCC discovery checks (every partition of the demo runs them);
+//! - `abi=1`: call every function of Bulkhead's guest ABI, error paths included, and report
+//!   each result (`ram-end=A`: the end of its RAM; `expect-name=N`: its partition name;
+//!   `smc-allowed=1`: the configuration allow-lists the firmware call it probes);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
-//! - `then=off|reset|fault|spin`: what to do after the heartbeats;
+//! - `then=off|reset|reset2|fault|spin`: what to do after the heartbeats (`reset2`: PSCI
+//!   SYSTEM_RESET2, warm);
 //! - `fault-addr=A`: the address `then=fault` writes to.
 //!
 //! Every line it prints is a one-line marker the scenario tests look for.
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
+#[cfg(target_os = "none")]
+mod abi;
 #[cfg(target_os = "none")]
 mod guest;
 

@@ -63,3 +63,31 @@ pub unsafe fn fdt_size(pa: u64) -> Option<usize> {
     let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
     (magic == 0xd00d_feed && (64..=2 << 20).contains(&size)).then_some(size as usize)
 }
+
+/// Copies `out.len()` bytes of guest RAM at physical address `pa` into `out`, one byte at a
+/// time with volatile reads (the guest's other vCPUs may be writing the same bytes).
+///
+/// # Safety
+/// `[pa, pa + out.len())` must be RAM of one partition, identity-mapped at EL2 (checked by the
+/// caller against that partition's stage-2 RAM map).
+pub unsafe fn read_guest_phys(pa: u64, out: &mut [u8]) {
+    let base = pa as *const u8;
+    for (offset, byte) in out.iter_mut().enumerate() {
+        // SAFETY: `offset < out.len()`, so the address lies in the range the caller vouched for.
+        *byte = unsafe { base.add(offset).read_volatile() };
+    }
+}
+
+/// Copies `data` into guest RAM at physical address `pa`, one byte at a time with volatile
+/// writes.
+///
+/// # Safety
+/// As for [`read_guest_phys`]; the range must belong to the partition the data is meant for.
+pub unsafe fn write_guest_phys(pa: u64, data: &[u8]) {
+    let base = pa as *mut u8;
+    for (offset, byte) in data.iter().enumerate() {
+        // SAFETY: `offset < data.len()`, so the address lies in the range the caller vouched
+        // for.
+        unsafe { base.add(offset).write_volatile(*byte) };
+    }
+}

@@ -7,7 +7,9 @@
 mod cache;
 mod exception;
 pub mod frame;
-pub mod gic_v3;
+pub mod gic;
+mod gic_v2;
+mod gic_v3;
 pub mod memory;
 mod mmio;
 mod registers;

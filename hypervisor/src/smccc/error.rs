@@ -1,4 +1,4 @@
-//! SMCCC and PSCI return codes.
+//! SMCCC, PSCI and TRNG return codes.
 
 /// SMCCC return codes (Arm DEN0028, "Return codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,19 @@ pub enum PsciError {
     InvalidAddress = -9,
 }
 
+/// TRNG return codes (Arm DEN0098, "Return codes"). They differ from SMCCC's: -2 is
+/// INVALID_PARAMETERS here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum TrngError {
+    /// The function is not implemented (or there is no entropy source at all).
+    NotSupported = -1,
+    /// An argument is invalid (a bit count of 0 or above the call's maximum).
+    InvalidParameters = -2,
+    /// The entropy source has no entropy to give right now; the caller may retry.
+    NoEntropy = -3,
+}
+
 impl SmcccError {
     /// The code as the 64-bit register value a guest reads (sign-extended).
     pub fn to_register(self) -> u64 {
@@ -44,6 +57,13 @@ impl SmcccError {
 }
 
 impl PsciError {
+    /// The code as the 64-bit register value a guest reads (sign-extended).
+    pub fn to_register(self) -> u64 {
+        i64::from(self as i32) as u64
+    }
+}
+
+impl TrngError {
     /// The code as the 64-bit register value a guest reads (sign-extended).
     pub fn to_register(self) -> u64 {
         i64::from(self as i32) as u64

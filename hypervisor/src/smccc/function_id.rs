@@ -73,6 +73,11 @@ impl FunctionId {
     pub fn as_32bit(self) -> u32 {
         self.0 & !SMC64
     }
+
+    /// The identifier with the SMC64 bit set: the 64-bit form of a 32-bit identifier.
+    pub fn as_64bit(self) -> u32 {
+        self.0 | SMC64
+    }
 }
 
 /// Arm architecture calls (owner 0; Arm DEN0028 "Arm Architecture Calls").

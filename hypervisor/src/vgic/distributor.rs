@@ -128,9 +128,9 @@ impl VirtualDistributor {
         }
     }
 
-    /// A guest read of `size` bytes at `offset`. `private` is the calling vCPU's banked
-    /// SGI/PPI state (used by GICv2 only). Unimplemented offsets read as zero.
-    pub fn read(&self, private: &PrivateIrqs, offset: u64, size: u8) -> u64 {
+    /// A guest read of `size` bytes at `offset` by vCPU `vcpu`. `private` is the calling
+    /// vCPU's banked SGI/PPI state (used by GICv2 only). Unimplemented offsets read as zero.
+    pub fn read(&self, vcpu: usize, private: &PrivateIrqs, offset: u64, size: u8) -> u64 {
         let word = |base: u64| ((offset - base) / 4) as usize;
         let private_bank = self.version == GicVersion::V2;
         let bits = |base: u64, bit: &dyn Fn(&IrqConfig) -> bool| -> u64 {
@@ -168,6 +168,14 @@ impl VirtualDistributor {
             o if (reg::ICPENDR..reg::ISACTIVER).contains(&o) => bits(reg::ICPENDR, &|i| i.pending),
             o if (reg::IPRIORITYR..reg::ITARGETSR).contains(&o) => {
                 self.bytes(private, offset, size, reg::IPRIORITYR, |i| i.priority)
+            }
+            o if (reg::ITARGETSR..reg::ITARGETSR + 32).contains(&o)
+                && self.version == GicVersion::V2 =>
+            {
+                // GICD_ITARGETSR0..7 are read-only and name the reading CPU (IHI 0048B 4.3.12):
+                // that is how a GICv2 guest learns its CPU interface numbers.
+                let own = u64::from(1u8 << (vcpu & 7));
+                (0..u64::from(size.min(4))).fold(0, |acc, i| acc | own << (8 * i))
             }
             o if (reg::ITARGETSR..reg::ICFGR).contains(&o) && self.version == GicVersion::V2 => {
                 self.bytes(private, offset, size, reg::ITARGETSR, |i| {
@@ -598,21 +606,24 @@ mod tests {
     #[test]
     fn typer_reports_lines_cpus_and_id_bits() {
         let d = dist(GicVersion::V3);
-        let typer = d.read(&PrivateIrqs::default(), reg::TYPER, 4) as u32;
+        let typer = d.read(0, &PrivateIrqs::default(), reg::TYPER, 4) as u32;
         assert_eq!(typer & 0x1f, 1, "64 INTIDs: ITLinesNumber = 1");
         assert_eq!((typer >> 5) & 7, 1, "two vCPUs");
         assert_eq!((typer >> 19) & 0x1f, 9, "10 ID bits");
         assert_eq!(typer & (1 << 17), 0, "no LPIs");
-        assert_eq!(d.read(&PrivateIrqs::default(), reg::PIDR2, 4) >> 4 & 0xf, 3);
+        assert_eq!(
+            d.read(0, &PrivateIrqs::default(), reg::PIDR2, 4) >> 4 & 0xf,
+            3
+        );
     }
 
     #[test]
     fn ctlr_keeps_are_and_ds_set_and_stores_enables() {
         let mut d = dist(GicVersion::V3);
         let mut p = PrivateIrqs::default();
-        assert_eq!(d.read(&p, reg::CTLR, 4), 0x50);
+        assert_eq!(d.read(0, &p, reg::CTLR, 4), 0x50);
         d.write(0, &mut p, reg::CTLR, 4, 0x13);
-        assert_eq!(d.read(&p, reg::CTLR, 4), 0x53);
+        assert_eq!(d.read(0, &p, reg::CTLR, 4), 0x53);
         assert!(d.enabled());
     }
 
@@ -631,14 +642,14 @@ mod tests {
             }]
         );
         assert_eq!(d.ignored_writes, 1);
-        assert_eq!(d.read(&p, reg::ISENABLER + 4, 4), 1 << 8);
+        assert_eq!(d.read(0, &p, reg::ISENABLER + 4, 4), 1 << 8);
         let effects = d.write(0, &mut p, reg::ICENABLER + 4, 4, u64::from(u32::MAX));
         assert!(effects.contains(&Effect::SetEnabled {
             intid: 40,
             enabled: false,
             vcpu: 0
         }));
-        assert_eq!(d.read(&p, reg::ISENABLER + 4, 4), 0);
+        assert_eq!(d.read(0, &p, reg::ISENABLER + 4, 4), 0);
     }
 
     #[test]
@@ -647,7 +658,7 @@ mod tests {
         let mut p = PrivateIrqs::default();
         let effects = d.write(0, &mut p, reg::IROUTER + 8 * 40, 8, 1);
         assert_eq!(effects.as_slice(), &[Effect::Route { intid: 40, vcpu: 1 }]);
-        assert_eq!(d.read(&p, reg::IROUTER + 8 * 40, 8), 1);
+        assert_eq!(d.read(0, &p, reg::IROUTER + 8 * 40, 8), 1);
         assert!(
             d.write(0, &mut p, reg::IROUTER + 8 * 40, 8, 7).is_empty(),
             "vCPU 7 does not exist"
@@ -663,9 +674,9 @@ mod tests {
         let mut d = dist(GicVersion::V3);
         let mut p = PrivateIrqs::default();
         d.write(0, &mut p, reg::IPRIORITYR + 40, 4, 0xa0a0_a0a0);
-        assert_eq!(d.read(&p, reg::IPRIORITYR + 40, 1), 0xa0);
+        assert_eq!(d.read(0, &p, reg::IPRIORITYR + 40, 1), 0xa0);
         assert_eq!(
-            d.read(&p, reg::IPRIORITYR + 40, 4),
+            d.read(0, &p, reg::IPRIORITYR + 40, 4),
             0xa0,
             "41..43 are not ours"
         );
@@ -703,8 +714,12 @@ mod tests {
                 edge: true
             }]
         );
-        assert_eq!(d.read(&p, reg::ICFGR + 8, 4), 2 << 16);
-        assert_eq!(d.read(&p, reg::ICFGR, 4), 0xaaaa_aaaa, "SGIs read as edge");
+        assert_eq!(d.read(0, &p, reg::ICFGR + 8, 4), 2 << 16);
+        assert_eq!(
+            d.read(0, &p, reg::ICFGR, 4),
+            0xaaaa_aaaa,
+            "SGIs read as edge"
+        );
     }
 
     #[test]
@@ -746,12 +761,20 @@ mod tests {
                 vcpu: 1
             }]
         );
-        assert_eq!(d.read(&p, reg::ISENABLER, 4), 1 << 27 | 1 << 30);
+        assert_eq!(d.read(0, &p, reg::ISENABLER, 4), 1 << 27 | 1 << 30);
         assert_eq!(
-            d.read(&PrivateIrqs::default(), reg::ISENABLER, 4),
+            d.read(0, &PrivateIrqs::default(), reg::ISENABLER, 4),
             0,
             "another vCPU's bank"
         );
+    }
+
+    #[test]
+    fn gicv2_itargetsr0_to_7_name_the_reading_vcpu() {
+        let d = dist(GicVersion::V2);
+        let p = PrivateIrqs::default();
+        assert_eq!(d.read(1, &p, reg::ITARGETSR, 4), 0x0202_0202);
+        assert_eq!(d.read(0, &p, reg::ITARGETSR + 28, 1), 0x01);
     }
 
     #[test]
@@ -760,6 +783,6 @@ mod tests {
         let mut p = PrivateIrqs::default();
         let effects = d.write(0, &mut p, reg::ITARGETSR + 40, 1, 0b10);
         assert_eq!(effects.as_slice(), &[Effect::Route { intid: 40, vcpu: 1 }]);
-        assert_eq!(d.read(&p, reg::ITARGETSR + 40, 1), 0b10);
+        assert_eq!(d.read(0, &p, reg::ITARGETSR + 40, 1), 0b10);
     }
 }

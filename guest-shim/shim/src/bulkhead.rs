@@ -1,0 +1,256 @@
+//! Bulkhead's own hypervisor service (vendor-specific hypervisor calls, owner 6): discovery by
+//! UID, partition information and a console that needs no UART.
+//!
+//! ```ignore
+//! if let Some(hv) = guest_shim::bulkhead::detect() {
+//!     let me = hv.partition_info()?;
+//!     hv.console_write(b"hello from a partition\n")?;
+//! }
+//! ```
+
+use crate::smccc::{self, SmcccError, Version};
+
+/// Vendor hypervisor Call UID query.
+pub const CALL_UID: u32 = 0x8600_ff01;
+/// Vendor hypervisor Revision query.
+pub const REVISION: u32 = 0x8600_ff03;
+/// BULKHEAD_FEATURES.
+pub const FEATURES: u32 = 0x8600_0000;
+/// BULKHEAD_PARTITION_INFO.
+pub const PARTITION_INFO: u32 = 0x8600_0001;
+/// BULKHEAD_PARTITION_NAME (SMC64 form).
+pub const PARTITION_NAME: u32 = 0xc600_0002;
+/// BULKHEAD_CONSOLE_WRITE (registers, SMC64 form).
+pub const CONSOLE_WRITE: u32 = 0xc600_0010;
+/// BULKHEAD_CONSOLE_WRITE_BUFFER (SMC64 form).
+pub const CONSOLE_WRITE_BUFFER: u32 = 0xc600_0011;
+/// BULKHEAD_CONSOLE_READ (SMC64 form).
+pub const CONSOLE_READ: u32 = 0xc600_0012;
+/// The first function ID reserved for inter-partition communication.
+pub const RESERVED_IPC: u32 = 0x8600_0100;
+/// The first function ID reserved for the watchdog.
+pub const RESERVED_WATCHDOG: u32 = 0x8600_0200;
+/// The first function ID reserved for partition management.
+pub const RESERVED_MANAGEMENT: u32 = 0x8600_0300;
+/// The most bytes BULKHEAD_CONSOLE_WRITE carries in registers (X2..X6).
+pub const MAX_REGISTER_BYTES: usize = 40;
+
+/// Bulkhead's UID: `8dbd16a7-85f8-4878-a681-58b6ff612fa9`.
+pub const UID: [u8; 16] = [
+    0x8d, 0xbd, 0x16, 0xa7, 0x85, 0xf8, 0x48, 0x78, 0xa6, 0x81, 0x58, 0xb6, 0xff, 0x61, 0x2f, 0xa9,
+];
+
+/// W0 of a UID or UUID query that is not implemented: NOT_SUPPORTED. Any other W0, even with
+/// bit 31 set, is the first word of a UUID (no UUID may start with 0xffffffff).
+pub const UUID_NOT_SUPPORTED: u32 = 0xffff_ffff;
+
+/// A UUID from W0..W3 as SMCCC returns it (bytes 0..3 in W0, byte 0 least significant);
+/// `None` if W0 says NOT_SUPPORTED.
+pub fn checked_uuid(regs: [u64; 4]) -> Option<[u8; 16]> {
+    (regs[0] as u32 != UUID_NOT_SUPPORTED).then(|| uuid_from_registers(regs))
+}
+
+/// A UUID from W0..W3 as SMCCC returns it (bytes 0..3 in W0, byte 0 least significant).
+pub fn uuid_from_registers(regs: [u64; 4]) -> [u8; 16] {
+    let mut uuid = [0u8; 16];
+    for (chunk, word) in uuid.chunks_exact_mut(4).zip(regs) {
+        chunk.copy_from_slice(&(word as u32).to_le_bytes());
+    }
+    uuid
+}
+
+/// Proof that the hypervisor below is Bulkhead: only [`detect`] makes one.
+#[derive(Clone, Copy, Debug)]
+pub struct Bulkhead {
+    revision: Version,
+}
+
+/// What BULKHEAD_PARTITION_INFO reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// The partition's id (1-based, configuration order).
+    pub id: u64,
+    /// How many vCPUs it has.
+    pub vcpus: u64,
+    /// The calling vCPU's index.
+    pub vcpu: u64,
+}
+
+/// A buffer as the hypervisor sees it: an intermediate physical address and a length. For a
+/// guest with its MMU off (or identity-mapped) a slice's address is its IPA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestBuffer {
+    /// The buffer's IPA.
+    pub ipa: u64,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+impl GuestBuffer {
+    /// The buffer holding `bytes` (identity-mapped guests).
+    pub fn of(bytes: &[u8]) -> Self {
+        GuestBuffer {
+            ipa: bytes.as_ptr() as u64,
+            len: bytes.len() as u64,
+        }
+    }
+
+    /// Any IPA range: for probing how the hypervisor treats bad buffers.
+    pub fn from_raw(ipa: u64, len: u64) -> Self {
+        GuestBuffer { ipa, len }
+    }
+}
+
+/// Asks for SMCCC v1.1+ and the vendor hypervisor UID, and returns the service if it is
+/// Bulkhead's.
+pub fn detect() -> Option<Bulkhead> {
+    let version = smccc::version().ok()?;
+    if version < (Version { major: 1, minor: 1 }) {
+        return None;
+    }
+    if checked_uuid(smccc::call(CALL_UID, [0; 6]))? != UID {
+        return None;
+    }
+    let [major, minor, ..] = smccc::call(REVISION, [0; 6]);
+    Some(Bulkhead {
+        revision: Version {
+            major: major as u16,
+            minor: minor as u16,
+        },
+    })
+}
+
+fn status(regs: [u64; 4]) -> Result<u64, SmcccError> {
+    match SmcccError::from_register(regs[0]) {
+        Some(error) => Err(error),
+        None => Ok(regs[1]),
+    }
+}
+
+impl Bulkhead {
+    /// The service revision (major.minor).
+    pub fn revision(&self) -> Version {
+        self.revision
+    }
+
+    /// BULKHEAD_FEATURES: whether vendor function `function` is implemented.
+    pub fn features(&self, function: u32) -> Result<u32, SmcccError> {
+        smccc::result_w0(smccc::call(FEATURES, [u64::from(function), 0, 0, 0, 0, 0])[0])
+    }
+
+    /// BULKHEAD_PARTITION_INFO.
+    pub fn partition_info(&self) -> Result<PartitionInfo, SmcccError> {
+        let regs = smccc::call(PARTITION_INFO, [0; 6]);
+        status(regs)?;
+        Ok(PartitionInfo {
+            id: regs[1],
+            vcpus: regs[2],
+            vcpu: regs[3],
+        })
+    }
+
+    /// BULKHEAD_PARTITION_NAME into `out`: returns the name's full length (bytes beyond
+    /// `out.len()` are not written).
+    pub fn partition_name(&self, out: &mut [u8]) -> Result<usize, SmcccError> {
+        self.partition_name_into(GuestBuffer::of(out))
+            .map(|n| n as usize)
+    }
+
+    /// BULKHEAD_PARTITION_NAME into any buffer (for probing).
+    pub fn partition_name_into(&self, buffer: GuestBuffer) -> Result<u64, SmcccError> {
+        status(smccc::call(
+            PARTITION_NAME,
+            [buffer.ipa, buffer.len, 0, 0, 0, 0],
+        ))
+    }
+
+    /// BULKHEAD_CONSOLE_WRITE_BUFFER for all of `bytes` (in calls of at most 256 bytes).
+    pub fn console_write(&self, bytes: &[u8]) -> Result<usize, SmcccError> {
+        let mut done = 0;
+        while done < bytes.len() {
+            let written = self.console_write_from(GuestBuffer::of(&bytes[done..]))?;
+            if written == 0 {
+                break;
+            }
+            done += written as usize;
+        }
+        Ok(done)
+    }
+
+    /// BULKHEAD_CONSOLE_WRITE_BUFFER once: returns how many bytes were written.
+    pub fn console_write_from(&self, buffer: GuestBuffer) -> Result<u64, SmcccError> {
+        status(smccc::call(
+            CONSOLE_WRITE_BUFFER,
+            [buffer.ipa, buffer.len, 0, 0, 0, 0],
+        ))
+    }
+
+    /// BULKHEAD_CONSOLE_WRITE with the bytes in registers (at most [`MAX_REGISTER_BYTES`]).
+    pub fn console_write_registers(&self, bytes: &[u8]) -> Result<u64, SmcccError> {
+        let mut args = [0u64; 6];
+        args[0] = bytes.len() as u64;
+        for (slot, chunk) in args[1..].iter_mut().zip(bytes.chunks(8)) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            *slot = u64::from_le_bytes(word);
+        }
+        status(smccc::call(CONSOLE_WRITE, args))
+    }
+
+    /// BULKHEAD_CONSOLE_READ into `out`: how many bytes arrived (always 0 for now).
+    pub fn console_read(&self, out: &mut [u8]) -> Result<u64, SmcccError> {
+        self.console_read_into(GuestBuffer::of(out))
+    }
+
+    /// BULKHEAD_CONSOLE_READ into any buffer (for probing).
+    pub fn console_read_into(&self, buffer: GuestBuffer) -> Result<u64, SmcccError> {
+        status(smccc::call(
+            CONSOLE_READ,
+            [buffer.ipa, buffer.len, 0, 0, 0, 0],
+        ))
+    }
+
+    /// A `core::fmt::Write` console on BULKHEAD_CONSOLE_WRITE_BUFFER.
+    pub fn console(&self) -> HypercallConsole {
+        HypercallConsole { bulkhead: *self }
+    }
+}
+
+/// Formatted output through the hypercall console (no UART needed).
+pub struct HypercallConsole {
+    bulkhead: Bulkhead,
+}
+
+impl core::fmt::Write for HypercallConsole {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.bulkhead
+            .console_write(s.as_bytes())
+            .map(|_| ())
+            .map_err(|_| core::fmt::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_registers_round_trip() {
+        let regs = [0xa716_bd8d, 0x7848_f885, 0xb658_81a6, 0xa92f_61ff];
+        assert_eq!(uuid_from_registers(regs), UID);
+    }
+
+    #[test]
+    fn a_uuid_with_bit_31_set_is_not_an_error() {
+        assert_eq!(
+            checked_uuid([0xa716_bd8d, 0x7848_f885, 0xb658_81a6, 0xa92f_61ff]),
+            Some(UID)
+        );
+        assert_eq!(checked_uuid([u64::MAX, 0, 0, 0]), None);
+    }
+
+    #[test]
+    fn nothing_is_detected_without_a_hypervisor() {
+        assert!(detect().is_none());
+    }
+}

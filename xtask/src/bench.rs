@@ -1,0 +1,121 @@
+//! `cargo xtask bench`: Bulkhead's benchmark suite on QEMU `virt`, counted in guest instructions.
+//!
+//! Every run uses `-smp 1 -icount shift=0,sleep=off` with a 1 GHz counter, so one counter tick
+//! is one guest instruction and every figure is exact and repeatable. A dedicated bench guest
+//! (`guest-shim/bench-guest`) runs under Bulkhead and, for the baseline, bare on the same
+//! machine. The table is printed and written into `docs/benchmarks.md`; `--check` compares
+//! the instruction figures with `xtask/bench-budgets.toml`.
+
+mod bare;
+mod boot;
+mod budget;
+mod console;
+mod figure;
+mod footprint;
+mod group;
+mod hypercall;
+mod lines;
+mod mmio;
+mod report;
+mod run;
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+use crate::{paths, tools};
+use budget::Budgets;
+use group::Group;
+use report::GroupReport;
+
+/// Every group, in table order. Adding a group: one file implementing [`Group`], one line here.
+const GROUPS: &[&dyn Group] = &[
+    &hypercall::Hypercall,
+    &mmio::Mmio,
+    &boot::Boot,
+    &footprint::Footprint,
+];
+
+/// Arguments of `cargo xtask bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Fail (exit status 1) if an instruction figure exceeds its budget or has none.
+    #[arg(long)]
+    pub check: bool,
+    /// The budgets file.
+    #[arg(long, default_value = "xtask/bench-budgets.toml")]
+    pub budgets: PathBuf,
+    /// Only the groups whose title contains this (case-insensitive); implies --no-docs.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Do not rewrite docs/benchmarks.md.
+    #[arg(long)]
+    pub no_docs: bool,
+}
+
+/// `cargo xtask bench`.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    tools::ensure_qemu()?;
+    let budgets_path = if args.budgets.is_absolute() {
+        args.budgets.clone()
+    } else {
+        std::env::current_dir()?.join(&args.budgets)
+    };
+    let budgets_path = if budgets_path.exists() {
+        budgets_path
+    } else {
+        paths::root().join(&args.budgets)
+    };
+    let budgets_text = std::fs::read_to_string(&budgets_path)
+        .with_context(|| format!("reading the budgets file {}", budgets_path.display()))?;
+    let budgets = Budgets::parse(&budgets_text, &budgets_path.display().to_string())?;
+
+    let selected: Vec<&dyn Group> = GROUPS
+        .iter()
+        .copied()
+        .filter(|g| {
+            args.group
+                .as_ref()
+                .is_none_or(|name| g.title().to_lowercase().contains(&name.to_lowercase()))
+        })
+        .collect();
+    if selected.is_empty() {
+        bail!("no benchmark group matches {:?}", args.group);
+    }
+    let mut runs = run::Runs::default();
+    let mut reports = Vec::new();
+    for group in &selected {
+        eprintln!("bench: {}", group.title());
+        let figures = group
+            .measure(&mut runs)
+            .with_context(|| format!("benchmark group \"{}\"", group.title()))?;
+        reports.push(GroupReport {
+            title: group.title(),
+            figures,
+        });
+    }
+    let table = report::render(&reports, &budgets);
+    println!("{table}");
+    if !args.no_docs && args.group.is_none() {
+        let docs = paths::root().join("docs/benchmarks.md");
+        report::write_docs(&docs, &table)?;
+        eprintln!("wrote the table into docs/benchmarks.md");
+    }
+    if args.check {
+        let figures: Vec<_> = reports.iter().flat_map(|r| r.figures.clone()).collect();
+        let problems = budget::check(&figures, &budgets);
+        if !problems.is_empty() {
+            let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+            bail!(
+                "{} figure(s) fail their budget in {}:\n{}",
+                problems.len(),
+                budgets_path.display(),
+                lines.join("\n")
+            );
+        }
+        eprintln!(
+            "bench --check: every instruction figure is within its budget in {}",
+            budgets_path.display()
+        );
+    }
+    Ok(())
+}

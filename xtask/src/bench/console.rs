@@ -1,0 +1,150 @@
+//! Reading what a bench run printed: the bench guest's `HIL:BENCH` lines and the banner.
+
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+
+use super::figure::Series;
+
+/// The marker every bench guest line carries (after the `[partition] ` prefix under Bulkhead).
+const MARKER: &str = "HIL:BENCH ";
+
+/// One timed sequence as the guest reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// The counts, net of the empty timing sequence (except for `timing-empty` itself).
+    pub series: Series,
+    /// What the operation produced (x0 of a call, the loaded word), if printed.
+    pub value: Option<u64>,
+}
+
+/// Everything one bench run printed that a figure may need.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BenchLog {
+    /// The counter the guest read with its first instruction.
+    pub first_instruction: Option<u64>,
+    /// The counter in the hypervisor banner (`HIL:BOOT ... counter=N`), if it prints one.
+    pub banner_counter: Option<u64>,
+    /// The timed sequences by name.
+    pub samples: BTreeMap<String, Sample>,
+}
+
+impl BenchLog {
+    /// The sample called `name`.
+    pub fn sample(&self, name: &str) -> Result<Sample> {
+        self.samples
+            .get(name)
+            .copied()
+            .with_context(|| format!("the bench guest printed no `{name}` line"))
+    }
+}
+
+fn key_values(words: &[&str]) -> BTreeMap<String, String> {
+    words
+        .iter()
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// `190.12` as hundredths.
+fn hundredths(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let fraction = format!("{fraction:0<2}");
+    Some(whole.parse::<u64>().ok()? * 100 + fraction.get(..2)?.parse::<u64>().ok()?)
+}
+
+fn series(fields: &BTreeMap<String, String>) -> Option<Series> {
+    Some(Series {
+        n: number(fields.get("n")?)?,
+        min: number(fields.get("min")?)?,
+        avg_hundredths: hundredths(fields.get("avg")?)?,
+        max: number(fields.get("max")?)?,
+    })
+}
+
+/// Parses a run's console; fails unless the guest got to `HIL:BENCH done` without an error.
+pub fn parse(text: &str) -> Result<BenchLog> {
+    let mut log = BenchLog::default();
+    let mut done = false;
+    for line in text.lines() {
+        if let Some(banner) = line.split("HIL:BOOT ").nth(1) {
+            let words: Vec<&str> = banner.split_whitespace().collect();
+            log.banner_counter = key_values(&words).get("counter").and_then(|c| number(c));
+        }
+        let Some(rest) = line.split(MARKER).nth(1) else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let fields = key_values(&words);
+        match words.first().copied() {
+            Some("done") => done = true,
+            Some("error") => bail!("the bench guest failed: {}", line.trim()),
+            Some("boot") => {
+                log.first_instruction = fields.get("first-instruction").and_then(|c| number(c));
+            }
+            Some(name) => {
+                let series = series(&fields)
+                    .with_context(|| format!("malformed bench line: {}", line.trim()))?;
+                let value = fields.get("value").and_then(|v| number(v));
+                log.samples
+                    .insert(name.to_string(), Sample { series, value });
+            }
+            None => {}
+        }
+    }
+    if !done {
+        bail!("the bench guest did not finish (no `HIL:BENCH done`)");
+    }
+    Ok(log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUN: &str = "\
+HIL:BOOT Bulkhead 0.1.0 el=2 board=qemu-virt cpus=1 ram=2048MiB gic=v3 psci=smc counter=52011\r
+HIL:PART bench UP cpu=0 vcpu=0 entry=0x40000000
+[bench] HIL:BENCH boot first-instruction=198012
+[bench] HIL:BENCH timing-empty n=1000 min=2 avg=2.00 max=2
+[bench] HIL:BENCH hvc-psci-version n=1000 min=190 avg=190.5 max=191 value=0x10001
+[bench] HIL:BENCH done
+";
+
+    #[test]
+    fn bench_lines_and_banner_counter_are_read() {
+        let log = parse(RUN).unwrap();
+        assert_eq!(log.first_instruction, Some(198_012));
+        assert_eq!(log.banner_counter, Some(52_011));
+        let psci = log.sample("hvc-psci-version").unwrap();
+        assert_eq!(
+            psci.series,
+            Series {
+                n: 1000,
+                min: 190,
+                avg_hundredths: 19_050,
+                max: 191
+            }
+        );
+        assert_eq!(psci.value, Some(0x10001));
+        assert_eq!(log.sample("timing-empty").unwrap().value, None);
+        assert!(log.sample("missing").is_err());
+    }
+
+    #[test]
+    fn an_unfinished_or_failed_run_is_an_error() {
+        assert!(parse("HIL:BENCH boot first-instruction=3\n").is_err());
+        let failed = "HIL:BENCH error exception esr=0x2000000\nHIL:BENCH done\n";
+        assert!(parse(failed)
+            .unwrap_err()
+            .to_string()
+            .contains("esr=0x2000000"));
+    }
+}

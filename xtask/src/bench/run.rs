@@ -1,0 +1,116 @@
+//! Booting bench configurations on QEMU, under Bulkhead or bare, once each per `cargo xtask bench`.
+
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::bare;
+use super::console::{self, BenchLog};
+use crate::image::{self, BuildArgs};
+use crate::{qemu, shell};
+
+/// The board every benchmark runs on.
+pub const BOARD: &str = "qemu-virt";
+/// How long one run may take (they take well under a second of host time).
+const TIMEOUT: Duration = Duration::from_secs(120);
+/// The GIC version of the benchmark machine.
+const GIC: u8 = 3;
+
+/// What runs the bench guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Machine {
+    /// The bench configuration's image: Bulkhead at EL2 with the partition at EL1.
+    Bulkhead,
+    /// The partition's images alone, entered at EL1 (see [`bare`]).
+    Bare,
+}
+
+/// The runs made so far, so groups that need the same run share it.
+#[derive(Default)]
+pub struct Runs {
+    logs: BTreeMap<(Machine, String), BenchLog>,
+}
+
+impl Runs {
+    /// The log of `config` (a configuration in `device-trees/qemu-virt/`) run on `machine`,
+    /// running it first if no group has yet.
+    pub fn log(&mut self, machine: Machine, config: &str) -> Result<&BenchLog> {
+        let key = (machine, config.to_string());
+        if !self.logs.contains_key(&key) {
+            let log = run(machine, config).with_context(|| {
+                format!("benchmark run of {config} on {machine:?} (QEMU virt, -smp 1, -icount)")
+            })?;
+            self.logs.insert(key.clone(), log);
+        }
+        Ok(&self.logs[&key])
+    }
+}
+
+/// `cargo xtask build`'s arguments, parsed the way its command line would be.
+#[derive(clap::Parser)]
+struct BuildCommandLine {
+    #[command(flatten)]
+    build: BuildArgs,
+}
+
+/// The build arguments of bench configuration `config`, every other option at its default
+/// (parsed rather than written out, so options added to `build` need no change here).
+pub fn build_args(config: &str) -> BuildArgs {
+    use clap::Parser;
+    BuildCommandLine::parse_from(["build", "--config", config, "--board", BOARD]).build
+}
+
+fn run(machine: Machine, config: &str) -> Result<BenchLog> {
+    let args = build_args(config);
+    let mut command = match machine {
+        Machine::Bulkhead => qemu::virt_command(&image::build(&args)?, GIC, 1, true),
+        Machine::Bare => bare::command(&bare::image(&image::config_path(&args))?),
+    };
+    let text = run_with_timeout(&mut command)?;
+    console::parse(&text).map_err(|error| {
+        let tail: String = text.lines().rev().take(20).collect::<Vec<_>>().join("\n");
+        anyhow::anyhow!("{error}; last console lines (newest first):\n{tail}")
+    })
+}
+
+/// Runs `command` with no input and returns its standard output; kills it after [`TIMEOUT`].
+fn run_with_timeout(command: &mut Command) -> Result<String> {
+    shell::show(command);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {:?}", command.get_program()))?;
+    let stdout = read_all(child.stdout.take().context("no stdout")?);
+    let stderr = read_all(child.stderr.take().context("no stderr")?);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("QEMU did not power off within {} s", TIMEOUT.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    if !status.success() {
+        let stderr = stderr.join().unwrap_or_default();
+        bail!("QEMU failed with {status}:\n{stdout}{stderr}");
+    }
+    Ok(stdout)
+}
+
+/// Reads `pipe` to its end on a thread of its own, so a full pipe never blocks QEMU.
+fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
