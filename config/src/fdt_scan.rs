@@ -366,6 +366,87 @@ mod tests {
     }
 
     #[test]
+    fn strict_walk_sees_what_the_lenient_walk_sees_in_dtc_output() {
+        let mut lenient = std::vec::Vec::new();
+        walk(VIRT, |event| lenient.push(event)).unwrap();
+        let mut strict = std::vec::Vec::new();
+        walk_strict(VIRT, |event| strict.push(event)).unwrap();
+        assert_eq!(lenient.len(), strict.len());
+        for (a, b) in lenient.iter().zip(&strict) {
+            let same = match (a, b) {
+                (Event::Begin { name, depth }, Event::Begin { name: n, depth: d }) => {
+                    *name == n.as_bytes() && depth == d
+                }
+                (Event::Property { name, value }, Event::Property { name: n, value: v }) => {
+                    *name == n.as_bytes() && value == v
+                }
+                (Event::End, Event::End) => true,
+                _ => false,
+            };
+            assert!(same, "{a:?} != {b:?}");
+        }
+    }
+
+    /// A blob whose structure block is `words` (4-byte tokens and operands)
+    /// and whose strings block is empty.
+    fn blob(words: &[u32]) -> std::vec::Vec<u8> {
+        let total = (HEADER_LEN + 4 * words.len()) as u32;
+        let header = [MAGIC, total, 40, total, 40, 17, 16, 0, 0, total - 40];
+        header
+            .iter()
+            .chain(words)
+            .flat_map(|word| word.to_be_bytes())
+            .collect()
+    }
+
+    /// The words of `depth` nested nodes with empty names.
+    fn nested(depth: usize) -> std::vec::Vec<u32> {
+        let mut words = std::vec::Vec::new();
+        for _ in 0..depth {
+            words.extend([TOKEN_BEGIN_NODE, 0]);
+        }
+        words.extend(std::iter::repeat_n(TOKEN_END_NODE, depth));
+        words.push(TOKEN_END);
+        words
+    }
+
+    #[test]
+    fn strict_walk_says_what_is_wrong_and_where() {
+        assert_eq!(
+            walk_strict(&VIRT[..39], |_| {}),
+            Err(Malformed {
+                why: "blob is shorter than the 40-byte header",
+                offset: 39
+            })
+        );
+        let nop = blob(&[TOKEN_BEGIN_NODE, 0, TOKEN_NOP, TOKEN_END_NODE, TOKEN_END]);
+        assert_eq!(
+            walk_strict(&nop, |_| {}),
+            Err(Malformed {
+                why: "FDT_NOP tokens are not accepted",
+                offset: 48
+            })
+        );
+        let mut events = 0;
+        assert_eq!(walk(&nop, |_| events += 1), Ok(()));
+        assert_eq!(events, 2, "the lenient walk skips FDT_NOP");
+    }
+
+    #[test]
+    fn strict_walk_accepts_nesting_up_to_max_depth() {
+        let mut deepest = 0;
+        let at_limit = walk_strict(&blob(&nested(MAX_DEPTH)), |event| {
+            if let Event::Begin { depth, .. } = event {
+                deepest = depth;
+            }
+        });
+        assert_eq!(at_limit, Ok(()));
+        assert_eq!(deepest, MAX_DEPTH - 1);
+        let too_deep = walk_strict(&blob(&nested(MAX_DEPTH + 1)), |_| {});
+        assert_eq!(too_deep.map_err(|m| m.why), Err("nodes nested too deeply"));
+    }
+
+    #[test]
     fn string_lists_and_cells_decode() {
         let list: std::vec::Vec<&[u8]> = strings(b"arm,pl011\0arm,primecell\0").collect();
         assert_eq!(list, [&b"arm,pl011"[..], &b"arm,primecell"[..]]);

@@ -6,8 +6,11 @@
 //!
 //! The blob is read in a single pass ([`structure::walk`]). A [`Parser`]
 //! follows where each node and property falls in the tree and builds the
-//! configuration as nodes end: a partition's child node becomes a memory
-//! region, image, console or device when it ends, a partition when it ends.
+//! configuration as it goes: a partition takes its slot in the configuration
+//! when it begins and is checked for completeness when it ends; a child node
+//! of a partition becomes a memory region, image, console or device when it
+//! ends. Nothing large is moved on the way (a configuration is ~15 KiB, and
+//! each move of it costs thousands of instructions at EL2).
 //!
 //! Which problem is the first: a problem in the blob's structure, wherever it
 //! is; then, in document order, problems with the root's properties (and
@@ -43,20 +46,12 @@ impl<'a> Config<'a> {
     /// so a malformed blob yields [`ErrorKind::NotADeviceTree`] rather than a
     /// panic. The returned configuration borrows its strings from `dtb`.
     pub fn parse(dtb: &'a [u8]) -> Result<Config<'a>, ConfigError> {
-        // Built in place, in the value returned: a configuration is ~15 KiB,
-        // and every move of it costs thousands of instructions.
-        let mut result = Ok(Config {
+        let mut config = Config {
             board: "",
             partitions: Vec::new(),
-        });
-        if let Ok(config) = &mut result {
-            if let Err(error) =
-                Parser::new(config).run(|parser| structure::walk(dtb, |event| parser.event(event)))
-            {
-                result = Err(error);
-            }
-        }
-        result
+        };
+        Parser::new(&mut config).run(|parser| structure::walk(dtb, |event| parser.event(event)))?;
+        Ok(config)
     }
 }
 
@@ -93,6 +88,7 @@ struct Parser<'a, 'c> {
 }
 
 impl<'a, 'c> Parser<'a, 'c> {
+    /// A parser that builds into `config`, which starts empty.
     fn new(config: &'c mut Config<'a>) -> Self {
         Self {
             config,
@@ -164,10 +160,16 @@ impl<'a, 'c> Parser<'a, 'c> {
         }
         let result = match depth {
             2 => self.begin_partition(name),
-            3 => self.partition.begin_child(&mut self.child, name),
-            4 => Err(self.child.at().child(name).err(ErrorKind::UnknownNode {
-                allowed: "none (this node has no children)",
-            })),
+            3 => match self.config.partitions.last() {
+                Some(slot) => self.partition.begin_child(slot, &mut self.child, name),
+                None => Ok(()),
+            },
+            4 => {
+                let at = self.child.at(self.partition.at()).child(name);
+                Err(at.err(ErrorKind::UnknownNode {
+                    allowed: "none (this node has no children)",
+                }))
+            }
             // The root, or below a grandchild, which is already an error.
             _ => Ok(()),
         };
@@ -217,7 +219,7 @@ impl<'a, 'c> Parser<'a, 'c> {
     fn begin_partition(&mut self, name: &'a str) -> Result<(), ConfigError> {
         let partitions = &mut self.config.partitions;
         let at = At::partitions().child(name).in_partition(partitions.len());
-        rules::check_name(name, &at)?;
+        rules::check_name(name).map_err(|kind| at.err(kind))?;
         if partitions.iter().any(|p| p.name == name) {
             return Err(at.err(ErrorKind::DuplicateName));
         }
@@ -235,12 +237,8 @@ impl<'a, 'c> Parser<'a, 'c> {
     fn property(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ConfigError> {
         match self.open {
             1 => self.root_property(name, value),
-            2 => rules::check_ignored(
-                name,
-                value,
-                &At::partitions(),
-                "#address-cells, #size-cells",
-            ),
+            2 => rules::check_ignored(name, value, "#address-cells, #size-cells")
+                .map_err(|kind| At::partitions().err(kind)),
             3 => match self.config.partitions.last_mut() {
                 Some(slot) => self.partition.property(slot, name, value),
                 None => Ok(()),
@@ -253,27 +251,33 @@ impl<'a, 'c> Parser<'a, 'c> {
         }
     }
 
+    /// A property of the root.
     fn root_property(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ConfigError> {
-        let at = At::root();
-        match name {
+        let result = match name {
             "compatible" => {
                 self.compatible =
                     cells::string_list(value).is_some_and(|mut list| list.any(|s| s == COMPATIBLE));
-                if !self.compatible {
-                    return Err(at.bad("compatible", "must be \"bulkhead,config\""));
+                if self.compatible {
+                    Ok(())
+                } else {
+                    Err(rules::bad("compatible", "must be \"bulkhead,config\""))
                 }
             }
-            "board" => {
-                self.config.board =
-                    cells::string(value).ok_or_else(|| at.bad("board", rules::WHY_STRING))?;
-                self.board = true;
-            }
-            "model" => {
-                cells::string(value).ok_or_else(|| at.bad("model", rules::WHY_STRING))?;
-            }
-            _ => rules::check_ignored(name, value, &at, "compatible, board, model")?,
-        }
-        Ok(())
+            "board" => match cells::string(value) {
+                Some(board) => {
+                    self.config.board = board;
+                    self.board = true;
+                    Ok(())
+                }
+                None => Err(rules::bad("board", rules::WHY_STRING)),
+            },
+            "model" => match cells::string(value) {
+                Some(_) => Ok(()),
+                None => Err(rules::bad("model", rules::WHY_STRING)),
+            },
+            _ => rules::check_ignored(name, value, "compatible, board, model"),
+        };
+        result.map_err(|kind| At::root().err(kind))
     }
 
     /// The node at `depth` ends.
@@ -289,7 +293,7 @@ impl<'a, 'c> Parser<'a, 'c> {
                 return Err(At::partitions().err(ErrorKind::NoPartitions));
             }
             2 => {
-                if let Some(slot) = self.config.partitions.last_mut() {
+                if let Some(slot) = self.config.partitions.last() {
                     self.partition.end(slot)?;
                 }
                 if self.overflow {

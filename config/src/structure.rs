@@ -102,7 +102,7 @@ mod tests {
             for v in [0x00u8, 0x01, 0x02, 0x03, 0x04, 0x09, 0x7f, 0xff] {
                 let mut copy = dtb.clone();
                 copy[i] = v;
-                // Either rejected, or parsed without panicking.
+                // Either rejected, or parsing must not panic.
                 let _ = crate::Config::parse(&copy);
             }
         }

@@ -112,6 +112,7 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
         println!("no partition can run");
         cpu::power_off(system);
     }
+    publish_fast_calls(system);
     start_secondaries(&host, system);
     cpu::run(0)
 }
@@ -456,6 +457,25 @@ fn build_partition(
         config.cpus.as_slice(),
     );
     Ok(partition)
+}
+
+/// Fills the exception vector's table of constant hypercall answers from the dispatcher.
+fn publish_fast_calls(system: &System) {
+    use crate::arch::fast_path::{FastCall, MAX_FAST_CALLS};
+    use crate::smccc::{dispatch, Action, Call};
+    let Some(partition) = system.partitions.iter().find(|p| p.state() == PartitionState::Running) else {
+        return;
+    };
+    let mut caller = crate::caller::RunningVcpu { partition, vcpu: 0 };
+    let mut calls: heapless::Vec<FastCall, MAX_FAST_CALLS> = heapless::Vec::new();
+    for &function in crate::smccc::constant::CONSTANT_CALLS {
+        let call = Call { function, args: [0; 6], aarch32: false };
+        if let Action::Return(values) = dispatch(&call, &mut caller) {
+            let _ = calls.push(FastCall { function: u64::from(function), values });
+        }
+    }
+    // SAFETY: no CPU has entered a guest yet.
+    unsafe { arch::fast_path::set_fast_calls(&calls) };
 }
 
 /// Gives partition `index` its virtual distributor with the SPIs it owns, routed to its first

@@ -110,6 +110,7 @@ fn wait_for_power_on(system: &System, cpu: usize) -> ! {
             };
             if partition.state() == PartitionState::Running {
                 let (entry, context) = BOOT_REQUEST.get(cpu).map_or((0, 0), |r| *r.lock());
+                interrupts::reset_vcpu(cpu);
                 set_power(cpu, Power::On);
                 set_in_guest(cpu, true);
                 println!(
@@ -196,6 +197,10 @@ pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
                 esr: snapshot.esr,
                 elr: frame.elr,
                 instruction: read_guest_instruction(partition, frame.elr),
+                emulated: match exit {
+                    Exit::DataAbort { ipa, .. } => is_emulated(system, partition, ipa),
+                    _ => false,
+                },
             };
             println!("{}", report);
             stop(system, partition, cpu, StopReason::Fault, frame);
@@ -384,6 +389,13 @@ fn emulate_mmio(
     true
 }
 
+/// Whether `ipa` is in one of the partition's emulated device windows.
+fn is_emulated(system: &System, partition: &Partition, ipa: u64) -> bool {
+    window_offset(system.gic.distributor, ipa).is_some()
+        || system.gic.redistributors.and_then(|r| window_offset(r, ipa)).is_some()
+        || partition.console.as_ref().and_then(|c| window_offset(c.window, ipa)).is_some()
+}
+
 /// The offset of `ipa` in `window`, if inside.
 fn window_offset(window: bulkhead_config::range::Range, ipa: u64) -> Option<u64> {
     ipa.checked_sub(window.start)
@@ -430,6 +442,7 @@ fn stop(
             reason.as_str()
         );
         load_images(partition, true);
+        interrupts::reset_partition(partition.id - 1);
         partition.set_state(PartitionState::Running);
         let Some(&boot_cpu) = partition.cpus.first() else {
             arch::park()

@@ -50,6 +50,38 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
     }
 }
 
+/// Puts this CPU's virtual interface and its vCPU's redistributor back to their reset state
+/// before the vCPU is (re)entered: no list register, nothing queued, the timer PPI disabled.
+pub fn reset_vcpu(cpu: usize) {
+    for index in 0..gic::list_register_count().min(16) {
+        gic::write_lr(index, &ListEntry::decode_v3(0));
+    }
+    if let Some(queue) = QUEUES.get(cpu) {
+        *queue.lock() = PendingQueue::new();
+    }
+    gic::set_underflow_interrupt(false);
+    gic::set_private_enabled(cpu, VTIMER_INTID, false);
+    if let Some(slot) = REDISTRIBUTORS.get(cpu) {
+        *slot.lock() = Some(VirtualRedistributor::new());
+    }
+    crate::arch::fast_path::set_vtimer_lr(cpu, 0);
+}
+
+/// Puts partition `partition`'s distributor back to its reset state and disables its
+/// hardware SPIs (a partition restart).
+pub fn reset_partition(partition: usize) {
+    let Some(slot) = DISTRIBUTORS.get(partition) else { return };
+    let mut distributor = slot.lock();
+    let Some(distributor) = distributor.as_mut() else { return };
+    distributor.reset();
+    for intid in FIRST_SPI..crate::vgic::MAX_INTIDS as u32 {
+        if distributor.hardware().contains(intid) {
+            gic::set_spi_enabled(intid, false);
+            gic::set_spi_pending(intid, false);
+        }
+    }
+}
+
 /// Wakes physical CPU `cpu` (it takes the kick SGI and looks at its queue and power state).
 pub fn kick(system: &System, cpu: usize) {
     if cpu < system.cpus.len() {
@@ -60,8 +92,12 @@ pub fn kick(system: &System, cpu: usize) {
 /// Takes every pending physical interrupt on this CPU. Returns `true` if it was kicked.
 pub fn handle_physical(system: &System, cpu: usize) -> bool {
     let mut kicked = false;
+    let mut passed_on = crate::arch::fast_path::take_pending_ack(cpu);
     loop {
-        let irq = gic::acknowledge();
+        let irq = match passed_on.take() {
+            Some(intid) => gic::Acknowledged::already_acknowledged_v3(intid),
+            None => gic::acknowledge(),
+        };
         let intid = irq.intid;
         if intid >= 1020 {
             break;
@@ -298,8 +334,22 @@ pub fn redistributor_access(
             Some(value) => effects = redistributor.write(target_vcpu, offset, size, value),
         }
     }
+    update_vtimer_fast_path(cpu);
     apply(system, partition, &effects);
     0
+}
+
+/// Recomputes the list register value the assembly fast path injects the virtual timer of
+/// CPU `cpu`'s vCPU with (GICv3 only; 0 while the guest has the timer's PPI disabled).
+pub fn update_vtimer_fast_path(cpu: usize) {
+    let value = REDISTRIBUTORS
+        .get(cpu)
+        .and_then(|r| r.lock().as_ref().and_then(|r| r.private.irqs.get(VTIMER_INTID as usize).copied()))
+        .filter(|irq| irq.enabled && gic::is_gic_v3())
+        .map_or(0, |irq| {
+            ListEntry { group1: irq.group1, ..ListEntry::hardware(VTIMER_INTID, irq.priority) }.encode_v3()
+        });
+    crate::arch::fast_path::set_vtimer_lr(cpu, value);
 }
 
 /// A guest's write to ICC_SGI1R_EL1: virtual SGIs to vCPUs of its own partition only.

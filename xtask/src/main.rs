@@ -5,11 +5,14 @@ mod artifacts;
 mod bench;
 mod check_config;
 mod elf;
+mod flash;
 mod image;
 mod initramfs;
 mod linux;
+mod netboot;
 mod paths;
 mod qemu;
+mod sdcard;
 mod shell;
 mod test;
 mod tools;
@@ -37,6 +40,15 @@ enum Command {
     /// Run the benchmarks on QEMU (counted in guest instructions), print the table and write
     /// docs/benchmarks.md; --check fails when a figure exceeds its budget.
     Bench(bench::BenchArgs),
+    /// Build a bootable Raspberry Pi 4 SD card image (MBR + FAT32: firmware, config.txt, device
+    /// tree, Bulkhead) without root; flash it with `cargo xtask flash`.
+    Sdcard(sdcard::SdcardArgs),
+    /// Write an SD card image to a removable, unmounted card (never the system disk), after a
+    /// confirmation, and verify it by reading it back.
+    Flash(flash::FlashArgs),
+    /// Put the Raspberry Pi 4 boot files (those of the SD card) in DIR for network boot over
+    /// TFTP.
+    NetbootDir(netboot::NetbootArgs),
 }
 
 fn main() {
@@ -47,6 +59,9 @@ fn main() {
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Sdcard(args) => sdcard::run(&args),
+        Command::Flash(args) => flash::run(&args),
+        Command::NetbootDir(args) => netboot::run(&args),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

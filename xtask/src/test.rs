@@ -103,6 +103,7 @@ fn junit_counts(path: &std::path::Path, counts: &mut Counts) -> Result<()> {
 pub fn run(args: &TestArgs) -> Result<()> {
     tools::ensure_dtc()?;
     tools::ensure_qemu()?;
+    tools::ensure_sd_tools()?;
     let python = pytest_venv()?;
     let hil = paths::root().join("hil-tests");
     if args.list {

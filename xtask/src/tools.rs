@@ -1,4 +1,5 @@
-//! The host tools Bulkhead needs (QEMU >= 9, dtc), installed on Debian/Ubuntu when missing.
+//! The host tools Bulkhead needs (QEMU >= 9, dtc, the SD card checkers), installed on
+//! Debian/Ubuntu when missing.
 
 use anyhow::{bail, Result};
 use std::path::Path;
@@ -94,6 +95,33 @@ pub fn ensure_dtc() -> Result<()> {
         bail!("dtc is needed. Install it with:\n    sudo apt-get install -y device-tree-compiler");
     }
     apt_install(&["device-tree-compiler"], None)
+}
+
+/// Makes sure the SD card checkers are installed (`fsck.fat`, `mdir`/`mcopy`, `sfdisk`, used by
+/// the rpi4-sdcard scenario); without root it only says how, and that scenario skips.
+pub fn ensure_sd_tools() -> Result<()> {
+    let packages = [("fsck.fat", "dosfstools"), ("mdir", "mtools"), ("sfdisk", "fdisk")];
+    let found = |tool: &str| {
+        ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+            .iter()
+            .any(|dir| Path::new(dir).join(tool).exists())
+    };
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(tool, _)| !found(tool))
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !(is_root() && has_apt()) {
+        eprintln!(
+            "warning: the rpi4-sdcard scenario will skip; install its checkers with:\n    sudo apt-get install -y {}",
+            missing.join(" ")
+        );
+        return Ok(());
+    }
+    apt_install(&missing, None)
 }
 
 /// Makes sure the bare-metal Rust target is installed.

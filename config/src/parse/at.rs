@@ -46,9 +46,4 @@ impl<'a> At<'a> {
         let path = self.names.get(..self.len).unwrap_or_default();
         ConfigError::at(self.partition, path, kind)
     }
-
-    /// A [`ErrorKind::BadProperty`] error at this node.
-    pub(super) fn bad(&self, name: &'static str, why: &'static str) -> ConfigError {
-        self.err(ErrorKind::BadProperty { name, why })
-    }
 }

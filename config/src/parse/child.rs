@@ -12,13 +12,19 @@ use heapless::Vec;
 
 /// The kinds of node a partition may contain.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
+    /// `memory@<ipa>`.
     #[default]
     Memory,
+    /// `kernel`.
     Kernel,
+    /// `dtb`.
     Dtb,
+    /// `initrd`.
     Initrd,
+    /// `console`.
     Console,
+    /// `device@<pa>`.
     Device,
 }
 
@@ -27,9 +33,10 @@ impl Kind {
     /// `device` nodes may carry a unit address (`memory@40000000`); the others
     /// are singletons with fixed names, so error paths can name them exactly.
     fn of(name: &str) -> Option<Self> {
-        let (base, unit) = match name.as_bytes().iter().position(|&b| b == b'@') {
-            Some(at) => (name.as_bytes().get(..at).unwrap_or_default(), true),
-            None => (name.as_bytes(), false),
+        let name = name.as_bytes();
+        let (base, unit) = match name.iter().position(|&b| b == b'@') {
+            Some(at) => (name.get(..at).unwrap_or_default(), true),
+            None => (name, false),
         };
         Some(match (base, unit) {
             (b"memory", _) => Self::Memory,
@@ -72,10 +79,12 @@ pub(super) enum Part<'a> {
 
 /// A partition's child node between its start and its end. One is reused
 /// for every child, so nothing large is moved per node.
+///
+/// Problems are placed at the node's path, built from its partition's
+/// (`parent`) only when there is one.
 #[derive(Default)]
 pub(super) struct Child<'a> {
     kind: Kind,
-    at: At<'a>,
     name: &'a str,
     reg: Option<Range>,
     /// `phys` of a memory region or `ipa` of a device: a range start,
@@ -88,20 +97,19 @@ pub(super) struct Child<'a> {
     /// The first bad property. It is reported when the node ends, unless a
     /// node turns up below this one: the shape of the tree is checked before
     /// the properties in it.
-    error: Option<ConfigError>,
+    error: Option<ErrorKind>,
 }
 
 impl<'a> Child<'a> {
-    /// Starts reading the child node called `name` at `at`, or says what
-    /// kinds of node would be allowed instead.
-    pub(super) fn begin(&mut self, name: &'a str, at: At<'a>) -> Result<(), ConfigError> {
+    /// Starts reading the child node called `name` of the partition at
+    /// `parent`, or says what kinds of node would be allowed instead.
+    pub(super) fn begin(&mut self, parent: &At<'a>, name: &'a str) -> Result<(), ConfigError> {
         self.kind = Kind::of(name).ok_or_else(|| {
-            at.err(ErrorKind::UnknownNode {
+            parent.child(name).err(ErrorKind::UnknownNode {
                 allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console \
                           (the last four without @unit)",
             })
         })?;
-        self.at = at;
         self.name = name;
         self.reg = None;
         self.start = None;
@@ -113,9 +121,14 @@ impl<'a> Child<'a> {
         Ok(())
     }
 
-    /// Where this node is.
-    pub(super) fn at(&self) -> &At<'a> {
-        &self.at
+    /// What kind of node this is.
+    pub(super) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Where this node is, given where its partition is.
+    pub(super) fn at(&self, parent: &At<'a>) -> At<'a> {
+        parent.child(self.name)
     }
 
     /// Takes in one property of this node.
@@ -127,49 +140,49 @@ impl<'a> Child<'a> {
         }
     }
 
-    fn decode(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ConfigError> {
+    fn decode(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ErrorKind> {
         use Kind::{Console, Device, Dtb, Initrd, Kernel, Memory};
         match (self.kind, name) {
-            (Memory | Device | Console, "reg") => self.reg = Some(rules::reg(value, &self.at)?),
+            (Memory | Device | Console, "reg") => self.reg = Some(rules::reg(value)?),
             (Memory, "phys") | (Device, "ipa") => self.start = Some(value),
             (Device, "interrupts") => {
                 let list = crate::cells::u32_list(value).ok_or_else(|| {
-                    self.at
-                        .bad("interrupts", "must be a list of cells, one GIC INTID each")
+                    rules::bad("interrupts", "must be a list of cells, one GIC INTID each")
                 })?;
                 for intid in list {
-                    self.interrupts.push(intid).map_err(|_| {
-                        self.at.err(ErrorKind::TooMany {
+                    self.interrupts
+                        .push(intid)
+                        .map_err(|_| ErrorKind::TooMany {
                             what: "interrupts on a device",
                             max: MAX_IRQS_PER_DEVICE,
-                        })
-                    })?;
+                        })?;
                 }
             }
-            (Kernel | Dtb | Initrd, "file") => self.file = Some(rules::file(value, &self.at)?),
-            (Kernel | Dtb | Initrd, "load") => {
-                self.load = Some(rules::address(value, "load", &self.at)?);
-            }
-            (Kernel, "entry") => self.entry = Some(rules::address(value, "entry", &self.at)?),
-            _ => rules::check_ignored(name, value, &self.at, self.kind.allowed())?,
+            (Kernel | Dtb | Initrd, "file") => self.file = Some(rules::file(value)?),
+            (Kernel | Dtb | Initrd, "load") => self.load = Some(rules::address(value, "load")?),
+            (Kernel, "entry") => self.entry = Some(rules::address(value, "entry")?),
+            _ => rules::check_ignored(name, value, self.kind.allowed())?,
         }
         Ok(())
     }
 
     /// Ends the node: its first bad property, a missing required property,
     /// or what it gives the partition.
-    pub(super) fn end(&mut self) -> Result<Part<'a>, ConfigError> {
+    pub(super) fn end(&mut self, parent: &At<'a>) -> Result<Part<'a>, ConfigError> {
+        self.finish().map_err(|kind| self.at(parent).err(kind))
+    }
+
+    fn finish(&mut self) -> Result<Part<'a>, ErrorKind> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
-        let at = &self.at;
-        let missing = |name| at.err(ErrorKind::MissingProperty { name });
+        let missing = |name| ErrorKind::MissingProperty { name };
         let reg = || self.reg.ok_or_else(|| missing("reg"));
         Ok(match self.kind {
             Kind::Memory => {
                 let ipa = reg()?;
                 let phys = match self.start {
-                    Some(value) => Some(rules::start(value, ipa.size, "phys", at)?),
+                    Some(value) => Some(rules::start(value, ipa.size, "phys")?),
                     None => None,
                 };
                 Part::Memory(MemoryRegion {
@@ -181,7 +194,7 @@ impl<'a> Child<'a> {
             Kind::Device => {
                 let phys = reg()?;
                 let ipa = match self.start {
-                    Some(value) => rules::start(value, phys.size, "ipa", at)?,
+                    Some(value) => rules::start(value, phys.size, "ipa")?,
                     None => phys.start,
                 };
                 Part::Device(Device {

@@ -6,17 +6,13 @@
 //! occupy; this module keeps what the slot cannot hold until the end.
 
 use super::at::At;
-use super::child::{Child, Part};
+use super::child::{Child, Kind, Part};
 use super::rules;
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::{MAX_DEVICES, MAX_REGIONS};
 use crate::model::{ImageRef, OnStop, PartitionConfig};
 use heapless::Vec;
-
-/// Most child nodes a partition may have (more than the per-kind limits
-/// allow in total, so those limits report first).
-const MAX_PARTITION_CHILDREN: usize = 64;
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
@@ -42,10 +38,6 @@ pub(super) struct Partition<'a> {
     at: At<'a>,
     /// Whether the `kernel` node has ended.
     kernel: bool,
-    /// The kernel's `entry`, if it has one.
-    entry: Option<u64>,
-    /// Names of the child nodes so far, to catch duplicates.
-    seen: Vec<&'a str, MAX_PARTITION_CHILDREN>,
 }
 
 impl<'a> Partition<'a> {
@@ -53,8 +45,6 @@ impl<'a> Partition<'a> {
     pub(super) fn begin(&mut self, at: At<'a>) {
         self.at = at;
         self.kernel = false;
-        self.entry = None;
-        self.seen.clear();
     }
 
     /// Where this partition is.
@@ -69,39 +59,43 @@ impl<'a> Partition<'a> {
         name: &str,
         value: &[u8],
     ) -> Result<(), ConfigError> {
-        match name {
-            "cpus" => slot.cpus = rules::cpus(value, &self.at)?,
-            "on-stop" => {
-                slot.on_stop = match cells::string(value) {
-                    Some("off") => OnStop::Off,
-                    Some("restart") => OnStop::Restart,
-                    _ => return Err(self.at.bad("on-stop", "must be \"off\" or \"restart\"")),
-                }
+        let result = match name {
+            "cpus" => rules::cpus(value).map(|cpus| slot.cpus = cpus),
+            "on-stop" => match cells::string(value) {
+                Some("off") => Ok(OnStop::Off),
+                Some("restart") => Ok(OnStop::Restart),
+                _ => Err(rules::bad("on-stop", "must be \"off\" or \"restart\"")),
             }
-            _ => rules::check_ignored(name, value, &self.at, "cpus, on-stop")?,
-        }
-        Ok(())
+            .map(|on_stop| slot.on_stop = on_stop),
+            _ => rules::check_ignored(name, value, "cpus, on-stop"),
+        };
+        result.map_err(|kind| self.at.err(kind))
     }
 
     /// Starts reading the child node called `name` into `child`.
     pub(super) fn begin_child(
-        &mut self,
+        &self,
+        slot: &PartitionConfig<'a>,
         child: &mut Child<'a>,
         name: &'a str,
     ) -> Result<(), ConfigError> {
-        let at = self.at.child(name);
-        child.begin(name, at)?;
+        child.begin(&self.at, name)?;
+        // Every earlier child ended without a problem, or reading would have
+        // stopped, so a sibling of the same name is already in `slot`.
         // Singleton kinds have fixed names, so this also catches a second
         // `kernel`, `dtb`, `initrd` or `console`.
-        if self.seen.contains(&name) {
-            return Err(at.err(ErrorKind::DuplicateName));
+        let taken = match child.kind() {
+            Kind::Memory => slot.memory.iter().any(|region| region.node == name),
+            Kind::Device => slot.devices.iter().any(|device| device.node == name),
+            Kind::Kernel => self.kernel,
+            Kind::Dtb => slot.dtb.is_some(),
+            Kind::Initrd => slot.initrd.is_some(),
+            Kind::Console => slot.console.is_some(),
+        };
+        if taken {
+            return Err(child.at(&self.at).err(ErrorKind::DuplicateName));
         }
-        self.seen.push(name).map_err(|_| {
-            at.err(ErrorKind::TooMany {
-                what: "nodes in a partition",
-                max: MAX_PARTITION_CHILDREN,
-            })
-        })
+        Ok(())
     }
 
     /// Ends `child` and adds what it describes to `slot`.
@@ -110,8 +104,8 @@ impl<'a> Partition<'a> {
         slot: &mut PartitionConfig<'a>,
         child: &mut Child<'a>,
     ) -> Result<(), ConfigError> {
-        let part = child.end()?;
-        let too_many = |what, max| child.at().err(ErrorKind::TooMany { what, max });
+        let part = child.end(&self.at)?;
+        let too_many = |what, max| child.at(&self.at).err(ErrorKind::TooMany { what, max });
         match part {
             Part::Memory(region) => slot
                 .memory
@@ -123,8 +117,8 @@ impl<'a> Partition<'a> {
                 .map_err(|_| too_many("devices in a partition", MAX_DEVICES))?,
             Part::Kernel(image, entry) => {
                 slot.kernel = image;
+                slot.entry = entry.unwrap_or(image.load);
                 self.kernel = true;
-                self.entry = entry;
             }
             Part::Dtb(image) => slot.dtb = Some(image),
             Part::Initrd(image) => slot.initrd = Some(image),
@@ -133,8 +127,8 @@ impl<'a> Partition<'a> {
         Ok(())
     }
 
-    /// Ends the partition in `slot`: says what it lacks, or completes it.
-    pub(super) fn end(&self, slot: &mut PartitionConfig<'a>) -> Result<(), ConfigError> {
+    /// Ends the partition in `slot`: says what it lacks, if anything.
+    pub(super) fn end(&self, slot: &PartitionConfig<'a>) -> Result<(), ConfigError> {
         // A `cpus` property is never empty, so empty means missing.
         if slot.cpus.is_empty() {
             return Err(self.at.err(ErrorKind::MissingProperty { name: "cpus" }));
@@ -145,7 +139,6 @@ impl<'a> Partition<'a> {
         if slot.memory.is_empty() {
             return Err(self.at.err(ErrorKind::NoMemory));
         }
-        slot.entry = self.entry.unwrap_or(slot.kernel.load);
         Ok(())
     }
 }

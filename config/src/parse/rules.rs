@@ -1,14 +1,19 @@
 //! Rules shared by every node: the properties accepted anywhere, partition
 //! names, and decoders that turn a property value into a number, range, CPU
-//! list or file name, or say why it cannot be one.
+//! list or file name, or say why it cannot be one. The node a problem is at
+//! is added by the caller, and only when there is a problem.
 
-use super::at::At;
 use crate::cells;
-use crate::error::{ConfigError, ErrorKind};
+use crate::error::ErrorKind;
 use crate::limits::{MAX_CPUS, MAX_FILE_NAME, MAX_NAME};
 use crate::range::Range;
 use crate::text::bounded;
 use heapless::Vec;
+
+/// A [`ErrorKind::BadProperty`] for the property `name`.
+pub(super) fn bad(name: &'static str, why: &'static str) -> ErrorKind {
+    ErrorKind::BadProperty { name, why }
+}
 
 const WHY_RANGE: &str = "must be 4 cells: <addr-hi addr-lo size-hi size-lo>";
 const WHY_ADDR: &str = "must be 2 cells: <hi lo>";
@@ -23,22 +28,21 @@ const WHY_WRAP: &str = "range wraps past the end of the 64-bit address space";
 pub(super) fn check_ignored(
     name: &str,
     value: &[u8],
-    at: &At<'_>,
     allowed: &'static str,
-) -> Result<(), ConfigError> {
+) -> Result<(), ErrorKind> {
     let cell_size = match name {
         "#address-cells" => "#address-cells",
         "#size-cells" => "#size-cells",
         "phandle" | "linux,phandle" | "name" => return Ok(()),
         _ => {
-            return Err(at.err(ErrorKind::UnknownProperty {
+            return Err(ErrorKind::UnknownProperty {
                 name: bounded(name),
                 allowed,
-            }))
+            })
         }
     };
     if cells::u32_cell(value) != Some(2) {
-        return Err(at.bad(
+        return Err(bad(
             cell_size,
             "must be <2>: addresses and sizes are written as two cells",
         ));
@@ -48,7 +52,7 @@ pub(super) fn check_ignored(
 
 /// Checks a partition name: 1 to [`MAX_NAME`] bytes of `a-z`, `0-9`, `-`
 /// and `_`.
-pub(super) fn check_name(name: &str, at: &At<'_>) -> Result<(), ConfigError> {
+pub(super) fn check_name(name: &str) -> Result<(), ErrorKind> {
     let why = if name.is_empty() {
         "must not be empty"
     } else if name.len() > MAX_NAME {
@@ -61,75 +65,69 @@ pub(super) fn check_name(name: &str, at: &At<'_>) -> Result<(), ConfigError> {
     } else {
         return Ok(());
     };
-    Err(at.err(ErrorKind::BadName { why }))
+    Err(ErrorKind::BadName { why })
 }
 
 /// Decodes `cpus`: a non-empty list of cells, at most [`MAX_CPUS`].
-pub(super) fn cpus(value: &[u8], at: &At<'_>) -> Result<Vec<u64, MAX_CPUS>, ConfigError> {
+pub(super) fn cpus(value: &[u8]) -> Result<Vec<u64, MAX_CPUS>, ErrorKind> {
     let list = cells::u32_list(value)
         .filter(|_| !value.is_empty())
         .ok_or_else(|| {
-            at.bad(
+            bad(
                 "cpus",
                 "must be a non-empty list of cells, one MPIDR affinity value per CPU",
             )
         })?;
     let mut cpus = Vec::new();
     for mpidr in list {
-        cpus.push(u64::from(mpidr)).map_err(|_| {
-            at.err(ErrorKind::TooMany {
+        cpus.push(u64::from(mpidr))
+            .map_err(|_| ErrorKind::TooMany {
                 what: "CPUs in a partition",
                 max: MAX_CPUS,
-            })
-        })?;
+            })?;
     }
     Ok(cpus)
 }
 
 /// Decodes a `reg` property: four cells, non-zero size, no wrap-around.
-pub(super) fn reg(value: &[u8], at: &At<'_>) -> Result<Range, ConfigError> {
-    let range = cells::range_cells(value).ok_or_else(|| at.bad("reg", WHY_RANGE))?;
+pub(super) fn reg(value: &[u8]) -> Result<Range, ErrorKind> {
+    let range = cells::range_cells(value).ok_or_else(|| bad("reg", WHY_RANGE))?;
     if range.size == 0 {
-        return Err(at.bad("reg", WHY_ZERO));
+        return Err(bad("reg", WHY_ZERO));
     }
     if range.checked_end().is_none() {
-        return Err(at.bad("reg", WHY_WRAP));
+        return Err(bad("reg", WHY_WRAP));
     }
     Ok(range)
 }
 
 /// Decodes a two-cell address property such as `load` or `entry`.
-pub(super) fn address(value: &[u8], name: &'static str, at: &At<'_>) -> Result<u64, ConfigError> {
-    cells::u64_cells(value).ok_or_else(|| at.bad(name, WHY_ADDR))
+pub(super) fn address(value: &[u8], name: &'static str) -> Result<u64, ErrorKind> {
+    cells::u64_cells(value).ok_or_else(|| bad(name, WHY_ADDR))
 }
 
 /// Decodes a two-cell address property (`phys`, `ipa`) that starts a range of
 /// `size` bytes.
-pub(super) fn start(
-    value: &[u8],
-    size: u64,
-    name: &'static str,
-    at: &At<'_>,
-) -> Result<u64, ConfigError> {
-    let start = address(value, name, at)?;
+pub(super) fn start(value: &[u8], size: u64, name: &'static str) -> Result<u64, ErrorKind> {
+    let start = address(value, name)?;
     if Range::new(start, size).checked_end().is_none() {
-        return Err(at.bad(name, WHY_WRAP));
+        return Err(bad(name, WHY_WRAP));
     }
     Ok(start)
 }
 
 /// Decodes `file`: a string of at most [`MAX_FILE_NAME`] bytes, not the name
 /// reserved for the configuration itself.
-pub(super) fn file<'a>(value: &'a [u8], at: &At<'_>) -> Result<&'a str, ConfigError> {
-    let file = cells::string(value).ok_or_else(|| at.bad("file", WHY_STRING))?;
+pub(super) fn file(value: &[u8]) -> Result<&str, ErrorKind> {
+    let file = cells::string(value).ok_or_else(|| bad("file", WHY_STRING))?;
     if file.len() > MAX_FILE_NAME {
-        return Err(at.bad(
+        return Err(bad(
             "file",
             "longer than 48 bytes, the longest bundle entry name",
         ));
     }
     if file == crate::bundle::CONFIG_ENTRY {
-        return Err(at.bad(
+        return Err(bad(
             "file",
             "\"config.dtb\" is reserved for the configuration itself",
         ));

@@ -557,3 +557,27 @@ fn parse_error_display_names_node_and_reason() {
         "/partitions/p/kernel: required node is missing; add it (see docs/configuration.md)"
     );
 }
+
+#[test]
+fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
+    let dtb = compile(EXAMPLE);
+    let mut tokens = 0;
+    crate::fdt_scan::walk(&dtb, |_| tokens += 1).expect("well-formed");
+    // The parser is handed one walk (`run` takes it as `FnOnce`) and sees
+    // each node and property exactly once.
+    let mut seen = 0;
+    let mut config = Config {
+        board: "",
+        partitions: heapless::Vec::new(),
+    };
+    super::Parser::new(&mut config)
+        .run(|parser| {
+            crate::structure::walk(&dtb, |event| {
+                seen += 1;
+                parser.event(event);
+            })
+        })
+        .expect("the example parses");
+    assert_eq!(seen, tokens);
+    assert_eq!(Config::parse(&dtb), Ok(config));
+}

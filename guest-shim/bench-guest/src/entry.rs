@@ -38,7 +38,26 @@ core::arch::global_asm!(
     ".section .text.vectors, \"ax\"",
     ".balign 2048",
     "bench_vectors:",
-    ".rept 16",
+    // Current EL with SP_EL0 (0x000..0x180) and SP_ELx synchronous (0x200).
+    ".rept 5",
+    "    .balign 128",
+    "    mrs x0, esr_el1",
+    "    mrs x1, elr_el1",
+    "    mrs x2, far_el1",
+    "    b bench_exception",
+    ".endr",
+    // Current EL with SP_ELx, IRQ (0x280): the timer-interrupt benchmark. Its first
+    // instruction reads the counter; `timer_irq::once` declares x9..x11 clobbered.
+    "    .balign 128",
+    "    mrs x9, cntvct_el0",
+    "    mrs x10, S3_0_C12_C12_0", // ICC_IAR1_EL1
+    "    msr cntv_ctl_el0, xzr",
+    "    msr S3_0_C12_C12_1, x10", // ICC_EOIR1_EL1
+    "    adr x11, bench_timer_return",
+    "    msr elr_el1, x11",
+    "    eret",
+    // FIQ, SError and every lower-EL vector: a failed benchmark.
+    ".rept 10",
     "    .balign 128",
     "    mrs x0, esr_el1",
     "    mrs x1, elr_el1",

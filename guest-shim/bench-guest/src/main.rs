@@ -4,7 +4,9 @@
 //! the same device tree), so `cargo xtask bench` can set each figure beside its bare-metal
 //! baseline. What it measures comes from `/chosen/bootargs`:
 //! - `bench=NAME[,NAME...]`: the timed sequences to run (see [`sequence::Sequence::by_name`]);
-//! - `iterations=N`: samples per sequence (default 1000).
+//! - `iterations=N`: samples per sequence (default 1000);
+//! - `timer-irq=GICD,GICR`: also time the virtual timer interrupt, from its deadline to the
+//!   first instruction of the IRQ vector, with the GICv3 at those addresses.
 //!
 //! Every figure is counted with the virtual counter (`mrs cntvct_el0` before and after the
 //! operation); under QEMU `-icount shift=0` with a 1 GHz counter one tick is one guest
@@ -28,6 +30,8 @@ mod guest;
 mod sequence;
 #[cfg(any(test, target_os = "none"))]
 mod stats;
+#[cfg(target_os = "none")]
+mod timer_irq;
 
 #[cfg(not(target_os = "none"))]
 fn main() {

@@ -430,9 +430,9 @@ fn firmware_policy(c: &mut Checks<'_>, allowed: bool) {
         );
     } else {
         c.check(
-            "abi-smc-allow-listed-elsewhere",
+            "abi-smc-sip-uid-not-forwarded",
             SmcccError::from_w0(x0) == Some(SmcccError::NotSupported) && [x1, x2, x3] == [0; 3],
-            format_args!("{SIP_CALL_UID:#010x} -> [{x0:#x}, {x1:#x}, {x2:#x}, {x3:#x}] (another partition's allow-list)"),
+            format_args!("{SIP_CALL_UID:#010x} -> [{x0:#x}, {x1:#x}, {x2:#x}, {x3:#x}] (not on this partition's smc-allow list)"),
         );
     }
     let version = smccc::call_smc(psci::PSCI_VERSION, [0; 6])[0];

@@ -18,6 +18,18 @@ pub struct Acknowledged {
     raw: u32,
 }
 
+impl Acknowledged {
+    /// An interrupt the GICv3 fast path already acknowledged.
+    pub fn already_acknowledged_v3(intid: u32) -> Self {
+        Acknowledged { intid, raw: intid }
+    }
+}
+
+/// Whether the hardware is a GICv3 (its fast paths apply).
+pub fn is_gic_v3() -> bool {
+    is_v3()
+}
+
 /// Initialises the GICv3 distributor.
 ///
 /// # Safety

@@ -6,6 +6,7 @@
 
 mod cache;
 mod exception;
+pub mod fast_path;
 pub mod frame;
 pub mod gic;
 mod gic_v2;

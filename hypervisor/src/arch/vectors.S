@@ -25,8 +25,10 @@ el2_vectors:
     ENTRY 1, save_current       //   irq
     ENTRY 2, save_current       //   fiq
     ENTRY 3, save_current       //   serror
-    ENTRY 0, save_lower         // lower EL, AArch64: sync
-    ENTRY 1, save_lower         //   irq
+.balign 0x80                    // lower EL, AArch64: sync
+    b       fast_hvc
+.balign 0x80                    //   irq
+    b       fast_irq
     ENTRY 2, save_lower         //   fiq
     ENTRY 3, save_lower         //   serror
     ENTRY 4, save_lower         // lower EL, AArch32: sync
@@ -96,3 +98,64 @@ save_current:
 enter_guest_asm:
     mov     sp, x0
     b       return_to_guest
+
+// ---------------------------------------------------------------------------------------------
+// Fast paths. They run before anything is saved, touch only the registers they restore, and fall
+// back to the general path (`slow_sync`, `slow_irq`) on anything unusual.
+
+// HVC #0 with a function whose answer never changes (SMCCC_VERSION, PSCI_VERSION, the vendor
+// UID and revision, ...): answered from FAST_CALLS, a table of (function, x0, x1, x2, x3)
+// ending with function 0, filled at boot from the dispatcher's own answers.
+fast_hvc:
+    stp     x2, x3, [sp, #-16]!
+    mrs     x2, esr_el2
+    movz    w3, #0x5a00, lsl #16        // EC 0x16 (HVC64), IL, imm 0
+    cmp     w2, w3
+    b.ne    2f
+    adrp    x2, FAST_CALLS
+    add     x2, x2, :lo12:FAST_CALLS
+1:  ldr     x3, [x2], #40
+    cbz     x3, 2f
+    cmp     w0, w3
+    b.ne    1b
+    ldp     x0, x1, [x2, #-32]
+    ldp     x2, x3, [x2, #-16]
+    add     sp, sp, #16
+    eret
+2:  ldp     x2, x3, [sp], #16
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x1, #0
+    b       save_lower
+
+// The virtual timer of this CPU's vCPU: when VTIMER_LR[cpu] holds a list register value for it
+// and list register 0 is empty, acknowledge, drop priority and inject with the HW bit, so the
+// guest's EOI deactivates the physical interrupt. Anything else is acknowledged here and handed
+// to the general path through PENDING_ACK[cpu].
+fast_irq:
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    adrp    x1, VTIMER_LR
+    add     x1, x1, :lo12:VTIMER_LR
+    ldr     x1, [x1, x0, lsl #3]
+    cbz     x1, 2f
+    mrs     x0, S3_4_C12_C11_5          // ICH_ELRSR_EL2
+    tbz     x0, #0, 2f
+    mrs     x0, S3_0_C12_C12_0          // ICC_IAR1_EL1
+    cmp     w0, #27
+    b.ne    3f
+    msr     S3_0_C12_C12_1, x0          // ICC_EOIR1_EL1: priority drop only (EOImode 1)
+    msr     S3_4_C12_C12_0, x1          // ICH_LR0_EL2
+    ldp     x0, x1, [sp], #16
+    eret
+3:  stp     x2, x3, [sp, #-16]!         // an interrupt other than the timer: pass it on
+    mrs     x1, tpidr_el2
+    adrp    x2, PENDING_ACK
+    add     x2, x2, :lo12:PENDING_ACK
+    str     w0, [x2, x1, lsl #2]
+    ldp     x2, x3, [sp], #16
+2:  ldp     x0, x1, [sp], #16
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
+    mov     x1, #1
+    b       save_lower

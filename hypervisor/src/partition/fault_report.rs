@@ -23,6 +23,8 @@ pub struct FaultReport<'a> {
     pub elr: u64,
     /// The instruction word at ELR, if it could be read.
     pub instruction: Option<u32>,
+    /// The faulting IPA belongs to a device the hypervisor emulates for the partition.
+    pub emulated: bool,
 }
 
 impl fmt::Display for FaultReport<'_> {
@@ -87,6 +89,7 @@ mod tests {
             esr: 0x9200_0046,
             elr: 0x4008_1234,
             instruction: Some(0xb900_0020),
+            emulated: false,
         };
         let text = report.to_string();
         assert!(text.starts_with(

@@ -15,6 +15,7 @@
 
 mod arch;
 pub mod caller;
+pub mod constant;
 mod dispatch;
 mod error;
 pub mod function_id;

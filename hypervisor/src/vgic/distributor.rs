@@ -90,6 +90,17 @@ impl VirtualDistributor {
         }
     }
 
+    /// Back to the reset state (a partition restart), keeping what the partition owns.
+    pub fn reset(&mut self) {
+        self.ctlr = 0;
+        self.spis = [IrqConfig::default(); MAX_INTIDS];
+    }
+
+    /// The hardware SPIs the partition owns.
+    pub fn hardware(&self) -> &IntidSet {
+        &self.hardware
+    }
+
     /// Whether the distributor forwards group-1 interrupts (GICD_CTLR.EnableGrp1).
     pub fn enabled(&self) -> bool {
         self.ctlr & 0b10 != 0
