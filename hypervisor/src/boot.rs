@@ -463,15 +463,26 @@ fn build_partition(
 fn publish_fast_calls(system: &System) {
     use crate::arch::fast_path::{FastCall, MAX_FAST_CALLS};
     use crate::smccc::{dispatch, Action, Call};
-    let Some(partition) = system.partitions.iter().find(|p| p.state() == PartitionState::Running) else {
+    let Some(partition) = system
+        .partitions
+        .iter()
+        .find(|p| p.state() == PartitionState::Running)
+    else {
         return;
     };
     let mut caller = crate::caller::RunningVcpu { partition, vcpu: 0 };
     let mut calls: heapless::Vec<FastCall, MAX_FAST_CALLS> = heapless::Vec::new();
     for &function in crate::smccc::constant::CONSTANT_CALLS {
-        let call = Call { function, args: [0; 6], aarch32: false };
+        let call = Call {
+            function,
+            args: [0; 6],
+            aarch32: false,
+        };
         if let Action::Return(values) = dispatch(&call, &mut caller) {
-            let _ = calls.push(FastCall { function: u64::from(function), values });
+            let _ = calls.push(FastCall {
+                function: u64::from(function),
+                values,
+            });
         }
     }
     // SAFETY: no CPU has entered a guest yet.

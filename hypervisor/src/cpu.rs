@@ -15,6 +15,7 @@ use crate::println;
 use crate::smccc::{self, Action, Call, PsciError};
 use crate::system::{Partition, System, SYSTEM};
 use crate::trap::{Conduit, Exit, MmioAccess, Snapshot, SysRegId};
+use crate::trap_stats::{self, Cause};
 use crate::vuart::UartEffect;
 use crate::MAX_CPUS;
 
@@ -111,6 +112,9 @@ fn wait_for_power_on(system: &System, cpu: usize) -> ! {
             if partition.state() == PartitionState::Running {
                 let (entry, context) = BOOT_REQUEST.get(cpu).map_or((0, 0), |r| *r.lock());
                 interrupts::reset_vcpu(cpu);
+                if let Some(fast) = arch::fast_path::fast_counters(cpu) {
+                    trap_stats::reset(cpu, arch::counter(), &fast);
+                }
                 set_power(cpu, Power::On);
                 set_in_guest(cpu, true);
                 println!(
@@ -141,6 +145,19 @@ pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
     };
     let index = partition.id - 1;
     let exit = Exit::decode(snapshot);
+    trap_stats::count(
+        cpu,
+        match exit {
+            Exit::Call { .. } => Cause::Call,
+            Exit::DataAbort {
+                access: Some(_), ..
+            } => Cause::Mmio,
+            Exit::SysReg { .. } => Cause::SysReg,
+            Exit::Irq => Cause::Irq,
+            Exit::Wfx { .. } => Cause::Wfx,
+            _ => Cause::Fault,
+        },
+    );
     match exit {
         Exit::Call {
             conduit, aarch32, ..
@@ -392,8 +409,16 @@ fn emulate_mmio(
 /// Whether `ipa` is in one of the partition's emulated device windows.
 fn is_emulated(system: &System, partition: &Partition, ipa: u64) -> bool {
     window_offset(system.gic.distributor, ipa).is_some()
-        || system.gic.redistributors.and_then(|r| window_offset(r, ipa)).is_some()
-        || partition.console.as_ref().and_then(|c| window_offset(c.window, ipa)).is_some()
+        || system
+            .gic
+            .redistributors
+            .and_then(|r| window_offset(r, ipa))
+            .is_some()
+        || partition
+            .console
+            .as_ref()
+            .and_then(|c| window_offset(c.window, ipa))
+            .is_some()
 }
 
 /// The offset of `ipa` in `window`, if inside.
@@ -456,6 +481,12 @@ fn stop(
         }
         let _ = frame;
         leave_guest(system, cpu);
+    }
+    for &vcpu_cpu in &partition.cpus {
+        let mut line: heapless::String<256> = heapless::String::new();
+        let fast = arch::fast_path::fast_counts(vcpu_cpu);
+        trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
+        println!("{}", line);
     }
     println!(
         "HIL:PART {} STOPPED reason={}",

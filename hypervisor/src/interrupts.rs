@@ -70,9 +70,13 @@ pub fn reset_vcpu(cpu: usize) {
 /// Puts partition `partition`'s distributor back to its reset state and disables its
 /// hardware SPIs (a partition restart).
 pub fn reset_partition(partition: usize) {
-    let Some(slot) = DISTRIBUTORS.get(partition) else { return };
+    let Some(slot) = DISTRIBUTORS.get(partition) else {
+        return;
+    };
     let mut distributor = slot.lock();
-    let Some(distributor) = distributor.as_mut() else { return };
+    let Some(distributor) = distributor.as_mut() else {
+        return;
+    };
     distributor.reset();
     for intid in FIRST_SPI..crate::vgic::MAX_INTIDS as u32 {
         if distributor.hardware().contains(intid) {
@@ -344,10 +348,18 @@ pub fn redistributor_access(
 pub fn update_vtimer_fast_path(cpu: usize) {
     let value = REDISTRIBUTORS
         .get(cpu)
-        .and_then(|r| r.lock().as_ref().and_then(|r| r.private.irqs.get(VTIMER_INTID as usize).copied()))
+        .and_then(|r| {
+            r.lock()
+                .as_ref()
+                .and_then(|r| r.private.irqs.get(VTIMER_INTID as usize).copied())
+        })
         .filter(|irq| irq.enabled && gic::is_gic_v3())
         .map_or(0, |irq| {
-            ListEntry { group1: irq.group1, ..ListEntry::hardware(VTIMER_INTID, irq.priority) }.encode_v3()
+            ListEntry {
+                group1: irq.group1,
+                ..ListEntry::hardware(VTIMER_INTID, irq.priority)
+            }
+            .encode_v3()
         });
     crate::arch::fast_path::set_vtimer_lr(cpu, value);
 }

@@ -42,5 +42,6 @@ pub mod smccc;
 pub mod system;
 pub mod table_pool;
 pub mod trap;
+pub mod trap_stats;
 pub mod vgic;
 pub mod vuart;

@@ -20,8 +20,10 @@ pub const MAX_FAST_CALLS: usize = 15;
 
 /// The table `fast_hvc` scans; the entry after the last is all zeros.
 #[no_mangle]
-static mut FAST_CALLS: [FastCall; MAX_FAST_CALLS + 1] =
-    [FastCall { function: 0, values: [0; 4] }; MAX_FAST_CALLS + 1];
+static mut FAST_CALLS: [FastCall; MAX_FAST_CALLS + 1] = [FastCall {
+    function: 0,
+    values: [0; 4],
+}; MAX_FAST_CALLS + 1];
 
 /// Per CPU: the ICH_LR<n>_EL2 value injecting the vCPU's virtual timer, or 0 (use the general
 /// path).
@@ -54,6 +56,35 @@ pub fn set_vtimer_lr(cpu: usize, value: u64) {
 
 /// Takes the interrupt the fast path acknowledged and passed on, if any.
 pub fn take_pending_ack(cpu: usize) -> Option<u32> {
-    let intid = PENDING_ACK.get(cpu)?.swap(crate::vgic::SPURIOUS, Ordering::AcqRel);
+    let intid = PENDING_ACK
+        .get(cpu)?
+        .swap(crate::vgic::SPURIOUS, Ordering::AcqRel);
     (intid != crate::vgic::SPURIOUS).then_some(intid)
+}
+
+/// Per CPU: constant hypercalls answered by `fast_hvc`.
+#[no_mangle]
+pub static FAST_CALL_COUNT: [AtomicU64; crate::MAX_CPUS] =
+    [const { AtomicU64::new(0) }; crate::MAX_CPUS];
+
+/// Per CPU: virtual timer interrupts injected by `fast_irq`.
+#[no_mangle]
+pub static FAST_IRQ_COUNT: [AtomicU64; crate::MAX_CPUS] =
+    [const { AtomicU64::new(0) }; crate::MAX_CPUS];
+
+/// The fast paths' counters of `cpu`: (calls, timer interrupts).
+pub fn fast_counts(cpu: usize) -> [u64; 2] {
+    [
+        FAST_CALL_COUNT
+            .get(cpu)
+            .map_or(0, |c| c.load(Ordering::Relaxed)),
+        FAST_IRQ_COUNT
+            .get(cpu)
+            .map_or(0, |c| c.load(Ordering::Relaxed)),
+    ]
+}
+
+/// The fast paths' counters of `cpu`, for resetting.
+pub fn fast_counters(cpu: usize) -> Option<[&'static AtomicU64; 2]> {
+    Some([FAST_CALL_COUNT.get(cpu)?, FAST_IRQ_COUNT.get(cpu)?])
 }

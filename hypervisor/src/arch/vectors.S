@@ -118,6 +118,13 @@ fast_hvc:
     cbz     x3, 2f
     cmp     w0, w3
     b.ne    1b
+    mrs     x3, tpidr_el2               // FAST_CALL_COUNT[cpu] += 1 (x0, x1 are outputs)
+    adrp    x1, FAST_CALL_COUNT
+    add     x1, x1, :lo12:FAST_CALL_COUNT
+    add     x1, x1, x3, lsl #3
+    ldr     x0, [x1]
+    add     x0, x0, #1
+    str     x0, [x1]
     ldp     x0, x1, [x2, #-32]
     ldp     x2, x3, [x2, #-16]
     add     sp, sp, #16
@@ -146,6 +153,13 @@ fast_irq:
     b.ne    3f
     msr     S3_0_C12_C12_1, x0          // ICC_EOIR1_EL1: priority drop only (EOImode 1)
     msr     S3_4_C12_C12_0, x1          // ICH_LR0_EL2
+    mrs     x0, tpidr_el2               // FAST_IRQ_COUNT[cpu] += 1
+    adrp    x1, FAST_IRQ_COUNT
+    add     x1, x1, :lo12:FAST_IRQ_COUNT
+    add     x1, x1, x0, lsl #3
+    ldr     x0, [x1]
+    add     x0, x0, #1
+    str     x0, [x1]
     ldp     x0, x1, [sp], #16
     eret
 3:  stp     x2, x3, [sp, #-16]!         // an interrupt other than the timer: pass it on
