@@ -2,22 +2,27 @@
 //!
 //! Every run uses `-smp 1 -icount shift=0,sleep=off` with a 1 GHz counter, so one counter tick
 //! is one guest instruction and every figure is exact and repeatable. A dedicated bench guest
-//! (`guest-shim/bench-guest`) runs under Bulkhead and, for the baseline, bare on the same
-//! machine. The table is printed and written into `docs/benchmarks.md`; `--check` compares
+//! (`guest-shim/bench-guest`) and Debian's Linux run under Bulkhead and, for the baseline,
+//! bare on the same machine. The table is printed and written into `docs/benchmarks.md`; `--check` compares
 //! the instruction figures with `xtask/bench-budgets.toml`.
 
 mod bare;
 mod boot;
 mod budget;
 mod console;
+mod doorbell;
 mod figure;
 mod footprint;
 mod group;
 mod hypercall;
 mod lines;
+mod linux_boot;
+mod linux_files;
 mod mmio;
 mod report;
 mod run;
+mod timer;
+mod traps;
 
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -29,9 +34,13 @@ use report::GroupReport;
 
 /// Every group, in table order. Adding a group: one file implementing [`Group`], one line here.
 const GROUPS: &[&dyn Group] = &[
+    &timer::Timer,
     &hypercall::Hypercall,
     &mmio::Mmio,
+    &doorbell::Doorbell,
     &boot::Boot,
+    &linux_boot::LinuxBoot,
+    &traps::TrapRate,
     &footprint::Footprint,
 ];
 
@@ -44,9 +53,10 @@ pub struct BenchArgs {
     /// The budgets file.
     #[arg(long, default_value = "xtask/bench-budgets.toml")]
     pub budgets: PathBuf,
-    /// Only the groups whose title contains this (case-insensitive); implies --no-docs.
+    /// Only the groups whose title contains this (case-insensitive; repeat for more groups);
+    /// implies --no-docs.
     #[arg(long)]
-    pub group: Option<String>,
+    pub group: Vec<String>,
     /// Do not rewrite docs/benchmarks.md.
     #[arg(long)]
     pub no_docs: bool,
@@ -73,9 +83,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .iter()
         .copied()
         .filter(|g| {
-            args.group
-                .as_ref()
-                .is_none_or(|name| g.title().to_lowercase().contains(&name.to_lowercase()))
+            let title = g.title().to_lowercase();
+            args.group.is_empty()
+                || args
+                    .group
+                    .iter()
+                    .any(|name| title.contains(&name.to_lowercase()))
         })
         .collect();
     if selected.is_empty() {
@@ -95,7 +108,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     let table = report::render(&reports, &budgets);
     println!("{table}");
-    if !args.no_docs && args.group.is_none() {
+    if !args.no_docs && args.group.is_empty() {
         let docs = paths::root().join("docs/benchmarks.md");
         report::write_docs(&docs, &table)?;
         eprintln!("wrote the table into docs/benchmarks.md");

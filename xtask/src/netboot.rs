@@ -2,8 +2,8 @@
 //! boot loader network-boots (the same files as the SD card's FAT partition).
 //!
 //! The boot loader asks for `<serial>/start4.elf` and so on, `<serial>` being the board's
-//! serial number in 8 lowercase hex digits (printed on the UART at boot; `TFTP_PREFIX` in the
-//! EEPROM configuration changes it). docs/rpi4.md has a dnsmasq proxy-DHCP example.
+//! serial number in 8 lowercase hex digits (`TFTP_PREFIX` in the EEPROM configuration changes
+//! that). docs/rpi4.md explains the convention and has a dnsmasq proxy-DHCP example.
 
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -33,8 +33,7 @@ fn check_serial(serial: &str) -> Result<()> {
     {
         bail!(
             "--serial {serial:?}: expected the 8 lowercase hex digits the boot loader prints \
-             (e.g. --serial 1a2b3c4d; `cat /proc/device-tree/serial-number` on a running Pi shows it \
-             with 8 more leading digits)"
+             (e.g. --serial 1a2b3c4d): the last 8 digits of `Serial` in /proc/cpuinfo on a running Pi"
         );
     }
     Ok(())

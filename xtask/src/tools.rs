@@ -100,7 +100,11 @@ pub fn ensure_dtc() -> Result<()> {
 /// Makes sure the SD card checkers are installed (`fsck.fat`, `mdir`/`mcopy`, `sfdisk`, used by
 /// the rpi4-sdcard scenario); without root it only says how, and that scenario skips.
 pub fn ensure_sd_tools() -> Result<()> {
-    let packages = [("fsck.fat", "dosfstools"), ("mdir", "mtools"), ("sfdisk", "fdisk")];
+    let packages = [
+        ("fsck.fat", "dosfstools"),
+        ("mdir", "mtools"),
+        ("sfdisk", "fdisk"),
+    ];
     let found = |tool: &str| {
         ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
             .iter()

@@ -39,7 +39,11 @@ pub fn init_gic(distributor: usize, redistributor: usize) {
     write32(redistributor + GICR_WAKER, 0);
     while read32(redistributor + GICR_WAKER) & (1 << 2) != 0 {}
     write32(redistributor + GICR_IGROUPR0, u32::MAX);
-    write32(redistributor + GICR_IPRIORITYR + VTIMER_INTID as usize, 0xa0);
+    // One byte per INTID, written as the aligned word that holds it (the other three PPIs of
+    // the word stay disabled): a 32-bit store at a byte offset is an alignment fault on a
+    // real GIC, as QEMU's bare-metal run shows.
+    let priority_word = GICR_IPRIORITYR + (VTIMER_INTID as usize & !3);
+    write32(redistributor + priority_word, 0xa0 << (8 * (VTIMER_INTID % 4)));
     write32(redistributor + GICR_ISENABLER0, 1 << VTIMER_INTID);
     write32(distributor, GICD_CTLR_GRP1_ARE);
     // SAFETY: enables the system register interface, lets every priority through and enables

@@ -1,9 +1,10 @@
 //! The bare-metal baseline: the same partition images on QEMU `virt` without EL2.
 //!
 //! QEMU starts the CPU at EL1 (`virtualization=off`) and answers PSCI over HVC itself, in C.
-//! The partition's kernel and device tree are loaded at the addresses its configuration gives,
-//! and a two-instruction stub (`x0 = device tree; b entry`) stands in for the hypervisor, so
-//! the guest starts exactly as it does under Bulkhead. All three go in one ELF passed with
+//! The partition's kernel, device tree and initrd are loaded at the addresses its configuration
+//! gives, and a two-instruction stub (`x0 = device tree; b entry`; three with `br` when the
+//! entry is out of branch range) stands in for the hypervisor, so the guest starts exactly as
+//! it does under Bulkhead. All of them go in one ELF passed with
 //! `-kernel`: QEMU loads an ELF's segments where they say and, because the image covers the
 //! base of RAM, puts no device tree of its own there (a raw `-device loader` at 0x4000_0000
 //! would collide with the device tree QEMU places at the base of RAM).
@@ -13,10 +14,12 @@ use bulkhead_config::model::Config;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::linux_files;
+use crate::image::{self, BuildArgs};
 use crate::{check_config, paths};
 
 /// ELF machine number of AArch64.
-const EM_AARCH64: u16 = 183;
+pub const EM_AARCH64: u16 = 183;
 /// Size of an ELF64 file header.
 const ELF_HEADER_SIZE: u64 = 64;
 /// Size of an ELF64 program header.
@@ -30,8 +33,19 @@ fn movz_x0_high(address: u64) -> Result<u32> {
     Ok(0xd2a0_0000 | (((address >> 16) as u32) << 5))
 }
 
+/// `movz x16, #imm16, lsl #16`: x16 = `address` when only bits [31:16] are set.
+fn movz_x16_high(address: u64) -> Result<u32> {
+    if address & 0xffff != 0 || address >> 32 != 0 {
+        bail!("the entry {address:#x} must be 64 KiB aligned and below 4 GiB");
+    }
+    Ok(0xd2a0_0010 | (((address >> 16) as u32) << 5))
+}
+
+/// `br x16`.
+const BR_X16: u32 = 0xd61f_0200;
+
 /// `b target` placed at `from`.
-fn branch(from: u64, target: u64) -> Result<u32> {
+pub fn branch(from: u64, target: u64) -> Result<u32> {
     let offset = (target as i64 - from as i64) / 4;
     if !(-(1 << 25)..(1 << 25)).contains(&offset) {
         bail!("{target:#x} is out of branch range of {from:#x}");
@@ -39,11 +53,15 @@ fn branch(from: u64, target: u64) -> Result<u32> {
     Ok(0x1400_0000 | (offset as u32 & 0x03ff_ffff))
 }
 
-/// The boot stub at `at`: x0 = `dtb`, then jump to `entry` (the boot protocol of a partition).
+/// The boot stub at `at`: x0 = `dtb`, then jump to `entry` (the boot protocol of a partition):
+/// `b entry` when it is in range (±128 MiB), else `movz x16, entry; br x16`.
 pub fn stub(at: u64, dtb: u64, entry: u64) -> Result<Vec<u8>> {
-    let mut code = movz_x0_high(dtb)?.to_le_bytes().to_vec();
-    code.extend_from_slice(&branch(at + 4, entry)?.to_le_bytes());
-    Ok(code)
+    let mut words = vec![movz_x0_high(dtb)?];
+    match branch(at + 4, entry) {
+        Ok(b) => words.push(b),
+        Err(_) => words.extend([movz_x16_high(entry)?, BR_X16]),
+    }
+    Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
 }
 
 /// A minimal ELF64 executable: one loadable segment per `(address, bytes)`, entered at `entry`.
@@ -78,8 +96,11 @@ pub fn elf(entry: u64, segments: &[(u64, &[u8])]) -> Vec<u8> {
     out
 }
 
-/// Builds the bare-metal ELF for the first partition of the configuration at `config`.
-pub fn image(config: &Path) -> Result<PathBuf> {
+/// Builds the bare-metal ELF for the first partition of the configuration `args` names, with
+/// the same files a Bulkhead build of `args` would bundle.
+pub fn image(args: &BuildArgs) -> Result<PathBuf> {
+    let config = &image::config_path(args);
+    linux_files::export(args);
     let loaded = check_config::load(config, None)?;
     let parsed = Config::parse(&loaded.dtb).map_err(|e| anyhow::anyhow!("{e}"))?;
     let partition = parsed
@@ -105,14 +126,18 @@ pub fn image(config: &Path) -> Result<PathBuf> {
             .with_context(|| format!("{name} was not built"))
     };
     let stub = stub(stub_at, dtb.load, partition.entry)?;
-    let elf = elf(
-        stub_at,
-        &[
-            (partition.kernel.load, file(partition.kernel.file)?),
-            (dtb.load, file(dtb.file)?),
-            (stub_at, &stub),
-        ],
-    );
+    let mut segments = vec![
+        (
+            partition.kernel.load,
+            file(partition.kernel.file)?.as_slice(),
+        ),
+        (dtb.load, file(dtb.file)?.as_slice()),
+    ];
+    if let Some(initrd) = &partition.initrd {
+        segments.push((initrd.load, file(initrd.file)?.as_slice()));
+    }
+    segments.push((stub_at, &stub));
+    let elf = elf(stub_at, &segments);
     let stem = config.file_stem().unwrap_or_default().to_string_lossy();
     let out = paths::out_dir(loaded.board.name)
         .join("bench")
@@ -149,6 +174,13 @@ mod tests {
         // movz x0, #0x40f0, lsl #16; b .-0x1000004
         assert_eq!(words, [0xd2a8_1e00, 0x17bf_ffff]);
         assert!(stub(0x4100_0000, 0x40f0_1000, 0x4000_0000).is_err());
+        // 512 MiB away: movz x0, #0x5fe0, lsl #16; movz x16, #0x4000, lsl #16; br x16
+        let far: Vec<u32> = stub(0x6000_0000, 0x5fe0_0000, 0x4000_0000)
+            .unwrap()
+            .chunks(4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+            .collect();
+        assert_eq!(far, [0xd2ab_fc00, 0xd2a8_0010, 0xd61f_0200]);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Reading what a bench run printed: the bench guest's `HIL:BENCH` lines and the banner.
+//! Reading what a bench run printed: the guests' `HIL:BENCH` lines, the banner and the
+//! hypervisor's trap counters (`HIL:TRAPS`).
 
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -7,6 +8,8 @@ use super::figure::Series;
 
 /// The marker every bench guest line carries (after the `[partition] ` prefix under Bulkhead).
 const MARKER: &str = "HIL:BENCH ";
+/// The marker of the hypervisor's trap counters, one line per vCPU when a partition stops.
+const TRAPS_MARKER: &str = "HIL:TRAPS ";
 
 /// One timed sequence as the guest reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,15 +20,34 @@ pub struct Sample {
     pub value: Option<u64>,
 }
 
+/// One vCPU's trap counters as the hypervisor printed them when its partition stopped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traps {
+    /// The partition's name.
+    pub partition: String,
+    /// The physical CPU the vCPU ran on.
+    pub cpu: u64,
+    /// Counter ticks from the vCPU's start to its stop.
+    pub ticks: u64,
+    /// Traps by cause (`call`, `mmio`, ..., `irq-fast`), in the order printed.
+    pub causes: Vec<(String, u64)>,
+}
+
 /// Everything one bench run printed that a figure may need.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BenchLog {
+    /// Whether a guest printed `HIL:BENCH done`.
+    pub done: bool,
     /// The counter the guest read with its first instruction.
     pub first_instruction: Option<u64>,
     /// The counter in the hypervisor banner (`HIL:BOOT ... counter=N`), if it prints one.
     pub banner_counter: Option<u64>,
     /// The timed sequences by name.
     pub samples: BTreeMap<String, Sample>,
+    /// Counter values a guest printed as `HIL:BENCH <name> counter=<CNTVCT>`, by name.
+    pub counters: BTreeMap<String, u64>,
+    /// The trap counters of every vCPU that stopped, in the order printed.
+    pub traps: Vec<Traps>,
 }
 
 impl BenchLog {
@@ -35,6 +57,26 @@ impl BenchLog {
             .get(name)
             .copied()
             .with_context(|| format!("the bench guest printed no `{name}` line"))
+    }
+
+    /// The counter a guest printed as `HIL:BENCH {name} counter=...`.
+    pub fn counter(&self, name: &str) -> Result<u64> {
+        self.counters
+            .get(name)
+            .copied()
+            .with_context(|| format!("the guest printed no `HIL:BENCH {name} counter=...` line"))
+    }
+
+    /// The trap counters of partition `partition`'s vCPU on CPU `cpu`.
+    pub fn traps_of(&self, partition: &str, cpu: u64) -> Result<&Traps> {
+        self.traps
+            .iter()
+            .find(|t| t.partition == partition && t.cpu == cpu)
+            .with_context(|| {
+                format!(
+                    "the hypervisor printed no `HIL:TRAPS partition={partition} cpu={cpu}` line"
+                )
+            })
     }
 }
 
@@ -69,11 +111,34 @@ fn series(fields: &BTreeMap<String, String>) -> Option<Series> {
     })
 }
 
-/// Parses a run's console; fails unless the guest got to `HIL:BENCH done` without an error.
+fn traps(words: &[&str]) -> Option<Traps> {
+    let fields = key_values(words);
+    let causes = words
+        .iter()
+        .filter_map(|w| w.split_once('='))
+        .filter(|(k, _)| !matches!(*k, "partition" | "cpu" | "ticks"))
+        .map(|(k, v)| Some((k.to_string(), number(v)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Traps {
+        partition: fields.get("partition")?.clone(),
+        cpu: number(fields.get("cpu")?)?,
+        ticks: number(fields.get("ticks")?)?,
+        causes,
+    })
+}
+
+/// Parses a run's console; fails if a guest reported an error (whether the run finished is
+/// [`BenchLog::done`]).
 pub fn parse(text: &str) -> Result<BenchLog> {
     let mut log = BenchLog::default();
-    let mut done = false;
     for line in text.lines() {
+        if let Some(rest) = line.split(TRAPS_MARKER).nth(1) {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let traps =
+                traps(&words).with_context(|| format!("malformed trap line: {}", line.trim()))?;
+            log.traps.push(traps);
+            continue;
+        }
         if let Some(banner) = line.split("HIL:BOOT ").nth(1) {
             let words: Vec<&str> = banner.split_whitespace().collect();
             log.banner_counter = key_values(&words).get("counter").and_then(|c| number(c));
@@ -84,10 +149,17 @@ pub fn parse(text: &str) -> Result<BenchLog> {
         let words: Vec<&str> = rest.split_whitespace().collect();
         let fields = key_values(&words);
         match words.first().copied() {
-            Some("done") => done = true,
+            Some("done") => log.done = true,
             Some("error") => bail!("the bench guest failed: {}", line.trim()),
             Some("boot") => {
                 log.first_instruction = fields.get("first-instruction").and_then(|c| number(c));
+            }
+            Some(name) if fields.contains_key("counter") && !fields.contains_key("n") => {
+                let counter = fields
+                    .get("counter")
+                    .and_then(|c| number(c))
+                    .with_context(|| format!("malformed counter line: {}", line.trim()))?;
+                log.counters.insert(name.to_string(), counter);
             }
             Some(name) => {
                 let series = series(&fields)
@@ -98,9 +170,6 @@ pub fn parse(text: &str) -> Result<BenchLog> {
             }
             None => {}
         }
-    }
-    if !done {
-        bail!("the bench guest did not finish (no `HIL:BENCH done`)");
     }
     Ok(log)
 }
@@ -139,8 +208,30 @@ HIL:PART bench UP cpu=0 vcpu=0 entry=0x40000000
     }
 
     #[test]
-    fn an_unfinished_or_failed_run_is_an_error() {
-        assert!(parse("HIL:BENCH boot first-instruction=3\n").is_err());
+    fn counters_and_trap_lines_are_read() {
+        let log = parse(
+            "[linux] HIL:BENCH linux-userspace counter=0x00000000000f4240\r
+[linux] HIL:BENCH linux-entry counter=0x0000000000001000
+HIL:TRAPS partition=linux cpu=0 ticks=2000 call=3 mmio=40 sysreg=0 irq=1 wfx=7 fault=0 call-fast=2 irq-fast=9
+",
+        )
+        .unwrap();
+        assert!(!log.done);
+        assert_eq!(log.counter("linux-userspace").unwrap(), 1_000_000);
+        assert_eq!(log.counter("linux-entry").unwrap(), 0x1000);
+        assert!(log.counter("missing").is_err());
+        let traps = log.traps_of("linux", 0).unwrap();
+        assert_eq!(traps.ticks, 2000);
+        assert_eq!(traps.causes.len(), 8);
+        assert_eq!(traps.causes[1], ("mmio".to_string(), 40));
+        assert_eq!(traps.causes[7], ("irq-fast".to_string(), 9));
+        assert!(log.traps_of("linux", 1).is_err());
+    }
+
+    #[test]
+    fn an_unfinished_run_is_marked_and_a_failed_one_is_an_error() {
+        assert!(!parse("HIL:BENCH boot first-instruction=3\n").unwrap().done);
+        assert!(parse(RUN).unwrap().done);
         let failed = "HIL:BENCH error exception esr=0x2000000\nHIL:BENCH done\n";
         assert!(parse(failed)
             .unwrap_err()

@@ -11,6 +11,10 @@ pub enum Unit {
     Bytes,
     /// Lines of source code.
     Lines,
+    /// A quotient of two figures of the same unit (Bulkhead over bare metal).
+    Ratio,
+    /// Traps taken per second of guest time (counter ticks at the counter's frequency).
+    TrapsPerSecond,
 }
 
 impl Unit {
@@ -20,6 +24,8 @@ impl Unit {
             Unit::Instructions => "instructions",
             Unit::Bytes => "bytes",
             Unit::Lines => "lines",
+            Unit::Ratio => "ratio",
+            Unit::TrapsPerSecond => "traps/s",
         }
     }
 }
@@ -44,6 +50,13 @@ pub enum Value {
     Series(Series),
     /// One number.
     Count(u64),
+    /// A number with a fixed number of decimals: `units` is the value times 10^`decimals`.
+    Fixed {
+        /// The value in units of 10^-`decimals`.
+        units: u64,
+        /// Decimals shown.
+        decimals: u32,
+    },
     /// Not measured, and why.
     Missing(String),
 }
@@ -54,13 +67,29 @@ impl Value {
         match self {
             Value::Series(series) => Some(series.max),
             Value::Count(count) => Some(*count),
-            Value::Missing(_) => None,
+            Value::Fixed { .. } | Value::Missing(_) => None,
+        }
+    }
+
+    /// `numerator / denominator` rounded to `decimals` decimals, or `Missing` when the
+    /// denominator is zero.
+    pub fn quotient(numerator: u64, denominator: u64, decimals: u32) -> Value {
+        if denominator == 0 {
+            return Value::Missing("nothing to divide by (a zero denominator).".to_string());
+        }
+        let scale = 10u128.pow(decimals);
+        let (n, d) = (u128::from(numerator), u128::from(denominator));
+        let units = (n * scale + d / 2) / d;
+        Value::Fixed {
+            units: u64::try_from(units).unwrap_or(u64::MAX),
+            decimals,
         }
     }
 }
 
 impl fmt::Display for Value {
-    /// `min / avg / max` for a series, the number for a count (both with thousands separators).
+    /// `min / avg / max` for a series, the number for a count or a fixed-point value (all with
+    /// thousands separators).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Series(s) => write!(
@@ -72,6 +101,14 @@ impl fmt::Display for Value {
                 thousands(s.max)
             ),
             Value::Count(count) => write!(f, "{}", thousands(*count)),
+            Value::Fixed { units, decimals } => {
+                let scale = 10u64.pow(*decimals);
+                write!(f, "{}", thousands(units / scale))?;
+                if *decimals > 0 {
+                    write!(f, ".{:0width$}", units % scale, width = *decimals as usize)?;
+                }
+                Ok(())
+            }
             Value::Missing(_) => write!(f, "n/a"),
         }
     }
@@ -161,5 +198,18 @@ mod tests {
         assert_eq!(series.to_string(), "190 / 190.12 / 1,200");
         assert_eq!(series.worst(), Some(1_200));
         assert_eq!(Value::Missing("why".into()).worst(), None);
+    }
+
+    #[test]
+    fn quotients_round_to_their_decimals() {
+        assert_eq!(Value::quotient(2_005, 1_000, 2).to_string(), "2.01");
+        assert_eq!(
+            Value::quotient(1_234_567, 1_000, 3).to_string(),
+            "1,234.567"
+        );
+        assert_eq!(Value::quotient(7, 2, 0).to_string(), "4");
+        assert_eq!(Value::quotient(1, 20, 2).to_string(), "0.05");
+        assert!(matches!(Value::quotient(1, 0, 2), Value::Missing(_)));
+        assert_eq!(Value::quotient(3, 2, 1).worst(), None);
     }
 }

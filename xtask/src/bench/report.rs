@@ -78,6 +78,8 @@ impl Columns {
         if self.budget {
             cells.push(match (figure.unit, budgets.get(&figure.id)) {
                 (Unit::Instructions, Some(budget)) => thousands(budget),
+                // A figure that cannot be measured yet has no budget to miss.
+                (Unit::Instructions, None) if figure.value.worst().is_none() => dash(),
                 (Unit::Instructions, None) => "none".to_string(),
                 _ => dash(),
             });
@@ -183,7 +185,7 @@ mod tests {
         assert!(table.contains(
             "| figure | unit | Bulkhead (min / avg / max) | bare metal | reference | budget |"
         ));
-        assert!(table.contains("| n/a | — | — | none |"));
+        assert!(table.contains("| n/a | — | — | — |"));
         assert!(table.contains("- `boot-banner`: the banner prints no counter."));
     }
 

@@ -51,9 +51,19 @@ pub fn write_and_verify(
         .write(true)
         .custom_flags(flags.bits() as i32)
         .open(target)
-        .with_context(|| {
-            format!(
-                "opening {} (busy means something still uses it; nothing was written)",
+        .map_err(|error| {
+            let hint = match (error.kind(), error.raw_os_error()) {
+                (std::io::ErrorKind::PermissionDenied, _) => {
+                    "writing a disk needs root: sudo target/debug/xtask flash … (the binary cargo \
+                     xtask built)"
+                }
+                (_, Some(code)) if code == rustix::io::Errno::BUSY.raw_os_error() => {
+                    "something still uses it: unmount it or close the program using it"
+                }
+                _ => "check the --device path",
+            };
+            anyhow::anyhow!(
+                "opening {}: {error}; nothing was written; {hint}",
                 target.display()
             )
         })?;

@@ -56,15 +56,16 @@ fn board_dtb() -> Result<PathBuf> {
 pub fn collect(args: &BootArgs) -> Result<Vec<BootFile>> {
     anyhow::ensure!(
         args.board == "rpi4",
-        "boot media exist for the Raspberry Pi 4 only; run: cargo xtask sdcard --board rpi4"
+        "--board {}: boot media exist for the Raspberry Pi 4 only; use --board rpi4",
+        args.board
     );
+    let firmware = firmware::directory(args.firmware.as_deref())?;
     let image = image::build(&BuildArgs {
         config: args.config.clone(),
         board: args.board.clone(),
         linux_image: None,
         initrd: None,
     })?;
-    let firmware = firmware::directory(args.firmware.as_deref())?;
     let mut files = Vec::new();
     for name in firmware::FILES {
         files.push(BootFile::read(name, firmware.join(name))?);

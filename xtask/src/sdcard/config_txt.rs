@@ -30,7 +30,7 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         line: "uart_2ndstage=1",
-        why: "the firmware logs its own boot to the PL011 UART, to see where a boot stops",
+        why: "start4.elf logs its own boot (MESS:... lines) to the serial console, to see where a boot stops",
     },
     Setting {
         line: "enable_gic=1",

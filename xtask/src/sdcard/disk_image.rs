@@ -2,15 +2,18 @@
 //! partition, type 0x0c, from sector 2048 (1 MiB), holding the boot files in its root folder.
 //!
 //! The image is reproducible: the disk signature and the volume ID are derived from the
-//! files, and every time stamp is the FAT epoch (1980-01-01), so the same inputs give the same
-//! bytes.
+//! files, and every time stamp is the FAT epoch (1980-01-01 00:00), so the same inputs give the
+//! same bytes.
 
 use anyhow::{Context, Result};
-use fatfs::{FatType, FileSystem, FormatVolumeOptions, FsOptions};
+use fatfs::{
+    Date, DateTime, FatType, FileSystem, FormatVolumeOptions, FsOptions, Time, TimeProvider,
+};
 use fscommon::{BufStream, StreamSlice};
 use mbrman::{MBRPartitionEntry, BOOT_ACTIVE, CHS, MBR};
 use sha2::{Digest, Sha256};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use super::boot_files::BootFile;
@@ -24,7 +27,47 @@ pub const FAT32_LBA: u8 = 0x0c;
 /// The FAT volume label (11 bytes, space-padded).
 pub const LABEL: [u8; 11] = *b"BULKHEAD   ";
 
+/// The CHS geometry of LBA disks (only old PCs look at it), in the MBR and the FAT boot sector.
+const HEADS: u8 = 255;
+const SECTORS_PER_TRACK: u8 = 63;
+/// Offset of `BPB_HiddSec` (sectors before the volume) in a FAT boot sector.
+const BPB_HIDDEN_SECTORS: u64 = 0x1c;
+/// Offset of `BPB_BkBootSec` (where FAT32 keeps its backup boot sector).
+const BPB_BACKUP_BOOT_SECTOR: u64 = 0x32;
+/// Offset of `BPB_FSInfo` (the FAT32 FSInfo sector number).
+const BPB_FS_INFO: u64 = 0x30;
+/// Offset of `FSI_Free_Count` in the FSInfo sector.
+const FSI_FREE_COUNT: u64 = 0x1e8;
+
 const MIB: u64 = 1024 * 1024;
+
+/// Time stamps for every file: the FAT epoch, a valid date (fatfs' default without a clock
+/// writes month 0).
+#[derive(Debug)]
+struct FatEpoch;
+
+impl TimeProvider for FatEpoch {
+    fn get_current_date(&self) -> Date {
+        Date {
+            year: 1980,
+            month: 1,
+            day: 1,
+        }
+    }
+    fn get_current_date_time(&self) -> DateTime {
+        DateTime {
+            date: self.get_current_date(),
+            time: Time {
+                hour: 0,
+                min: 0,
+                sec: 0,
+                millis: 0,
+            },
+        }
+    }
+}
+
+static FAT_EPOCH: FatEpoch = FatEpoch;
 /// The smallest partition: FAT32 needs at least 65 525 clusters (32 MiB of 512-byte ones).
 const MIN_PARTITION: u64 = 64 * MIB;
 
@@ -69,8 +112,8 @@ fn write_partition_table(
 ) -> Result<()> {
     let mut mbr = MBR::new_from(image, SECTOR as u32, signature).context("creating the MBR")?;
     let (start, sectors) = (layout.start_sector as u32, layout.sectors as u32);
-    // CHS only matters to old PCs; 255 heads × 63 sectors is the convention for LBA disks.
-    let chs = |lba: u32| CHS::from_lba_exact(lba, 1023, 255, 63).unwrap_or(CHS::empty());
+    let chs =
+        |lba: u32| CHS::from_lba_exact(lba, 1023, HEADS, SECTORS_PER_TRACK).unwrap_or(CHS::empty());
     mbr[1] = MBRPartitionEntry {
         boot: BOOT_ACTIVE,
         first_chs: chs(start),
@@ -100,9 +143,13 @@ fn write_file_system(
     let options = FormatVolumeOptions::new()
         .fat_type(FatType::Fat32)
         .volume_label(LABEL)
-        .volume_id(volume_id);
+        .volume_id(volume_id)
+        .heads(HEADS.into())
+        .sectors_per_track(SECTORS_PER_TRACK.into());
     fatfs::format_volume(slice()?, options).context("formatting the FAT32 partition")?;
-    let fs = FileSystem::new(slice()?, FsOptions::new()).context("opening the new partition")?;
+    set_hidden_sectors(image, start, layout.start_sector as u32)?;
+    let options = FsOptions::new().time_provider(&FAT_EPOCH);
+    let fs = FileSystem::new(slice()?, options).context("opening the new partition")?;
     for file in files {
         let mut out = fs
             .root_dir()
@@ -113,7 +160,33 @@ fn write_file_system(
             .with_context(|| format!("writing {} to the partition (is it full?)", file.name))?;
         out.flush()?;
     }
+    let free = fs.stats()?.free_clusters();
     fs.unmount().context("closing the partition")?;
+    set_free_count(image, start, free)
+}
+
+/// Records in the boot sector and its FAT32 backup how many sectors precede the volume, as
+/// `mkfs.fat --offset` does (fatfs always writes 0).
+fn set_hidden_sectors(image: &std::fs::File, volume: u64, sectors: u32) -> Result<()> {
+    let mut backup = [0u8; 2];
+    image.read_exact_at(&mut backup, volume + BPB_BACKUP_BOOT_SECTOR)?;
+    let backup = u64::from(u16::from_le_bytes(backup));
+    for boot_sector in [0, backup] {
+        image.write_all_at(
+            &sectors.to_le_bytes(),
+            volume + boot_sector * SECTOR + BPB_HIDDEN_SECTORS,
+        )?;
+    }
+    Ok(())
+}
+
+/// Records the free cluster count in the FSInfo sector (fatfs leaves it "unknown", which
+/// `fsck.fat` reports).
+fn set_free_count(image: &std::fs::File, volume: u64, free: u32) -> Result<()> {
+    let mut sector = [0u8; 2];
+    image.read_exact_at(&mut sector, volume + BPB_FS_INFO)?;
+    let fs_info = volume + u64::from(u16::from_le_bytes(sector)) * SECTOR;
+    image.write_all_at(&free.to_le_bytes(), fs_info + FSI_FREE_COUNT)?;
     Ok(())
 }
 
@@ -209,6 +282,44 @@ mod tests {
                 .read_to_end(&mut data)
                 .unwrap();
             assert_eq!(data, file.data, "{}", file.name);
+        }
+    }
+
+    #[test]
+    fn boot_sectors_count_the_sectors_before_the_volume_and_dates_are_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sd.img");
+        let layout = write(&path, &files()).unwrap();
+        let image = std::fs::read(&path).unwrap();
+        let volume = (layout.start_sector * SECTOR) as usize;
+        let backup = u16::from_le_bytes([image[volume + 0x32], image[volume + 0x33]]) as usize;
+        assert_ne!(backup, 0, "FAT32 keeps a backup boot sector");
+        for sector in [0, backup] {
+            let at = volume + sector * SECTOR as usize + 0x1c;
+            assert_eq!(
+                image[at..at + 4],
+                2048u32.to_le_bytes(),
+                "boot sector {sector}"
+            );
+        }
+        let fs_info = u16::from_le_bytes([image[volume + 0x30], image[volume + 0x31]]) as usize;
+        let at = volume + fs_info * SECTOR as usize + 0x1e8;
+        assert_ne!(
+            image[at..at + 4],
+            [0xff; 4],
+            "the free cluster count is known"
+        );
+        let file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let start = layout.start_sector * SECTOR;
+        let slice = StreamSlice::new(file, start, start + layout.sectors * SECTOR).unwrap();
+        let fs = FileSystem::new(slice, FsOptions::new()).unwrap();
+        for entry in fs.root_dir().iter() {
+            let date = entry.unwrap().modified().date;
+            assert_eq!((date.year, date.month, date.day), (1980, 1, 1));
         }
     }
 

@@ -64,7 +64,7 @@ fn ensure_available() -> Result<()> {
     let stanza = apt_sources::stanza(&codename);
     if !is_root() {
         let add = format!(
-            "printf '{}' | sudo tee {} && ",
+            "printf '{}' | sudo tee {} >/dev/null && ",
             stanza.replace('\n', "\\n"),
             apt_sources::FILE
         );

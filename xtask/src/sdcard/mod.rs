@@ -17,7 +17,7 @@ use crate::paths;
 /// What goes on a Raspberry Pi's boot medium (shared by `sdcard` and `netboot-dir`).
 #[derive(clap::Args, Clone)]
 pub struct BootArgs {
-    /// The board (only rpi4 boots from an SD card this way).
+    /// The board (rpi4, the only one with boot media so far).
     #[arg(long, default_value = "rpi4")]
     pub board: String,
     /// The configuration: a name in device-trees/<board>/ (without .dts) or a path.
@@ -70,12 +70,12 @@ pub fn run(args: &SdcardArgs) -> Result<()> {
     }
     let layout = disk_image::write(&out, &files)?;
     eprintln!(
-        "wrote {} ({} MiB): MBR, partition 1 FAT32 type {:#04x} bootable, sectors {}..{}",
+        "wrote {} ({} MiB): MBR, partition 1 FAT32 type {:#04x} bootable, sectors {} to {}",
         display(&out),
         layout.image_bytes() >> 20,
         disk_image::FAT32_LBA,
         layout.start_sector,
-        layout.start_sector + layout.sectors
+        layout.start_sector + layout.sectors - 1
     );
     eprintln!(
         "next: cargo xtask flash --board {} --device /dev/sdX --image {}",

@@ -1,0 +1,85 @@
+//! Group 6: Linux from the partition's first instruction to userspace, under Bulkhead and bare.
+//!
+//! The counters come from the guest itself (see [`super::linux_files`]): the entry stub's
+//! first instruction reads one, userspace's first instruction the other.
+
+use anyhow::{bail, Result};
+
+use super::console::BenchLog;
+use super::figure::{Figure, Unit, Value};
+use super::group::Group;
+use super::linux_files::PLACEHOLDER;
+use super::run::{Machine, Runs};
+
+/// The bench configuration (`device-trees/qemu-virt/bench-linux-boot.dts`).
+pub const CONFIG: &str = "bench-linux-boot";
+
+/// Debian's kernel in a one-vCPU partition, `-smp 1`.
+pub struct LinuxBoot;
+
+/// The counters at the partition's first instruction and at userspace's.
+fn counters(log: &BenchLog, machine: Machine) -> Result<(u64, u64)> {
+    let entry = log.counter("linux-entry")?;
+    let userspace = log.counter("linux-userspace")?;
+    if entry == u64::from_be_bytes(PLACEHOLDER) {
+        bail!("{machine:?}: the entry stub did not store its counter in the device tree");
+    }
+    if userspace <= entry {
+        bail!("{machine:?}: userspace's counter {userspace} is not after the entry's {entry}");
+    }
+    Ok((entry, userspace))
+}
+
+impl Group for LinuxBoot {
+    fn title(&self) -> &'static str {
+        "6. Linux boot to userspace (-smp 1)"
+    }
+
+    fn measure(&self, runs: &mut Runs) -> Result<Vec<Figure>> {
+        let (entry, userspace) = counters(runs.log(Machine::Bulkhead, CONFIG)?, Machine::Bulkhead)?;
+        let (bare_entry, bare_userspace) =
+            counters(runs.log(Machine::Bare, CONFIG)?, Machine::Bare)?;
+        let (linux, bare_linux) = (userspace - entry, bare_userspace - bare_entry);
+        Ok(vec![
+            Figure::new(
+                "linux-first-instruction",
+                "reset → Linux partition's first instruction",
+                Unit::Instructions,
+                Value::Count(entry),
+            )
+            .baseline(Value::Count(bare_entry))
+            .note(
+                "Under Bulkhead: the hypervisor's boot, including copying the 2 MiB entry stub \
+                 area, Debian's Image and the initramfs from the bundle into the partition. \
+                 Bare metal, QEMU resets into the three-instruction stub of the baseline.",
+            ),
+            Figure::new(
+                "linux-userspace",
+                "Linux partition's first instruction → first userspace instruction",
+                Unit::Instructions,
+                Value::Count(linux),
+            )
+            .baseline(Value::Count(bare_linux))
+            .note(
+                "Both counters read by the guest: the entry stub's first instruction and the \
+                 first instruction of `/bin/hil-userspace`, the initramfs' `rdinit`. In between: \
+                 the stub (13 instructions), Debian's kernel booting with the same device tree, \
+                 initramfs and command line (console on the PL011: every character it prints \
+                 is a trap under Bulkhead) and the kernel's exec of the program.",
+            ),
+            Figure::new(
+                "linux-userspace-ratio",
+                "Bulkhead / bare metal, first instruction → userspace",
+                Unit::Ratio,
+                Value::quotient(linux, bare_linux, 3),
+            ),
+            Figure::new(
+                "linux-reset-userspace",
+                "reset → first userspace instruction",
+                Unit::Instructions,
+                Value::Count(userspace),
+            )
+            .baseline(Value::Count(bare_userspace)),
+        ])
+    }
+}
