@@ -71,24 +71,39 @@ class Session:
         return self.board.wait_exit(timeout)
 
 
+def load_target(name: str) -> dict:
+    """The target described by targets/<name>.toml."""
+    with open(TARGETS / f"{name}.toml", "rb") as f:
+        return tomllib.load(f)
+
+
 @pytest.fixture
 def boot(target, request):
-    """boot(config, smp=None, gic=None, extra=[]) builds the configuration and boots it."""
+    """boot(config, smp=None, gic=None, extra=[], on=None) builds a configuration and boots it on
+    the --board target (or on target `on`, e.g. "qemu-raspi4b")."""
     boards: list[Board] = []
 
-    def start(config: str, smp: int | None = None, gic: int | None = None, extra: list[str] | None = None) -> Session:
-        image = build_image(config, target["board"])
-        values = dict(target.get("defaults", {}))
+    def start(
+        config: str,
+        smp: int | None = None,
+        gic: int | None = None,
+        extra: list[str] | None = None,
+        on: str | None = None,
+    ) -> Session:
+        chosen = load_target(on) if on else target
+        image = build_image(config, chosen["board"])
+        values = dict(chosen.get("defaults", {}))
+        values["image_dir"] = str(image.parent)
         if smp is not None:
             values["smp"] = str(smp)
         if gic is not None:
             values["gic"] = str(gic)
-        if target["backend"] == "qemu":
-            argv = [arg.format(image="{image}", **values) for arg in target["argv"]]
+        if chosen["backend"] == "qemu":
+            argv = [arg.format(image="{image}", **values) for arg in chosen["argv"]]
             board: Board = QemuBoard(argv + (extra or []))
         else:
-            subprocess.run(target["deploy"].format(image=image), shell=True, check=True)
-            board = SerialBoard(target["port"], target.get("baud", 115200), target["power_cycle"], target.get("power_off"))
+            subprocess.run(chosen["deploy"].format(image=image), shell=True, check=True)
+            board = SerialBoard(chosen["port"], chosen.get("baud", 115200), chosen["power_cycle"], chosen.get("power_off"))
         boards.append(board)
         return Session(board, board.start(image))
 

@@ -45,9 +45,12 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
     };
     // SAFETY: the device tree stays untouched in reserved RAM for the hypervisor's lifetime.
     let dtb = unsafe { memory::phys_slice(dtb_pa, dtb_size) };
-    let Ok(host) = HostInfo::parse(dtb) else {
+    let Ok(mut host) = HostInfo::parse(dtb) else {
         arch::park()
     };
+    // The boot CPU is logical CPU 0 (TPIDR_EL2 = 0 from entry.S), wherever the device tree
+    // lists it.
+    host.put_first(arch::cpu_features().mpidr);
     start_console(&host);
     let (image_start, image_end) = memory::image_range();
     enable_mmu(&host);
@@ -113,7 +116,7 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
         cpu::power_off(system);
     }
     publish_fast_calls(system);
-    start_secondaries(&host, system);
+    start_secondaries(&host);
     cpu::run(0)
 }
 
@@ -522,20 +525,31 @@ fn setup_virtual_gic(
     );
 }
 
-fn start_secondaries(host: &HostInfo<'_>, system: &System) {
-    if host.psci != Some(PsciConduit::Smc) {
-        println!("no PSCI in the device tree: secondary CPUs stay off");
-        return;
-    }
+/// Starts every other CPU at `secondary_entry`: PSCI CPU_ON where the firmware has PSCI,
+/// otherwise the spin table the device tree describes (Raspberry Pi). Never issues an SMC on a
+/// board without PSCI: with the Pi's stock firmware there is nothing at EL3 to answer it.
+fn start_secondaries(host: &HostInfo<'_>) {
     let entry = secondary_entry as *const () as usize as u64;
-    for (cpu, &mpidr) in host.cpus.iter().enumerate().skip(1) {
-        if cpu >= crate::MAX_CPUS {
-            break;
-        }
-        let result = arch::smc_call(PSCI_CPU_ON_64, mpidr, entry, cpu as u64)[0] as i64;
-        if result != 0 {
-            println!("CPU {cpu} (MPIDR {mpidr:#x}) did not start: PSCI error {result}");
+    arch::publish_cpu_mpidrs(&host.cpus);
+    for (cpu, &mpidr) in host
+        .cpus
+        .iter()
+        .enumerate()
+        .skip(1)
+        .take(crate::MAX_CPUS - 1)
+    {
+        let release = host.release_addresses.get(cpu).copied().unwrap_or(0);
+        if host.psci == Some(PsciConduit::Smc) {
+            let result = arch::smc_call(PSCI_CPU_ON_64, mpidr, entry, cpu as u64)[0] as i64;
+            if result != 0 {
+                println!("CPU {cpu} (MPIDR {mpidr:#x}) did not start: PSCI error {result}");
+            }
+        } else if release != 0 {
+            // SAFETY: the device tree names this as the CPU's release address; it is reserved
+            // memory (the firmware's spin table page) that no partition owns.
+            unsafe { arch::memory::release_spin_table(release, entry) };
+        } else {
+            println!("CPU {cpu} (MPIDR {mpidr:#x}): no PSCI and no spin table; it stays off");
         }
     }
-    let _ = system;
 }

@@ -61,6 +61,9 @@ pub struct HostInfo<'a> {
     pub reserved: Vec<Range, 16>,
     /// CPUs by MPIDR affinity (`reg` of each `/cpus/cpu@*`).
     pub cpus: Vec<u64, { crate::MAX_CPUS }>,
+    /// Each CPU's spin-table release address (`cpu-release-addr`), 0 if it has none; same
+    /// order as `cpus`.
+    pub release_addresses: Vec<u64, { crate::MAX_CPUS }>,
     /// The interrupt controller.
     pub gic: Option<Gic>,
     /// The console: `/chosen/stdout-path`, else the first PL011.
@@ -89,6 +92,7 @@ struct OpenNode<'a> {
     address_cells: usize,
     size_cells: usize,
     reg: Option<&'a [u8]>,
+    release_address: Option<&'a [u8]>,
     ranges: Option<&'a [u8]>,
     compatible: &'a [u8],
     kind: DeviceKind,
@@ -182,6 +186,7 @@ impl<'a> HostInfo<'a> {
             ram: Vec::new(),
             reserved: Vec::new(),
             cpus: Vec::new(),
+            release_addresses: Vec::new(),
             gic: None,
             uart: None,
             psci: None,
@@ -221,6 +226,7 @@ impl<'a> HostInfo<'a> {
                         node.size_cells = fdt_scan::cells(value, 0, 1).unwrap_or(1) as usize
                     }
                     b"reg" => node.reg = Some(value),
+                    b"cpu-release-addr" => node.release_address = Some(value),
                     b"ranges" => node.ranges = Some(value),
                     b"compatible" => {
                         node.compatible = value;
@@ -268,7 +274,13 @@ impl<'a> HostInfo<'a> {
                     if let Some(mpidr) = node.reg.and_then(|reg| {
                         fdt_scan::cells(reg, 0, stack.last().map_or(1, |p| p.address_cells))
                     }) {
-                        let _ = info.cpus.push(mpidr);
+                        if info.cpus.push(mpidr).is_ok() {
+                            let release = node
+                                .release_address
+                                .and_then(|v| fdt_scan::cells(v, 0, 2))
+                                .unwrap_or(0);
+                            let _ = info.release_addresses.push(release);
+                        }
                     }
                 } else if parent_name == b"reserved-memory" && depth == 2 {
                     if let Some(range) = reg_entry(&stack, &node, 0) {
@@ -331,6 +343,17 @@ impl<'a> HostInfo<'a> {
             .map(|(_, range)| (UartKind::Pl011, *range));
         info.size = fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize;
         Ok(info)
+    }
+
+    /// Moves the CPU with MPIDR `mpidr` (bits [31:24] ignored) to logical index 0.
+    pub fn put_first(&mut self, mpidr: u64) {
+        let affinity = (mpidr & 0x00ff_ffff) | ((mpidr >> 32) & 0xff) << 32;
+        if let Some(index) = self.cpus.iter().position(|&m| m == affinity) {
+            self.cpus.swap(0, index);
+            if index < self.release_addresses.len() {
+                self.release_addresses.swap(0, index);
+            }
+        }
     }
 
     /// Total RAM in bytes.
@@ -401,6 +424,55 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    const RPI4: &[u8] = include_bytes!("../tests/fixtures/bcm2711-rpi-4-b.dtb");
+
+    #[test]
+    fn raspberry_pi_4_addresses_are_translated_through_the_soc_ranges() {
+        let info = HostInfo::parse(RPI4).unwrap();
+        assert_eq!(info.cpus.as_slice(), &[0, 1, 2, 3]);
+        assert_eq!(info.release_addresses.as_slice(), &[0xd8, 0xe0, 0xe8, 0xf0]);
+        assert_eq!(info.psci, None, "the stock firmware has no PSCI");
+        assert_eq!(
+            info.uart,
+            Some((
+                UartKind::Pl011,
+                Range {
+                    start: 0xfe20_1000,
+                    size: 0x200
+                }
+            ))
+        );
+        match info.gic {
+            Some(Gic::V2 {
+                distributor,
+                cpu,
+                hyp: Some(hyp),
+                vcpu: Some(vcpu),
+            }) => {
+                assert_eq!(distributor.start, 0xff84_1000);
+                assert_eq!(cpu.start, 0xff84_2000);
+                assert_eq!(hyp.start, 0xff84_4000);
+                assert_eq!(vcpu.start, 0xff84_6000);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            info.reserved.contains(&Range {
+                start: 0,
+                size: 0x1000
+            }),
+            "the spin table page"
+        );
+    }
+
+    #[test]
+    fn the_boot_cpu_becomes_logical_cpu_0() {
+        let mut info = HostInfo::parse(RPI4).unwrap();
+        info.put_first(0x8000_0002);
+        assert_eq!(info.cpus.as_slice(), &[2, 1, 0, 3]);
+        assert_eq!(info.release_addresses.as_slice(), &[0xe8, 0xe0, 0xd8, 0xf0]);
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
     let out = paths::out_dir(board.name).join(format!("{stem}.img"));
     std::fs::create_dir_all(out.parent().expect("out_dir has a parent"))?;
     artifacts::write_if_changed(&out, &image)?;
+    if board.name == "rpi4" {
+        // QEMU's raspi4b needs its own copy of the board device tree (see raspi4b.rs).
+        crate::raspi4b::qemu_dtb(out.parent().unwrap_or(&out))?;
+    }
     eprintln!(
         "built {} ({} KiB, {} bundle entries)",
         check_config::display(&out),

@@ -12,6 +12,7 @@ mod linux;
 mod netboot;
 mod paths;
 mod qemu;
+mod raspi4b;
 mod sdcard;
 mod shell;
 mod test;

@@ -47,11 +47,16 @@ pub fn virt_command(image: &Path, gic: u8, smp: u32, icount: bool) -> Command {
 
 /// `cargo xtask run`.
 pub fn run(args: &RunArgs) -> Result<()> {
-    if args.build.board != "qemu-virt" {
-        bail!("`run` supports --board qemu-virt for now");
-    }
     tools::ensure_qemu()?;
     let image = image::build(&args.build)?;
+    if args.build.board == "rpi4" {
+        let dtb = crate::raspi4b::qemu_dtb(&crate::raspi4b::out_dir())?;
+        eprintln!("booting on QEMU raspi4b; quit with Ctrl-A X");
+        return shell::run(&mut crate::raspi4b::command(&image, &dtb));
+    }
+    if args.build.board != "qemu-virt" {
+        bail!("`run` supports --board qemu-virt and --board rpi4");
+    }
     eprintln!(
         "booting on QEMU virt (GICv{}); quit with Ctrl-A X",
         args.gic

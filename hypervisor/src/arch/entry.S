@@ -34,13 +34,30 @@ primary_entry:
 1:  wfe
     b       1b
 
-// A secondary CPU started by PSCI CPU_ON or the spin table: x0 = its logical index.
+// A secondary CPU started by PSCI CPU_ON or the spin table.
 // It turns on the MMU with the boot CPU's tables before it touches memory through the caches.
 .global secondary_entry
 secondary_entry:
     msr     daifset, #0xf
-    mov     x19, x0
-    msr     tpidr_el2, x19
+    // Find this CPU's logical index from its MPIDR (PSCI passes it in x0, the spin table
+    // passes nothing): Aff2..Aff0 and Aff3, as the device tree's `reg` writes them.
+    mrs     x1, mpidr_el1
+    and     x2, x1, #0xffffff
+    lsr     x3, x1, #32
+    and     x3, x3, #0xff
+    orr     x1, x2, x3, lsl #32
+    adrp    x2, CPU_MPIDRS
+    add     x2, x2, :lo12:CPU_MPIDRS
+    mov     x19, #0
+1:  ldr     x3, [x2, x19, lsl #3]
+    cmp     x3, x1
+    b.eq    2f
+    add     x19, x19, #1
+    cmp     x19, #{MAX_CPUS}
+    b.lo    1b
+3:  wfe                                 // not a CPU the boot CPU knows: stay out of the way
+    b       3b
+2:  msr     tpidr_el2, x19
     adrp    x1, EL2_MMU_STATE
     add     x1, x1, :lo12:EL2_MMU_STATE
     ldp     x2, x3, [x1]                // MAIR_EL2, TCR_EL2

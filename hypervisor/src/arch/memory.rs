@@ -91,3 +91,16 @@ pub unsafe fn write_guest_phys(pa: u64, data: &[u8]) {
         unsafe { base.add(offset).write_volatile(*byte) };
     }
 }
+
+/// Releases a secondary CPU parked on a spin table: writes `entry` to its release address,
+/// cleans the line (the CPU polls with its caches off) and signals an event.
+///
+/// # Safety
+/// `release_address` must be the `cpu-release-addr` the device tree gives for a CPU that is
+/// still parked, in RAM mapped at EL2 and owned by no partition.
+pub unsafe fn release_spin_table(release_address: u64, entry: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { (release_address as *mut u64).write_volatile(entry) };
+    super::clean_dcache_range(release_address, 8);
+    super::send_event();
+}

@@ -21,7 +21,9 @@ mod vcpu;
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
 pub use frame::TrapFrame;
 pub use mmio::{read32, write32};
-pub use registers::{cpu_features, current_cpu, set_mmu_state, CpuFeatures, MmuState};
+pub use registers::{
+    cpu_features, current_cpu, publish_cpu_mpidrs, set_mmu_state, CpuFeatures, MmuState,
+};
 pub use smc::smc_call;
 pub use vcpu::{
     enter_guest, prepare_el2_for_guests, reset_el1_state, translate_guest_va, GuestEntry,
@@ -53,6 +55,7 @@ pub static mut SECONDARY_STACKS: SecondaryStacks =
 core::arch::global_asm!(
     include_str!("entry.S"),
     PRIMARY_STACK_SIZE = const PRIMARY_STACK_SIZE,
+    MAX_CPUS = const crate::MAX_CPUS,
     SECONDARY_STACK_SIZE = const SECONDARY_STACK_SIZE,
 );
 core::arch::global_asm!(include_str!("vectors.S"));

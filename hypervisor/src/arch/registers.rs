@@ -111,3 +111,22 @@ pub unsafe fn set_mmu_state(state: MmuState) {
         );
     }
 }
+
+/// Every CPU's MPIDR affinity (as the device tree writes it), by logical index: `entry.S`
+/// finds a secondary CPU's index here. Written by the boot CPU before it starts any other.
+#[no_mangle]
+static mut CPU_MPIDRS: [u64; crate::MAX_CPUS] = [u64::MAX; crate::MAX_CPUS];
+
+/// Publishes the logical CPU numbering for secondary CPUs (cleaned to the point of coherency:
+/// they read it with their MMU off).
+pub fn publish_cpu_mpidrs(mpidrs: &[u64]) {
+    let table = core::ptr::addr_of_mut!(CPU_MPIDRS);
+    for (index, &mpidr) in mpidrs.iter().take(crate::MAX_CPUS).enumerate() {
+        // SAFETY: only the boot CPU writes the table, before any secondary CPU runs.
+        unsafe { (*table)[index] = mpidr };
+    }
+    super::clean_dcache_range(
+        table as u64,
+        core::mem::size_of::<[u64; crate::MAX_CPUS]>() as u64,
+    );
+}
