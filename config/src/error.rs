@@ -246,6 +246,20 @@ pub enum ErrorKind {
         /// The overlapped IPA range.
         range: Range,
     },
+    /// An `smc-allow` entry names a call that may not go to the platform
+    /// firmware: not a valid fast call, or one of an owner the hypervisor
+    /// serves itself or SMCCC reserves.
+    BadSmc {
+        /// The function ID as written.
+        function: u32,
+        /// Why it may not be forwarded.
+        why: &'static str,
+    },
+    /// A function ID is listed twice in one partition's `smc-allow`.
+    SmcTwice {
+        /// The function ID.
+        function: u32,
+    },
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
@@ -386,6 +400,16 @@ impl fmt::Display for ErrorKind {
                 "console overlaps {range} in this partition's address space; move it to \
                  a free IPA"
             ),
+            Self::BadSmc { function, why } => write!(
+                f,
+                "`smc-allow` entry {function:#010x} cannot go to the firmware: {why}; only fast \
+                 calls of the CPU (1), SiP (2), OEM (3) and trusted application and OS (48..=63) \
+                 owners can be allow-listed"
+            ),
+            Self::SmcTwice { function } => write!(
+                f,
+                "`smc-allow` lists {function:#010x} twice; remove one"
+            ),
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
@@ -415,7 +439,7 @@ mod tests {
             },
             ErrorKind::UnknownProperty {
                 name: bounded("cpu"),
-                allowed: "cpus, on-stop"
+                allowed: "cpus, on-stop, smc-allow"
             },
             ErrorKind::UnknownNode {
                 allowed: "partitions"
@@ -492,6 +516,14 @@ mod tests {
             },
             ErrorKind::BadIrq { intid: 7 },
             ErrorKind::ConsoleOverlaps { range: r },
+            ErrorKind::BadSmc {
+                function: 0x8400_0008,
+                why: "owner 4 (standard secure services: PSCI, TRNG, ...) is served by Bulkhead \
+                      itself"
+            },
+            ErrorKind::SmcTwice {
+                function: 0x8200_ff01
+            },
             ErrorKind::MoreErrors,
         ]
     }
@@ -502,7 +534,7 @@ mod tests {
         "required node is missing; add it (see docs/configuration.md)",
         "missing required property `cpus`",
         "bad property `reg`: size must not be zero",
-        "unknown property `cpu` (a typo?); allowed here: cpus, on-stop",
+        "unknown property `cpu` (a typo?); allowed here: cpus, on-stop, smc-allow",
         "unknown node (a typo?); allowed here: partitions",
         "bad partition name: longer than 31 bytes",
         "too many partitions: at most 8 allowed",
@@ -531,6 +563,8 @@ mod tests {
         "interrupt 40 is already routed to partition \"linux\"; each interrupt belongs to at most one partition",
         "interrupt 7 is not a shared peripheral interrupt; use a GIC INTID in 32..=1019",
         "console overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) in this partition's address space; move it to a free IPA",
+        "`smc-allow` entry 0x84000008 cannot go to the firmware: owner 4 (standard secure services: PSCI, TRNG, ...) is served by Bulkhead itself; only fast calls of the CPU (1), SiP (2), OEM (3) and trusted application and OS (48..=63) owners can be allow-listed",
+        "`smc-allow` lists 0x8200ff01 twice; remove one",
         "more errors not shown; fix these and check again",
     ];
         let kinds = samples();

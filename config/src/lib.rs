@@ -7,7 +7,8 @@
 //!   node and property names, cell counts, required items, capacities;
 //! * checks a [`Config`] against a [`Board`] ([`validate()`]), reporting every
 //!   conflict at once: overlapping memory, CPUs given twice, images that do
-//!   not fit, devices passed through twice, and so on;
+//!   not fit, devices passed through twice, firmware calls that may not be
+//!   allow-listed, and so on;
 //! * defines the boot [`Bundle`] that carries the configuration and the guest
 //!   images, appended to the hypervisor image.
 //!
@@ -50,7 +51,7 @@ pub use bundle::{Bundle, BundleError, Entries, CONFIG_ENTRY};
 pub use error::{ConfigError, ErrorKind};
 pub use limits::{
     MAX_CPUS, MAX_DEVICES, MAX_ERRORS, MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME,
-    MAX_PARTITIONS, MAX_REGIONS,
+    MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
 };
 pub use model::{Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig};
 pub use parse::COMPATIBLE;

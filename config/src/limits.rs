@@ -12,6 +12,8 @@ pub const MAX_REGIONS: usize = 8;
 pub const MAX_DEVICES: usize = 16;
 /// Most interrupts one passthrough device may list.
 pub const MAX_IRQS_PER_DEVICE: usize = 8;
+/// Most SMCCC function IDs one partition's `smc-allow` may list.
+pub const MAX_SMC_ALLOW: usize = 16;
 /// Longest partition name, in bytes.
 pub const MAX_NAME: usize = 31;
 /// Longest image file name, in bytes: it must fit a bundle entry name.

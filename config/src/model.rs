@@ -3,7 +3,9 @@
 //! Every string borrows from the DTB the configuration was parsed from, so
 //! parsing needs no heap.
 
-use crate::limits::{MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS};
+use crate::limits::{
+    MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
+};
 use crate::range::Range;
 use heapless::Vec;
 
@@ -48,6 +50,10 @@ pub struct PartitionConfig<'a> {
     pub console: Option<Range>,
     /// Passthrough devices.
     pub devices: Vec<Device<'a>, MAX_DEVICES>,
+    /// SMCCC function IDs (exact W0 values) whose calls the hypervisor
+    /// forwards to the platform firmware for this partition (`smc-allow`), in
+    /// the order written. Empty: none.
+    pub smc_allow: Vec<u32, MAX_SMC_ALLOW>,
 }
 
 impl<'a> PartitionConfig<'a> {

@@ -53,6 +53,7 @@ pub fn validate(
         check.images(image_size, &mut report);
         check.devices(&mut report);
         check.console(&mut report);
+        check.smc_allow(&mut report);
     }
     report.into_errors()
 }
@@ -323,7 +324,23 @@ impl Check<'_, '_> {
             report.push(self.error("console", ErrorKind::ConsoleOverlaps { range }));
         }
     }
+
+    /// Checks that every `smc-allow` entry may go to the firmware, once.
+    fn smc_allow(&self, report: &mut Report) {
+        let list = &self.partition.smc_allow;
+        for (i, &function) in list.iter().enumerate() {
+            let kind = if let Err(why) = smc::check_forwardable(function) {
+                ErrorKind::BadSmc { function, why }
+            } else if list.get(..i).unwrap_or_default().contains(&function) {
+                ErrorKind::SmcTwice { function }
+            } else {
+                continue;
+            };
+            report.push(self.error("", kind));
+        }
+    }
 }
 
+mod smc;
 #[cfg(test)]
 mod tests;

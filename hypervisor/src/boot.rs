@@ -445,6 +445,7 @@ fn build_partition(
     partition.entry = config.entry;
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
+    crate::caller::allow_firmware_calls(id, &config.smc_allow);
     partition.console = config.console.map(|window| VirtualConsole {
         window,
         state: spin::Mutex::new((VirtualPl011::new(), Default::default())),

@@ -362,6 +362,9 @@ fn emulate_mmio(
         let frame_index = (offset / crate::vgic::redistributor::FRAME_STRIDE) as usize;
         if frame_index >= partition.cpus.len() {
             // Beyond the partition's last redistributor: reads as zero, writes ignored.
+            if access.write {
+                interrupts::count_foreign_write(index);
+            }
             0
         } else {
             interrupts::redistributor_access(
@@ -488,6 +491,11 @@ fn stop(
         trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
         println!("{}", line);
     }
+    println!(
+        "HIL:VGIC partition={} ignored-writes={}",
+        partition.name,
+        interrupts::ignored_writes(partition.id - 1, &partition.cpus)
+    );
     println!(
         "HIL:PART {} STOPPED reason={}",
         partition.name,

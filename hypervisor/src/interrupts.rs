@@ -26,6 +26,41 @@ static REDISTRIBUTORS: [spin::Mutex<Option<VirtualRedistributor>>; MAX_CPUS] =
 /// Virtual interrupts waiting for a list register, per physical CPU.
 static QUEUES: [spin::Mutex<PendingQueue>; MAX_CPUS] =
     [const { spin::Mutex::new(PendingQueue::new()) }; MAX_CPUS];
+/// Guest writes to interrupts, redistributors or CPUs outside its partition, ignored, per
+/// partition (besides those the register models count themselves).
+static FOREIGN_WRITES: [core::sync::atomic::AtomicU32; MAX_PARTITIONS] =
+    [const { core::sync::atomic::AtomicU32::new(0) }; MAX_PARTITIONS];
+
+/// Counts a guest write that named something outside its partition.
+pub fn count_foreign_write(partition: usize) {
+    if let Some(count) = FOREIGN_WRITES.get(partition) {
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// All ignored writes of partition `partition` (running on `cpus`): to interrupts it does not
+/// own, to other CPUs' redistributors, SGIs to CPUs outside it.
+pub fn ignored_writes(partition: usize, cpus: &[usize]) -> u64 {
+    let mut total = FOREIGN_WRITES
+        .get(partition)
+        .map_or(0, |c| u64::from(c.load(Ordering::Relaxed)));
+    if let Some(d) = DISTRIBUTORS
+        .get(partition)
+        .and_then(|d| d.lock().as_ref().map(|d| d.ignored_writes))
+    {
+        total += u64::from(d);
+    }
+    for &cpu in cpus {
+        if let Some(r) = REDISTRIBUTORS
+            .get(cpu)
+            .and_then(|r| r.lock().as_ref().map(|r| r.ignored_writes))
+        {
+            total += u64::from(r);
+        }
+    }
+    total
+}
+
 /// Physical interrupts that arrived for nobody (spurious or not owned), per CPU.
 static STRAY: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(0) }; MAX_CPUS];
 
@@ -391,7 +426,17 @@ pub fn send_sgi(system: &System, partition: usize, vcpu: usize, value: u64) {
             });
         }
     }
-    // Targets outside the partition are simply not selectable: vMPIDRs are 0..n-1.
+    // Targets outside the partition are not selectable (vMPIDRs are 0..n-1); naming one is
+    // counted as an ignored write.
+    let named_outside = !all_but_self
+        && (high_affinity != 0
+            || (target_list << (range_selector * 16))
+                .checked_shr(p.cpus.len() as u32)
+                .unwrap_or(0)
+                != 0);
+    if named_outside {
+        count_foreign_write(partition);
+    }
     apply(system, partition, &effects);
 }
 

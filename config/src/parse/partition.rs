@@ -28,6 +28,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         initrd: None,
         console: None,
         devices: Vec::new(),
+        smc_allow: Vec::new(),
     }
 }
 
@@ -67,7 +68,8 @@ impl<'a> Partition<'a> {
                 _ => Err(rules::bad("on-stop", "must be \"off\" or \"restart\"")),
             }
             .map(|on_stop| slot.on_stop = on_stop),
-            _ => rules::check_ignored(name, value, "cpus, on-stop"),
+            "smc-allow" => rules::smc_allow(value).map(|list| slot.smc_allow = list),
+            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow"),
         };
         result.map_err(|kind| self.at.err(kind))
     }

@@ -5,7 +5,7 @@
 
 use crate::cells;
 use crate::error::ErrorKind;
-use crate::limits::{MAX_CPUS, MAX_FILE_NAME, MAX_NAME};
+use crate::limits::{MAX_CPUS, MAX_FILE_NAME, MAX_NAME, MAX_SMC_ALLOW};
 use crate::range::Range;
 use crate::text::bounded;
 use heapless::Vec;
@@ -87,6 +87,28 @@ pub(super) fn cpus(value: &[u8]) -> Result<Vec<u64, MAX_CPUS>, ErrorKind> {
             })?;
     }
     Ok(cpus)
+}
+
+/// Decodes `smc-allow`: a non-empty list of cells, one SMCCC function ID
+/// each, at most [`MAX_SMC_ALLOW`]. Which IDs may be listed is checked by
+/// [`crate::validate()`].
+pub(super) fn smc_allow(value: &[u8]) -> Result<Vec<u32, MAX_SMC_ALLOW>, ErrorKind> {
+    let list = cells::u32_list(value)
+        .filter(|_| !value.is_empty())
+        .ok_or_else(|| {
+            bad(
+                "smc-allow",
+                "must be a non-empty list of cells, one SMCCC function ID each",
+            )
+        })?;
+    let mut functions = Vec::new();
+    for function in list {
+        functions.push(function).map_err(|_| ErrorKind::TooMany {
+            what: "function IDs in `smc-allow`",
+            max: MAX_SMC_ALLOW,
+        })?;
+    }
+    Ok(functions)
 }
 
 /// Decodes a `reg` property: four cells, non-zero size, no wrap-around.

@@ -6,7 +6,9 @@ use crate::range::Range;
 use crate::test_support::{
     compile, config_dts, parse_error, partition, with_parsed, FdtBuilder, LINUX,
 };
-use crate::{MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS};
+use crate::{
+    MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
+};
 use std::format;
 use std::string::String;
 
@@ -129,7 +131,7 @@ fn unknown_partition_property_is_rejected() {
         other => panic!("{other:?}"),
     }
     assert!(
-        format!("{e}").contains("allowed here: cpus, on-stop"),
+        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow"),
         "{e}"
     );
 }
@@ -476,6 +478,49 @@ fn more_than_max_interrupts_is_rejected() {
             }
         ),
         "{e}"
+    );
+}
+
+#[test]
+fn smc_allow_is_parsed_in_order_and_defaults_to_empty() {
+    with_parsed(&with_props("smc-allow = <0x8200ff01 0xc3000002>;"), |c| {
+        assert_eq!(
+            c.partitions[0].smc_allow.as_slice(),
+            &[0x8200_ff01, 0xc300_0002]
+        )
+    });
+    with_parsed(&config_dts(LINUX), |c| {
+        assert!(c.partitions[0].smc_allow.is_empty())
+    });
+}
+
+#[test]
+fn empty_smc_allow_property_is_rejected() {
+    assert_bad_property(&with_props("smc-allow;"), "/partitions/p", "smc-allow");
+}
+
+#[test]
+fn smc_allow_that_is_not_whole_cells_is_rejected() {
+    assert_bad_property(
+        &with_props("smc-allow = [82 00 ff 01 82];"),
+        "/partitions/p",
+        "smc-allow",
+    );
+}
+
+#[test]
+fn more_than_max_smc_allow_entries_is_rejected() {
+    let ids: String = (0..=MAX_SMC_ALLOW)
+        .map(|i| format!("{:#x} ", 0x8200_0000 + i))
+        .collect();
+    let e = parse_error(&with_props(&format!("smc-allow = <{ids}>;")));
+    assert_eq!(e.node.as_str(), "/partitions/p");
+    assert_eq!(
+        e.kind,
+        ErrorKind::TooMany {
+            what: "function IDs in `smc-allow`",
+            max: MAX_SMC_ALLOW
+        }
     );
 }
 

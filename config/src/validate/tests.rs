@@ -476,6 +476,84 @@ fn unaligned_console_is_rejected() {
 }
 
 #[test]
+fn sip_oem_and_trusted_os_calls_may_be_allow_listed() {
+    let errors = validation_errors(&p(
+        "smc-allow = <0x8200ff01 0xc2000010 0x83000001 0x81000000 0xbf00ff01>;",
+        "",
+    ));
+    assert!(errors.is_empty(), "{}", messages(&errors));
+}
+
+#[test]
+fn allow_listing_psci_is_rejected_on_the_partition() {
+    let e = only(&p("smc-allow = <0x8200ff01 0x84000008>;", ""));
+    assert_eq!(e.partition, Some(0));
+    assert_eq!(e.node.as_str(), "/partitions/p");
+    assert!(
+        matches!(e.kind, ErrorKind::BadSmc { function: 0x8400_0008, why } if why.starts_with("owner 4 ")),
+        "{e}"
+    );
+    assert_eq!(
+        format!("{e}"),
+        "/partitions/p: `smc-allow` entry 0x84000008 cannot go to the firmware: owner 4 \
+         (standard secure services: PSCI, TRNG, ...) is served by Bulkhead itself; only fast \
+         calls of the CPU (1), SiP (2), OEM (3) and trusted application and OS (48..=63) owners \
+         can be allow-listed"
+    );
+}
+
+#[test]
+fn every_smc_allow_entry_that_cannot_be_forwarded_is_reported() {
+    // Yielding SiP, reserved bits, Arm, TRNG, standard hypervisor, Bulkhead's own UID,
+    // reserved owner 7.
+    let bad = [
+        0x0200_ff01,
+        0x8240_0000,
+        0x8000_0000,
+        0x8400_0050,
+        0x8500_0000,
+        0x8600_ff01,
+        0x8700_0000,
+    ];
+    let cells: String = bad.iter().map(|f| format!("{f:#x} ")).collect();
+    let errors = validation_errors(&p(&format!("smc-allow = <{cells}>;"), ""));
+    let functions: Vec<u32> = errors
+        .iter()
+        .map(|e| match e.kind {
+            ErrorKind::BadSmc { function, .. } => function,
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(functions, bad);
+}
+
+#[test]
+fn smc_allow_entry_listed_twice_is_rejected() {
+    let e = only(&p("smc-allow = <0x8200ff01 0x82000001 0x8200ff01>;", ""));
+    assert_eq!(e.node.as_str(), "/partitions/p");
+    assert_eq!(
+        e.kind,
+        ErrorKind::SmcTwice {
+            function: 0x8200_ff01
+        }
+    );
+}
+
+#[test]
+fn the_same_smc_may_be_allow_listed_for_two_partitions() {
+    let a = partition(
+        "a",
+        &format!("cpus = <0>; smc-allow = <0x8200ff01>; {MEM} {KERNEL}"),
+    );
+    let b = partition(
+        "b",
+        &format!("cpus = <1>; smc-allow = <0x8200ff01>; {MEM} {KERNEL}"),
+    );
+    let errors = validation_errors(&config_dts(&format!("{a}{b}")));
+    assert!(errors.is_empty(), "{}", messages(&errors));
+}
+
+#[test]
 fn partition_with_several_errors_reports_all_of_them() {
     let dts = config_dts(&partition(
         "p",

@@ -136,6 +136,9 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if info.arg("checks") == Some("1") {
         run_checks(&mut out);
     }
+    if let Some(addresses) = info.arg("attack") {
+        crate::attack::run(&mut out, &info, addresses);
+    }
     if info.arg("abi") == Some("1") {
         crate::abi::run(&mut out, &info);
     }

@@ -17,6 +17,8 @@
 #[cfg(target_os = "none")]
 mod abi;
 #[cfg(target_os = "none")]
+mod attack;
+#[cfg(target_os = "none")]
 mod guest;
 
 #[cfg(not(target_os = "none"))]

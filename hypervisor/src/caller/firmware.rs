@@ -4,8 +4,9 @@
 //!
 //! The lists are recorded once at boot, per partition, and only read afterwards.
 
-/// The most function IDs one partition may allow-list.
-pub const MAX_ALLOWED: usize = 16;
+/// The most function IDs one partition may allow-list: what the configuration accepts, so a
+/// validated list is never cut short.
+pub const MAX_ALLOWED: usize = bulkhead_config::MAX_SMC_ALLOW;
 
 type AllowList = heapless::Vec<u32, MAX_ALLOWED>;
 

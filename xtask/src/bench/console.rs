@@ -44,10 +44,13 @@ pub struct BenchLog {
     pub banner_counter: Option<u64>,
     /// The timed sequences by name.
     pub samples: BTreeMap<String, Sample>,
-    /// Counter values a guest printed as `HIL:BENCH <name> counter=<CNTVCT>`, by name.
-    pub counters: BTreeMap<String, u64>,
+    /// Single values a guest printed as `HIL:BENCH <name> <key>=<value>...` (lines that are
+    /// not a series: `counter=<CNTVCT>`, `ns=...`), by name and key.
+    pub values: BTreeMap<String, BTreeMap<String, u64>>,
     /// The trap counters of every vCPU that stopped, in the order printed.
     pub traps: Vec<Traps>,
+    /// The Linux kernel's release, from the test initramfs' `HIL:LINUX userspace ... kernel=`.
+    pub linux_release: Option<String>,
 }
 
 impl BenchLog {
@@ -59,12 +62,18 @@ impl BenchLog {
             .with_context(|| format!("the bench guest printed no `{name}` line"))
     }
 
+    /// The value a guest printed as `HIL:BENCH {name} {key}=...`.
+    pub fn value(&self, name: &str, key: &str) -> Result<u64> {
+        self.values
+            .get(name)
+            .and_then(|values| values.get(key))
+            .copied()
+            .with_context(|| format!("the guest printed no `HIL:BENCH {name} {key}=...` line"))
+    }
+
     /// The counter a guest printed as `HIL:BENCH {name} counter=...`.
     pub fn counter(&self, name: &str) -> Result<u64> {
-        self.counters
-            .get(name)
-            .copied()
-            .with_context(|| format!("the guest printed no `HIL:BENCH {name} counter=...` line"))
+        self.value(name, "counter")
     }
 
     /// The trap counters of partition `partition`'s vCPU on CPU `cpu`.
@@ -132,6 +141,10 @@ fn traps(words: &[&str]) -> Option<Traps> {
 pub fn parse(text: &str) -> Result<BenchLog> {
     let mut log = BenchLog::default();
     for line in text.lines() {
+        if let Some(rest) = line.split("HIL:LINUX userspace ").nth(1) {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            log.linux_release = key_values(&words).get("kernel").cloned();
+        }
         if let Some(rest) = line.split(TRAPS_MARKER).nth(1) {
             let words: Vec<&str> = rest.split_whitespace().collect();
             let traps =
@@ -154,12 +167,13 @@ pub fn parse(text: &str) -> Result<BenchLog> {
             Some("boot") => {
                 log.first_instruction = fields.get("first-instruction").and_then(|c| number(c));
             }
-            Some(name) if fields.contains_key("counter") && !fields.contains_key("n") => {
-                let counter = fields
-                    .get("counter")
-                    .and_then(|c| number(c))
-                    .with_context(|| format!("malformed counter line: {}", line.trim()))?;
-                log.counters.insert(name.to_string(), counter);
+            Some(name) if !fields.is_empty() && !fields.contains_key("n") => {
+                let values = fields
+                    .iter()
+                    .map(|(key, value)| Some((key.clone(), number(value)?)))
+                    .collect::<Option<BTreeMap<_, _>>>()
+                    .with_context(|| format!("malformed bench line: {}", line.trim()))?;
+                log.values.insert(name.to_string(), values);
             }
             Some(name) => {
                 let series = series(&fields)
@@ -211,15 +225,20 @@ HIL:PART bench UP cpu=0 vcpu=0 entry=0x40000000
     fn counters_and_trap_lines_are_read() {
         let log = parse(
             "[linux] HIL:BENCH linux-userspace counter=0x00000000000f4240\r
+[linux] HIL:LINUX userspace cpus=1 kernel=6.1.0-56-arm64 mode=bench-boot
 [linux] HIL:BENCH linux-entry counter=0x0000000000001000
+[linux] HIL:BENCH linux-idle-loop ns=0
 HIL:TRAPS partition=linux cpu=0 ticks=2000 call=3 mmio=40 sysreg=0 irq=1 wfx=7 fault=0 call-fast=2 irq-fast=9
 ",
         )
         .unwrap();
         assert!(!log.done);
+        assert_eq!(log.linux_release.as_deref(), Some("6.1.0-56-arm64"));
         assert_eq!(log.counter("linux-userspace").unwrap(), 1_000_000);
         assert_eq!(log.counter("linux-entry").unwrap(), 0x1000);
         assert!(log.counter("missing").is_err());
+        assert_eq!(log.value("linux-idle-loop", "ns").unwrap(), 0);
+        assert!(log.value("linux-idle-loop", "counter").is_err());
         let traps = log.traps_of("linux", 0).unwrap();
         assert_eq!(traps.ticks, 2000);
         assert_eq!(traps.causes.len(), 8);

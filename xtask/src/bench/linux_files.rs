@@ -46,22 +46,24 @@ pub fn entry_stub(counter_offset: u64) -> Result<Vec<u8>> {
              entry stub needs it 4-byte aligned and in the first 4 KiB"
         );
     }
+    // add x2, x0, #counter_offset
+    let add_offset = 0x9100_0002 | ((counter_offset as u32) << 10);
     let mut words = vec![
-        0xd53b_e041,                                   // mrs  x1, cntvct_el0
-        0xdac0_0c21, // rev  x1, x1        (big-endian, as in a DT)
-        0x9100_0002 | ((counter_offset as u32) << 10), // add  x2, x0, #counter_offset
-        0xb900_0041, // str  w1, [x2]
-        0xd360_fc21, // lsr  x1, x1, #32
-        0xb900_0441, // str  w1, [x2, #4]  (MMU off: two aligned words)
-        0xd50b_7e22, // dc   civac, x2    (no stale cached copy)
-        0x9100_1042, // add  x2, x2, #4
-        0xd50b_7e22, // dc   civac, x2
-        0xd503_3f9f, // dsb  sy
-        0xd280_0001, // mov  x1, #0
-        0xd280_0002, // mov  x2, #0
+        0xd53b_e041, // mrs x1, cntvct_el0: the partition's first instruction
+        0xdac0_0c21, // rev x1, x1: big-endian, as device trees are
+        add_offset,  // add x2, x0, #counter_offset
+        0xb900_0041, // str w1, [x2]: MMU off, so two aligned words
+        0xd360_fc21, // lsr x1, x1, #32
+        0xb900_0441, // str w1, [x2, #4]
+        0xd50b_7e22, // dc civac, x2: no stale cached copy for Linux to read
+        0x9100_1042, // add x2, x2, #4
+        0xd50b_7e22, // dc civac, x2
+        0xd503_3f9f, // dsb sy
+        0xd280_0001, // mov x1, #0: x1..x3 are zero at a kernel's entry
+        0xd280_0002, // mov x2, #0
     ];
     let at = 4 * words.len() as u64;
-    words.push(bare::branch(at, KERNEL_OFFSET)?); // b    kernel
+    words.push(bare::branch(at, KERNEL_OFFSET)?); // b kernel
     Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
 }
 

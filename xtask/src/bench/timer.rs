@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use super::figure::{Figure, Unit, Value};
-use super::group::{answer, Group};
+use super::group::Group;
 use super::run::{Machine, Runs};
 
 /// The bench configuration (`device-trees/qemu-virt/bench-timer.dts`).
@@ -25,6 +25,8 @@ impl Group for Timer {
     fn measure(&self, runs: &mut Runs) -> Result<Vec<Figure>> {
         let bulkhead = runs.log(Machine::Bulkhead, CONFIG)?.sample(ID)?;
         let bare = runs.log(Machine::Bare, CONFIG)?.sample(ID)?;
+        let intid =
+            |value: Option<u64>| value.map_or_else(|| "none".to_string(), |v| v.to_string());
         let figure = Figure::new(
             ID,
             "virtual timer deadline → first instruction of the guest's IRQ vector",
@@ -40,8 +42,8 @@ impl Group for Timer {
              interrupt goes to EL2, which injects it through a list register of the virtual \
              CPU interface; the guest acknowledged INTID {} (the virtual timer, PPI 11). Bare \
              metal, QEMU's GICv3 delivers it directly (INTID {}).",
-            answer(bulkhead.value),
-            answer(bare.value),
+            intid(bulkhead.value),
+            intid(bare.value),
         ));
         Ok(vec![figure])
     }

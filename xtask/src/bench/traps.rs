@@ -56,12 +56,13 @@ impl Window {
         Ok(Window { ticks, causes })
     }
 
-    /// One row per cause and one for all of them, ids `traps-<scenario>-<cause>`.
+    /// One row per cause that trapped and one for all of them, ids `traps-<scenario>-<cause>`.
     fn figures(&self, scenario: &str, label: &str, note: String) -> Vec<Figure> {
         let rate = |count: u64| Value::quotient(count * COUNTER_HZ, self.ticks, 2);
         let mut rows: Vec<Figure> = self
             .causes
             .iter()
+            .filter(|(_, count)| *count > 0)
             .map(|(cause, count)| {
                 Figure::new(
                     &format!("traps-{scenario}-{cause}"),
@@ -72,6 +73,12 @@ impl Window {
             })
             .collect();
         let total: u64 = self.causes.iter().map(|(_, n)| n).sum();
+        let none: Vec<&str> = self
+            .causes
+            .iter()
+            .filter(|(_, count)| *count == 0)
+            .map(|(cause, _)| cause.as_str())
+            .collect();
         let seconds = Value::quotient(self.ticks, COUNTER_HZ, 3);
         rows.push(
             Figure::new(
@@ -81,9 +88,10 @@ impl Window {
                 rate(total),
             )
             .note(format!(
-                "{} traps in {seconds} s of guest time ({} ticks). {note}",
+                "{} traps in {seconds} s of guest time ({} ticks); none of: {}. {note}",
                 thousands(total),
-                thousands(self.ticks)
+                thousands(self.ticks),
+                none.join(", "),
             )),
         );
         rows

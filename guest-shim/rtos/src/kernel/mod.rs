@@ -75,6 +75,15 @@ impl<P: Port> Kernel<P> {
         });
     }
 
+    /// Makes the timer also fire at `at`, to wake the main loop (or cancels that).
+    pub fn set_wakeup(&self, at: Option<Instant>) {
+        critical_section::with(|cs| {
+            let mut scheduler = self.scheduler.borrow_ref_mut(cs);
+            scheduler.set_wakeup(at);
+            self.arm(cs, scheduler.next_alarm());
+        });
+    }
+
     fn arm(&self, cs: critical_section::CriticalSection<'_>, at: Option<Instant>) {
         self.alarm.borrow(cs).set(at);
         self.port.set_alarm(at);

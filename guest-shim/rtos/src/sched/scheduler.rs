@@ -79,6 +79,7 @@ pub struct Scheduler {
     running: Priority,
     misses: MissLog,
     timer: Series,
+    wakeup: Option<Instant>,
 }
 
 impl Default for Scheduler {
@@ -97,6 +98,7 @@ impl Scheduler {
             running: Priority::IDLE,
             misses: MissLog::new(),
             timer: Series::new(),
+            wakeup: None,
         }
     }
 
@@ -155,9 +157,18 @@ impl Scheduler {
         }
     }
 
-    /// When the timer must next fire: the earliest periodic release.
+    /// Asks the timer to also fire at `at` (to wake the main loop), or cancels that.
+    pub fn set_wakeup(&mut self, at: Option<Instant>) {
+        self.wakeup = at;
+    }
+
+    /// When the timer must next fire: the earliest periodic release or main-loop wake-up.
     pub fn next_alarm(&self) -> Option<Instant> {
-        self.tasks.iter().filter_map(|t| t.next_release).min()
+        self.tasks
+            .iter()
+            .filter_map(|t| t.next_release)
+            .chain(self.wakeup)
+            .min()
     }
 
     /// The timer fired (`alarm` is what it was set to) and its interrupt was taken at
@@ -165,6 +176,9 @@ impl Scheduler {
     pub fn on_alarm(&mut self, alarm: Option<Instant>, irq_entry: Instant, now: Instant) {
         if let Some(alarm) = alarm.filter(|&a| a <= irq_entry) {
             self.timer.add(irq_entry.saturating_since(alarm));
+        }
+        if self.wakeup.is_some_and(|w| w <= now) {
+            self.wakeup = None;
         }
         for index in 0..self.tasks.len() {
             self.release_due(index, irq_entry, now);

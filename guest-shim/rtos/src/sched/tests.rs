@@ -166,3 +166,15 @@ fn stopping_ends_releases_and_reset_clears_statistics() {
     assert_eq!(s.stats(t).unwrap().releases, 0);
     assert_eq!(s.timer_entry().n, 0);
 }
+
+#[test]
+fn a_main_loop_wakeup_is_an_alarm_until_it_passes() {
+    let mut s = Scheduler::new();
+    s.add(periodic("t", 2, 100)).unwrap();
+    s.set_wakeup(Some(Instant(50)));
+    assert_eq!(s.next_alarm(), Some(Instant(50)));
+    s.start_periodic(Instant(10));
+    assert_eq!(s.next_alarm(), Some(Instant(10)));
+    s.on_alarm(Some(Instant(50)), Instant(50), Instant(51));
+    assert_eq!(s.next_alarm(), Some(Instant(110)), "the wake-up is spent");
+}

@@ -1,0 +1,6 @@
+//! Bulkhead's RTOS partition (stub).
+#![cfg_attr(target_os = "none", no_std)]
+#![cfg_attr(target_os = "none", no_main)]
+
+#[cfg(not(target_os = "none"))]
+fn main() {}
