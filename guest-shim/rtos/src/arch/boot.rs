@@ -84,7 +84,7 @@ pub fn start_secondary(slot: usize, mpidr: u64, main: fn(usize) -> !) -> i64 {
         return -2; // PSCI INVALID_PARAMETERS
     };
     entry.store(main as usize, Ordering::Release);
-    let address = rtos_secondary_entry as usize as u64;
+    let address = rtos_secondary_entry as *const () as usize as u64;
     guest_shim::smccc::call(PSCI_CPU_ON, [mpidr, address, slot as u64, 0, 0, 0])[0] as i64
 }
 
@@ -115,4 +115,33 @@ macro_rules! entry {
             main(device_tree, boot_counter)
         }
     };
+}
+
+/// The flattened device tree at `address` (x0 at entry), bounded by its header's `totalsize`.
+pub fn device_tree(address: usize) -> Option<&'static [u8]> {
+    /// The FDT header's magic (Devicetree Specification 5.2).
+    const FDT_MAGIC: u32 = 0xd00d_feed;
+    /// The largest device tree accepted.
+    const MAX_SIZE: usize = 2 << 20;
+    if address == 0 || address % 8 != 0 {
+        return None;
+    }
+    // SAFETY: the boot protocol puts a device tree at x0, in RAM this guest owns and never
+    // writes; reading its 8-byte header (magic, totalsize) is in bounds of any device tree.
+    let header = unsafe { core::slice::from_raw_parts(address as *const u8, 8) };
+    let word = |at: usize| {
+        header
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+    };
+    if word(0)? != FDT_MAGIC {
+        return None;
+    }
+    let size = usize::try_from(word(4)?).ok()?;
+    if !(8..=MAX_SIZE).contains(&size) {
+        return None;
+    }
+    // SAFETY: as above; `totalsize` bytes are the device tree the loader placed there.
+    Some(unsafe { core::slice::from_raw_parts(address as *const u8, size) })
 }

@@ -11,7 +11,7 @@ struct State {
     /// A frame is being written (acquire was called, release not yet).
     taken: bool,
     /// What `critical_section::release` must restore.
-    restore: critical_section::RawRestoreState,
+    restore: Option<critical_section::RestoreState>,
     encoder: defmt::Encoder,
     frame: FrameBuffer,
 }
@@ -24,7 +24,7 @@ unsafe impl Sync for Shared {}
 
 static STATE: Shared = Shared(UnsafeCell::new(State {
     taken: false,
-    restore: false,
+    restore: None,
     encoder: defmt::Encoder::new(),
     frame: FrameBuffer::new(),
 }));
@@ -42,7 +42,7 @@ unsafe impl defmt::Logger for Logger {
         let state = unsafe { &mut *STATE.0.get() };
         assert!(!state.taken, "defmt: the logger was acquired twice");
         state.taken = true;
-        state.restore = restore;
+        state.restore = Some(restore);
         state.encoder.start_frame(|bytes| state.frame.extend(bytes));
     }
 
@@ -54,9 +54,10 @@ unsafe impl defmt::Logger for Logger {
         state.encoder.end_frame(|bytes| state.frame.extend(bytes));
         CONSOLE.defmt_frame(&mut state.frame);
         state.taken = false;
-        let restore = state.restore;
-        // SAFETY: gives back the critical section `acquire` took, with its restore state.
-        unsafe { critical_section::release(restore) };
+        if let Some(restore) = state.restore.take() {
+            // SAFETY: gives back the critical section `acquire` took, with its restore state.
+            unsafe { critical_section::release(restore) };
+        }
     }
 
     unsafe fn write(bytes: &[u8]) {

@@ -33,7 +33,7 @@ const PPI_BASE: u32 = 16;
 const VTIMER_INDEX: usize = 2;
 
 /// The facts the RTOS needs from its device tree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Platform<'a> {
     /// `/chosen/bootargs`.
     pub bootargs: &'a str,
@@ -47,6 +47,8 @@ pub struct Platform<'a> {
     pub gpio: Option<u64>,
     /// The number of CPUs described.
     pub cpus: usize,
+    /// Their MPIDR affinity values (`reg`), in device-tree order (the first eight).
+    pub cpu_ids: heapless::Vec<u64, 8>,
     /// Whether PSCI (and so SMCCC) is reached with `hvc` (rather than `smc` or not at all).
     pub psci_hvc: bool,
 }
@@ -55,19 +57,36 @@ impl<'a> Platform<'a> {
     /// Reads the device tree in `blob`; `None` if it is not one.
     pub fn parse(blob: &'a [u8]) -> Option<Self> {
         let fdt = Fdt::new(blob).ok()?;
-        let bootargs = fdt.chosen().bootargs().and_then(|s| reborrow(blob, s)).unwrap_or("");
-        let console = fdt
-            .chosen()
-            .stdout()
+        // The `fdt` crate panics on a missing /chosen or /cpus: look first.
+        let chosen = fdt.find_node("/chosen").map(|_| fdt.chosen());
+        let bootargs = chosen
+            .and_then(|c| c.bootargs())
+            .and_then(|s| reborrow(blob, s))
+            .unwrap_or("");
+        let console = chosen
+            .and_then(|c| c.stdout())
             .and_then(|node| first_reg(&fdt, node))
             .or_else(|| base_of(&fdt, &["arm,pl011"]));
+        let mut cpu_ids = heapless::Vec::new();
+        for cpu in fdt.find_node("/cpus").into_iter().flat_map(|c| c.children()) {
+            let is_cpu = cpu.property("device_type").and_then(|p| p.as_str()) == Some("cpu");
+            let id = cpu
+                .property("reg")
+                .map(|p| p.value.chunks_exact(4).fold(0u64, |acc, c| {
+                    acc << 32 | u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                }));
+            if let (true, Some(id)) = (is_cpu, id) {
+                let _ = cpu_ids.push(id);
+            }
+        }
         Some(Platform {
             bootargs,
             console,
             gic: gic(&fdt),
             vtimer_intid: vtimer_intid(&fdt).unwrap_or(DEFAULT_VTIMER_INTID),
             gpio: base_of(&fdt, &["brcm,bcm2711-gpio"]),
-            cpus: fdt.cpus().count(),
+            cpus: cpu_ids.len(),
+            cpu_ids,
             psci_hvc: fdt
                 .find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"])
                 .and_then(|n| n.property("method"))

@@ -70,6 +70,7 @@ fn a_partition_tree_names_its_gicv3_console_and_timer() {
     );
     assert_eq!(platform.vtimer_intid, 27);
     assert_eq!((platform.cpus, platform.psci_hvc), (1, true));
+    assert_eq!(platform.cpu_ids.as_slice(), &[0]);
     assert_eq!(platform.arg("window-s"), Some("10"));
     assert_eq!(platform.gpio, None);
 }
@@ -92,6 +93,8 @@ fn raspberry_pi_devices_are_translated_through_soc_ranges() {
     );
     assert_eq!(platform.vtimer_intid, DEFAULT_VTIMER_INTID, "no timer node");
     assert!(!platform.psci_hvc);
+    assert_eq!(platform.cpu_ids.as_slice(), &[0, 1]);
+    assert_eq!(platform.bootargs, "", "no /chosen");
 }
 
 #[test]

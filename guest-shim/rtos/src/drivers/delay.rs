@@ -51,7 +51,7 @@ mod tests {
 
     impl Counter for &SteppingCounter {
         fn ticks(&self) -> u64 {
-            self.now.set(self.now.get() + self.step);
+            self.now.set(self.now.get().wrapping_add(self.step));
             self.now.get()
         }
         fn frequency(&self) -> Frequency {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::stats::MissKind;
-use crate::task::{Priority, TaskConfig};
+use crate::task::{Priority, TaskConfig, TaskId};
 use crate::time::{Duration, Instant};
 
 fn p(level: u8) -> Priority {
