@@ -8,7 +8,7 @@ use bulkhead_config::range::Range;
 use bulkhead_config::validate::validate;
 
 use crate::arch::{self, memory};
-use crate::host_dt::{Gic, HostInfo, PsciConduit};
+use crate::host_dt::{Gic, HostInfo, PsciConduit, UartKind};
 use crate::pagetable::{el2, stage2, PageTable};
 use crate::partition::{plan_memory, PartitionState};
 use crate::phys_alloc::PhysAllocator;
@@ -127,12 +127,19 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
 }
 
 fn start_console(host: &HostInfo<'_>) {
-    static UART: spin::Once<crate::pl011::Pl011> = spin::Once::new();
-    let Some((_, range)) = host.uart else { return };
-    // SAFETY: the device tree names this PL011 as the console; no partition may claim it
-    // (host devices are never passed through) and it is mapped as device memory at EL2.
-    let uart = UART.call_once(|| unsafe { crate::pl011::Pl011::new(range.start) });
-    crate::console::init(uart);
+    static PL011: spin::Once<crate::pl011::Pl011> = spin::Once::new();
+    static MINI_UART: spin::Once<crate::mini_uart::MiniUart> = spin::Once::new();
+    // SAFETY (both arms): the device tree names this UART as the console; no partition may
+    // claim it (host devices are never passed through) and it is mapped as device memory.
+    match host.uart {
+        Some((UartKind::Pl011, range)) => crate::console::init(
+            PL011.call_once(|| unsafe { crate::pl011::Pl011::new(range.start) }),
+        ),
+        Some((UartKind::MiniUart, range)) => crate::console::init(
+            MINI_UART.call_once(|| unsafe { crate::mini_uart::MiniUart::new(range.start) }),
+        ),
+        None => {}
+    }
 }
 
 fn align_up(value: u64, align: u64) -> u64 {

@@ -48,6 +48,8 @@ pub enum PsciConduit {
 pub enum UartKind {
     /// Arm PL011.
     Pl011,
+    /// The BCM2835/BCM2711 auxiliary mini UART (the Raspberry Pi's default console).
+    MiniUart,
 }
 
 /// The host facts Bulkhead needs.
@@ -163,6 +165,7 @@ enum DeviceKind {
     GicV3,
     GicV2,
     Pl011,
+    MiniUart,
 }
 
 impl DeviceKind {
@@ -172,6 +175,7 @@ impl DeviceKind {
                 b"arm,gic-v3" => Some(DeviceKind::GicV3),
                 b"arm,gic-400" | b"arm,cortex-a15-gic" => Some(DeviceKind::GicV2),
                 b"arm,pl011" => Some(DeviceKind::Pl011),
+                b"brcm,bcm2835-aux-uart" => Some(DeviceKind::MiniUart),
                 _ => None,
             })
             .unwrap_or_default()
@@ -197,7 +201,7 @@ impl<'a> HostInfo<'a> {
         let mut path: heapless::String<MAX_PATH> = heapless::String::new();
         let mut stdout_path: &'a [u8] = b"";
         let mut serial_aliases: Vec<(&'a [u8], &'a [u8]), 4> = Vec::new();
-        let mut pl011s: Vec<(heapless::String<MAX_PATH>, Range), 8> = Vec::new();
+        let mut uarts: Vec<(heapless::String<MAX_PATH>, UartKind, Range), 8> = Vec::new();
 
         fdt_scan::walk(blob, |event| match event {
             fdt_scan::Event::Begin { name, depth } => {
@@ -312,11 +316,16 @@ impl<'a> HostInfo<'a> {
                             vcpu: reg_entry(&stack, &node, 3),
                         });
                     }
-                } else if node.kind == DeviceKind::Pl011 {
+                } else if matches!(node.kind, DeviceKind::Pl011 | DeviceKind::MiniUart) {
                     if let Some(range) = reg_entry(&stack, &node, 0) {
                         let mut node_path = heapless::String::new();
                         let _ = node_path.push_str(&path);
-                        let _ = pl011s.push((node_path, range));
+                        let kind = if node.kind == DeviceKind::Pl011 {
+                            UartKind::Pl011
+                        } else {
+                            UartKind::MiniUart
+                        };
+                        let _ = uarts.push((node_path, kind, range));
                     }
                 }
                 path.truncate(node.path_len);
@@ -336,11 +345,12 @@ impl<'a> HostInfo<'a> {
             .iter()
             .find(|(alias, _)| *alias == stdout)
             .map_or(stdout, |(_, p)| *p);
-        info.uart = pl011s
+        // The console is the stdout-path UART if we can drive it, else the first PL011.
+        info.uart = uarts
             .iter()
-            .find(|(node_path, _)| node_path.as_bytes() == stdout)
-            .or_else(|| pl011s.first())
-            .map(|(_, range)| (UartKind::Pl011, *range));
+            .find(|(node_path, _, _)| node_path.as_bytes() == stdout)
+            .or_else(|| uarts.iter().find(|(_, kind, _)| *kind == UartKind::Pl011))
+            .map(|(_, kind, range)| (*kind, *range));
         info.size = fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize;
         Ok(info)
     }
@@ -434,13 +444,14 @@ mod tests {
         assert_eq!(info.cpus.as_slice(), &[0, 1, 2, 3]);
         assert_eq!(info.release_addresses.as_slice(), &[0xd8, 0xe0, 0xe8, 0xf0]);
         assert_eq!(info.psci, None, "the stock firmware has no PSCI");
+        // stdout-path = "serial1": the mini UART on GPIO14/15.
         assert_eq!(
             info.uart,
             Some((
-                UartKind::Pl011,
+                UartKind::MiniUart,
                 Range {
-                    start: 0xfe20_1000,
-                    size: 0x200
+                    start: 0xfe21_5040,
+                    size: 0x40
                 }
             ))
         );

@@ -30,6 +30,8 @@ mod cpu;
 #[cfg(target_os = "none")]
 mod interrupts;
 #[cfg(target_os = "none")]
+mod mini_uart;
+#[cfg(target_os = "none")]
 mod pl011;
 
 pub mod console;

@@ -50,7 +50,8 @@ pub fn qemu_dtb(dir: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The QEMU command line that boots `image` on `raspi4b`.
+/// The QEMU command line that boots `image` on `raspi4b`: the first serial port is the PL011
+/// (unused), the second the mini UART, the board's console as on real hardware.
 pub fn command(image: &Path, dtb: &Path) -> Command {
     let mut command = Command::new("qemu-system-aarch64");
     command

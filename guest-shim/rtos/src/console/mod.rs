@@ -6,6 +6,7 @@
 pub mod base64;
 pub mod defmt_frame;
 pub mod ring;
+pub mod writer;
 
 use core::cell::{Cell, RefCell};
 use core::fmt::{self, Write as _};
