@@ -71,21 +71,26 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
     );
     crate::entropy::init_from_host(&host);
 
-    // SAFETY: the device tree names these frames; the EL2 map covers them as device memory;
-    // nothing else drives the GIC.
     match host.gic {
         Some(Gic::V3 {
             distributor,
             redistributors,
-        }) => unsafe {
-            arch::gic::init_v3(distributor.start, redistributors.start, redistributors.size)
-        },
+        }) => {
+            // SAFETY: the device tree names these frames; the EL2 map covers them as device
+            // memory; nothing else drives the GIC.
+            unsafe {
+                arch::gic::init_v3(distributor.start, redistributors.start, redistributors.size)
+            }
+        }
         Some(Gic::V2 {
             distributor,
             cpu,
             hyp: Some(hyp),
             vcpu: Some(_),
-        }) => unsafe { arch::gic::init_v2(distributor.start, cpu.start, hyp.start) },
+        }) => {
+            // SAFETY: as for GICv3.
+            unsafe { arch::gic::init_v2(distributor.start, cpu.start, hyp.start) }
+        }
         _ => println!("no GIC with virtualization support: partitions get no interrupts"),
     }
     let bundle = find_bundle(image_end);
@@ -129,15 +134,16 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
 fn start_console(host: &HostInfo<'_>) {
     static PL011: spin::Once<crate::pl011::Pl011> = spin::Once::new();
     static MINI_UART: spin::Once<crate::mini_uart::MiniUart> = spin::Once::new();
-    // SAFETY (both arms): the device tree names this UART as the console; no partition may
-    // claim it (host devices are never passed through) and it is mapped as device memory.
     match host.uart {
-        Some((UartKind::Pl011, range)) => crate::console::init(
-            PL011.call_once(|| unsafe { crate::pl011::Pl011::new(range.start) }),
-        ),
-        Some((UartKind::MiniUart, range)) => crate::console::init(
-            MINI_UART.call_once(|| unsafe { crate::mini_uart::MiniUart::new(range.start) }),
-        ),
+        Some((UartKind::Pl011, range)) => crate::console::init(PL011.call_once(|| {
+            // SAFETY: the device tree names this UART as the console; no partition may claim
+            // it (host devices are never passed through) and it is mapped as device memory.
+            unsafe { crate::pl011::Pl011::new(range.start) }
+        })),
+        Some((UartKind::MiniUart, range)) => crate::console::init(MINI_UART.call_once(|| {
+            // SAFETY: as for the PL011.
+            unsafe { crate::mini_uart::MiniUart::new(range.start) }
+        })),
         None => {}
     }
 }

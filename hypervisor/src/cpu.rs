@@ -492,9 +492,14 @@ fn stop(
         println!("{}", line);
     }
     println!(
-        "HIL:VGIC partition={} ignored-writes={}",
+        "HIL:VGIC partition={} ignored-writes={} stray-interrupts={}",
         partition.name,
-        interrupts::ignored_writes(partition.id - 1, &partition.cpus)
+        interrupts::ignored_writes(partition.id - 1, &partition.cpus),
+        partition
+            .cpus
+            .iter()
+            .map(|&c| interrupts::stray_interrupts(c))
+            .sum::<u32>()
     );
     println!(
         "HIL:PART {} STOPPED reason={}",

@@ -4,7 +4,7 @@
 //! State lives in statics indexed by partition or by physical CPU (each CPU runs one vCPU), so
 //! nothing large is ever moved on a stack.
 
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::gic;
 use crate::system::System;
@@ -14,7 +14,7 @@ use crate::vgic::list_registers::{self, ListEntry, LrState};
 use crate::vgic::pending::PendingQueue;
 use crate::vgic::redistributor::VirtualRedistributor;
 use crate::vgic::{Effect, IntidSet, FIRST_SPI, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID};
-use crate::{println, MAX_CPUS};
+use crate::MAX_CPUS;
 use bulkhead_config::MAX_PARTITIONS;
 
 /// Each partition's virtual distributor.
@@ -36,6 +36,11 @@ pub fn count_foreign_write(partition: usize) {
     if let Some(count) = FOREIGN_WRITES.get(partition) {
         count.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Physical interrupts that arrived on `cpu` for no partition (spurious or unowned).
+pub fn stray_interrupts(cpu: usize) -> u32 {
+    STRAY.get(cpu).map_or(0, |c| c.load(Ordering::Relaxed))
 }
 
 /// All ignored writes of partition `partition` (running on `cpus`): to interrupts it does not
@@ -62,7 +67,7 @@ pub fn ignored_writes(partition: usize, cpus: &[usize]) -> u64 {
 }
 
 /// Physical interrupts that arrived for nobody (spurious or not owned), per CPU.
-static STRAY: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(0) }; MAX_CPUS];
+static STRAY: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 
 /// Sets up partition `index`'s virtual distributor.
 pub fn init_partition(
@@ -438,16 +443,6 @@ pub fn send_sgi(system: &System, partition: usize, vcpu: usize, value: u64) {
         count_foreign_write(partition);
     }
     apply(system, partition, &effects);
-}
-
-/// Reports interrupts no partition owned (a diagnostic for the console).
-pub fn report_stray(cpu: usize) {
-    if let Some(count) = STRAY.get(cpu) {
-        let n = count.swap(0, Ordering::Relaxed);
-        if n > 0 {
-            println!("CPU {cpu}: {n} physical interrupt(s) owned by no partition were ignored");
-        }
-    }
 }
 
 /// Stray-interrupt count of this CPU, reported and cleared (see [`report_stray`]).

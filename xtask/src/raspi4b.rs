@@ -61,6 +61,8 @@ pub fn command(image: &Path, dtb: &Path) -> Command {
             "-display",
             "none",
             "-serial",
+            "null",
+            "-serial",
             "mon:stdio",
             "-no-reboot",
         ])

@@ -33,7 +33,6 @@ mod reg {
     pub const ISPENDR: u64 = 0x200;
     pub const ICPENDR: u64 = 0x280;
     pub const ISACTIVER: u64 = 0x300;
-    pub const ICACTIVER: u64 = 0x380;
     pub const IPRIORITYR: u64 = 0x400;
     pub const ITARGETSR: u64 = 0x800;
     pub const ICFGR: u64 = 0xc00;

@@ -1,7 +1,8 @@
 //! The virtual configuration of one interrupt, as the guest programmed it.
 
-/// What the guest has set for one interrupt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the guest has set for one interrupt (the default is the GIC reset state: disabled,
+/// priority 0, level, group 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IrqConfig {
     /// Enabled (GICD_ISENABLER / GICR_ISENABLER0).
     pub enabled: bool,
@@ -15,20 +16,6 @@ pub struct IrqConfig {
     pub pending: bool,
     /// Target vCPU (GICD_IROUTER / GICD_ITARGETSR), for SPIs.
     pub target: usize,
-}
-
-impl Default for IrqConfig {
-    fn default() -> Self {
-        // GIC reset values: disabled, priority 0, level, group 0 (the guest sets group 1).
-        IrqConfig {
-            enabled: false,
-            priority: 0,
-            edge: false,
-            group1: false,
-            pending: false,
-            target: 0,
-        }
-    }
 }
 
 /// The banked interrupts of one vCPU: SGIs 0..15 and PPIs 16..31.
