@@ -2,7 +2,7 @@
 
 
 def test_demo_boots_two_partitions_on_different_cpus(boot):
-    s = boot("demo")
+    s = boot("bare-metal")
     s.expect(r"HIL:BOOT Bulkhead \S+ el=2 board=qemu-virt cpus=4 ram=2048MiB gic=v\d psci=smc")
     ups = {m[1]: int(m[2]) for m in s.wait_all(r"HIL:PART (\w+) UP cpu=(\d+)", count=2)}
     assert set(ups) == {"alpha", "beta"}
@@ -15,7 +15,7 @@ def test_demo_boots_two_partitions_on_different_cpus(boot):
 def test_bad_hypercalls_return_not_supported_and_the_guest_continues(boot):
     """Unknown IDs, reserved bits and yielding calls get SMCCC NOT_SUPPORTED (-1); SMCCC_VERSION,
     ARCH_FEATURES, PSCI_VERSION and PSCI_FEATURES answer; the guest carries on afterwards."""
-    s = boot("demo")
+    s = boot("bare-metal")
     for name in ("alpha", "beta"):
         (checks,) = s.wait_all(rf"^\[{name}\] HIL:CHECKS passed=(\d+) failed=(\d+)$")
         assert checks[2] == "0", s.console.text
@@ -30,7 +30,7 @@ def test_bad_hypercalls_return_not_supported_and_the_guest_continues(boot):
 def test_a_partition_whose_cpu_is_missing_is_refused_and_the_other_runs(boot):
     """The configuration is valid for the 4-CPU board, but QEMU runs with 2 CPUs: the hypervisor
     validates again at boot and refuses beta (CPU 2) alone."""
-    s = boot("demo", smp=2)
+    s = boot("bare-metal", smp=2)
     s.expect(r'partition "beta" \(id 2\) refused: .*CPU 0x2 does not exist')
     s.wait_all(r"^\[alpha\] HIL:HEARTBEAT 3$")
     assert not s.console.lines_matching(r"^\[beta\]")

@@ -10,6 +10,7 @@ use crate::{elf, paths, shell, tools};
 pub const BUILT_GUESTS: &[(&str, &str)] = &[
     ("test-guest.bin", "test-guest"),
     ("bench-guest.bin", "bench-guest"),
+    ("rtos.bin", "rtos-app"),
 ];
 
 fn cargo_build(package: &str, envs: &[(&str, String)]) -> Result<PathBuf> {

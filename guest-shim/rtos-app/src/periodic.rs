@@ -76,6 +76,12 @@ fn spawn(platform: &Platform<'_>, frequency: Frequency) -> heapless::Vec<TaskId,
 pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
     let frequency = cpu::frequency();
     let tasks = spawn(platform, frequency);
+    let snapshot = KERNEL.snapshot();
+    for &task in &tasks {
+        if let Some(config) = snapshot.config(task) {
+            println!("{}", report::config(config, frequency));
+        }
+    }
     crate::load::start(platform, settings.load);
     let mut window = 0u32;
     loop {
@@ -128,7 +134,8 @@ fn report_window(
     for &task in tasks {
         if let (Some(config), Some(stats)) = (snapshot.config(task), snapshot.stats(task)) {
             misses += stats.misses;
-            println!("{}", report::task(window, config, stats, frequency));
+            println!("{}", report::task(window, config.name, stats));
+            println!("{}", report::times(window, config.name, stats, frequency));
         }
     }
     println!("{}", report::timer(window, snapshot.timer_entry(), frequency));
@@ -138,7 +145,7 @@ fn report_window(
     }
     let (samples, summaries) = (SAMPLES.stats(), SUMMARIES.stats());
     println!(
-        "HIL:RTOS window={window} end misses={misses} misses-unlisted={} samples-sent={} samples-lost={} summaries-lost={} stray-irqs={} log-dropped={} load-loops={}",
+        "HIL:RTOS window={window} end misses={misses} unlisted={} samples={} samples-lost={} summaries-lost={} stray-irqs={} log-dropped={} load-loops={}",
         snapshot.misses().overflow,
         samples.sent - before.0.sent,
         samples.full - before.0.full,

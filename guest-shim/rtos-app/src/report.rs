@@ -41,25 +41,37 @@ fn micros(frequency: Frequency, duration: Duration) -> u64 {
     nanos(frequency, duration.0) / 1000
 }
 
-/// `HIL:RTOS window=W task=NAME ...`: one task's statistics.
-pub fn task(window: u32, config: &TaskConfig, stats: &TaskStats, frequency: Frequency) -> Line {
+/// `HIL:RTOS task NAME ...`: a task's configuration (printed once).
+pub fn config(config: &TaskConfig, frequency: Frequency) -> Line {
     let mut line = Line::new();
-    let _ = write!(line, "HIL:RTOS window={window} task={} prio={} ", config.name, config.priority.level());
+    let _ = write!(line, "HIL:RTOS task {} prio={} ", config.name, config.priority.level());
     let _ = match config.activation {
         Activation::Periodic { period, .. } => write!(line, "period-us={}", micros(frequency, period)),
         Activation::Event => write!(line, "event"),
     };
+    let _ = write!(line, " deadline-us={}", micros(frequency, config.deadline));
+    line
+}
+
+/// `HIL:RTOS window=W task=NAME ...`: one task's counts in a window: releases, completed
+/// jobs, misses (late + dropped + skipped) and merged activations.
+pub fn task(window: u32, name: &str, stats: &TaskStats) -> Line {
+    let mut line = Line::new();
     let _ = write!(
         line,
-        " deadline-us={} releases={} completed={} misses={} late={} dropped={} skipped={} merged={} latency-ns={} response-ns={}",
-        micros(frequency, config.deadline),
-        stats.releases,
-        stats.completed,
-        stats.misses,
-        stats.late,
-        stats.dropped,
-        stats.skipped,
-        stats.merged,
+        "HIL:RTOS window={window} task={name} rel={} done={} miss={} late={} drop={} skip={} merged={}",
+        stats.releases, stats.completed, stats.misses, stats.late, stats.dropped, stats.skipped, stats.merged,
+    );
+    line
+}
+
+/// `HIL:RTOS window=W times=NAME ...`: min/avg/max latency (release to start) and response
+/// time (release to end) of one task's jobs in a window.
+pub fn times(window: u32, name: &str, stats: &TaskStats, frequency: Frequency) -> Line {
+    let mut line = Line::new();
+    let _ = write!(
+        line,
+        "HIL:RTOS window={window} times={name} lat-ns={} resp-ns={}",
         spread(frequency, &stats.latency),
         spread(frequency, &stats.response),
     );
@@ -92,7 +104,7 @@ pub fn miss(window: u32, name: &str, miss: &MissRecord, frequency: Frequency) ->
     let mut line = Line::new();
     let _ = write!(
         line,
-        "HIL:RTOS window={window} miss task={name} kind={} release={} irq-delay-ns={} start-delay-ns={} response-ns={}",
+        "HIL:RTOS window={window} miss task={name} kind={} release={} irq-ns={} start-ns={} resp-ns={}",
         miss.kind.name(),
         miss.release.0,
         optional(frequency, miss.irq_delay),
@@ -111,8 +123,7 @@ mod tests {
     const GHZ: Frequency = Frequency(1_000_000_000);
 
     #[test]
-    fn a_task_line_has_every_counter_and_spread() {
-        let config = TaskConfig::periodic("control", Priority::new(4).unwrap(), Duration(1_000_000));
+    fn task_lines_have_every_counter_and_spread() {
         let mut stats = TaskStats {
             releases: 10,
             completed: 10,
@@ -120,13 +131,49 @@ mod tests {
         };
         stats.latency.add(Duration(300));
         stats.latency.add(Duration(500));
-        let line = task(2, &config, &stats, GHZ);
         assert_eq!(
-            line.as_str(),
-            "HIL:RTOS window=2 task=control prio=4 period-us=1000 deadline-us=1000 releases=10 \
-             completed=10 misses=0 late=0 dropped=0 skipped=0 merged=0 latency-ns=300/400/500 \
-             response-ns=-/-/-"
+            task(2, "control", &stats).as_str(),
+            "HIL:RTOS window=2 task=control rel=10 done=10 miss=0 late=0 drop=0 skip=0 merged=0"
         );
+        assert_eq!(
+            times(2, "control", &stats, GHZ).as_str(),
+            "HIL:RTOS window=2 times=control lat-ns=300/400/500 resp-ns=-/-/-"
+        );
+    }
+
+    #[test]
+    fn the_longest_lines_fit_a_console_line() {
+        // Counts of a window a million seconds long at 1 GHz; any time a u64 holds.
+        let most = 999_999_999_999_999;
+        let mut stats = TaskStats {
+            releases: most,
+            completed: most,
+            misses: most,
+            late: most,
+            dropped: most,
+            skipped: most,
+            merged: most,
+            ..TaskStats::default()
+        };
+        stats.latency.add(Duration(u64::MAX / 2));
+        stats.response.add(Duration(u64::MAX / 2));
+        let counts = task(u32::MAX, "supervisor", &stats);
+        let spreads = times(u32::MAX, "supervisor", &stats, GHZ);
+        assert!(counts.len() < 200, "{} characters: {counts}", counts.len());
+        assert!(spreads.len() < 200, "{} characters: {spreads}", spreads.len());
+    }
+
+    #[test]
+    fn a_config_line_names_the_period_and_deadline() {
+        let config = TaskConfig::periodic("filter", Priority::new(2).unwrap(), Duration(10_000_000));
+        assert_eq!(
+            config_line(&config).as_str(),
+            "HIL:RTOS task filter prio=2 period-us=10000 deadline-us=10000"
+        );
+    }
+
+    fn config_line(c: &TaskConfig) -> Line {
+        config(c, GHZ)
     }
 
     #[test]
@@ -147,8 +194,8 @@ mod tests {
         };
         assert_eq!(
             miss(0, "control", &record, GHZ).as_str(),
-            "HIL:RTOS window=0 miss task=control kind=skipped release=42 irq-delay-ns=3000000 \
-             start-delay-ns=- response-ns=-"
+            "HIL:RTOS window=0 miss task=control kind=skipped release=42 irq-ns=3000000 \
+             start-ns=- resp-ns=-"
         );
     }
 }

@@ -26,7 +26,7 @@ const GIC: u8 = 3;
 /// seed. Without it the `/chosen/rng-seed` QEMU puts in the host device tree changes every
 /// boot, so Bulkhead's DRBG, and with it the SMCCC TRNG answers Linux seeds its random pool
 /// from, would differ from run to run, and Linux's boot by a few thousand instructions.
-pub const QEMU_SEED: &str = "1";
+const QEMU_SEED: &str = "1";
 
 /// What runs the bench guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

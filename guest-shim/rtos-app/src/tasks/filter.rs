@@ -58,20 +58,14 @@ impl<L: StatefulOutputPin> Task for Filter<L> {
 mod tests {
     use super::*;
     use crate::tasks::{fake, Sample};
-    use embedded_hal_mock::eh1::digital::{Mock, State, Transaction};
+    use embedded_hal_mock::eh1::digital::{Mock, Transaction};
     use rtos::Instant;
 
     #[test]
     fn a_period_of_samples_becomes_one_summary_and_the_led_toggles() {
         let samples: &'static Samples = Box::leak(Box::default());
         let summaries: &'static Summaries = Box::leak(Box::default());
-        // StatefulOutputPin::toggle reads the level, then drives the other one.
-        let led = Mock::new(&[
-            Transaction::get_state(State::Low),
-            Transaction::set(State::High),
-            Transaction::get_state(State::High),
-            Transaction::set(State::Low),
-        ]);
+        let led = Mock::new(&[Transaction::toggle(), Transaction::toggle()]);
         let mut filter = Filter::new(led, samples, summaries);
         let services = fake::Services::default();
         let cx = fake::context(&services, 0);

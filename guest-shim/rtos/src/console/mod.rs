@@ -19,7 +19,7 @@ use ring::ByteRing;
 /// Bytes of console output that can wait.
 pub const CAPACITY: usize = 32 * 1024;
 /// The longest plain line (longer ones are cut).
-pub const MAX_LINE: usize = 192;
+pub const MAX_LINE: usize = 199;
 
 /// The buffered console (see the module documentation).
 pub struct Console {
