@@ -24,13 +24,41 @@ pub unsafe fn phys_slice(pa: u64, len: usize) -> &'static [u8] {
     unsafe { core::slice::from_raw_parts(pa as *const u8, len) }
 }
 
-/// Copies `data` to physical address `pa`.
+/// Copies `data` to physical address `pa`, 64 bytes per iteration (the generic `memcpy` of the
+/// soft-float target moves 8 bytes at a time, which dominated the boot time).
 ///
 /// # Safety
 /// `[pa, pa + data.len())` must be RAM of a partition none of whose vCPUs runs.
 pub unsafe fn copy_to_phys(pa: u64, data: &[u8]) {
-    // SAFETY: guaranteed by the caller; the source (the bundle) never overlaps partition RAM.
-    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), pa as *mut u8, data.len()) };
+    let bulk = data.len() & !63;
+    if bulk > 0 {
+        // SAFETY: copies `bulk` bytes from `data` (readable) to `pa` (guaranteed writable by the
+        // caller); unaligned ldp/stp are fine on normal memory; the ranges do not overlap.
+        unsafe {
+            core::arch::asm!(
+                "1:",
+                "ldp {a}, {b}, [{src}], #16",
+                "ldp {c}, {d}, [{src}], #16",
+                "stp {a}, {b}, [{dst}], #16",
+                "stp {c}, {d}, [{dst}], #16",
+                "ldp {a}, {b}, [{src}], #16",
+                "ldp {c}, {d}, [{src}], #16",
+                "stp {a}, {b}, [{dst}], #16",
+                "stp {c}, {d}, [{dst}], #16",
+                "subs {n}, {n}, #64",
+                "b.ne 1b",
+                src = inout(reg) data.as_ptr() => _,
+                dst = inout(reg) pa => _,
+                n = inout(reg) bulk => _,
+                a = out(reg) _, b = out(reg) _, c = out(reg) _, d = out(reg) _,
+                options(nostack),
+            );
+        }
+    }
+    for (offset, byte) in data.iter().enumerate().skip(bulk) {
+        // SAFETY: as above, for the tail.
+        unsafe { ((pa + offset as u64) as *mut u8).write(*byte) };
+    }
 }
 
 /// Fills `[pa, pa + len)` with zeros.
