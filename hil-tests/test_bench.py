@@ -20,7 +20,9 @@ BUDGETS = ROOT / "xtask" / "bench-budgets.toml"
 # A table row of an instruction figure: "| label `id` | instructions | 152 / 152.00 / 152 | ..."
 ROW = re.compile(r"^\| .*? `(?P<id>[\w-]+)` \| instructions \| (?P<value>[^|]+) \|", re.MULTILINE)
 # Any table row: id, unit and value.
-ANY_ROW = re.compile(r"^\| .*? `(?P<id>[\w-]+)` \| (?P<unit>[^|]+) \| (?P<value>[^|]+) \|", re.MULTILINE)
+ANY_ROW = re.compile(
+    r"^\| .*? `(?P<id>[\w-]+)` \| (?P<unit>[^|]+) \| (?P<value>[^|]+) \|", re.MULTILINE
+)
 # The groups that run the bench guest (or nothing): seconds per run.
 FAST = ["timer", "hypercall", "mmio", "doorbell", "5. boot", "footprint"]
 # The groups that boot Linux.
@@ -31,7 +33,9 @@ TIMEOUT = 300
 LINUX_TIMEOUT = 600
 
 
-def bench(*args: str, groups: list[str] = FAST, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+def bench(
+    *args: str, groups: list[str] = FAST, timeout: float = TIMEOUT
+) -> subprocess.CompletedProcess:
     """Runs `cargo xtask bench --no-docs ARGS` on `groups` (the docs are not rewritten by tests)."""
     selection = [arg for group in groups for arg in ("--group", group)]
     return subprocess.run(
@@ -50,14 +54,16 @@ def test_bench_counts_are_identical_on_two_runs_and_within_budget():
     second = bench("--check")
     assert second.returncode == 0, second.stderr[-3000:]
     figures = instruction_figures(first.stdout)
-    assert {"timer-irq", "timing-empty", "hvc-psci-version", "hvc-smccc-version",
-            "hvc-vendor-revision", "mmio-uartfr-read", "boot-first-instruction"} <= set(figures), first.stdout
+    expected = {"timer-irq", "timing-empty", "hvc-psci-version", "hvc-smccc-version",
+                "hvc-vendor-revision", "mmio-uartfr-read", "boot-first-instruction"}
+    assert expected <= set(figures), first.stdout
     assert figures == instruction_figures(second.stdout)
     for group in ("1. Timer interrupt latency", "2. Hypercall round trip", "3. Stage-2 fault",
                   "4. Doorbell round trip", "5. Boot", "8. Footprint"):
         assert f"### {group}" in first.stdout
     # Group 4 has nothing to measure yet and says why, with no budget.
-    assert re.search(r"`doorbell-round-trip` \| instructions \| n/a \| — \|", first.stdout), first.stdout
+    doorbell = r"`doorbell-round-trip` \| instructions \| n/a \| — \|"
+    assert re.search(doorbell, first.stdout), first.stdout
     assert "needs inter-partition doorbells (IPC issue)" in first.stdout
 
 
@@ -76,7 +82,8 @@ def test_bench_check_fails_and_names_the_figure_over_its_budget(tmp_path: Path):
 def test_linux_groups_measure_the_boot_against_bare_metal_and_trap_rates():
     result = bench("--check", groups=LINUX, timeout=LINUX_TIMEOUT)
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = {m["id"]: (m["unit"].strip(), m["value"].strip()) for m in ANY_ROW.finditer(result.stdout)}
+    rows = {m["id"]: (m["unit"].strip(), m["value"].strip())
+            for m in ANY_ROW.finditer(result.stdout)}
     for figure in ("linux-first-instruction", "linux-userspace", "linux-reset-userspace"):
         assert rows[figure][0] == "instructions" and re.fullmatch(r"[\d,]+", rows[figure][1]), rows
     assert re.fullmatch(r"\d+\.\d{3}", rows["linux-userspace-ratio"][1]), rows

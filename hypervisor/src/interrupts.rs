@@ -94,8 +94,14 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
 /// before the vCPU is (re)entered: no list register, nothing queued, the timer PPI disabled.
 pub fn reset_vcpu(cpu: usize) {
     for index in 0..gic::list_register_count().min(16) {
+        // A hardware interrupt its previous run never deactivated would stay active for ever.
+        let entry = gic::read_lr(index);
+        if let (Some(pintid), false) = (entry.pintid, entry.state == LrState::Invalid) {
+            gic::deactivate_intid(pintid);
+        }
         gic::write_lr(index, &ListEntry::decode_v3(0));
     }
+    gic::reset_virtual_interface();
     if let Some(queue) = QUEUES.get(cpu) {
         *queue.lock() = PendingQueue::new();
     }

@@ -3,8 +3,8 @@
 //! Every run uses `-smp 1 -icount shift=0,sleep=off` with a 1 GHz counter, so one counter tick
 //! is one guest instruction and every figure is exact and repeatable. A dedicated bench guest
 //! (`guest-shim/bench-guest`) and Debian's Linux run under Bulkhead and, for the baseline,
-//! bare on the same machine. The table is printed and written into `docs/benchmarks.md`; `--check` compares
-//! the instruction figures with `xtask/bench-budgets.toml`.
+//! bare on the same machine. The table is printed and written into `docs/benchmarks.md`;
+//! `--check` compares the instruction figures with `xtask/bench-budgets.toml`.
 
 mod bare;
 mod boot;
@@ -20,6 +20,7 @@ mod linux_boot;
 mod linux_files;
 mod mmio;
 mod report;
+mod rtos_latency;
 mod run;
 mod timer;
 mod traps;
@@ -42,6 +43,7 @@ const GROUPS: &[&dyn Group] = &[
     &linux_boot::LinuxBoot,
     &traps::TrapRate,
     &footprint::Footprint,
+    &rtos_latency::RtosLatency,
 ];
 
 /// Arguments of `cargo xtask bench`.

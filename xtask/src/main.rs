@@ -4,6 +4,7 @@
 mod artifacts;
 mod bench;
 mod check_config;
+mod defmt_log;
 mod elf;
 mod flash;
 mod image;
@@ -47,6 +48,10 @@ enum Command {
     /// Write an SD card image to a removable, unmounted card (never the system disk), after a
     /// confirmation, and verify it by reading it back.
     Flash(flash::FlashArgs),
+    /// Decode the `DEFMT:` lines of a console log on stdin (the RTOS partition's defmt output)
+    /// into messages with their source locations: `cargo xtask run ... | cargo xtask
+    /// defmt-decode [--elf ELF]`.
+    DefmtDecode(defmt_log::DecodeArgs),
     /// Put the Raspberry Pi 4 boot files (those of the SD card) in DIR for network boot over
     /// TFTP.
     NetbootDir(netboot::NetbootArgs),
@@ -63,6 +68,7 @@ fn main() {
         Command::Sdcard(args) => sdcard::run(&args),
         Command::Flash(args) => flash::run(&args),
         Command::NetbootDir(args) => netboot::run(&args),
+        Command::DefmtDecode(args) => defmt_log::run(&args),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

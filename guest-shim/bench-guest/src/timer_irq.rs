@@ -22,14 +22,18 @@ const DELAY: u64 = 2000;
 /// (a volatile write may compile to a store with writeback, which it cannot emulate).
 fn write32(addr: usize, value: u32) {
     // SAFETY: only called with registers of our own GIC, from the boot arguments.
-    unsafe { core::arch::asm!("str {v:w}, [{a}]", a = in(reg) addr, v = in(reg) value, options(nostack)) }
+    unsafe {
+        core::arch::asm!("str {v:w}, [{a}]", a = in(reg) addr, v = in(reg) value, options(nostack))
+    }
 }
 
 /// A 32-bit load with a plain base register (see [`write32`]).
 fn read32(addr: usize) -> u32 {
     let value: u32;
     // SAFETY: as for `write32`.
-    unsafe { core::arch::asm!("ldr {v:w}, [{a}]", a = in(reg) addr, v = out(reg) value, options(nostack)) };
+    unsafe {
+        core::arch::asm!("ldr {v:w}, [{a}]", a = in(reg) addr, v = out(reg) value, options(nostack))
+    };
     value
 }
 
@@ -43,7 +47,10 @@ pub fn init_gic(distributor: usize, redistributor: usize) {
     // the word stay disabled): a 32-bit store at a byte offset is an alignment fault on a
     // real GIC, as QEMU's bare-metal run shows.
     let priority_word = GICR_IPRIORITYR + (VTIMER_INTID as usize & !3);
-    write32(redistributor + priority_word, 0xa0 << (8 * (VTIMER_INTID % 4)));
+    write32(
+        redistributor + priority_word,
+        0xa0 << (8 * (VTIMER_INTID % 4)),
+    );
     write32(redistributor + GICR_ISENABLER0, 1 << VTIMER_INTID);
     write32(distributor, GICD_CTLR_GRP1_ARE);
     // SAFETY: enables the system register interface, lets every priority through and enables

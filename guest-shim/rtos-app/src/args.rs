@@ -3,6 +3,8 @@
 //! - `mode=bench`: the timer-interrupt-to-task latency benchmark, then power off;
 //! - `windows=N`: how many windows (0, the default, for ever), then power off;
 //! - `window-ms=T`: each window's length in guest milliseconds (default 10000);
+//! - `delay-ms=D`: guest milliseconds before the first window (default 0), e.g. to let a
+//!   neighbouring partition boot first;
 //! - `console=deferred` (default): console output waits until the window ends, so the
 //!   measurement never touches the (possibly shared) console; `console=live`: sent when idle;
 //! - `load=N`: bare metal only, start N more CPUs running a CPU, memory and timer load (the
@@ -38,6 +40,8 @@ pub struct Settings {
     pub windows: u32,
     /// Window length, guest milliseconds.
     pub window_ms: u64,
+    /// Time before the first window, guest milliseconds.
+    pub delay_ms: u64,
     /// When console output goes out.
     pub console: ConsolePolicy,
     /// Load CPUs to start (bare metal).
@@ -54,6 +58,7 @@ impl Default for Settings {
             mode: Mode::Periodic,
             windows: 0,
             window_ms: 10_000,
+            delay_ms: 0,
             console: ConsolePolicy::Deferred,
             load: 0,
             iterations: 10_000,
@@ -103,6 +108,9 @@ impl Settings {
         if let Some(value) = arg("window-ms") {
             settings.window_ms = number("window-ms", value)?.max(1);
         }
+        if let Some(value) = arg("delay-ms") {
+            settings.delay_ms = number("delay-ms", value)?;
+        }
         if let Some(value) = arg("load") {
             settings.load = usize::try_from(number("load", value)?).unwrap_or(usize::MAX);
         }
@@ -137,7 +145,7 @@ mod tests {
 
     #[test]
     fn every_setting_is_read() {
-        let s = parse("mode=bench windows=2 window-ms=500 console=live load=2 iterations=7 period-us=250")
+        let s = parse("mode=bench windows=2 window-ms=500 delay-ms=3 console=live load=2 iterations=7 period-us=250")
             .unwrap();
         assert_eq!(
             s,
@@ -145,6 +153,7 @@ mod tests {
                 mode: Mode::Bench,
                 windows: 2,
                 window_ms: 500,
+                delay_ms: 3,
                 console: ConsolePolicy::Live,
                 load: 2,
                 iterations: 7,

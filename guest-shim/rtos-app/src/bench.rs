@@ -55,7 +55,7 @@ pub fn run(settings: &Settings) -> ! {
     if let Err(e) = KERNEL.spawn(TaskConfig::periodic("probe", Priority::MAX, period), probe) {
         runtime::fault(format_args!("spawn: {e:?}"));
     }
-    KERNEL.start(cpu::now() + period);
+    KERNEL.start(cpu::now() + period, None);
     runtime::idle_until(|| count() >= settings.iterations);
     KERNEL.stop();
     let latency = critical_section::with(|cs| *LATENCY.borrow_ref(cs));

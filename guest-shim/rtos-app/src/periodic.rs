@@ -83,6 +83,11 @@ pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
         }
     }
     crate::load::start(platform, settings.load);
+    if settings.delay_ms > 0 {
+        println!("HIL:RTOS waiting delay-ms={}", settings.delay_ms);
+        runtime::flush_console();
+        runtime::sleep_until(cpu::now() + frequency.millis(settings.delay_ms));
+    }
     let mut window = 0u32;
     loop {
         run_window(window, settings, frequency, &tasks);
@@ -99,6 +104,7 @@ pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
 fn run_window(window: u32, settings: &Settings, frequency: Frequency, tasks: &[TaskId]) {
     KERNEL.reset_stats();
     let start = cpu::now() + frequency.millis(FIRST_RELEASE_MS);
+    // Releases at `start + k * period` before `end`: exactly window / period of each task.
     let end = start + frequency.millis(settings.window_ms);
     println!(
         "HIL:RTOS window={window} start at={} length-ms={} console={:?}",
@@ -107,7 +113,7 @@ fn run_window(window: u32, settings: &Settings, frequency: Frequency, tasks: &[T
     defmt::info!("window {=u32}: {=u64} ms from tick {=u64}", window, settings.window_ms, start.0);
     runtime::flush_console();
     let before = (SAMPLES.stats(), SUMMARIES.stats());
-    KERNEL.start(start);
+    KERNEL.start(start, Some(end));
     KERNEL.set_wakeup(Some(end));
     match settings.console {
         ConsolePolicy::Deferred => runtime::idle_until(|| cpu::now() >= end),

@@ -8,7 +8,7 @@
 //!     rtos::runtime::attach_console(sink);
 //!     rtos::runtime::start_interrupts(&platform)?;
 //!     KERNEL.spawn(config, body)?;
-//!     KERNEL.start(now + first_release);
+//!     KERNEL.start(now + first_release, None);
 //!     loop { rtos::runtime::sleep_until(...) }
 //! }
 //! ```

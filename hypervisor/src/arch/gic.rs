@@ -208,3 +208,22 @@ pub fn set_underflow_interrupt(enabled: bool) {
         gic_v2::set_underflow_interrupt(enabled)
     }
 }
+
+/// Clears the virtual CPU interface's active priorities and saved state (before a vCPU starts).
+pub fn reset_virtual_interface() {
+    if is_v3() {
+        gic_v3::reset_virtual_interface()
+    } else if present() {
+        gic_v2::reset_virtual_interface()
+    }
+}
+
+/// Deactivates physical interrupt `intid` that a list register forwarded with the HW bit but
+/// the guest never deactivated (a vCPU being reset).
+pub fn deactivate_intid(intid: u32) {
+    if is_v3() {
+        gic_v3::deactivate(intid)
+    } else if present() {
+        gic_v2::deactivate(intid)
+    }
+}

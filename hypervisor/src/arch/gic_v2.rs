@@ -36,6 +36,7 @@ mod gich {
     pub const VMCR: u64 = 0x008;
     pub const ELRSR0: u64 = 0x030;
     pub const ELRSR1: u64 = 0x034;
+    pub const APR: u64 = 0x0f0;
     pub const LR: u64 = 0x100;
 }
 
@@ -251,5 +252,14 @@ pub fn set_underflow_interrupt(enabled: bool) {
                 hcr & !GICH_HCR_UIE
             },
         );
+    }
+}
+
+/// Clears the virtual CPU interface's active priorities (GICH_APR) and saved state (GICH_VMCR).
+pub fn reset_virtual_interface() {
+    // SAFETY: this CPU's banked GICH registers; the vCPU is not running.
+    unsafe {
+        write32(gich() + gich::APR, 0);
+        write32(gich() + gich::VMCR, 0);
     }
 }

@@ -345,3 +345,25 @@ pub fn read_lr(index: usize) -> u64 {
 pub fn write_lr(index: usize, value: u64) {
     lr(index, Some(value));
 }
+
+/// Clears the virtual CPU interface's active priorities (ICH_AP0R<n>_EL2, ICH_AP1R<n>_EL2) and
+/// its saved state (ICH_VMCR_EL2): a restarted guest must not inherit an interrupt its previous
+/// run never finished.
+pub fn reset_virtual_interface() {
+    let vtr = read_sysreg!("S3_4_C12_C11_1");
+    let preemption_bits = ((vtr >> 26) & 7) + 1;
+    let registers = 1u64 << preemption_bits.saturating_sub(5).min(2);
+    write_sysreg!("S3_4_C12_C8_0", 0);
+    write_sysreg!("S3_4_C12_C9_0", 0);
+    if registers > 1 {
+        write_sysreg!("S3_4_C12_C8_1", 0);
+        write_sysreg!("S3_4_C12_C9_1", 0);
+    }
+    if registers > 2 {
+        write_sysreg!("S3_4_C12_C8_2", 0);
+        write_sysreg!("S3_4_C12_C9_2", 0);
+        write_sysreg!("S3_4_C12_C8_3", 0);
+        write_sysreg!("S3_4_C12_C9_3", 0);
+    }
+    write_sysreg!("S3_4_C12_C11_7", 0); // ICH_VMCR_EL2
+}

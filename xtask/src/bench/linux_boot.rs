@@ -90,11 +90,12 @@ impl Group for LinuxBoot {
             )
             .baseline(Value::Count(bare_linux))
             .note(format!(
-                "Kernel {release}. Both counters read by the guest: the entry stub's first instruction and the \
-                 first instruction of `/bin/hil-userspace`, the initramfs' `rdinit`. In between: \
+                "Kernel {release}. Both counters read by the guest: the entry stub's first \
+                 instruction and the first instruction of the program xtask puts at `/init` in \
+                 the initramfs. In between: \
                  the stub (13 instructions), Debian's kernel booting with the same device tree, \
                  initramfs and command line (console on the PL011: every character it prints \
-                 is a trap under Bulkhead) and the kernel's exec of the program. The kernel's \
+                 costs traps under Bulkhead) and the kernel's exec of the program. The kernel's \
                  idle loop had run 0 ns by then (/proc/timer_list), so every tick is an \
                  executed instruction."
             )),

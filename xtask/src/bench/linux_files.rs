@@ -10,11 +10,13 @@
 //!   arm64 boot protocol);
 //! - zeros up to 2 MiB, then Debian's Image, at a 2 MiB-aligned address as arm64 Images need.
 //!
-//! The initramfs is the test one (`guest-shim/linux/init`) followed by a second cpio archive
-//! (the kernel unpacks concatenated archives) holding `/bin/hil-userspace`, a static program
-//! the guest device tree names as `rdinit=`: its first instruction reads the counter; it
-//! prints `HIL:BENCH linux-userspace counter=0x...` and executes `/init`, which prints the
-//! entry counter from `/sys/firmware/devicetree` (`hil=bench-boot`).
+//! The initramfs is the test one followed by a second cpio archive (the kernel unpacks
+//! concatenated archives, a later file replacing an earlier one) that moves the test `/init`
+//! script (`guest-shim/linux/init`) to `/bin/init.sh` and puts a static program at `/init`:
+//! its first instruction, userspace's first, reads the counter; it prints
+//! `HIL:BENCH linux-userspace counter=0x...` and executes `/bin/init.sh`, which prints the
+//! entry counter from `/sys/firmware/devicetree` (`hil=bench-boot`). The command line stays
+//! the Linux partition's, and the configuration booted by hand runs the script as `/init`.
 
 use anyhow::{bail, Context, Result};
 use bulkhead_config::model::Config;
@@ -29,8 +31,10 @@ use crate::{artifacts, check_config, linux, paths};
 const KERNEL_OFFSET: u64 = 0x20_0000;
 /// The value of `/chosen/bulkhead,bench-entry-counter` until the stub writes over it.
 pub const PLACEHOLDER: [u8; 8] = *b"HIL:ENTR";
-/// The userspace program in the initramfs (`rdinit=/bin/hil-userspace`).
-const PROGRAM_PATH: &str = "bin/hil-userspace";
+/// The userspace program: the kernel runs `/init` first.
+const PROGRAM_PATH: &str = "init";
+/// Where the bench initramfs keeps the test `/init` script, which the program executes.
+const SCRIPT_PATH: &str = "bin/init.sh";
 /// The program's load address (a fixed, page-aligned address: it is not position independent
 /// only in that its ELF header says where it goes).
 const PROGRAM_BASE: u64 = 0x40_0000;
@@ -67,7 +71,7 @@ pub fn entry_stub(counter_offset: u64) -> Result<Vec<u8>> {
     Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
 }
 
-/// The code of `/bin/hil-userspace`, assembled from:
+/// The code of the program at `/init`, assembled from:
 /// ```text
 /// _start: mrs   x19, cntvct_el0          // userspace's first instruction
 ///         adr   x1, digits_end
@@ -86,7 +90,7 @@ pub fn entry_stub(counter_offset: u64) -> Result<Vec<u8>> {
 ///         mov   x2, #53
 ///         mov   x8, #64
 ///         svc   #0
-///         adr   x0, init                 // execve("/init", argv, envp) as the kernel gave them
+///         adr   x0, script               // execve("/bin/init.sh", argv, envp) as given
 ///         add   x1, sp, #8
 ///         ldr   x3, [sp]
 ///         add   x2, x1, x3, lsl #3
@@ -98,7 +102,7 @@ pub fn entry_stub(counter_offset: u64) -> Result<Vec<u8>> {
 ///         svc   #0
 /// message: "HIL:BENCH linux-userspace counter=0x" "0000000000000000"
 /// digits_end: "\n"
-/// init:   "/init\0"
+/// script: "/bin/init.sh\0"
 /// ```
 const PROGRAM_CODE: [u32; 27] = [
     0xd53b_e053,
@@ -129,15 +133,17 @@ const PROGRAM_CODE: [u32; 27] = [
     0xd280_0ba8,
     0xd400_0001,
 ];
+/// The path the program executes, NUL-terminated: [`SCRIPT_PATH`].
+const SCRIPT_EXEC: &[u8] = b"/bin/init.sh\0";
 /// The line the program prints, with room for 16 hex digits before its newline.
 const PROGRAM_MESSAGE: &[u8] = b"HIL:BENCH linux-userspace counter=0x0000000000000000\n";
 
-/// `/bin/hil-userspace`: a static AArch64 Linux executable with one read-write-execute
+/// The program at `/init`: a static AArch64 Linux executable with one read-write-execute
 /// segment (it writes its digits into its own message).
 pub fn userspace_program() -> Vec<u8> {
     let mut body: Vec<u8> = PROGRAM_CODE.iter().flat_map(|w| w.to_le_bytes()).collect();
     body.extend_from_slice(PROGRAM_MESSAGE);
-    body.extend_from_slice(b"/init\0");
+    body.extend_from_slice(SCRIPT_EXEC);
     let size = PROGRAM_HEADERS + body.len() as u64;
     let mut out = Vec::new();
     out.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"); // 64-bit, LE, v1
@@ -152,9 +158,11 @@ pub fn userspace_program() -> Vec<u8> {
     out.extend_from_slice(&56u16.to_le_bytes()); // e_phentsize
     out.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
     out.extend_from_slice(&[0; 6]); // e_shentsize, e_shnum, e_shstrndx
+
+    // One segment: the whole file, headers included, at PROGRAM_BASE (file offset and
+    // address agree modulo 64 KiB, as the kernel's ELF loader needs).
     out.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
     out.extend_from_slice(&7u32.to_le_bytes()); // R W X
-                                                // The whole file, headers included, at PROGRAM_BASE (offset and address agree mod 64 KiB).
     for field in [0, PROGRAM_BASE, PROGRAM_BASE, size, size, 0x1_0000] {
         out.extend_from_slice(&field.to_le_bytes());
     }
@@ -162,11 +170,16 @@ pub fn userspace_program() -> Vec<u8> {
     out
 }
 
-/// The test initramfs followed by an archive with `/bin/hil-userspace`.
+/// The test initramfs followed by an archive with the program at `/init` and the test
+/// `/init` script at `/bin/init.sh`.
 pub fn initramfs() -> Result<Vec<u8>> {
     let mut archive = linux::initramfs()?;
+    let script = std::fs::read(paths::root().join("guest-shim/linux/init"))?;
     let program = userspace_program();
-    archive.extend_from_slice(&cpio(&[Member::File(PROGRAM_PATH, 0o755, &program)]));
+    archive.extend_from_slice(&cpio(&[
+        Member::File(SCRIPT_PATH, 0o755, &script),
+        Member::File(PROGRAM_PATH, 0o755, &program),
+    ]));
     Ok(archive)
 }
 
@@ -237,8 +250,8 @@ pub fn provide(args: &mut BuildArgs) -> Result<()> {
         .context("the device tree was not built")?;
     let offset = find_once(blob, &PLACEHOLDER).with_context(|| {
         format!(
-            "{dtb} must hold `bulkhead,bench-entry-counter = <0x48494c3a 0x454e5452>` (\"HIL:ENTR\") \
-             exactly once, for the entry stub"
+            "{dtb} must hold the placeholder `bulkhead,bench-entry-counter = <0x48494c3a \
+             0x454e5452>` (\"HIL:ENTR\") exactly once, for the entry stub"
         )
     })?;
 
@@ -298,7 +311,8 @@ mod tests {
             "digits_end"
         );
         assert_eq!(adr_target(0x34), data, "message");
-        assert_eq!(adr_target(0x44), data + PROGRAM_MESSAGE.len(), "init");
+        assert_eq!(adr_target(0x44), data + PROGRAM_MESSAGE.len(), "script");
+        assert_eq!(SCRIPT_EXEC, format!("/{SCRIPT_PATH}\0").as_bytes());
         // mov x2, #53: the message's length.
         assert_eq!(
             PROGRAM_CODE[0x38 / 4],
@@ -308,7 +322,7 @@ mod tests {
         let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().unwrap());
         assert_eq!(u64_at(24), PROGRAM_BASE + PROGRAM_HEADERS, "e_entry");
         assert_eq!(u64_at(64 + 32), elf.len() as u64, "p_filesz");
-        assert_eq!(&elf[elf.len() - 6..], b"/init\0");
+        assert!(elf.ends_with(SCRIPT_EXEC));
         assert_eq!(
             words(&elf[120..124]),
             [0xd53b_e053],

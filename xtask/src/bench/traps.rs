@@ -42,7 +42,10 @@ impl Window {
                 .find(|(c, _)| c == cause)
                 .map_or(0, |(_, n)| *n);
             let Some(more) = count.checked_sub(before) else {
-                bail!("{cause}: the longer run counted fewer traps ({count}) than the shorter ({before})");
+                bail!(
+                    "{cause}: the longer run counted fewer traps ({count}) than the shorter \
+                     ({before})"
+                );
             };
             causes.push((cause.clone(), more));
         }
@@ -130,7 +133,7 @@ impl Group for TrapRate {
             "bare-metal heartbeat",
             "The whole run of the test guest printing 10 heartbeats 100 ms apart (it busy-waits \
              on the counter, so its traps are its console writes). It stands in for the RTOS \
-             partition, which is not written yet."
+             partition, which is still being written."
                 .to_string(),
         ));
         Ok(figures)

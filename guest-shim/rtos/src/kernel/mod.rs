@@ -58,11 +58,12 @@ impl<P: Port> Kernel<P> {
         })
     }
 
-    /// Starts the periodic tasks, the first releases at `start` (plus each task's offset).
-    pub fn start(&self, start: Instant) {
+    /// Starts the periodic tasks, the first releases at `start` (plus each task's offset), and
+    /// none at or after `until`.
+    pub fn start(&self, start: Instant, until: Option<Instant>) {
         critical_section::with(|cs| {
             let mut scheduler = self.scheduler.borrow_ref_mut(cs);
-            scheduler.start_periodic(start);
+            scheduler.start_periodic(start, until);
             self.arm(cs, scheduler.next_alarm());
         });
     }

@@ -124,7 +124,7 @@ fn the_timer_releases_periodic_jobs_and_sets_the_next_alarm() {
     let (k, clock, log) = kernel();
     let fast = spawn(k, TaskConfig::periodic("fast", p(4), Duration(100)), recorder("fast", &log, clock, None));
     spawn(k, TaskConfig::periodic("slow", p(1), Duration(300)), recorder("slow", &log, clock, None));
-    k.start(Instant(1000));
+    k.start(Instant(1000), None);
     assert_eq!(*clock.alarm.lock().unwrap(), Some(Instant(1000)));
     clock.now.store(1002, Ordering::Relaxed);
     k.enter_isr();

@@ -80,6 +80,8 @@ pub struct Scheduler {
     misses: MissLog,
     timer: Series,
     wakeup: Option<Instant>,
+    /// No periodic release at or after this instant.
+    horizon: Option<Instant>,
 }
 
 impl Default for Scheduler {
@@ -99,6 +101,7 @@ impl Scheduler {
             misses: MissLog::new(),
             timer: Series::new(),
             wakeup: None,
+            horizon: None,
         }
     }
 
@@ -141,8 +144,10 @@ impl Scheduler {
         Ok(id)
     }
 
-    /// Schedules every periodic task's first release at `start` plus its offset.
-    pub fn start_periodic(&mut self, start: Instant) {
+    /// Schedules every periodic task's first release at `start` plus its offset, and no
+    /// release at or after `until` (if given).
+    pub fn start_periodic(&mut self, start: Instant, until: Option<Instant>) {
+        self.horizon = until;
         for task in &mut self.tasks {
             if let Activation::Periodic { offset, .. } = task.config.activation {
                 task.next_release = Some(start + offset);
@@ -167,6 +172,7 @@ impl Scheduler {
         self.tasks
             .iter()
             .filter_map(|t| t.next_release)
+            .filter(|&r| self.horizon.is_none_or(|h| r < h))
             .chain(self.wakeup)
             .min()
     }
@@ -181,8 +187,13 @@ impl Scheduler {
             self.wakeup = None;
         }
         for index in 0..self.tasks.len() {
-            self.release_due(index, irq_entry, now);
+            self.release_due(index, irq_entry, now.min(self.horizon_edge()));
         }
+    }
+
+    /// The last instant at which a release may be made.
+    fn horizon_edge(&self) -> Instant {
+        self.horizon.map_or(Instant(u64::MAX), |h| Instant(h.0.saturating_sub(1)))
     }
 
     fn release_due(&mut self, index: usize, irq_entry: Instant, now: Instant) {

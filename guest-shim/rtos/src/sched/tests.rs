@@ -41,7 +41,7 @@ fn simultaneous_releases_run_most_urgent_first() {
     let slow = s.add(periodic("slow", 1, 100)).unwrap();
     let fast = s.add(periodic("fast", 5, 10)).unwrap();
     let mid = s.add(periodic("mid", 3, 50)).unwrap();
-    s.start_periodic(Instant(1000));
+    s.start_periodic(Instant(1000), None);
     assert_eq!(s.next_alarm(), Some(Instant(1000)));
     s.on_alarm(Some(Instant(1000)), Instant(1001), Instant(1002));
     let mut order = Vec::new();
@@ -82,7 +82,7 @@ fn a_job_is_preempted_only_by_more_urgent_tasks() {
 fn a_late_finish_is_a_miss_with_its_time_breakdown() {
     let mut s = Scheduler::new();
     let t = s.add(periodic("t", 2, 100)).unwrap();
-    s.start_periodic(Instant(0));
+    s.start_periodic(Instant(0), None);
     s.on_alarm(Some(Instant(0)), Instant(30), Instant(31));
     let d = s.start_next(Instant(40)).unwrap();
     assert_eq!((d.job.release, d.job.deadline), (Instant(0), Instant(100)));
@@ -100,7 +100,7 @@ fn a_late_finish_is_a_miss_with_its_time_breakdown() {
 fn a_release_while_the_previous_job_runs_is_dropped() {
     let mut s = Scheduler::new();
     let t = s.add(periodic("t", 2, 100)).unwrap();
-    s.start_periodic(Instant(0));
+    s.start_periodic(Instant(0), None);
     s.on_alarm(Some(Instant(0)), Instant(0), Instant(0));
     let d = s.start_next(Instant(1)).unwrap();
     // The job overruns into the next period.
@@ -116,7 +116,7 @@ fn a_release_while_the_previous_job_runs_is_dropped() {
 fn releases_whose_deadline_passed_before_the_interrupt_are_skipped() {
     let mut s = Scheduler::new();
     let t = s.add(periodic("t", 2, 100)).unwrap();
-    s.start_periodic(Instant(0));
+    s.start_periodic(Instant(0), None);
     // The interrupt for the release at 0 is only taken at 350: releases 0, 100 and 200 are
     // over; 300 is released late but can still make its deadline (400).
     s.on_alarm(Some(Instant(0)), Instant(350), Instant(351));
@@ -156,7 +156,7 @@ fn an_activation_during_the_job_runs_it_again_afterwards() {
 fn stopping_ends_releases_and_reset_clears_statistics() {
     let mut s = Scheduler::new();
     let t = s.add(periodic("t", 2, 100).with_offset(Duration(7))).unwrap();
-    s.start_periodic(Instant(1000));
+    s.start_periodic(Instant(1000), None);
     assert_eq!(s.next_alarm(), Some(Instant(1007)));
     s.on_alarm(Some(Instant(1007)), Instant(1007), Instant(1007));
     s.stop_periodic();
@@ -173,8 +173,24 @@ fn a_main_loop_wakeup_is_an_alarm_until_it_passes() {
     s.add(periodic("t", 2, 100)).unwrap();
     s.set_wakeup(Some(Instant(50)));
     assert_eq!(s.next_alarm(), Some(Instant(50)));
-    s.start_periodic(Instant(10));
+    s.start_periodic(Instant(10), None);
     assert_eq!(s.next_alarm(), Some(Instant(10)));
     s.on_alarm(Some(Instant(50)), Instant(50), Instant(51));
     assert_eq!(s.next_alarm(), Some(Instant(110)), "the wake-up is spent");
+}
+
+#[test]
+fn no_release_is_made_at_or_after_the_horizon() {
+    let mut s = Scheduler::new();
+    let t = s.add(periodic("t", 2, 100)).unwrap();
+    s.start_periodic(Instant(0), Some(Instant(300)));
+    for at in [0, 100, 200] {
+        s.on_alarm(s.next_alarm(), Instant(at), Instant(at));
+        let d = s.start_next(Instant(at)).unwrap();
+        s.finish(d, Instant(at + 1));
+    }
+    assert_eq!(s.next_alarm(), None, "the release at 300 is beyond the horizon");
+    s.on_alarm(None, Instant(400), Instant(400));
+    assert_eq!(s.stats(t).unwrap().releases, 3);
+    assert_eq!(s.stats(t).unwrap().misses, 0);
 }
