@@ -19,3 +19,11 @@ def test_linux_reaches_userspace_beside_the_bare_metal_partition_on_raspi4b(boot
     assert beats == list(range(len(beats))), "the bare-metal heartbeat has no gaps"
     # No PSCI on the Pi: the hypervisor must never have issued an SMC (QEMU would hang in EL3).
     assert "HIL:PANIC" not in s.console.text
+
+
+def test_without_psci_the_last_partition_off_resets_the_board_through_the_watchdog(boot):
+    s = boot("partition-off", on="qemu-raspi4b")
+    s.expect(r"HIL:PART solo STOPPED reason=system-off", timeout=60)
+    s.expect(r"HIL:HALT no PSCI: resetting the board through the PM watchdog", timeout=10)
+    # QEMU turns the watchdog's full reset into an exit under -no-reboot.
+    assert s.wait_exit(timeout=30) == 0

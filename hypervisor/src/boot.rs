@@ -166,6 +166,9 @@ fn enable_mmu(host: &HostInfo<'_>) {
     if let Some((_, uart)) = host.uart {
         let _ = devices.push(uart);
     }
+    if let Some(watchdog) = host.pm_watchdog {
+        let _ = devices.push(watchdog);
+    }
     match host.gic {
         Some(Gic::V3 {
             distributor,
@@ -248,6 +251,9 @@ fn board_from_host(host: &HostInfo<'_>, hyp: Range, dtb: Range) -> Board {
     if let Some((_, uart)) = host.uart {
         let _ = board.host_devices.push(uart);
     }
+    if let Some(watchdog) = host.pm_watchdog {
+        let _ = board.host_devices.push(watchdog);
+    }
     match host.gic {
         Some(Gic::V3 {
             distributor,
@@ -303,6 +309,7 @@ fn build_system(
             },
             None => GuestGicLayout::default(),
         },
+        pm_watchdog: host.pm_watchdog.map(|range| range.start),
     };
     let Some(bundle) = bundle.and_then(|b| Bundle::parse(b).ok()) else {
         println!("no configuration bundle after the image: build with `cargo xtask build`");

@@ -512,11 +512,18 @@ fn stop(
     leave_guest(system, cpu);
 }
 
-/// Powers the machine off once no partition runs.
+/// Powers the machine off once no partition runs: PSCI SYSTEM_OFF where the firmware has it,
+/// else a board reset through the power-management watchdog (Raspberry Pi), else a halt.
 pub fn power_off(system: &System) -> ! {
     println!("all partitions are off: powering off");
     if system.firmware_psci {
         arch::smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+    }
+    if let Some(base) = system.pm_watchdog {
+        println!("HIL:HALT no PSCI: resetting the board through the PM watchdog");
+        // SAFETY: the device tree names this PM block; the EL2 map covers it as device memory
+        // and it is a host device no partition can be given.
+        unsafe { crate::board_reset::reset(base) }
     }
     println!("HIL:HALT (no firmware power-off available)");
     arch::park()

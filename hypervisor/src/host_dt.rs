@@ -72,6 +72,8 @@ pub struct HostInfo<'a> {
     pub uart: Option<(UartKind, Range)>,
     /// The PSCI conduit, if the firmware has PSCI.
     pub psci: Option<PsciConduit>,
+    /// The BCM2835-family power management block (its watchdog resets the board), if any.
+    pub pm_watchdog: Option<Range>,
     /// The device tree's own size in bytes.
     pub size: usize,
     /// `/chosen/rng-seed`: random bytes from the boot loader (QEMU `virt` gives 32), seeding
@@ -166,6 +168,7 @@ enum DeviceKind {
     GicV2,
     Pl011,
     MiniUart,
+    PmWatchdog,
 }
 
 impl DeviceKind {
@@ -176,6 +179,7 @@ impl DeviceKind {
                 b"arm,gic-400" | b"arm,cortex-a15-gic" => Some(DeviceKind::GicV2),
                 b"arm,pl011" => Some(DeviceKind::Pl011),
                 b"brcm,bcm2835-aux-uart" => Some(DeviceKind::MiniUart),
+                b"brcm,bcm2835-pm-wdt" => Some(DeviceKind::PmWatchdog),
                 _ => None,
             })
             .unwrap_or_default()
@@ -194,6 +198,7 @@ impl<'a> HostInfo<'a> {
             gic: None,
             uart: None,
             psci: None,
+            pm_watchdog: None,
             size: 0,
             rng_seed: None,
         };
@@ -316,6 +321,8 @@ impl<'a> HostInfo<'a> {
                             vcpu: reg_entry(&stack, &node, 3),
                         });
                     }
+                } else if node.kind == DeviceKind::PmWatchdog {
+                    info.pm_watchdog = reg_entry(&stack, &node, 0);
                 } else if matches!(node.kind, DeviceKind::Pl011 | DeviceKind::MiniUart) {
                     if let Some(range) = reg_entry(&stack, &node, 0) {
                         let mut node_path = heapless::String::new();
@@ -475,6 +482,13 @@ mod tests {
                 size: 0x1000
             }),
             "the spin table page"
+        );
+        assert_eq!(
+            info.pm_watchdog,
+            Some(Range {
+                start: 0xfe10_0000,
+                size: 0x114
+            })
         );
     }
 

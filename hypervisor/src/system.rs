@@ -136,6 +136,8 @@ pub struct System {
     pub gic_sysregs: bool,
     /// Where partitions find their virtual GIC.
     pub gic: GuestGicLayout,
+    /// The board's power-management watchdog (resets boards without PSCI), if any.
+    pub pm_watchdog: Option<u64>,
 }
 
 impl System {
