@@ -46,14 +46,14 @@ static BOOT_REQUEST: [spin::Mutex<(u64, u64)>; MAX_CPUS] =
 
 fn set_in_guest(cpu: usize, inside: bool) {
     if let Some(flag) = IN_GUEST.get(cpu) {
-        flag.store(inside, Ordering::Release);
+        flag.store(inside, Ordering::SeqCst);
     }
 }
 
 fn in_guest(cpu: usize) -> bool {
     IN_GUEST
         .get(cpu)
-        .is_some_and(|flag| flag.load(Ordering::Acquire))
+        .is_some_and(|flag| flag.load(Ordering::SeqCst))
 }
 
 fn power(cpu: usize) -> Power {
@@ -109,14 +109,17 @@ fn wait_for_power_on(system: &System, cpu: usize) -> ! {
             let Some((partition, vcpu)) = system.slot(cpu) else {
                 arch::park()
             };
-            if partition.state() == PartitionState::Running {
+            // Announce the entry before checking the partition's state (both sequentially
+            // consistent): a vCPU stopping the partition either sees this CPU in its guest and
+            // waits for it, or this CPU sees the partition stopped and stays out.
+            set_in_guest(cpu, true);
+            if partition.state() == PartitionState::Running && power(cpu) == Power::OnPending {
                 let (entry, context) = BOOT_REQUEST.get(cpu).map_or((0, 0), |r| *r.lock());
                 interrupts::reset_vcpu(cpu);
                 if let Some(fast) = arch::fast_path::fast_counters(cpu) {
                     trap_stats::reset(cpu, arch::counter(), &fast);
                 }
                 set_power(cpu, Power::On);
-                set_in_guest(cpu, true);
                 println!(
                     "HIL:PART {} UP cpu={} vcpu={} entry={:#x}",
                     partition.name, cpu, vcpu, entry
@@ -127,6 +130,7 @@ fn wait_for_power_on(system: &System, cpu: usize) -> ! {
                     vmpidr: VMPIDR_RES1 | vcpu as u64,
                 });
             }
+            set_in_guest(cpu, false);
             set_power(cpu, Power::Off);
         }
         arch::wait_for_interrupt();

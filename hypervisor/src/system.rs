@@ -81,12 +81,12 @@ impl Partition {
 
     /// The current state.
     pub fn state(&self) -> PartitionState {
-        PartitionState::from_u8(self.state.load(Ordering::Acquire))
+        PartitionState::from_u8(self.state.load(Ordering::SeqCst))
     }
 
-    /// Changes the state.
+    /// Changes the state (sequentially consistent: vCPU entry and partition stop rely on it).
     pub fn set_state(&self, state: PartitionState) {
-        self.state.store(state as u8, Ordering::Release);
+        self.state.store(state as u8, Ordering::SeqCst);
     }
 
     /// Translates `[ipa, ipa + len)` to a host physical address if it lies in the partition's RAM.
