@@ -37,6 +37,29 @@ impl fmt::Display for FaultReport<'_> {
         )?;
         match self.exit {
             Exit::DataAbort {
+                ipa,
+                far,
+                write,
+                access,
+                ..
+            } if self.emulated => {
+                let what = if write { "write" } else { "read" };
+                match access {
+                    // ISV = 0: a load/store pair or writeback form the hypervisor cannot emulate.
+                    None => write!(
+                        f,
+                        "{what} to an emulated device at IPA {ipa:#018x} (VA {far:#018x}) without \
+                         a usable syndrome: use one load or store without writeback, not a pair"
+                    )?,
+                    Some(access) => write!(
+                        f,
+                        "unaligned {}-byte {what} of an emulated device at IPA {ipa:#018x} \
+                         (VA {far:#018x})",
+                        access.size
+                    )?,
+                }
+            }
+            Exit::DataAbort {
                 ipa, far, write, ..
             } => write!(
                 f,
@@ -71,6 +94,44 @@ impl fmt::Display for FaultReport<'_> {
 mod tests {
     use super::*;
     use std::string::ToString;
+
+    #[test]
+    fn emulated_device_faults_say_why_they_cannot_be_emulated() {
+        let mut report = FaultReport {
+            partition: "bench",
+            id: 1,
+            vcpu: 0,
+            cpu: 0,
+            exit: Exit::DataAbort {
+                ipa: 0x080b_0080,
+                far: 0x080b_0080,
+                access: None,
+                write: true,
+                stage1_walk: false,
+            },
+            esr: 0x9200_0045,
+            elr: 0x4000_29b4,
+            instruction: None,
+            emulated: true,
+        };
+        assert!(report.to_string().contains("without a usable syndrome"));
+        report.exit = Exit::DataAbort {
+            ipa: 0x080a_0401,
+            far: 0x080a_0401,
+            access: Some(crate::trap::MmioAccess {
+                write: true,
+                size: 4,
+                register: 1,
+                sign_extend: false,
+                sixty_four: false,
+            }),
+            write: true,
+            stage1_walk: false,
+        };
+        assert!(report
+            .to_string()
+            .contains("unaligned 4-byte write of an emulated device"));
+    }
 
     #[test]
     fn data_abort_report_names_partition_address_and_instruction() {
