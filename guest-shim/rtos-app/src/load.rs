@@ -62,7 +62,6 @@ fn load_main(slot: usize) -> ! {
                 .wrapping_add(i as u64 ^ passes);
         }
         core::hint::black_box(&buffer);
-        cpu::invalidate_tlbs_broadcast();
         passes += 1;
         if let Some(counter) = LOOPS.get(slot) {
             counter.store(passes, Ordering::Relaxed);

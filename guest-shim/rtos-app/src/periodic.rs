@@ -96,7 +96,11 @@ pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
             break;
         }
     }
-    println!("HIL:RTOS done windows={window}");
+    println!(
+        "HIL:RTOS done windows={window} interrupts={} stray-irqs={}",
+        runtime::interrupts_taken(),
+        runtime::stray_interrupts()
+    );
     runtime::flush_console();
     guest_shim::psci::system_off()
 }

@@ -45,6 +45,8 @@ struct Machine {
     gic: Option<Gic>,
     timer_intid: u32,
     sink: Option<Sink>,
+    /// Interrupts acknowledged since boot.
+    taken: u64,
     /// Interrupts acknowledged that nothing handles.
     stray: u64,
 }
@@ -53,6 +55,7 @@ static MACHINE: Mutex<RefCell<Machine>> = Mutex::new(RefCell::new(Machine {
     gic: None,
     timer_intid: crate::devicetree::DEFAULT_VTIMER_INTID,
     sink: None,
+    taken: 0,
     stray: 0,
 }));
 
@@ -151,6 +154,7 @@ pub(crate) fn on_irq(entry: Instant) {
         }
         critical_section::with(|cs| {
             let mut machine = MACHINE.borrow_ref_mut(cs);
+            machine.taken = machine.taken.saturating_add(1);
             if !timer {
                 machine.stray = machine.stray.saturating_add(1);
             }
@@ -161,6 +165,11 @@ pub(crate) fn on_irq(entry: Instant) {
     }
     KERNEL.leave_isr();
     KERNEL.dispatch();
+}
+
+/// Interrupts acknowledged since boot (each physical interrupt a hypervisor injects is one).
+pub fn interrupts_taken() -> u64 {
+    critical_section::with(|cs| MACHINE.borrow_ref(cs).taken)
 }
 
 /// Interrupts taken that nothing handles.

@@ -22,15 +22,12 @@ impl Pl011 {
 
     /// Sends one byte.
     pub fn write_byte(&mut self, byte: u8) {
-        #[cfg(target_arch = "aarch64")]
-        // SAFETY: `new`'s contract. Single 32-bit accesses give the hypervisor a valid syndrome
-        // (ISV = 1) when it emulates the UART.
+        // SAFETY: `new`'s contract: a PL011 (or Bulkhead's virtual one) mapped for us. The FR
+        // read has no side effect; the DR write transmits.
         unsafe {
-            while core::ptr::read_volatile((self.base + 0x18) as *const u32) & FR_TXFF != 0 {}
-            core::ptr::write_volatile(self.base as *mut u32, u32::from(byte));
+            while crate::mmio::read32(self.base + 0x18) & FR_TXFF != 0 {}
+            crate::mmio::write32(self.base, u32::from(byte));
         }
-        #[cfg(not(target_arch = "aarch64"))]
-        let _ = (byte, FR_TXFF, self.base);
     }
 }
 

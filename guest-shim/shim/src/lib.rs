@@ -12,6 +12,7 @@
 pub mod boot_info;
 pub mod bulkhead;
 pub mod console;
+pub mod mmio;
 pub mod psci;
 pub mod smccc;
 pub mod timer;

@@ -77,7 +77,7 @@ mod tests {
             Transaction::get(State::Low),
         ]);
         let mut control = Control::new(sensor, samples);
-        let services = fake::Services::default();
+        let services = fake::Services;
         for job in 0..3 {
             control.run(&mut fake::context(&services, job));
         }
@@ -94,7 +94,7 @@ mod tests {
         let samples: &'static Samples = Box::leak(Box::default());
         let reads = vec![Transaction::get(State::Low); 33];
         let mut control = Control::new(Mock::new(&reads), samples);
-        let services = fake::Services::default();
+        let services = fake::Services;
         for job in 0..33 {
             control.run(&mut fake::context(&services, job));
         }

@@ -67,7 +67,7 @@ mod tests {
         let summaries: &'static Summaries = Box::leak(Box::default());
         let led = Mock::new(&[Transaction::toggle(), Transaction::toggle()]);
         let mut filter = Filter::new(led, samples, summaries);
-        let services = fake::Services::default();
+        let services = fake::Services;
         let cx = fake::context(&services, 0);
         for value in [10, 20, 60] {
             samples.send(&cx, Sample { at: Instant(0), value }).unwrap();

@@ -31,7 +31,7 @@ impl<W: embedded_io::Write> Task for Reporter<W> {
     fn run(&mut self, _cx: &mut Context<'_>) {
         while let Some(s) = self.summaries.try_recv() {
             self.received += 1;
-            if self.received % self.every != 0 {
+            if !self.received.is_multiple_of(self.every) {
                 continue;
             }
             let _ = writeln!(
@@ -60,7 +60,7 @@ mod tests {
     fn every_nth_summary_is_printed() {
         let summaries: &'static Summaries = Box::leak(Box::default());
         let mut reporter = Reporter::new(Vec::new(), summaries, 2);
-        let services = fake::Services::default();
+        let services = fake::Services;
         for job in 0..3 {
             let summary = Summary { job, count: 10, mean: job as i32, min: -1, max: 1 };
             summaries.send(&fake::context(&services, 0), summary).unwrap();

@@ -33,7 +33,7 @@ impl<D: DelayNs> Task for Supervisor<D> {
     fn run(&mut self, cx: &mut Context<'_>) {
         self.delay.delay_us(SETTLE_US);
         self.jobs += 1;
-        if self.jobs % 10 == 0 {
+        if self.jobs.is_multiple_of(10) {
             let stats = self.samples.stats();
             defmt::info!(
                 "supervisor: job {=u64} at {=u64} ticks, samples sent {=u64}, queue high-water {=usize}",
@@ -60,7 +60,7 @@ mod tests {
             Transaction::delay_us(SETTLE_US),
         ]);
         let mut supervisor = Supervisor::new(delay, samples);
-        let services = fake::Services::default();
+        let services = fake::Services;
         supervisor.run(&mut fake::context(&services, 0));
         supervisor.run(&mut fake::context(&services, 1));
         assert_eq!(supervisor.jobs, 2);

@@ -123,7 +123,7 @@ pub fn device_tree(address: usize) -> Option<&'static [u8]> {
     const FDT_MAGIC: u32 = 0xd00d_feed;
     /// The largest device tree accepted.
     const MAX_SIZE: usize = 2 << 20;
-    if address == 0 || address % 8 != 0 {
+    if address == 0 || !address.is_multiple_of(8) {
         return None;
     }
     // SAFETY: the boot protocol puts a device tree at x0, in RAM this guest owns and never

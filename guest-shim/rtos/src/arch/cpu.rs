@@ -99,12 +99,3 @@ pub fn idle_until(mut done: impl FnMut() -> bool) {
         unmask_irqs();
     }
 }
-
-/// Invalidates this EL1&0 regime's TLB entries on every CPU of the inner shareable domain
-/// (`tlbi vmalle1is`), as an OS does after changing page tables. The RTOS runs with its MMU off,
-/// so its own translations are unaffected; the load generator uses this to make the same
-/// broadcast maintenance traffic as a loaded Linux partition.
-pub fn invalidate_tlbs_broadcast() {
-    // SAFETY: TLB invalidation only drops cached translations, which are walked again.
-    unsafe { core::arch::asm!("dsb ishst", "tlbi vmalle1is", "dsb ish", "isb", options(nostack)) };
-}

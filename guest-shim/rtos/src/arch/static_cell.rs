@@ -34,6 +34,8 @@ impl<T> StaticCell<T> {
 
     /// Stores `value` and returns the only reference to it; `None` (and `value` is dropped) if
     /// the cell was already used.
+    // A `&mut` from `&self` is the point: the `used` flag makes it the only one ever handed out.
+    #[allow(clippy::mut_from_ref)]
     pub fn init(&'static self, value: T) -> Option<&'static mut T> {
         let first = critical_section::with(|cs| !self.used.borrow(cs).replace(true));
         if !first {

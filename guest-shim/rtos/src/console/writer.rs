@@ -59,7 +59,7 @@ mod tests {
         let mut writer = LineWriter::new(&console);
         writer.write_all(b"HIL:RTOS sum").unwrap();
         assert_eq!(console.pending(), 0, "nothing until the line ends");
-        write!(writer, "mary n={}\n", 3).unwrap();
+        writeln!(writer, "mary n={}", 3).unwrap();
         let mut out = Vec::new();
         console.drain(&mut out).unwrap();
         assert_eq!(out, b"HIL:RTOS summary n=3\n");

@@ -119,9 +119,10 @@ impl Scheduler {
             });
         }
         match config.activation {
-            Activation::Periodic { period, .. } if period == Duration(0) => {
-                return Err(SpawnError::ZeroPeriod)
-            }
+            Activation::Periodic {
+                period: Duration(0),
+                ..
+            } => return Err(SpawnError::ZeroPeriod),
             Activation::Periodic { period, .. } if config.deadline > period => {
                 return Err(SpawnError::BadDeadline)
             }
