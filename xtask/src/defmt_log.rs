@@ -116,9 +116,9 @@ impl<'t> LogDecoder<'t> {
                     out.push(format!("{prefix}{}{location}", frame.display(false)));
                 }
                 Err(DecodeError::UnexpectedEof) => break,
-                Err(DecodeError::Malformed) => {
-                    out.push(format!("{prefix}(defmt: malformed frame; was the ELF rebuilt?)"))
-                }
+                Err(DecodeError::Malformed) => out.push(format!(
+                    "{prefix}(defmt: malformed frame; was the ELF rebuilt?)"
+                )),
             }
         }
         out
@@ -155,7 +155,7 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
         } as u32)
     }
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -206,9 +206,10 @@ mod tests {
         assert_eq!(split_defmt_line("HIL:RTOS start"), None);
     }
 
-    /// Decodes a real log line against the RTOS's ELF, when it has been built.
+    /// Against the RTOS's ELF, when it has been built (the scenarios in hil-tests/test_rtos.py
+    /// decode whole runs and check the messages and their source locations).
     #[test]
-    fn a_frame_from_the_rtos_decodes_with_its_location() {
+    fn other_lines_pass_through_and_defmt_output_keeps_its_prefix() {
         let Ok(elf) = std::fs::read(default_elf()) else {
             eprintln!("{} not built: skipped", default_elf().display());
             return;

@@ -81,7 +81,9 @@ extern "C" fn bench_main(dtb: usize, boot_counter: u64) -> ! {
             }
         }
     }
-    if let Some((distributor, redistributor)) = info.arg("timer-irq").and_then(|v| v.split_once(',')) {
+    if let Some((distributor, redistributor)) =
+        info.arg("timer-irq").and_then(|v| v.split_once(','))
+    {
         if let (Some(d), Some(r)) = (parse_u64(distributor), parse_u64(redistributor)) {
             crate::timer_irq::init_gic(d as usize, r as usize);
             let (stats, intid) = crate::timer_irq::measure(iterations);

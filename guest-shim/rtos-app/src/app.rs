@@ -28,7 +28,9 @@ pub fn main(device_tree: usize, boot_counter: u64) -> ! {
         Err(e) => runtime::fault(format_args!("bad boot argument {}={}", e.key, e.value)),
     };
     let partition = match host {
-        Host::Bulkhead { info: Some(info), .. } => info.id,
+        Host::Bulkhead {
+            info: Some(info), ..
+        } => info.id,
         _ => 0,
     };
     println!(
@@ -40,7 +42,11 @@ pub fn main(device_tree: usize, boot_counter: u64) -> ! {
         platform.cpus,
         platform.bootargs
     );
-    defmt::info!("RTOS up on {=str}, boot counter {=u64}", host.name(), boot_counter);
+    defmt::info!(
+        "RTOS up on {=str}, boot counter {=u64}",
+        host.name(),
+        boot_counter
+    );
     let gic = match runtime::start_interrupts(&platform) {
         Ok(version) => version,
         Err(e) => runtime::fault(format_args!("interrupts: {e:?}")),

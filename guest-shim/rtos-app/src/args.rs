@@ -95,15 +95,19 @@ impl Settings {
             settings.console = match value {
                 "deferred" => ConsolePolicy::Deferred,
                 "live" => ConsolePolicy::Live,
-                _ => return Err(ArgError { key: "console", value }),
+                _ => {
+                    return Err(ArgError {
+                        key: "console",
+                        value,
+                    })
+                }
             };
         }
         if let Some(value) = arg("windows") {
-            settings.windows =
-                u32::try_from(number("windows", value)?).map_err(|_| ArgError {
-                    key: "windows",
-                    value,
-                })?;
+            settings.windows = u32::try_from(number("windows", value)?).map_err(|_| ArgError {
+                key: "windows",
+                value,
+            })?;
         }
         if let Some(value) = arg("window-ms") {
             settings.window_ms = number("window-ms", value)?.max(1);

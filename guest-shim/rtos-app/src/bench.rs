@@ -69,7 +69,11 @@ pub fn run(settings: &Settings) -> ! {
         "HIL:RTOS bench period-us={} iterations={} misses={misses}",
         settings.period_us, latency.n
     );
-    defmt::info!("bench: {=u64} jobs, latency max {=u64} ticks", latency.n, latency.max);
+    defmt::info!(
+        "bench: {=u64} jobs, latency max {=u64} ticks",
+        latency.n,
+        latency.max
+    );
     println!("HIL:BENCH done");
     runtime::flush_console();
     guest_shim::psci::system_off()

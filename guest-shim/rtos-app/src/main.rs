@@ -36,5 +36,7 @@ rtos::entry!(app::main);
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    eprintln!("rtos-app is a bare-metal image: build it with `cargo xtask build --config rtos-periodic`");
+    eprintln!(
+        "rtos-app is a bare-metal image: build it with `cargo xtask build --config rtos-periodic`"
+    );
 }

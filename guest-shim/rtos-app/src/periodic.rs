@@ -44,7 +44,11 @@ fn spawn(platform: &Platform<'_>, frequency: Frequency) -> heapless::Vec<TaskId,
     let (led, sensor) = board::pins(platform);
     let bodies = (
         CONTROL.init(Control::new(sensor, &SAMPLES)),
-        REPORTER.init(Reporter::new(LineWriter::new(&CONSOLE), &SUMMARIES, REPORT_EVERY)),
+        REPORTER.init(Reporter::new(
+            LineWriter::new(&CONSOLE),
+            &SUMMARIES,
+            REPORT_EVERY,
+        )),
         FILTER.init(Filter::new(led, &SAMPLES, &SUMMARIES)),
         SUPERVISOR.init(Supervisor::new(CounterDelay::new(GenericTimer), &SAMPLES)),
     );
@@ -52,10 +56,22 @@ fn spawn(platform: &Platform<'_>, frequency: Frequency) -> heapless::Vec<TaskId,
         runtime::fault(format_args!("the task set was spawned twice"))
     };
     let spawned = [
-        KERNEL.spawn(TaskConfig::periodic("control", priority(4), period(1000)), control),
-        KERNEL.spawn(TaskConfig::event("reporter", priority(3), frequency.millis(5)), reporter),
-        KERNEL.spawn(TaskConfig::periodic("filter", priority(2), period(100)), filter),
-        KERNEL.spawn(TaskConfig::periodic("supervisor", priority(1), period(10)), supervisor),
+        KERNEL.spawn(
+            TaskConfig::periodic("control", priority(4), period(1000)),
+            control,
+        ),
+        KERNEL.spawn(
+            TaskConfig::event("reporter", priority(3), frequency.millis(5)),
+            reporter,
+        ),
+        KERNEL.spawn(
+            TaskConfig::periodic("filter", priority(2), period(100)),
+            filter,
+        ),
+        KERNEL.spawn(
+            TaskConfig::periodic("supervisor", priority(1), period(10)),
+            supervisor,
+        ),
     ];
     let mut ids = heapless::Vec::new();
     for result in spawned {
@@ -114,7 +130,12 @@ fn run_window(window: u32, settings: &Settings, frequency: Frequency, tasks: &[T
         "HIL:RTOS window={window} start at={} length-ms={} console={:?}",
         start.0, settings.window_ms, settings.console
     );
-    defmt::info!("window {=u32}: {=u64} ms from tick {=u64}", window, settings.window_ms, start.0);
+    defmt::info!(
+        "window {=u32}: {=u64} ms from tick {=u64}",
+        window,
+        settings.window_ms,
+        start.0
+    );
     runtime::flush_console();
     let before = (SAMPLES.stats(), SUMMARIES.stats());
     KERNEL.start(start, Some(end));
@@ -148,7 +169,10 @@ fn report_window(
             println!("{}", report::times(window, config.name, stats, frequency));
         }
     }
-    println!("{}", report::timer(window, snapshot.timer_entry(), frequency));
+    println!(
+        "{}",
+        report::timer(window, snapshot.timer_entry(), frequency)
+    );
     for record in snapshot.misses().records() {
         let name = snapshot.config(record.task).map_or("?", |c| c.name);
         println!("{}", report::miss(window, name, record, frequency));

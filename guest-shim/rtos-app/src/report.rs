@@ -44,9 +44,16 @@ fn micros(frequency: Frequency, duration: Duration) -> u64 {
 /// `HIL:RTOS task NAME ...`: a task's configuration (printed once).
 pub fn config(config: &TaskConfig, frequency: Frequency) -> Line {
     let mut line = Line::new();
-    let _ = write!(line, "HIL:RTOS task {} prio={} ", config.name, config.priority.level());
+    let _ = write!(
+        line,
+        "HIL:RTOS task {} prio={} ",
+        config.name,
+        config.priority.level()
+    );
     let _ = match config.activation {
-        Activation::Periodic { period, .. } => write!(line, "period-us={}", micros(frequency, period)),
+        Activation::Periodic { period, .. } => {
+            write!(line, "period-us={}", micros(frequency, period))
+        }
         Activation::Event => write!(line, "event"),
     };
     let _ = write!(line, " deadline-us={}", micros(frequency, config.deadline));
@@ -160,12 +167,17 @@ mod tests {
         let counts = task(u32::MAX, "supervisor", &stats);
         let spreads = times(u32::MAX, "supervisor", &stats, GHZ);
         assert!(counts.len() < 200, "{} characters: {counts}", counts.len());
-        assert!(spreads.len() < 200, "{} characters: {spreads}", spreads.len());
+        assert!(
+            spreads.len() < 200,
+            "{} characters: {spreads}",
+            spreads.len()
+        );
     }
 
     #[test]
     fn a_config_line_names_the_period_and_deadline() {
-        let config = TaskConfig::periodic("filter", Priority::new(2).unwrap(), Duration(10_000_000));
+        let config =
+            TaskConfig::periodic("filter", Priority::new(2).unwrap(), Duration(10_000_000));
         assert_eq!(
             config_line(&config).as_str(),
             "HIL:RTOS task filter prio=2 period-us=10000 deadline-us=10000"

@@ -96,7 +96,11 @@ mod tests {
         assert_eq!(qemu.millis(1), Duration(62_500));
         assert_eq!(qemu.period_of(1000), Some(Duration(62_500)));
         assert_eq!(qemu.period_of(0), None);
-        assert_eq!(qemu.nanos_ceil(1), 1, "a delay is never rounded down to nothing");
+        assert_eq!(
+            qemu.nanos_ceil(1),
+            1,
+            "a delay is never rounded down to nothing"
+        );
         let icount = Frequency(1_000_000_000);
         assert_eq!(icount.micros(5), Duration(5_000));
         assert_eq!(icount.to_micros(Duration(1_999)), 1);

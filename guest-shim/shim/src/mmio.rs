@@ -15,7 +15,9 @@ pub unsafe fn read32(addr: usize) -> u32 {
     {
         let value: u32;
         // SAFETY: guaranteed by the caller; a plain load.
-        unsafe { core::arch::asm!("ldr {v:w}, [{a}]", a = in(reg) addr, v = out(reg) value, options(nostack)) };
+        unsafe {
+            core::arch::asm!("ldr {v:w}, [{a}]", a = in(reg) addr, v = out(reg) value, options(nostack))
+        };
         value
     }
     #[cfg(not(target_arch = "aarch64"))]

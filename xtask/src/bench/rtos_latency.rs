@@ -45,8 +45,13 @@ fn compare(bulkhead: &Series, bare: &Series) -> String {
 }
 
 fn figure(id: &str, label: &str, bulkhead: Sample, bare: Sample) -> Figure {
-    Figure::new(id, label, Unit::Instructions, Value::Series(bulkhead.series))
-        .baseline(Value::Series(bare.series))
+    Figure::new(
+        id,
+        label,
+        Unit::Instructions,
+        Value::Series(bulkhead.series),
+    )
+    .baseline(Value::Series(bare.series))
 }
 
 impl Group for RtosLatency {

@@ -51,7 +51,9 @@ impl<P: InputPin> Task for Control<P> {
         } else {
             -1_000
         };
-        let value = self.step(setpoint).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        let value = self
+            .step(setpoint)
+            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
         let sample = Sample {
             at: cx.job().release,
             value,
@@ -83,7 +85,10 @@ mod tests {
         }
         let values: Vec<i32> = std::iter::from_fn(|| samples.try_recv().map(|s| s.value)).collect();
         assert_eq!(values.len(), 3);
-        assert!(values[1] > values[0] && values[0] > 0, "rising towards +1000");
+        assert!(
+            values[1] > values[0] && values[0] > 0,
+            "rising towards +1000"
+        );
         assert!(values[2] < values[1], "turning towards -1000");
         assert_eq!(control.lost, 0);
         control.sensor.done();

@@ -70,7 +70,15 @@ mod tests {
         let services = fake::Services;
         let cx = fake::context(&services, 0);
         for value in [10, 20, 60] {
-            samples.send(&cx, Sample { at: Instant(0), value }).unwrap();
+            samples
+                .send(
+                    &cx,
+                    Sample {
+                        at: Instant(0),
+                        value,
+                    },
+                )
+                .unwrap();
         }
         filter.run(&mut fake::context(&services, 4));
         assert_eq!(

@@ -62,8 +62,16 @@ mod tests {
         let mut reporter = Reporter::new(Vec::new(), summaries, 2);
         let services = fake::Services;
         for job in 0..3 {
-            let summary = Summary { job, count: 10, mean: job as i32, min: -1, max: 1 };
-            summaries.send(&fake::context(&services, 0), summary).unwrap();
+            let summary = Summary {
+                job,
+                count: 10,
+                mean: job as i32,
+                min: -1,
+                max: 1,
+            };
+            summaries
+                .send(&fake::context(&services, 0), summary)
+                .unwrap();
         }
         reporter.run(&mut fake::context(&services, 0));
         assert_eq!(reporter.received, 3);

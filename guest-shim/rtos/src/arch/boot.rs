@@ -12,15 +12,15 @@ core::arch::global_asm!(
     ".global _start",
     "_start:",
     // Linux Documentation/arch/arm64/booting.rst, "Call the kernel image".
-    "    b 1f",                      // code0
-    "    .long 0",                   // code1
-    "    .quad 0x200000",            // text_offset: 2 MiB above a 2 MiB aligned RAM base
-    "    .quad __image_size",        // image_size, .bss and stacks included
-    "    .quad 2",                   // flags: little endian, 4 KiB pages, placed at text_offset
-    "    .quad 0, 0, 0",             // res2..res4
-    "    .ascii \"ARM\\x64\"",       // magic
-    "    .long 0",                   // res5
-    "1:  mrs x1, cntvct_el0",        // the counter at the first instruction after the header
+    "    b 1f",                // code0
+    "    .long 0",             // code1
+    "    .quad 0x200000",      // text_offset: 2 MiB above a 2 MiB aligned RAM base
+    "    .quad __image_size",  // image_size, .bss and stacks included
+    "    .quad 2",             // flags: little endian, 4 KiB pages, placed at text_offset
+    "    .quad 0, 0, 0",       // res2..res4
+    "    .ascii \"ARM\\x64\"", // magic
+    "    .long 0",             // res5
+    "1:  mrs x1, cntvct_el0",  // the counter at the first instruction after the header
     "    mov x19, x0",
     "    mov x20, x1",
     "    msr daifset, #0xf",

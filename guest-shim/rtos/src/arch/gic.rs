@@ -51,9 +51,7 @@ impl Gic {
                 cpu_interface,
             } => {
                 // SAFETY: the caller gives us the GICv2 frames for our exclusive use.
-                let mut gic = unsafe {
-                    GicV2::new(distributor as *mut _, cpu_interface as *mut _)
-                };
+                let mut gic = unsafe { GicV2::new(distributor as *mut _, cpu_interface as *mut _) };
                 gic.setup();
                 gic.set_priority_mask(PRIORITY_MASK_ALL);
                 Ok(Gic::V2(gic))
@@ -98,7 +96,8 @@ impl Gic {
             Gic::V2(gic) => {
                 gic.set_interrupt_priority(id, priority);
                 gic.set_trigger(id, Trigger::Level);
-                gic.enable_interrupt(id, true).map_err(|_| GicInitError::Driver)
+                gic.enable_interrupt(id, true)
+                    .map_err(|_| GicInitError::Driver)
             }
             Gic::V3(gic, cpu) => {
                 let cpu = Some(*cpu);

@@ -83,9 +83,22 @@ extern "C" fn rtos_irq(entry: u64) {
 
 /// The vector's names, by its index in the table.
 const VECTOR_NAMES: [&str; 16] = [
-    "sync-sp0", "irq-sp0", "fiq-sp0", "serror-sp0", "sync", "irq", "fiq", "serror",
-    "sync-lower64", "irq-lower64", "fiq-lower64", "serror-lower64",
-    "sync-lower32", "irq-lower32", "fiq-lower32", "serror-lower32",
+    "sync-sp0",
+    "irq-sp0",
+    "fiq-sp0",
+    "serror-sp0",
+    "sync",
+    "irq",
+    "fiq",
+    "serror",
+    "sync-lower64",
+    "irq-lower64",
+    "fiq-lower64",
+    "serror-lower64",
+    "sync-lower32",
+    "irq-lower32",
+    "fiq-lower32",
+    "serror-lower32",
 ];
 
 /// Called by every vector except the IRQ one.

@@ -82,7 +82,9 @@ mod tests {
         let text = core::str::from_utf8(&out[..n]).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines.iter().all(|l| l.starts_with("DEFMT:") && l.len() < 200));
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with("DEFMT:") && l.len() < 200));
     }
 
     #[test]

@@ -68,13 +68,17 @@ impl<'a> Platform<'a> {
             .and_then(|node| first_reg(&fdt, node))
             .or_else(|| base_of(&fdt, &["arm,pl011"]));
         let mut cpu_ids = heapless::Vec::new();
-        for cpu in fdt.find_node("/cpus").into_iter().flat_map(|c| c.children()) {
+        for cpu in fdt
+            .find_node("/cpus")
+            .into_iter()
+            .flat_map(|c| c.children())
+        {
             let is_cpu = cpu.property("device_type").and_then(|p| p.as_str()) == Some("cpu");
-            let id = cpu
-                .property("reg")
-                .map(|p| p.value.chunks_exact(4).fold(0u64, |acc, c| {
+            let id = cpu.property("reg").map(|p| {
+                p.value.chunks_exact(4).fold(0u64, |acc, c| {
                     acc << 32 | u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-                }));
+                })
+            });
             if let (true, Some(id)) = (is_cpu, id) {
                 let _ = cpu_ids.push(id);
             }
@@ -118,7 +122,10 @@ fn gic(fdt: &Fdt<'_>) -> Option<GicFrames> {
             redistributors: regs.next()?,
         });
     }
-    let node = find(fdt, &["arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a7-gic"])?;
+    let node = find(
+        fdt,
+        &["arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a7-gic"],
+    )?;
     let mut regs = regs(fdt, node);
     Some(GicFrames::V2 {
         distributor: regs.next()?,
@@ -166,16 +173,13 @@ fn regs<'b, 'a: 'b>(fdt: &'b Fdt<'a>, node: FdtNode<'b, 'a>) -> impl Iterator<It
         .find_node("/soc")
         .is_some_and(|soc| soc.children().any(|c| c.name == node.name));
     let soc = if in_soc { fdt.find_node("/soc") } else { None };
-    node.reg()
-        .into_iter()
-        .flatten()
-        .filter_map(move |region| {
-            let address = region.starting_address as u64;
-            match soc {
-                Some(soc) => translate(fdt, soc, address),
-                None => Some(address),
-            }
-        })
+    node.reg().into_iter().flatten().filter_map(move |region| {
+        let address = region.starting_address as u64;
+        match soc {
+            Some(soc) => translate(fdt, soc, address),
+            None => Some(address),
+        }
+    })
 }
 
 /// Translates `address` on the bus of `bus` (e.g. `/soc`) through its `ranges`.

@@ -118,7 +118,10 @@ impl<'a> Gpio<'a> {
         })
     }
 
-    fn with_regs<R>(&self, f: impl FnOnce(&mut UniqueMmioPointer<'a, Registers>) -> R) -> Option<R> {
+    fn with_regs<R>(
+        &self,
+        f: impl FnOnce(&mut UniqueMmioPointer<'a, Registers>) -> R,
+    ) -> Option<R> {
         critical_section::with(|cs| self.regs.borrow_ref_mut(cs).as_mut().map(f))
     }
 

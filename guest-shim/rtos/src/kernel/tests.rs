@@ -42,7 +42,10 @@ struct Recorder {
 
 impl Task for Recorder {
     fn run(&mut self, cx: &mut Context<'_>) {
-        self.log.lock().unwrap().push(format!("{} start", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{} start", self.name));
         if let Some(task) = self.then {
             cx.activate(task);
         }
@@ -72,11 +75,7 @@ impl Port for &'static FakePort {
     }
 }
 
-fn spawn(
-    kernel: &Kernel<&'static FakePort>,
-    config: TaskConfig,
-    recorder: Recorder,
-) -> TaskId {
+fn spawn(kernel: &Kernel<&'static FakePort>, config: TaskConfig, recorder: Recorder) -> TaskId {
     kernel.spawn(config, Box::leak(Box::new(recorder))).unwrap()
 }
 
@@ -84,7 +83,12 @@ fn p(level: u8) -> Priority {
     Priority::new(level).unwrap()
 }
 
-fn recorder(name: &'static str, log: &Log, clock: &'static FakePort, then: Option<TaskId>) -> Recorder {
+fn recorder(
+    name: &'static str,
+    log: &Log,
+    clock: &'static FakePort,
+    then: Option<TaskId>,
+) -> Recorder {
     Recorder {
         name,
         log: log.clone(),
@@ -97,8 +101,16 @@ fn recorder(name: &'static str, log: &Log, clock: &'static FakePort, then: Optio
 #[test]
 fn activating_a_more_urgent_task_runs_it_before_the_activation_returns() {
     let (k, clock, log) = kernel();
-    let high = spawn(k, TaskConfig::event("high", p(5), Duration(1000)), recorder("high", &log, clock, None));
-    let low = spawn(k, TaskConfig::event("low", p(2), Duration(1000)), recorder("low", &log, clock, Some(high)));
+    let high = spawn(
+        k,
+        TaskConfig::event("high", p(5), Duration(1000)),
+        recorder("high", &log, clock, None),
+    );
+    let low = spawn(
+        k,
+        TaskConfig::event("low", p(2), Duration(1000)),
+        recorder("low", &log, clock, Some(high)),
+    );
     k.activate(low);
     assert_eq!(
         *log.lock().unwrap(),
@@ -110,8 +122,16 @@ fn activating_a_more_urgent_task_runs_it_before_the_activation_returns() {
 #[test]
 fn activating_a_less_urgent_task_runs_it_after_the_activating_job() {
     let (k, clock, log) = kernel();
-    let lower = spawn(k, TaskConfig::event("lower", p(1), Duration(1000)), recorder("lower", &log, clock, None));
-    let low = spawn(k, TaskConfig::event("low", p(2), Duration(1000)), recorder("low", &log, clock, Some(lower)));
+    let lower = spawn(
+        k,
+        TaskConfig::event("lower", p(1), Duration(1000)),
+        recorder("lower", &log, clock, None),
+    );
+    let low = spawn(
+        k,
+        TaskConfig::event("low", p(2), Duration(1000)),
+        recorder("low", &log, clock, Some(lower)),
+    );
     k.activate(low);
     assert_eq!(
         *log.lock().unwrap(),
@@ -122,8 +142,16 @@ fn activating_a_less_urgent_task_runs_it_after_the_activating_job() {
 #[test]
 fn the_timer_releases_periodic_jobs_and_sets_the_next_alarm() {
     let (k, clock, log) = kernel();
-    let fast = spawn(k, TaskConfig::periodic("fast", p(4), Duration(100)), recorder("fast", &log, clock, None));
-    spawn(k, TaskConfig::periodic("slow", p(1), Duration(300)), recorder("slow", &log, clock, None));
+    let fast = spawn(
+        k,
+        TaskConfig::periodic("fast", p(4), Duration(100)),
+        recorder("fast", &log, clock, None),
+    );
+    spawn(
+        k,
+        TaskConfig::periodic("slow", p(1), Duration(300)),
+        recorder("slow", &log, clock, None),
+    );
     k.start(Instant(1000), None);
     assert_eq!(*clock.alarm.lock().unwrap(), Some(Instant(1000)));
     clock.now.store(1002, Ordering::Relaxed);
@@ -147,7 +175,11 @@ fn the_timer_releases_periodic_jobs_and_sets_the_next_alarm() {
 #[test]
 fn an_activation_inside_an_interrupt_handler_waits_for_the_dispatch() {
     let (k, clock, log) = kernel();
-    let rx = spawn(k, TaskConfig::event("rx", p(3), Duration(1000)), recorder("rx", &log, clock, None));
+    let rx = spawn(
+        k,
+        TaskConfig::event("rx", p(3), Duration(1000)),
+        recorder("rx", &log, clock, None),
+    );
     k.enter_isr();
     k.activate(rx);
     assert!(log.lock().unwrap().is_empty());

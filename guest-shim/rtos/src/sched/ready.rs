@@ -53,7 +53,11 @@ mod tests {
         set.insert(p(7));
         assert_eq!(set.highest_above(Priority::IDLE), Some(p(7)));
         assert_eq!(set.highest_above(p(6)), Some(p(7)));
-        assert_eq!(set.highest_above(p(7)), None, "an equal level does not preempt");
+        assert_eq!(
+            set.highest_above(p(7)),
+            None,
+            "an equal level does not preempt"
+        );
         set.remove(p(7));
         assert_eq!(set.highest_above(p(2)), Some(p(3)));
         assert_eq!(set.highest_above(p(3)), None);

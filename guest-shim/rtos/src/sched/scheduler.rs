@@ -194,7 +194,8 @@ impl Scheduler {
 
     /// The last instant at which a release may be made.
     fn horizon_edge(&self) -> Instant {
-        self.horizon.map_or(Instant(u64::MAX), |h| Instant(h.0.saturating_sub(1)))
+        self.horizon
+            .map_or(Instant(u64::MAX), |h| Instant(h.0.saturating_sub(1)))
     }
 
     fn release_due(&mut self, index: usize, irq_entry: Instant, now: Instant) {
@@ -277,7 +278,9 @@ impl Scheduler {
         };
         self.ready.remove(priority);
         task.state = JobState::Running(pending, now, None);
-        task.stats.latency.add(now.saturating_since(pending.release));
+        task.stats
+            .latency
+            .add(now.saturating_since(pending.release));
         let job = Job {
             task: id,
             number: task.jobs_started,
@@ -309,7 +312,9 @@ impl Scheduler {
                 task: dispatch.job.task,
                 kind: MissKind::Late,
                 release: pending.release,
-                irq_delay: pending.irq_entry.map(|e| e.saturating_since(pending.release)),
+                irq_delay: pending
+                    .irq_entry
+                    .map(|e| e.saturating_since(pending.release)),
                 start_delay: Some(started.saturating_since(pending.release)),
                 response: Some(response),
             });

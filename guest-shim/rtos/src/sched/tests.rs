@@ -24,10 +24,7 @@ fn two_tasks_cannot_share_a_priority_or_take_the_idle_level() {
             by: "a"
         })
     );
-    assert_eq!(
-        s.add(periodic("c", 0, 100)),
-        Err(SpawnError::IdlePriority)
-    );
+    assert_eq!(s.add(periodic("c", 0, 100)), Err(SpawnError::IdlePriority));
     assert_eq!(s.add(periodic("d", 4, 0)), Err(SpawnError::ZeroPeriod));
     assert_eq!(
         s.add(periodic("e", 5, 100).with_deadline(Duration(200))),
@@ -58,9 +55,15 @@ fn simultaneous_releases_run_most_urgent_first() {
 #[test]
 fn a_job_is_preempted_only_by_more_urgent_tasks() {
     let mut s = Scheduler::new();
-    let low = s.add(TaskConfig::event("low", p(2), Duration(100))).unwrap();
-    let high = s.add(TaskConfig::event("high", p(6), Duration(100))).unwrap();
-    let other = s.add(TaskConfig::event("other", p(1), Duration(100))).unwrap();
+    let low = s
+        .add(TaskConfig::event("low", p(2), Duration(100)))
+        .unwrap();
+    let high = s
+        .add(TaskConfig::event("high", p(6), Duration(100)))
+        .unwrap();
+    let other = s
+        .add(TaskConfig::event("other", p(1), Duration(100)))
+        .unwrap();
     assert!(s.activate(low, Instant(0)));
     let outer = s.start_next(Instant(1)).unwrap();
     assert_eq!(outer.job.task, low);
@@ -109,7 +112,11 @@ fn a_release_while_the_previous_job_runs_is_dropped() {
     let stats = s.stats(t).unwrap();
     assert_eq!((stats.releases, stats.completed), (2, 1));
     assert_eq!((stats.dropped, stats.late, stats.misses), (1, 1, 2));
-    assert_eq!(s.start_next(Instant(151)), None, "the dropped job never runs");
+    assert_eq!(
+        s.start_next(Instant(151)),
+        None,
+        "the dropped job never runs"
+    );
 }
 
 #[test]
@@ -140,7 +147,11 @@ fn an_activation_during_the_job_runs_it_again_afterwards() {
     let rx = s.add(TaskConfig::event("rx", p(3), Duration(50))).unwrap();
     s.activate(rx, Instant(0));
     s.activate(rx, Instant(1));
-    assert_eq!(s.stats(rx).unwrap().merged, 1, "merged into the pending job");
+    assert_eq!(
+        s.stats(rx).unwrap().merged,
+        1,
+        "merged into the pending job"
+    );
     let first = s.start_next(Instant(2)).unwrap();
     s.activate(rx, Instant(5));
     s.finish(first, Instant(6));
@@ -155,7 +166,9 @@ fn an_activation_during_the_job_runs_it_again_afterwards() {
 #[test]
 fn stopping_ends_releases_and_reset_clears_statistics() {
     let mut s = Scheduler::new();
-    let t = s.add(periodic("t", 2, 100).with_offset(Duration(7))).unwrap();
+    let t = s
+        .add(periodic("t", 2, 100).with_offset(Duration(7)))
+        .unwrap();
     s.start_periodic(Instant(1000), None);
     assert_eq!(s.next_alarm(), Some(Instant(1007)));
     s.on_alarm(Some(Instant(1007)), Instant(1007), Instant(1007));
@@ -189,7 +202,11 @@ fn no_release_is_made_at_or_after_the_horizon() {
         let d = s.start_next(Instant(at)).unwrap();
         s.finish(d, Instant(at + 1));
     }
-    assert_eq!(s.next_alarm(), None, "the release at 300 is beyond the horizon");
+    assert_eq!(
+        s.next_alarm(),
+        None,
+        "the release at 300 is beyond the horizon"
+    );
     s.on_alarm(None, Instant(400), Instant(400));
     assert_eq!(s.stats(t).unwrap().releases, 3);
     assert_eq!(s.stats(t).unwrap().misses, 0);

@@ -43,7 +43,11 @@ fn an_output_selects_function_001_and_writes_set_and_clear() {
     // GPIO42 is field 2 of GPFSEL4: bits 8..6 become 001.
     assert_eq!(regs.gpfsel[4].0, 0o7777_7177);
     assert_eq!(regs.gpset[1].0, 1 << 10, "GPIO42 is bit 10 of GPSET1");
-    assert_eq!(regs.gpclr[1].0, 1 << 10, "driven low before becoming an output");
+    assert_eq!(
+        regs.gpclr[1].0,
+        1 << 10,
+        "driven low before becoming an output"
+    );
 }
 
 #[test]
@@ -85,7 +89,10 @@ fn a_pin_is_handed_out_once_and_must_exist() {
     assert!(matches!(gpio.output(1), Err(GpioError::NoBlock)));
     gpio.attach(UniqueMmioPointer::from(&mut regs));
     let _first = gpio.output(1).unwrap();
-    assert!(matches!(gpio.input(1, Pull::None), Err(GpioError::PinTaken(1))));
+    assert!(matches!(
+        gpio.input(1, Pull::None),
+        Err(GpioError::PinTaken(1))
+    ));
     assert!(matches!(gpio.output(58), Err(GpioError::NoSuchPin(58))));
 }
 
