@@ -52,8 +52,10 @@ fn round(gicd: usize, gicr: usize) {
         write32(gicd + GICD_ICFGR + word * 8, u32::MAX);
         write32(gicd + GICD_ICFGR + word * 8 + 4, u32::MAX);
     }
-    for intid in 32..32 * SPI_WORDS {
+    for intid in (32..32 * SPI_WORDS).step_by(4) {
         write32(gicd + GICD_IPRIORITYR + intid, 0);
+    }
+    for intid in 32..32 * SPI_WORDS {
         write32(gicd + GICD_IROUTER + intid * 8, 0x8000_0000);
     }
     for frame in 1..FRAMES {
