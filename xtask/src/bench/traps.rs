@@ -133,7 +133,7 @@ impl Group for TrapRate {
             "bare-metal heartbeat",
             "The whole run of the test guest printing 10 heartbeats 100 ms apart (it busy-waits \
              on the counter, so its traps are its console writes). It stands in for the RTOS \
-             partition, which is still being written."
+             partition (the RTOS's own counts are in its scenario: on its CPU, only its timer, all through the fast path)."
                 .to_string(),
         ));
         Ok(figures)
