@@ -82,26 +82,36 @@ impl fmt::Display for Version {
     }
 }
 
+/// One SMCCC fast call through `$conduit` (`"hvc #0"` or `"smc #0"`): W0 = function, X1..X6 =
+/// arguments; returns X0..X3. SMCCC v1.0 callees may corrupt X4..X17, so they are clobbered.
+#[cfg(target_arch = "aarch64")]
+macro_rules! smccc_call {
+    ($conduit:literal, $function:expr, $args:expr) => {{
+        let args: [u64; 6] = $args;
+        let (mut x0, mut x1, mut x2, mut x3) = (u64::from($function), args[0], args[1], args[2]);
+        // SAFETY: an SMCCC call changes no memory the caller owns (pointers passed by argument
+        // are the caller's business); the registers it may change are declared as outputs.
+        unsafe {
+            core::arch::asm!(
+                $conduit,
+                inout("x0") x0, inout("x1") x1, inout("x2") x2, inout("x3") x3,
+                in("x4") args[3], in("x5") args[4], in("x6") args[5],
+                lateout("x7") _, lateout("x8") _, lateout("x9") _, lateout("x10") _,
+                lateout("x11") _, lateout("x12") _, lateout("x13") _, lateout("x14") _,
+                lateout("x15") _, lateout("x16") _, lateout("x17") _,
+                options(nostack),
+            );
+        }
+        [x0, x1, x2, x3]
+    }};
+}
+
 /// Makes an SMCCC fast call with `hvc #0` and returns x0..x3.
 ///
 /// This is the raw form, for probing and tests; prefer the typed functions.
 #[cfg(target_arch = "aarch64")]
 pub fn call(function: u32, args: [u64; 6]) -> [u64; 4] {
-    let (mut x0, mut x1, mut x2, mut x3) = (u64::from(function), args[0], args[1], args[2]);
-    // SAFETY: an SMCCC call changes no memory the caller owns (pointers passed by argument are
-    // the caller's business); the registers it may change are declared as outputs.
-    unsafe {
-        core::arch::asm!(
-            "hvc #0",
-            inout("x0") x0, inout("x1") x1, inout("x2") x2, inout("x3") x3,
-            in("x4") args[3], in("x5") args[4], in("x6") args[5],
-            lateout("x7") _, lateout("x8") _, lateout("x9") _, lateout("x10") _,
-            lateout("x11") _, lateout("x12") _, lateout("x13") _, lateout("x14") _,
-            lateout("x15") _, lateout("x16") _, lateout("x17") _,
-            options(nostack),
-        );
-    }
-    [x0, x1, x2, x3]
+    smccc_call!("hvc #0", function, args)
 }
 
 /// Makes an SMCCC fast call with `smc #0` (addressed to the platform firmware; under Bulkhead
@@ -109,20 +119,7 @@ pub fn call(function: u32, args: [u64; 6]) -> [u64; 4] {
 /// partition's `smc-allow` lists the function) and returns x0..x3.
 #[cfg(target_arch = "aarch64")]
 pub fn call_smc(function: u32, args: [u64; 6]) -> [u64; 4] {
-    let (mut x0, mut x1, mut x2, mut x3) = (u64::from(function), args[0], args[1], args[2]);
-    // SAFETY: as for `call`.
-    unsafe {
-        core::arch::asm!(
-            "smc #0",
-            inout("x0") x0, inout("x1") x1, inout("x2") x2, inout("x3") x3,
-            in("x4") args[3], in("x5") args[4], in("x6") args[5],
-            lateout("x7") _, lateout("x8") _, lateout("x9") _, lateout("x10") _,
-            lateout("x11") _, lateout("x12") _, lateout("x13") _, lateout("x14") _,
-            lateout("x15") _, lateout("x16") _, lateout("x17") _,
-            options(nostack),
-        );
-    }
-    [x0, x1, x2, x3]
+    smccc_call!("smc #0", function, args)
 }
 
 /// Host builds have no conduit: every call is NOT_SUPPORTED.
