@@ -48,6 +48,20 @@ def instruction_figures(stdout: str) -> dict[str, str]:
     return {m["id"]: m["value"].strip() for m in ROW.finditer(stdout)}
 
 
+# Figures of a guest that waits in `wfi` between samples: their max can read 11 instructions
+# more in some runs, bare too (QEMU's sleep=off clock jump races with the vCPU leaving `wfi`;
+# see the note of `rtos-timer-to-vector` in docs/benchmarks.md). Min and avg stay exact.
+WAITING_GUESTS = {"rtos-timer-to-task", "rtos-timer-to-vector"}
+
+
+def repeatable(figures: dict[str, str]) -> dict[str, str]:
+    """`figures` with the max dropped from the series of guests that wait in `wfi`."""
+    return {
+        name: value.rsplit(" / ", 1)[0] if name in WAITING_GUESTS else value
+        for name, value in figures.items()
+    }
+
+
 def test_bench_counts_are_identical_on_two_runs_and_within_budget():
     first = bench("--check")
     assert first.returncode == 0, first.stderr[-3000:]
@@ -57,7 +71,7 @@ def test_bench_counts_are_identical_on_two_runs_and_within_budget():
     expected = {"timer-irq", "timing-empty", "hvc-psci-version", "hvc-smccc-version",
                 "hvc-vendor-revision", "mmio-uartfr-read", "boot-first-instruction"}
     assert expected <= set(figures), first.stdout
-    assert figures == instruction_figures(second.stdout)
+    assert repeatable(figures) == repeatable(instruction_figures(second.stdout))
     for group in ("1. Timer interrupt latency", "2. Hypercall round trip", "3. Stage-2 fault",
                   "4. Doorbell round trip", "5. Boot", "8. Footprint"):
         assert f"### {group}" in first.stdout
