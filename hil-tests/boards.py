@@ -9,9 +9,12 @@ Targets are described in ``targets/<name>.toml``; scenarios never see which back
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import socket
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -101,15 +104,18 @@ class Board:
 
 
 class QemuBoard(Board):
-    """QEMU with the console on stdio."""
+    """QEMU with the console on stdio, and a QMP socket for post-mortems."""
 
     def __init__(self, argv: list[str]):
         self.argv = argv
         self.process: subprocess.Popen | None = None
         self.console = Console()
+        self.qmp_dir = tempfile.TemporaryDirectory(prefix="bulkhead-qmp-")
+        self.qmp_socket = Path(self.qmp_dir.name) / "qmp.sock"
 
     def start(self, image: Path) -> Console:
         argv = [arg.replace("{image}", str(image)) for arg in self.argv]
+        argv += ["-qmp", f"unix:{self.qmp_socket},server=on,wait=off"]
         print("$ " + " ".join(shlex.quote(a) for a in argv))
         self.process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -131,6 +137,16 @@ class QemuBoard(Board):
     def wait_exit(self, timeout: float) -> int:
         assert self.process
         return self.process.wait(timeout=timeout)
+
+    def cpu_state(self) -> str:
+        """Every vCPU's PC and PSTATE (exception level) now, from QEMU's monitor, for a
+        scenario that failed: where each CPU was when a partition stopped making progress."""
+        if self.process is None or self.process.poll() is not None:
+            return "QEMU is not running"
+        try:
+            return qemu_cpu_state(self.qmp_socket)
+        except OSError as error:
+            return f"no QMP answer: {error}"
 
     def stop(self) -> int | None:
         if self.process is None:
@@ -183,3 +199,71 @@ class SerialBoard(Board):
         if self.serial:
             self.serial.close()
         return None
+
+
+def qemu_cpu_state(qmp_socket: Path, timeout: float = 5.0) -> str:
+    """`info registers -a` over QMP, reduced to one line per vCPU: PC, PSTATE and, for a PC at
+    EL2, the nearest hypervisor symbol."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(qmp_socket))
+        stream = sock.makefile("rw")
+
+        def command(name: str, **arguments) -> dict:
+            stream.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
+            stream.flush()
+            while True:
+                reply = json.loads(stream.readline())
+                if "return" in reply or "error" in reply:
+                    return reply
+
+        json.loads(stream.readline())  # the greeting
+        command("qmp_capabilities")
+        text = command("human-monitor-command", **{"command-line": "info registers -a"})
+    dump = text.get("return", str(text))
+    symbols = HypervisorSymbols.load()
+    lines = []
+    for block in re.split(r"(?=^CPU#\d+)", dump, flags=re.MULTILINE):
+        cpu = re.match(r"CPU#(\d+)", block)
+        pc = re.search(r"\bPC=([0-9a-f]+)", block)
+        pstate = re.search(r"PSTATE=([0-9a-f]+) (\S+) (EL\d\w)", block)
+        if not (cpu and pc and pstate):
+            continue
+        where = symbols.name(int(pc[1], 16)) if pstate[3].startswith("EL2") else ""
+        lines.append(f"CPU#{cpu[1]} PC={pc[1]} PSTATE={pstate[1]} {pstate[3]} {where}".rstrip())
+    return "\n".join(lines) if lines else dump
+
+
+class HypervisorSymbols:
+    """The hypervisor's text symbols (from the release ELF, with `nm`), to name an EL2 PC."""
+
+    ELF = Path(__file__).resolve().parent.parent / "target/aarch64-unknown-none-softfloat/release/bulkhead"
+
+    def __init__(self, symbols: list[tuple[int, str]]):
+        self.symbols = symbols
+
+    @classmethod
+    def load(cls) -> "HypervisorSymbols":
+        try:
+            out = subprocess.run(["nm", "-nC", str(cls.ELF)], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return cls([])
+        symbols = []
+        for line in out.splitlines():
+            parts = line.split(" ", 2)
+            if len(parts) == 3 and parts[1] in "tT" and not parts[2].startswith("$"):
+                symbols.append((int(parts[0], 16), parts[2]))
+        return cls(symbols)
+
+    def name(self, pc: int) -> str:
+        """`symbol+offset` for `pc`, trying the link address and the image moved to another
+        load address (the image is position-independent: raspi4b loads it lower)."""
+        if not self.symbols:
+            return ""
+        start = self.symbols[0][0]
+        for base in (start, 0x200000, 0x80000):
+            address = pc - base + start
+            found = [s for s in self.symbols if s[0] <= address]
+            if found and address - found[-1][0] < 0x10000:
+                return f"{found[-1][1]}+{address - found[-1][0]:#x}"
+        return ""

@@ -24,6 +24,14 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so fixtures can see whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def target(request) -> dict:
     name = request.config.getoption("--board")
@@ -108,7 +116,10 @@ def boot(target, request):
         return Session(board, board.start(image))
 
     yield start
+    report = getattr(request.node, "rep_call", None)
     for board in boards:
+        if report is not None and report.failed and isinstance(board, QemuBoard):
+            request.node.add_report_section("call", "qemu cpu state at failure", board.cpu_state())
         board.stop()
         log = getattr(board, "console", None)
         if log is not None:
