@@ -29,6 +29,15 @@ def pytest_runtest_makereport(item, call):
     """Keeps each phase's report on the test item, so fixtures can see whether the test failed."""
     report = yield
     setattr(item, f"rep_{report.when}", report)
+    if report.when == "call" and report.failed:
+        # While the boards still run (fixtures are torn down after this): where every vCPU is,
+        # and the whole console, which an expect() failure shows only the tail of.
+        for board in getattr(item, "boards", []):
+            if isinstance(board, QemuBoard):
+                report.sections.append(("qemu cpu state at failure", board.cpu_state()))
+            log = getattr(board, "console", None)
+            if log is not None:
+                report.sections.append(("console", log.text[-60000:]))
     return report
 
 
@@ -115,12 +124,7 @@ def boot(target, request):
         boards.append(board)
         return Session(board, board.start(image))
 
+    request.node.boards = boards
     yield start
-    report = getattr(request.node, "rep_call", None)
     for board in boards:
-        if report is not None and report.failed and isinstance(board, QemuBoard):
-            request.node.add_report_section("call", "qemu cpu state at failure", board.cpu_state())
         board.stop()
-        log = getattr(board, "console", None)
-        if log is not None:
-            request.node.add_report_section("call", "console", log.text[-20000:])
