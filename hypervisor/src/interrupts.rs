@@ -7,6 +7,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::gic;
+use crate::partition::PartitionState;
 use crate::system::System;
 use crate::vgic::distributor::{Effects, GicVersion, VirtualDistributor};
 use crate::vgic::irq_state::IrqConfig;
@@ -193,7 +194,13 @@ fn owner_config(system: &System, cpu: usize, intid: u32) -> Option<IrqConfig> {
             .copied();
     }
     let distributor = DISTRIBUTORS.get(slot.partition)?.lock();
-    distributor.as_ref()?.spi(intid).copied()
+    let distributor = distributor.as_ref()?;
+    // Only a hardware SPI can arrive physically; a doorbell INTID is the partition's own
+    // software SPI, and a physical interrupt of that number is not its.
+    if !distributor.hardware().contains(intid) {
+        return None;
+    }
+    distributor.spi(intid).copied()
 }
 
 /// Puts `entry` in a list register of this CPU, or queues it.
@@ -213,22 +220,20 @@ fn write_list_register(entry: ListEntry) -> bool {
     for (index, slot) in entries.iter_mut().enumerate().take(count) {
         *slot = gic::read_lr(index);
     }
-    let Some(index) =
-        list_registers::choose(&entries[..count], gic::empty_list_registers(), entry.vintid)
+    let per_source_sgis = !gic::is_gic_v3();
+    let empty = gic::empty_list_registers();
+    let Some(index) = list_registers::choose(&entries[..count], empty, &entry, per_source_sgis)
     else {
         return false;
     };
-    let mut entry = entry;
-    if let Some(current) = entries.get(index) {
-        if current.state == LrState::Active && current.vintid == entry.vintid {
-            if current.pintid.is_some() {
-                // A hardware interrupt cannot be pending again while active.
-                return true;
-            }
-            entry.state = LrState::PendingActive;
+    let held = entries[index];
+    if list_registers::same_interrupt(&held, &entry, per_source_sgis) {
+        if let Some(merged) = list_registers::merge(&held, &entry) {
+            gic::write_lr(index, &merged);
         }
+    } else {
+        gic::write_lr(index, &entry);
     }
-    gic::write_lr(index, &entry);
     true
 }
 
@@ -278,6 +283,51 @@ fn inject_virtual(system: &System, partition: usize, vcpu: usize, intid: u32, so
         queue.lock().push(entry);
         kick(system, cpu);
     }
+}
+
+/// The peer of a doorbell is not running: nothing was made pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerDown;
+
+/// Rings doorbell `intid` of partition `peer`: makes it pending in the peer's virtual
+/// distributor and, if the guest lets it through, queues it for the vCPU it is routed to and
+/// kicks that vCPU's CPU (a peer is always on other CPUs than the caller).
+///
+/// The peer's state is checked under its distributor's lock, which a restart takes to reset
+/// the distributor after marking the partition stopped: a ring either reaches the running
+/// partition (and a later stop discards it with everything else pending) or fails.
+pub fn ring_doorbell(system: &System, peer: usize, intid: u32) -> Result<(), PeerDown> {
+    let partition = system.partitions.get(peer).ok_or(PeerDown)?;
+    let slot = DISTRIBUTORS.get(peer).ok_or(PeerDown)?;
+    let kick_cpu = {
+        let mut distributor = slot.lock();
+        if partition.state() != PartitionState::Running {
+            return Err(PeerDown);
+        }
+        let distributor = distributor.as_mut().ok_or(PeerDown)?;
+        let Some(irq) = distributor.set_software_pending(intid, true) else {
+            return Ok(());
+        };
+        let Some(&cpu) = partition.cpus.get(irq.target) else {
+            return Ok(());
+        };
+        let entry = ListEntry {
+            group1: irq.group1,
+            ..ListEntry::virtual_irq(intid, irq.priority, 0)
+        };
+        // Queued while the distributor is still locked, so a restart's reset cannot come
+        // between the pending state and the entry (the vCPU's reset empties its queue).
+        if cpu == crate::arch::current_cpu() {
+            inject_local(cpu, entry);
+            return Ok(());
+        }
+        if let Some(queue) = QUEUES.get(cpu) {
+            queue.lock().push(entry);
+        }
+        cpu
+    };
+    kick(system, kick_cpu);
+    Ok(())
 }
 
 /// Applies what a guest's access to its virtual GIC asks of the hardware.

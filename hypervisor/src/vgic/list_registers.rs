@@ -149,17 +149,43 @@ impl ListEntry {
     }
 }
 
-/// Picks the list register for a new entry: the one already holding `vintid` (a software
-/// interrupt that is active can be made pending+active there), else an empty one (`empty` is
-/// the ICH_ELRSR_EL2 / GICH_ELRSR bitmap of empty list registers), else none.
-pub fn choose(entries: &[ListEntry], empty: u64, vintid: u32) -> Option<usize> {
+/// Whether list register entry `held` holds the same interrupt as `new`: the same virtual
+/// INTID and, where `per_source_sgis` (GICv2, which keeps an SGI pending once per source CPU),
+/// for an SGI the same source.
+pub fn same_interrupt(held: &ListEntry, new: &ListEntry, per_source_sgis: bool) -> bool {
+    held.state != LrState::Invalid
+        && held.vintid == new.vintid
+        && (!per_source_sgis || new.vintid >= 16 || held.source == new.source)
+}
+
+/// Picks the list register for `new`: the one already holding the same interrupt (see
+/// [`same_interrupt`]), else an empty one (`empty` is the ICH_ELRSR_EL2 / GICH_ELRSR bitmap of
+/// empty list registers), else none.
+pub fn choose(
+    entries: &[ListEntry],
+    empty: u64,
+    new: &ListEntry,
+    per_source_sgis: bool,
+) -> Option<usize> {
     if let Some(index) = entries
         .iter()
-        .position(|e| e.state != LrState::Invalid && e.vintid == vintid)
+        .position(|held| same_interrupt(held, new, per_source_sgis))
     {
         return Some(index);
     }
     (0..entries.len()).find(|i| empty & (1 << i) != 0)
+}
+
+/// What to write over `held`, a list register that already holds the interrupt `new` raises
+/// again, if anything. Only an active software interrupt changes (to pending and active);
+/// one already pending stays as it is, and a hardware interrupt cannot be raised again before
+/// the guest deactivates it. Rewriting a held entry with `new` as it is would drop its active
+/// state while the guest is still handling it.
+pub fn merge(held: &ListEntry, new: &ListEntry) -> Option<ListEntry> {
+    (held.pintid.is_none() && held.state == LrState::Active).then_some(ListEntry {
+        state: LrState::PendingActive,
+        ..*new
+    })
 }
 
 #[cfg(test)]
@@ -211,12 +237,46 @@ mod tests {
             state: LrState::Active,
             ..ListEntry::virtual_irq(5, 0, 0)
         };
-        assert_eq!(choose(&entries, 0b1011, 5), Some(2));
-        assert_eq!(choose(&entries, 0b1010, 6), Some(1));
+        let five = ListEntry::virtual_irq(5, 0, 0);
+        let six = ListEntry::virtual_irq(6, 0, 0);
+        assert_eq!(choose(&entries, 0b1011, &five, false), Some(2));
+        assert_eq!(choose(&entries, 0b1010, &six, false), Some(1));
         assert_eq!(
-            choose(&entries, 0, 6),
+            choose(&entries, 0, &six, false),
             None,
             "overflow goes to the pending queue"
         );
+    }
+
+    #[test]
+    fn a_gicv2_sgi_from_another_source_is_another_interrupt() {
+        let mut entries = [ListEntry::decode_v2(0); 4];
+        entries[0] = ListEntry {
+            state: LrState::Active,
+            ..ListEntry::virtual_irq(1, 0xa0, 0)
+        };
+        let from_one = ListEntry::virtual_irq(1, 0xa0, 1);
+        assert_eq!(choose(&entries, 0b1110, &from_one, true), Some(1));
+        let from_zero = ListEntry::virtual_irq(1, 0xa0, 0);
+        assert_eq!(choose(&entries, 0b1110, &from_zero, true), Some(0));
+        // GICv3 list registers have no source: the same SGI is the same interrupt.
+        assert_eq!(choose(&entries, 0b1110, &from_one, false), Some(0));
+    }
+
+    #[test]
+    fn raising_a_held_interrupt_again_never_drops_its_active_state() {
+        let new = ListEntry::virtual_irq(9, 0xa0, 0);
+        let held = |state| ListEntry { state, ..new };
+        assert_eq!(
+            merge(&held(LrState::Active), &new).map(|e| e.state),
+            Some(LrState::PendingActive)
+        );
+        assert_eq!(merge(&held(LrState::Pending), &new), None);
+        assert_eq!(merge(&held(LrState::PendingActive), &new), None);
+        let hardware = ListEntry {
+            state: LrState::Active,
+            ..ListEntry::hardware(27, 0xa0)
+        };
+        assert_eq!(merge(&hardware, &ListEntry::hardware(27, 0xa0)), None);
     }
 }
