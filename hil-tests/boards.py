@@ -34,6 +34,12 @@ class Console:
     closed: bool = False
     lock: threading.Condition = field(default_factory=threading.Condition)
 
+    def complete(self) -> str:
+        """The log up to its last newline. Markers are matched in complete lines only: a line
+        still arriving (QEMU writes byte by byte) could otherwise match a prefix, such as the
+        first digits of a number."""
+        return self.text[: self.text.rfind("\n") + 1]
+
     def feed(self, data: str) -> None:
         with self.lock:
             # Carriage returns are dropped: QEMU writes byte by byte, so "\r\n" can straddle reads.
@@ -51,7 +57,7 @@ class Console:
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
-                match = regex.search(self.text, self.cursor)
+                match = regex.search(self.complete(), self.cursor)
                 if match:
                     self.cursor = match.end()
                     return match
@@ -68,7 +74,7 @@ class Console:
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
-                matches = list(regex.finditer(self.text))
+                matches = list(regex.finditer(self.complete()))
                 if len(matches) >= count:
                     return matches
                 remaining = deadline - time.monotonic()
@@ -83,7 +89,7 @@ class Console:
     def lines_matching(self, pattern: str) -> list[re.Match]:
         """Every match of ``pattern`` in the whole log so far (the cursor does not move)."""
         with self.lock:
-            return list(re.finditer(pattern, self.text, re.MULTILINE))
+            return list(re.finditer(pattern, self.complete(), re.MULTILINE))
 
 
 class Board:
