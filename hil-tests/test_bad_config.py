@@ -21,6 +21,9 @@ def test_every_case_of_the_issue_has_a_fixture():
     names = {p.stem for p in BAD}
     assert {"memory-overlap", "overlaps-hypervisor", "cpu-twice", "no-such-cpu", "unaligned-region",
             "image-too-large", "entry-outside", "missing-image", "device-twice"} <= names
+    # Channels between partitions: each rule of docs/configuration.md's `/channels/<name>`.
+    assert {"channel-unknown-partition", "channel-loop", "channel-irq-not-spi",
+            "channel-irq-beyond-vgic", "channel-irq-device", "channel-irq-twice"} <= names
 
 
 @pytest.mark.parametrize("fixture", BAD, ids=lambda p: p.stem)

@@ -1,8 +1,8 @@
 """Scenario `bench`: `cargo xtask bench` counts the same instructions on every run, and
 `--check` fails, naming the figure, when a figure exceeds its budget.
 
-These run `cargo xtask bench` itself (it boots its own QEMU runs with -smp 1 and -icount), so
-they ignore --board. The groups that run the bench guest take a few seconds once everything is
+These run `cargo xtask bench` itself (it boots its own QEMU runs with -icount: -smp 1, and
+-smp 2 for the doorbell round trip between two partitions), so they ignore --board. The groups that run the bench guest take a few seconds once everything is
 built; the Linux groups (6 and 7) boot Debian's kernel three times and take about 40 s. So the
 two-run determinism check covers the fast groups, and the Linux groups run once, with --check.
 (Their figures were identical on consecutive runs too; `cargo xtask bench` twice shows it.)
@@ -69,16 +69,19 @@ def test_bench_counts_are_identical_on_two_runs_and_within_budget():
     assert second.returncode == 0, second.stderr[-3000:]
     figures = instruction_figures(first.stdout)
     expected = {"timer-irq", "timing-empty", "hvc-psci-version", "hvc-smccc-version",
-                "hvc-vendor-revision", "mmio-uartfr-read", "boot-first-instruction"}
+                "hvc-vendor-revision", "mmio-uartfr-read", "doorbell-round-trip",
+                "boot-first-instruction"}
     assert expected <= set(figures), first.stdout
     assert repeatable(figures) == repeatable(instruction_figures(second.stdout))
     for group in ("1. Timer interrupt latency", "2. Hypercall round trip", "3. Stage-2 fault",
                   "4. Doorbell round trip", "5. Boot", "8. Footprint"):
         assert f"### {group}" in first.stdout
-    # Group 4 has nothing to measure yet and says why, with no budget.
-    doorbell = r"`doorbell-round-trip` \| instructions \| n/a \| — \|"
-    assert re.search(doorbell, first.stdout), first.stdout
-    assert "needs inter-partition doorbells (IPC issue)" in first.stdout
+    # Group 4: two partitions on two CPUs, beside the same ping-pong bare with SGIs, budgeted.
+    doorbell = re.search(
+        r"`doorbell-round-trip` \| instructions \| [\d,]+ / [\d,.]+ / [\d,]+ \| "
+        r"(?P<bare>[\d,]+) / [\d,.]+ / [\d,]+ \| (?P<budget>[\d,]+) \|", first.stdout)
+    assert doorbell, first.stdout
+    assert "A acknowledged INTID 48" in first.stdout, first.stdout
 
 
 def test_bench_check_fails_and_names_the_figure_over_its_budget(tmp_path: Path):

@@ -27,6 +27,7 @@ def test_every_abi_call_answers_as_documented(boot):
             "abi-trng-version", "abi-trng-uuid", "abi-trng-rnd64-192", "abi-trng-bad-bit-count",
             "abi-bulkhead-detect", "abi-vendor-partition-info", "abi-vendor-partition-name",
             "abi-vendor-console-write-buffer", "abi-vendor-console-read", "abi-vendor-bad-pointer",
+            "abi-vendor-doorbell-none",
             "abi-unknown-id", "abi-smc-not-allow-listed", "abi-smc-psci-served-by-bulkhead",
         } <= results
 

@@ -14,6 +14,16 @@ pub struct Reserved {
     pub why: &'static str,
 }
 
+/// MMIO the hypervisor itself drives, which no partition may be given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostDevice {
+    /// The device's physical range.
+    pub range: Range,
+    /// What it is, e.g. `"console UART"`; error messages say "which the hypervisor itself
+    /// uses (its {what})".
+    pub what: &'static str,
+}
+
 /// The facts about a board that a configuration is checked against.
 ///
 /// `bulkhead-platforms` builds this from static facts at build time; the
@@ -29,6 +39,7 @@ pub struct Board {
     /// RAM no partition may use: the hypervisor image and bundle, the host DTB,
     /// firmware.
     pub reserved: Vec<Reserved, 16>,
-    /// MMIO the hypervisor itself uses (its UART, the GIC); never passed through.
-    pub host_devices: Vec<Range, 8>,
+    /// MMIO the hypervisor itself uses (its UART, the GIC, the watchdog, the hardware RNG);
+    /// never passed through.
+    pub host_devices: Vec<HostDevice, 12>,
 }

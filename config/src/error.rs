@@ -88,8 +88,10 @@ pub enum ErrorKind {
         /// The node kinds allowed here.
         allowed: &'static str,
     },
-    /// A partition name breaks the naming rules.
+    /// A partition or channel name breaks the naming rules.
     BadName {
+        /// What is named: `"partition"` or `"channel"`.
+        what: &'static str,
         /// Which rule.
         why: &'static str,
     },
@@ -211,6 +213,8 @@ pub enum ErrorKind {
     DeviceOverlapsHost {
         /// The hypervisor's device range.
         range: Range,
+        /// What that device is, e.g. `"console UART"`.
+        what: &'static str,
     },
     /// A device's physical range overlaps board RAM.
     DeviceInRam {
@@ -260,6 +264,35 @@ pub enum ErrorKind {
         /// The function ID.
         function: u32,
     },
+    /// A channel names a partition the configuration does not define.
+    UnknownPartition {
+        /// The name as written.
+        name: String<32>,
+    },
+    /// A channel names the same partition at both ends.
+    ChannelLoop {
+        /// The partition.
+        partition: String<32>,
+    },
+    /// A doorbell INTID is not a shared peripheral interrupt the virtual GIC models.
+    BadDoorbellIrq {
+        /// The INTID as written.
+        intid: u32,
+        /// The partition that would receive it.
+        partition: String<32>,
+    },
+    /// A doorbell INTID is already used in the partition that receives it, by one of its
+    /// passthrough devices or by an earlier channel.
+    DoorbellIrqTaken {
+        /// The INTID.
+        intid: u32,
+        /// The partition that would receive it.
+        partition: String<32>,
+        /// What already uses it: `"device"` or `"channel"`.
+        by: &'static str,
+        /// The device's node name or the channel's name.
+        other: String<32>,
+    },
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
@@ -287,7 +320,7 @@ impl fmt::Display for ErrorKind {
             Self::UnknownNode { allowed } => {
                 write!(f, "unknown node (a typo?); allowed here: {allowed}")
             }
-            Self::BadName { why } => write!(f, "bad partition name: {why}"),
+            Self::BadName { what, why } => write!(f, "bad {what} name: {why}"),
             Self::TooMany { what, max } => write!(f, "too many {what}: at most {max} allowed"),
             Self::DuplicateName => {
                 f.write_str("a sibling node has the same name; rename one of them")
@@ -365,10 +398,10 @@ impl fmt::Display for ErrorKind {
                 "physical range overlaps {range}, already passed through to partition \
                  \"{other}\"; a device belongs to at most one partition"
             ),
-            Self::DeviceOverlapsHost { range } => write!(
+            Self::DeviceOverlapsHost { range, what } => write!(
                 f,
-                "physical range overlaps {range}, which the hypervisor itself uses \
-                 (its UART or the GIC)"
+                "physical range overlaps {range}, which the hypervisor itself uses (its \
+                 {what}); no partition may be given it"
             ),
             Self::DeviceInRam { range } => write!(
                 f,
@@ -410,6 +443,33 @@ impl fmt::Display for ErrorKind {
                 f,
                 "`smc-allow` lists {function:#010x} twice; remove one"
             ),
+            Self::UnknownPartition { name } => write!(
+                f,
+                "there is no partition \"{name}\"; a channel names two partitions defined \
+                 under /partitions"
+            ),
+            Self::ChannelLoop { partition } => write!(
+                f,
+                "joins partition \"{partition}\" to itself; a channel joins two different \
+                 partitions"
+            ),
+            Self::BadDoorbellIrq { intid, partition } => write!(
+                f,
+                "interrupt {intid} cannot be partition \"{partition}\"'s doorbell: a doorbell \
+                 is a virtual shared peripheral interrupt, INTID 32..={}",
+                crate::limits::MAX_DOORBELL_INTID
+            ),
+            Self::DoorbellIrqTaken {
+                intid,
+                partition,
+                by,
+                other,
+            } => write!(
+                f,
+                "interrupt {intid} cannot be partition \"{partition}\"'s doorbell: that \
+                 partition already uses it for {by} `{other}`; give each doorbell an INTID its \
+                 partition uses for nothing else"
+            ),
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
@@ -445,6 +505,7 @@ mod tests {
                 allowed: "partitions"
             },
             ErrorKind::BadName {
+                what: "partition",
                 why: "longer than 31 bytes"
             },
             ErrorKind::TooMany {
@@ -503,7 +564,10 @@ mod tests {
                 range: r,
                 other: bounded("linux")
             },
-            ErrorKind::DeviceOverlapsHost { range: r },
+            ErrorKind::DeviceOverlapsHost {
+                range: r,
+                what: "hardware RNG, the RNG200"
+            },
             ErrorKind::DeviceInRam { range: r },
             ErrorKind::DeviceOverlapsMemory { range: r },
             ErrorKind::DevicesOverlap {
@@ -523,6 +587,22 @@ mod tests {
             },
             ErrorKind::SmcTwice {
                 function: 0x8200_ff01
+            },
+            ErrorKind::UnknownPartition {
+                name: bounded("rots")
+            },
+            ErrorKind::ChannelLoop {
+                partition: bounded("rtos")
+            },
+            ErrorKind::BadDoorbellIrq {
+                intid: 600,
+                partition: bounded("rtos")
+            },
+            ErrorKind::DoorbellIrqTaken {
+                intid: 40,
+                partition: bounded("linux"),
+                by: "device",
+                other: bounded("device@9040000")
             },
             ErrorKind::MoreErrors,
         ]
@@ -556,7 +636,7 @@ mod tests {
         "entry point 0x80000000 is not inside any memory region of this partition",
         "image file \"Image\" not found",
         "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), already passed through to partition \"linux\"; a device belongs to at most one partition",
-        "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), which the hypervisor itself uses (its UART or the GIC)",
+        "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), which the hypervisor itself uses (its hardware RNG, the RNG200); no partition may be given it",
         "physical range overlaps board RAM at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); give RAM to a partition with a `memory@` node instead",
         "IPA range overlaps this partition's memory at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); set `ipa` to a free guest address",
         "IPA range overlaps `device@9040000` at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) in the same partition; set `ipa` to a free guest address",
@@ -565,6 +645,10 @@ mod tests {
         "console overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) in this partition's address space; move it to a free IPA",
         "`smc-allow` entry 0x84000008 cannot go to the firmware: owner 4 (standard secure services: PSCI, TRNG, ...) is served by Bulkhead itself; only fast calls of the CPU (1), SiP (2), OEM (3) and trusted application and OS (48..=63) owners can be allow-listed",
         "`smc-allow` lists 0x8200ff01 twice; remove one",
+        "there is no partition \"rots\"; a channel names two partitions defined under /partitions",
+        "joins partition \"rtos\" to itself; a channel joins two different partitions",
+        "interrupt 600 cannot be partition \"rtos\"'s doorbell: a doorbell is a virtual shared peripheral interrupt, INTID 32..=511",
+        "interrupt 40 cannot be partition \"linux\"'s doorbell: that partition already uses it for device `device@9040000`; give each doorbell an INTID its partition uses for nothing else",
         "more errors not shown; fix these and check again",
     ];
         let kinds = samples();

@@ -328,6 +328,12 @@ pub fn text(value: &[u8]) -> Option<&str> {
     core::str::from_utf8(strings(value).next()?).ok()
 }
 
+/// Whether a node with this `status` value (empty when the node has none) is usable:
+/// devicetree spec 2.3.4 says "okay", the deprecated "ok", or no `status` at all.
+pub fn status_okay(status: &[u8]) -> bool {
+    matches!(strings(status).next(), None | Some(b"okay" | b"ok"))
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -454,5 +460,15 @@ mod tests {
         assert_eq!(cells(&[0, 0, 0, 1, 0, 0, 0, 2], 0, 2), Some(0x1_0000_0002));
         assert_eq!(cells(&[0, 0, 0, 1, 0, 0, 0, 2], 1, 1), Some(2));
         assert_eq!(cells(&[0, 0, 0, 1], 1, 1), None);
+    }
+
+    #[test]
+    fn only_okay_ok_or_no_status_is_usable() {
+        for status in [&b""[..], b"okay\0", b"ok\0", b"okay"] {
+            assert!(status_okay(status), "{status:?}");
+        }
+        for status in [&b"disabled\0"[..], b"reserved\0", b"fail\0", b"fail-sss\0"] {
+            assert!(!status_okay(status), "{status:?}");
+        }
     }
 }

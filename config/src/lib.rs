@@ -8,7 +8,8 @@
 //! * checks a [`Config`] against a [`Board`] ([`validate()`]), reporting every
 //!   conflict at once: overlapping memory, CPUs given twice, images that do
 //!   not fit, devices passed through twice, firmware calls that may not be
-//!   allow-listed, and so on;
+//!   allow-listed, channels between partitions that do not exist or whose
+//!   doorbell interrupts collide, and so on;
 //! * defines the boot [`Bundle`] that carries the configuration and the guest
 //!   images, appended to the hypervisor image.
 //!
@@ -50,10 +51,12 @@ pub use bundle::{try_write_bundle, write_bundle, BundleWriteError};
 pub use bundle::{Bundle, BundleError, Entries, CONFIG_ENTRY};
 pub use error::{ConfigError, ErrorKind};
 pub use limits::{
-    MAX_CPUS, MAX_DEVICES, MAX_ERRORS, MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME,
-    MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
+    MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_DOORBELL_INTID, MAX_ERRORS, MAX_FILE_NAME,
+    MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
 };
-pub use model::{Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig};
+pub use model::{
+    Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig,
+};
 pub use parse::COMPATIBLE;
 pub use range::Range;
 pub use validate::{validate, PAGE_SIZE};

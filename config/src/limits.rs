@@ -14,7 +14,14 @@ pub const MAX_DEVICES: usize = 16;
 pub const MAX_IRQS_PER_DEVICE: usize = 8;
 /// Most SMCCC function IDs one partition's `smc-allow` may list.
 pub const MAX_SMC_ALLOW: usize = 16;
-/// Longest partition name, in bytes.
+/// Most inter-partition channels (`/channels/<name>`) one configuration may
+/// define.
+pub const MAX_CHANNELS: usize = 16;
+/// The highest INTID a doorbell may use. A doorbell is a purely virtual SPI
+/// in its partition's virtual distributor, which models INTIDs 0..=511 (the
+/// hypervisor checks at compile time that its virtual GIC covers this).
+pub const MAX_DOORBELL_INTID: u32 = 511;
+/// Longest partition or channel name, in bytes.
 pub const MAX_NAME: usize = 31;
 /// Longest image file name, in bytes: it must fit a bundle entry name.
 pub const MAX_FILE_NAME: usize = crate::bundle::ENTRY_NAME_LEN;

@@ -4,18 +4,23 @@
 //! parsing needs no heap.
 
 use crate::limits::{
-    MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
+    MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS,
+    MAX_SMC_ALLOW,
 };
 use crate::range::Range;
 use heapless::Vec;
 
-/// A whole configuration: the board it is for and its partitions.
+/// A whole configuration: the board it is for, its partitions and the
+/// channels between them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config<'a> {
     /// The `board` property of the root node.
     pub board: &'a str,
     /// Partitions in the order they appear in the file.
     pub partitions: Vec<PartitionConfig<'a>, MAX_PARTITIONS>,
+    /// Inter-partition channels in the order they appear in the file (empty
+    /// without a `/channels` node).
+    pub channels: Vec<Channel<'a>, MAX_CHANNELS>,
 }
 
 impl<'a> Config<'a> {
@@ -23,6 +28,64 @@ impl<'a> Config<'a> {
     pub fn partition(&self, name: &str) -> Option<&PartitionConfig<'a>> {
         self.partitions.iter().find(|p| p.name == name)
     }
+
+    /// The index of the partition called `name` in configuration order, if any.
+    pub fn partition_index(&self, name: &str) -> Option<usize> {
+        self.partitions.iter().position(|p| p.name == name)
+    }
+
+    /// The channels partition `name` is an endpoint of, in configuration order, each with the
+    /// partition's end (0 or 1). The position of a channel in this sequence is the partition's
+    /// doorbell index for it (`docs/guest-abi.md`).
+    pub fn channels_of<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = (&'s Channel<'a>, usize)> + 's {
+        self.channels
+            .iter()
+            .filter_map(move |channel| Some((channel, channel.end_of(name)?)))
+    }
+}
+
+/// A channel between two partitions: for now a doorbell in each direction; shared memory
+/// (a `memory` child node) is planned.
+///
+/// # Invariants
+/// After [`crate::validate()`] found no error: both ends name existing, distinct partitions,
+/// and each end's INTID is a doorbell SPI its partition uses for nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channel<'a> {
+    /// Channel name (the node name under `/channels`).
+    pub name: &'a str,
+    /// The two endpoints, in the order the `partitions` property lists them.
+    pub ends: [ChannelEnd<'a>; 2],
+}
+
+impl<'a> Channel<'a> {
+    /// Which end (0 or 1) partition `name` is, if it is one (the first, if both).
+    pub fn end_of(&self, name: &str) -> Option<usize> {
+        self.ends.iter().position(|end| end.partition == name)
+    }
+
+    /// The end opposite end `end` (0 or 1).
+    pub fn peer_of(&self, end: usize) -> &ChannelEnd<'a> {
+        let [first, second] = &self.ends;
+        if end == 0 {
+            second
+        } else {
+            first
+        }
+    }
+}
+
+/// One end of a [`Channel`]: a partition and the doorbell interrupt it receives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChannelEnd<'a> {
+    /// The partition's name.
+    pub partition: &'a str,
+    /// The virtual SPI (GIC INTID) that becomes pending in this partition when the other end
+    /// rings its doorbell.
+    pub intid: u32,
 }
 
 /// One partition: its CPUs, memory, boot images and devices.

@@ -15,12 +15,14 @@
 //! Which problem is the first: a problem in the blob's structure, wherever it
 //! is; then, in document order, problems with the root's properties (and
 //! `compatible` or `board` missing), with the root's child nodes (anything
-//! but one `partitions`), and with each partition in turn. Two exceptions to
-//! document order keep a node's shape ahead of its contents: a bad child of
-//! the root is reported before anything inside `/partitions`, and a node
-//! below a partition's child before that child's properties.
+//! but one `partitions` and at most one `channels`), and with each partition
+//! and channel in turn. Two exceptions to document order keep a node's shape
+//! ahead of its contents: a bad child of the root is reported before anything
+//! inside `/partitions` or `/channels`, and a node below a partition's child
+//! before that child's properties.
 
 mod at;
+mod channel;
 mod child;
 mod partition;
 mod rules;
@@ -28,10 +30,11 @@ mod rules;
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::fdt_scan::{Event, StrictEvent};
-use crate::limits::MAX_PARTITIONS;
+use crate::limits::{MAX_CHANNELS, MAX_PARTITIONS};
 use crate::model::Config;
 use crate::structure;
 use at::At;
+use channel::ChannelReader;
 use child::Child;
 use heapless::Vec;
 use partition::Partition;
@@ -49,10 +52,23 @@ impl<'a> Config<'a> {
         let mut config = Config {
             board: "",
             partitions: Vec::new(),
+            channels: Vec::new(),
         };
         Parser::new(&mut config).run(|parser| structure::walk(dtb, |event| parser.event(event)))?;
         Ok(config)
     }
+}
+
+/// The child of the root being read.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Section {
+    /// None, or one that is an error.
+    #[default]
+    Other,
+    /// `/partitions`.
+    Partitions,
+    /// `/channels`.
+    Channels,
 }
 
 /// Builds a [`Config`] from the events of one walk over a blob.
@@ -63,8 +79,8 @@ struct Parser<'a, 'c> {
     open: usize,
     /// The first problem found.
     error: Option<ConfigError>,
-    /// Whether `error` lies inside `/partitions`, where a bad child of the
-    /// root, found later, replaces it.
+    /// Whether `error` lies inside `/partitions` or `/channels`, where a bad
+    /// child of the root, found later, replaces it.
     error_inside: bool,
     /// Whether the root's `compatible` includes [`COMPATIBLE`].
     compatible: bool,
@@ -76,6 +92,10 @@ struct Parser<'a, 'c> {
     root_checked: bool,
     /// Whether `/partitions` has begun.
     found_partitions: bool,
+    /// Whether `/channels` has begun.
+    found_channels: bool,
+    /// The child of the root being read.
+    section: Section,
     /// Whether the partition being read is one more than
     /// [`MAX_PARTITIONS`]. It is still read, into the last slot, because a
     /// problem inside it is reported before its being one too many; the
@@ -85,6 +105,8 @@ struct Parser<'a, 'c> {
     partition: Partition<'a>,
     /// The partition's child node being read.
     child: Child<'a>,
+    /// The channel being read, beyond its slot.
+    channel: ChannelReader<'a>,
 }
 
 impl<'a, 'c> Parser<'a, 'c> {
@@ -99,9 +121,12 @@ impl<'a, 'c> Parser<'a, 'c> {
             board: false,
             root_checked: false,
             found_partitions: false,
+            found_channels: false,
+            section: Section::Other,
             overflow: false,
             partition: Partition::default(),
             child: Child::default(),
+            channel: ChannelReader::default(),
         }
     }
 
@@ -158,28 +183,32 @@ impl<'a, 'c> Parser<'a, 'c> {
         if self.error.is_some() {
             return;
         }
-        let result = match depth {
-            2 => self.begin_partition(name),
-            3 => match self.config.partitions.last() {
+        let result = match (self.section, depth) {
+            (Section::Partitions, 2) => self.begin_partition(name),
+            (Section::Partitions, 3) => match self.config.partitions.last() {
                 Some(slot) => self.partition.begin_child(slot, &mut self.child, name),
                 None => Ok(()),
             },
-            4 => {
+            (Section::Partitions, 4) => {
                 let at = self.child.at(self.partition.at()).child(name);
                 Err(at.err(ErrorKind::UnknownNode {
                     allowed: "none (this node has no children)",
                 }))
             }
-            // The root, or below a grandchild, which is already an error.
+            (Section::Channels, 2) => self.begin_channel(name),
+            (Section::Channels, 3) => Err(self.channel.child(name)),
+            // The root, or below a node that is already an error.
             _ => Ok(()),
         };
         self.record(result, true);
     }
 
-    /// A child of the root begins. The first `partitions` is read; anything
-    /// else is an error that replaces one found inside `/partitions`, because
-    /// the root's children are checked before what is in them.
+    /// A child of the root begins. The first `partitions` and the first
+    /// `channels` are read; anything else is an error that replaces one found
+    /// inside them, because the root's children are checked before what is in
+    /// them.
     fn root_child(&mut self, name: &'a str) {
+        self.section = Section::Other;
         if self.error.is_some() && !self.error_inside {
             return;
         }
@@ -189,11 +218,17 @@ impl<'a, 'c> Parser<'a, 'c> {
         let kind = match name {
             "partitions" if !self.found_partitions => {
                 self.found_partitions = true;
+                self.section = Section::Partitions;
                 return;
             }
-            "partitions" => ErrorKind::DuplicateName,
+            "channels" if !self.found_channels => {
+                self.found_channels = true;
+                self.section = Section::Channels;
+                return;
+            }
+            "partitions" | "channels" => ErrorKind::DuplicateName,
             _ => ErrorKind::UnknownNode {
-                allowed: "partitions",
+                allowed: "partitions, channels",
             },
         };
         self.error = Some(At::root().child(name).err(kind));
@@ -219,7 +254,7 @@ impl<'a, 'c> Parser<'a, 'c> {
     fn begin_partition(&mut self, name: &'a str) -> Result<(), ConfigError> {
         let partitions = &mut self.config.partitions;
         let at = At::partitions().child(name).in_partition(partitions.len());
-        rules::check_name(name).map_err(|kind| at.err(kind))?;
+        rules::check_name(name, "partition").map_err(|kind| at.err(kind))?;
         if partitions.iter().any(|p| p.name == name) {
             return Err(at.err(ErrorKind::DuplicateName));
         }
@@ -233,17 +268,45 @@ impl<'a, 'c> Parser<'a, 'c> {
         Ok(())
     }
 
+    /// A channel begins.
+    fn begin_channel(&mut self, name: &'a str) -> Result<(), ConfigError> {
+        let channels = &mut self.config.channels;
+        let at = At::channels().child(name);
+        rules::check_name(name, "channel").map_err(|kind| at.err(kind))?;
+        if channels.iter().any(|c| c.name == name) {
+            return Err(at.err(ErrorKind::DuplicateName));
+        }
+        channels.push(channel::empty(name)).map_err(|_| {
+            at.err(ErrorKind::TooMany {
+                what: "channels",
+                max: MAX_CHANNELS,
+            })
+        })?;
+        self.channel.begin(at);
+        Ok(())
+    }
+
     /// A property of the innermost open node.
     fn property(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ConfigError> {
-        match self.open {
-            1 => self.root_property(name, value),
-            2 => rules::check_ignored(name, value, "#address-cells, #size-cells")
-                .map_err(|kind| At::partitions().err(kind)),
-            3 => match self.config.partitions.last_mut() {
+        match (self.open, self.section) {
+            (1, _) => self.root_property(name, value),
+            (2, Section::Partitions) => {
+                rules::check_ignored(name, value, "#address-cells, #size-cells")
+                    .map_err(|kind| At::partitions().err(kind))
+            }
+            (2, Section::Channels) => {
+                rules::check_ignored(name, value, "#address-cells, #size-cells")
+                    .map_err(|kind| At::channels().err(kind))
+            }
+            (3, Section::Partitions) => match self.config.partitions.last_mut() {
                 Some(slot) => self.partition.property(slot, name, value),
                 None => Ok(()),
             },
-            4 => {
+            (3, Section::Channels) => match self.config.channels.last_mut() {
+                Some(slot) => self.channel.property(slot, name, value),
+                None => Ok(()),
+            },
+            (4, Section::Partitions) => {
                 self.child.property(name, value);
                 Ok(())
             }
@@ -289,10 +352,10 @@ impl<'a, 'c> Parser<'a, 'c> {
                     return Err(At::partitions().err(ErrorKind::MissingNode));
                 }
             }
-            1 if self.config.partitions.is_empty() => {
+            1 if self.section == Section::Partitions && self.config.partitions.is_empty() => {
                 return Err(At::partitions().err(ErrorKind::NoPartitions));
             }
-            2 => {
+            2 if self.section == Section::Partitions => {
                 if let Some(slot) = self.config.partitions.last() {
                     self.partition.end(slot)?;
                 }
@@ -303,7 +366,8 @@ impl<'a, 'c> Parser<'a, 'c> {
                     }));
                 }
             }
-            3 => {
+            2 if self.section == Section::Channels => self.channel.end()?,
+            3 if self.section == Section::Partitions => {
                 if let Some(slot) = self.config.partitions.last_mut() {
                     self.partition.end_child(slot, &mut self.child)?;
                 }

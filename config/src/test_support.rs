@@ -3,7 +3,7 @@
 
 extern crate std;
 
-use crate::board::{Board, Reserved};
+use crate::board::{Board, HostDevice, Reserved};
 use crate::range::Range;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -59,10 +59,16 @@ pub(crate) fn qemu_virt() -> Board {
         })
         .expect("fits");
     b.host_devices
-        .push(Range::new(0x0900_0000, 0x1000))
+        .push(HostDevice {
+            range: Range::new(0x0900_0000, 0x1000),
+            what: "console UART",
+        })
         .expect("fits");
     b.host_devices
-        .push(Range::new(0x0800_0000, 0x0100_0000))
+        .push(HostDevice {
+            range: Range::new(0x0800_0000, 0x0100_0000),
+            what: "GIC",
+        })
         .expect("fits");
     b
 }
@@ -196,6 +202,15 @@ pub(crate) fn config_dts(partitions: &str) -> std::string::String {
     )
 }
 
+/// A configuration for qemu-virt holding the given partition nodes and a
+/// `/channels` node holding the given channel nodes.
+pub(crate) fn config_with_channels(partitions: &str, channels: &str) -> std::string::String {
+    config_dts(partitions).replace(
+        "\n};\n",
+        &std::format!("\n channels {{\n{channels}\n }};\n}};\n"),
+    )
+}
+
 /// A valid partition: CPUs 0 and 1, 256 MiB at IPA 0x4000_0000, a kernel.
 pub(crate) const LINUX: &str = r#"
   linux {
@@ -203,6 +218,15 @@ pub(crate) const LINUX: &str = r#"
    cpus = <0x0 0x1>;
    memory@40000000 { reg = <0x0 0x40000000 0x0 0x10000000>; };
    kernel { file = "test-guest.bin"; load = <0x0 0x40080000>; };
+  };"#;
+
+/// A second valid partition: CPU 2, 4 MiB at IPA 0, a kernel at 0.
+pub(crate) const RTOS: &str = r#"
+  rtos {
+   #address-cells = <2>; #size-cells = <2>;
+   cpus = <0x2>;
+   memory@0 { reg = <0x0 0x0 0x0 0x00400000>; };
+   kernel { file = "rtos.bin"; load = <0x0 0x0>; };
   };"#;
 
 /// A partition with `body` (properties and nodes) and nothing else.

@@ -17,7 +17,7 @@ pub const PAGE_SIZE: u64 = 0x1000;
 const SPI_INTIDS: core::ops::RangeInclusive<u32> = 32..=1019;
 
 /// Checks `config` against `board` and returns every error found (empty means
-/// valid).
+/// valid): each partition in turn, then the channels between them.
 ///
 /// `image_size` returns the size in bytes of an image file named in the
 /// configuration, or `None` if it does not exist. Conflicts between two
@@ -55,6 +55,7 @@ pub fn validate(
         check.console(&mut report);
         check.smc_allow(&mut report);
     }
+    channel::check(config, &mut report);
     report.into_errors()
 }
 
@@ -239,8 +240,15 @@ impl Check<'_, '_> {
             self.aligned(node, "physical address", pa.start, report);
             self.aligned(node, "size", pa.size, report);
             self.aligned(node, "IPA", ipa.start, report);
-            for host in self.board.host_devices.iter().filter(|h| h.overlaps(&pa)) {
-                report.push(self.error(node, ErrorKind::DeviceOverlapsHost { range: *host }));
+            let hosts = self.board.host_devices.iter();
+            for host in hosts.filter(|h| h.range.overlaps(&pa)) {
+                report.push(self.error(
+                    node,
+                    ErrorKind::DeviceOverlapsHost {
+                        range: host.range,
+                        what: host.what,
+                    },
+                ));
             }
             for ram in self.board.ram.iter().filter(|r| r.overlaps(&pa)) {
                 report.push(self.error(node, ErrorKind::DeviceInRam { range: *ram }));
@@ -341,6 +349,7 @@ impl Check<'_, '_> {
     }
 }
 
+mod channel;
 mod smc;
 #[cfg(test)]
 mod tests;

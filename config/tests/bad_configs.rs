@@ -2,6 +2,7 @@
 //! each breaks exactly one rule, and the error message contains the text its
 //! `/* expect: ... */` first line promises.
 
+use bulkhead_config::board::HostDevice;
 use bulkhead_config::{validate, Board, Config, ConfigError, Range, Reserved};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,12 +25,16 @@ fn qemu_virt() -> Board {
         let range = Range::new(start, size);
         b.reserved.push(Reserved { range, why }).expect("fits");
     }
-    b.host_devices
-        .extend_from_slice(&[
-            Range::new(0x0900_0000, 0x1000),
-            Range::new(0x0800_0000, 0x0100_0000),
-        ])
-        .expect("fits");
+    let host_devices = [
+        (0x0900_0000, 0x1000, "console UART"),
+        (0x0800_0000, 0x0100_0000, "GIC"),
+    ];
+    for (start, size, what) in host_devices {
+        let range = Range::new(start, size);
+        b.host_devices
+            .push(HostDevice { range, what })
+            .expect("fits");
+    }
     b
 }
 
@@ -114,6 +119,12 @@ fn every_bad_qemu_virt_config_fails_with_its_expected_reason() {
         "entry-outside",
         "missing-image",
         "device-twice",
+        "channel-unknown-partition",
+        "channel-loop",
+        "channel-irq-not-spi",
+        "channel-irq-beyond-vgic",
+        "channel-irq-device",
+        "channel-irq-twice",
     ] {
         assert!(seen.iter().any(|s| s == name), "{name}.dts is missing");
     }

@@ -1,7 +1,7 @@
 //! Boot, as a story: find out what the board is, turn on the MMU, say hello, build the
 //! partitions from the bundled configuration, start every CPU, and run.
 
-use bulkhead_config::board::{Board, Reserved};
+use bulkhead_config::board::{Board, HostDevice, Reserved};
 use bulkhead_config::bundle::{Bundle, CONFIG_ENTRY};
 use bulkhead_config::model::{Config, PartitionConfig};
 use bulkhead_config::range::Range;
@@ -152,8 +152,8 @@ fn align_up(value: u64, align: u64) -> u64 {
     value.div_ceil(align) * align
 }
 
-/// Builds the EL2 identity map (RAM normal, the console UART and GIC as devices) and turns on
-/// the MMU and caches.
+/// Builds the EL2 identity map (RAM normal; the console UART, the watchdog, the RNG200 and the
+/// GIC as devices) and turns on the MMU and caches.
 fn enable_mmu(host: &HostInfo<'_>) {
     let mut pool = POOL.lock();
     let Ok(mut table) = PageTable::new(&mut *pool) else {
@@ -168,6 +168,9 @@ fn enable_mmu(host: &HostInfo<'_>) {
     }
     if let Some(watchdog) = host.pm_watchdog {
         let _ = devices.push(watchdog);
+    }
+    if let Some(rng) = host.rng200 {
+        let _ = devices.push(rng);
     }
     match host.gic {
         Some(Gic::V3 {
@@ -248,19 +251,21 @@ fn board_from_host(host: &HostInfo<'_>, hyp: Range, dtb: Range) -> Board {
             why: "reserved by firmware",
         });
     }
-    if let Some((_, uart)) = host.uart {
-        let _ = board.host_devices.push(uart);
-    }
-    if let Some(watchdog) = host.pm_watchdog {
-        let _ = board.host_devices.push(watchdog);
-    }
+    let mut host_device = |range: Option<Range>, what: &'static str| {
+        if let Some(range) = range {
+            let _ = board.host_devices.push(HostDevice { range, what });
+        }
+    };
+    host_device(host.uart.map(|(_, range)| range), "console UART");
+    host_device(host.pm_watchdog, "power-management watchdog");
+    host_device(host.rng200, "hardware RNG, the RNG200");
     match host.gic {
         Some(Gic::V3 {
             distributor,
             redistributors,
         }) => {
-            let _ = board.host_devices.push(distributor);
-            let _ = board.host_devices.push(redistributors);
+            host_device(Some(distributor), "GIC distributor");
+            host_device(Some(redistributors), "GIC redistributors");
         }
         Some(Gic::V2 {
             distributor,
@@ -268,12 +273,10 @@ fn board_from_host(host: &HostInfo<'_>, hyp: Range, dtb: Range) -> Board {
             hyp,
             vcpu,
         }) => {
-            for range in [Some(distributor), Some(cpu), hyp, vcpu]
-                .into_iter()
-                .flatten()
-            {
-                let _ = board.host_devices.push(range);
-            }
+            host_device(Some(distributor), "GIC distributor");
+            host_device(Some(cpu), "GIC CPU interface");
+            host_device(hyp, "GIC hypervisor interface");
+            host_device(vcpu, "GIC virtual CPU interface");
         }
         None => {}
     }
@@ -379,6 +382,7 @@ fn build_system(
         };
         let mut partition = partition;
         if partition.state() == PartitionState::Running {
+            partition.doorbells = crate::doorbell::doorbells_of(&config, partition_config.name);
             for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
                 if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
                     let _ = partition.cpus.push(cpu);
@@ -395,6 +399,13 @@ fn build_system(
         if system.partitions.push(partition).is_err() {
             break;
         }
+    }
+    for channel in &config.channels {
+        let [a, b] = &channel.ends;
+        println!(
+            "channel \"{}\": partition \"{}\" receives INTID {}, partition \"{}\" INTID {}",
+            channel.name, a.partition, a.intid, b.partition, b.intid
+        );
     }
     system
 }
@@ -530,7 +541,7 @@ fn setup_virtual_gic(
             hardware.insert(intid);
         }
     }
-    let software = crate::vgic::IntidSet::default();
+    let software = crate::doorbell::receiving_intids(&partition.doorbells);
     let boot_cpu = partition.cpus.first().copied().unwrap_or(0);
     for intid in crate::vgic::FIRST_SPI..crate::vgic::MAX_INTIDS as u32 {
         if hardware.contains(intid) {

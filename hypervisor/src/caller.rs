@@ -1,6 +1,6 @@
 //! The running vCPU as the SMCCC dispatcher's [`Caller`], and the pieces of the trap path that
 //! serve it: guest memory checked against the partition's stage-2 RAM map, the hypercall
-//! console, the entropy pool and the firmware allow-list.
+//! console, the entropy pool, the firmware allow-list and the partition's doorbells.
 
 mod console;
 mod firmware;
@@ -93,6 +93,10 @@ impl Caller for RunningVcpu<'_> {
 
     fn firmware_call_allowed(&self, function: u32) -> bool {
         firmware::allowed(self.partition.id, function)
+    }
+
+    fn doorbells(&self) -> &[crate::doorbell::Doorbell] {
+        &self.partition.doorbells
     }
 }
 

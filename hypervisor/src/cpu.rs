@@ -283,6 +283,13 @@ fn apply_action(
             };
             result(frame, value);
         }
+        Action::RingDoorbell { peer, intid } => {
+            let value = match interrupts::ring_doorbell(system, peer, intid) {
+                Ok(()) => 0,
+                Err(interrupts::PeerDown) => smccc::VendorError::PeerDown.to_register(),
+            };
+            result(frame, value);
+        }
         Action::ForwardToFirmware { function, args } => {
             let values = if system.firmware_psci {
                 arch::smc_call(function, args[0], args[1], args[2])

@@ -1,7 +1,7 @@
 //! What the hypervisor learns from the host device tree the boot loader passed in x0.
 //!
-//! Nothing the device tree says is hard-coded: RAM, CPUs, the GIC, the console UART and the
-//! PSCI conduit all come from here.
+//! Nothing the device tree says is hard-coded: RAM, CPUs, the GIC, the console UART, the PSCI
+//! conduit and the hardware RNG all come from here.
 
 use bulkhead_config::fdt_scan;
 use bulkhead_config::range::Range;
@@ -79,6 +79,9 @@ pub struct HostInfo<'a> {
     /// `/chosen/rng-seed`: random bytes from the boot loader (QEMU `virt` gives 32), seeding
     /// the entropy pool when the CPU has no RNDR.
     pub rng_seed: Option<&'a [u8]>,
+    /// The Broadcom RNG200 (`brcm,bcm2711-rng200` or `brcm,iproc-rng200`, status "okay"; the
+    /// first one): the hypervisor's own hardware RNG, never a partition's.
+    pub rng200: Option<Range>,
 }
 
 /// Why the host device tree could not be used.
@@ -100,6 +103,8 @@ struct OpenNode<'a> {
     ranges: Option<&'a [u8]>,
     compatible: &'a [u8],
     kind: DeviceKind,
+    /// The first string of `status` (empty if the node has none).
+    status: &'a [u8],
     device_type: &'a [u8],
     method: &'a [u8],
     model: &'a [u8],
@@ -169,6 +174,7 @@ enum DeviceKind {
     Pl011,
     MiniUart,
     PmWatchdog,
+    Rng200,
 }
 
 impl DeviceKind {
@@ -180,6 +186,7 @@ impl DeviceKind {
                 b"arm,pl011" => Some(DeviceKind::Pl011),
                 b"brcm,bcm2835-aux-uart" => Some(DeviceKind::MiniUart),
                 b"brcm,bcm2835-pm-wdt" => Some(DeviceKind::PmWatchdog),
+                b"brcm,bcm2711-rng200" | b"brcm,iproc-rng200" => Some(DeviceKind::Rng200),
                 _ => None,
             })
             .unwrap_or_default()
@@ -201,6 +208,7 @@ impl<'a> HostInfo<'a> {
             pm_watchdog: None,
             size: 0,
             rng_seed: None,
+            rng200: None,
         };
         let mut stack: Vec<OpenNode<'a>, MAX_DEPTH> = Vec::new();
         let mut path: heapless::String<MAX_PATH> = heapless::String::new();
@@ -244,6 +252,7 @@ impl<'a> HostInfo<'a> {
                     b"device_type" => node.device_type = text(),
                     b"method" => node.method = text(),
                     b"model" => node.model = text(),
+                    b"status" => node.status = text(),
                     b"stdout-path" if depth == 2 && node.name == b"chosen" => stdout_path = text(),
                     b"rng-seed" if depth == 2 && node.name == b"chosen" => {
                         info.rng_seed = Some(value)
@@ -323,6 +332,10 @@ impl<'a> HostInfo<'a> {
                     }
                 } else if node.kind == DeviceKind::PmWatchdog {
                     info.pm_watchdog = reg_entry(&stack, &node, 0);
+                } else if node.kind == DeviceKind::Rng200 {
+                    if info.rng200.is_none() && fdt_scan::status_okay(node.status) {
+                        info.rng200 = reg_entry(&stack, &node, 0);
+                    }
                 } else if matches!(node.kind, DeviceKind::Pl011 | DeviceKind::MiniUart) {
                     if let Some(range) = reg_entry(&stack, &node, 0) {
                         let mut node_path = heapless::String::new();
@@ -422,6 +435,7 @@ mod tests {
         );
         assert_eq!(info.psci, Some(PsciConduit::Smc));
         assert_eq!(info.rng_seed.map(<[u8]>::len), Some(32));
+        assert_eq!(info.rng200, None);
     }
 
     #[test]
@@ -489,6 +503,32 @@ mod tests {
                 start: 0xfe10_0000,
                 size: 0x114
             })
+        );
+        // rng@7e104000, no status: the hypervisor's hardware RNG.
+        assert_eq!(
+            info.rng200,
+            Some(Range {
+                start: 0xfe10_4000,
+                size: 0x28
+            })
+        );
+        assert_eq!(
+            info.rng_seed, None,
+            "only the firmware adds /chosen/rng-seed"
+        );
+    }
+
+    #[test]
+    fn the_first_okay_rng200_of_either_compatible_is_taken() {
+        const TREE: &[u8] = include_bytes!("../tests/fixtures/rng200-status.dtb");
+        let info = HostInfo::parse(TREE).unwrap();
+        assert_eq!(
+            info.rng200,
+            Some(Range {
+                start: 0xfe00_4000,
+                size: 0x28
+            }),
+            "the disabled one is skipped, the later one ignored"
         );
     }
 

@@ -216,12 +216,17 @@ fn inject_local(cpu: usize, entry: ListEntry) {
 /// Writes `entry` into a suitable list register; `false` if all are busy.
 fn write_list_register(entry: ListEntry) -> bool {
     let count = gic::list_register_count().min(16);
+    let empty = gic::empty_list_registers();
     let mut entries = [ListEntry::decode_v3(0); 16];
     for (index, slot) in entries.iter_mut().enumerate().take(count) {
-        *slot = gic::read_lr(index);
+        // An empty list register (its ICH_ELRSR_EL2 / GICH_ELRSR bit set) holds nothing to
+        // merge with: it stays Invalid here instead of being read. Usually they all are, and
+        // this is on the path of every injected interrupt (a doorbell's included).
+        if empty & (1 << index) == 0 {
+            *slot = gic::read_lr(index);
+        }
     }
     let per_source_sgis = !gic::is_gic_v3();
-    let empty = gic::empty_list_registers();
     let Some(index) = list_registers::choose(&entries[..count], empty, &entry, per_source_sgis)
     else {
         return false;

@@ -37,6 +37,7 @@ mod mini_uart;
 mod pl011;
 
 pub mod console;
+pub mod doorbell;
 pub mod entropy;
 pub mod host_dt;
 pub mod pagetable;

@@ -8,6 +8,7 @@ use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
 use crate::console::LineBuffer;
+use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
 use crate::vuart::VirtualPl011;
 
@@ -54,6 +55,8 @@ pub struct Partition {
     pub console: Option<VirtualConsole>,
     /// What happens when it stops.
     pub on_stop: OnStop,
+    /// Its doorbells: its ends of the configuration's channels, by doorbell index.
+    pub doorbells: Doorbells,
     state: AtomicU8,
 }
 
@@ -75,6 +78,7 @@ impl Partition {
             dtb: 0,
             console: None,
             on_stop: OnStop::Off,
+            doorbells: Doorbells::new(),
             state: AtomicU8::new(state as u8),
         }
     }

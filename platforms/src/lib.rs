@@ -10,6 +10,7 @@
 pub mod qemu_virt;
 pub mod rpi4;
 
+use bulkhead_config::board::HostDevice;
 use bulkhead_config::range::Range;
 
 /// How secondary CPUs are released by the firmware on a board.
@@ -49,8 +50,9 @@ pub struct PlatformFacts {
     pub ram: &'static [Range],
     /// Other memory no partition may have (firmware, the boot loader's device tree copy).
     pub reserved: &'static [ReservedFact],
-    /// MMIO the hypervisor itself drives (its UART, the GIC): never passed through.
-    pub host_devices: &'static [Range],
+    /// MMIO the hypervisor itself drives (its UARTs, the GIC, the hardware RNG): never passed
+    /// through.
+    pub host_devices: &'static [HostDevice],
 }
 
 impl PlatformFacts {
@@ -75,9 +77,10 @@ impl PlatformFacts {
                 why: fact.why,
             });
         }
+        let room = board.host_devices.capacity();
         board
             .host_devices
-            .extend(self.host_devices.iter().copied().take(8));
+            .extend(self.host_devices.iter().copied().take(room));
         board
     }
 }

@@ -2,6 +2,7 @@
 //! (`-cpu cortex-a72 -smp 4 -m 2G`).
 
 use crate::{CpuRelease, PlatformFacts, ReservedFact};
+use bulkhead_config::board::HostDevice;
 use bulkhead_config::range::Range;
 
 const MIB: u64 = 1024 * 1024;
@@ -31,16 +32,21 @@ pub const FACTS: PlatformFacts = PlatformFacts {
         why: "device tree written by QEMU",
     }],
     host_devices: &[
-        // PL011 UART0: the hypervisor console.
-        Range {
-            start: 0x0900_0000,
-            size: 0x1000,
+        HostDevice {
+            range: Range {
+                start: 0x0900_0000,
+                size: 0x1000,
+            },
+            what: "console UART",
         },
-        // GIC distributor, (v2) CPU interface, hypervisor interface, vCPU interface, (v3)
+        // Distributor, (v2) CPU interface, hypervisor interface, vCPU interface, (v3)
         // redistributors.
-        Range {
-            start: 0x0800_0000,
-            size: 0x0100_0000,
+        HostDevice {
+            range: Range {
+                start: 0x0800_0000,
+                size: 0x0100_0000,
+            },
+            what: "GIC",
         },
     ],
 };

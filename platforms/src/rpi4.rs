@@ -1,6 +1,7 @@
 //! Raspberry Pi 4 Model B (BCM2711), entered at EL2 by the stock firmware's armstub.
 
 use crate::{CpuRelease, PlatformFacts, ReservedFact};
+use bulkhead_config::board::HostDevice;
 use bulkhead_config::range::Range;
 
 const MIB: u64 = 1024 * 1024;
@@ -29,19 +30,35 @@ pub const FACTS: PlatformFacts = PlatformFacts {
         why: "spin table page",
     }],
     host_devices: &[
-        // PL011 UART0 and the mini UART.
-        Range {
-            start: 0xfe20_1000,
-            size: 0x1000,
+        // Whichever of the two `stdout-path` names is the console.
+        HostDevice {
+            range: Range {
+                start: 0xfe20_1000,
+                size: 0x1000,
+            },
+            what: "UART (PL011)",
         },
-        Range {
-            start: 0xfe21_5000,
-            size: 0x1000,
+        HostDevice {
+            range: Range {
+                start: 0xfe21_5000,
+                size: 0x1000,
+            },
+            what: "UART (mini UART)",
         },
-        // GIC-400.
-        Range {
-            start: 0xff84_0000,
-            size: 0x8000,
+        HostDevice {
+            range: Range {
+                start: 0xff84_0000,
+                size: 0x8000,
+            },
+            what: "GIC (GIC-400)",
+        },
+        // The RNG200 behind the TRNG service (`brcm,bcm2711-rng200` at bus 0x7e104000).
+        HostDevice {
+            range: Range {
+                start: 0xfe10_4000,
+                size: 0x1000,
+            },
+            what: "hardware RNG, the RNG200",
         },
     ],
 };

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: Bulkhead's benchmark suite on QEMU `virt`, counted in guest instructions.
 //!
-//! Every run uses `-smp 1 -icount shift=0,sleep=off` with a 1 GHz counter, so one counter tick
-//! is one guest instruction and every figure is exact and repeatable. A dedicated bench guest
+//! Every run uses `-icount shift=0,sleep=off` with a 1 GHz counter and as many CPUs as its
+//! configuration's partitions name (`-smp 1`, two for the doorbell round trip), so one counter
+//! tick is one guest instruction and every figure is exact and repeatable. A dedicated bench guest
 //! (`guest-shim/bench-guest`) and Debian's Linux run under Bulkhead and, for the baseline,
 //! bare on the same machine. The table is printed and written into `docs/benchmarks.md`;
 //! `--check` compares the instruction figures with `xtask/bench-budgets.toml`.

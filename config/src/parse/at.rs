@@ -2,7 +2,8 @@
 
 use crate::error::{ConfigError, ErrorKind};
 
-/// Deepest node an error names: `/partitions/<partition>/<child>/<grandchild>`.
+/// Deepest node an error names: `/partitions/<partition>/<child>/<grandchild>`
+/// (channels go one level less deep).
 const MAX_PATH: usize = 4;
 
 /// A node's place: the partition it belongs to, if any, and its path from
@@ -23,6 +24,11 @@ impl<'a> At<'a> {
     /// `/partitions`.
     pub(super) fn partitions() -> Self {
         Self::root().child("partitions")
+    }
+
+    /// `/channels`.
+    pub(super) fn channels() -> Self {
+        Self::root().child("channels")
     }
 
     /// The child `name` of this node. The parser never looks deeper than

@@ -50,9 +50,9 @@ pub(super) fn check_ignored(
     Ok(())
 }
 
-/// Checks a partition name: 1 to [`MAX_NAME`] bytes of `a-z`, `0-9`, `-`
-/// and `_`.
-pub(super) fn check_name(name: &str) -> Result<(), ErrorKind> {
+/// Checks the name of a partition or channel (`what`): 1 to [`MAX_NAME`]
+/// bytes of `a-z`, `0-9`, `-` and `_`.
+pub(super) fn check_name(name: &str, what: &'static str) -> Result<(), ErrorKind> {
     let why = if name.is_empty() {
         "must not be empty"
     } else if name.len() > MAX_NAME {
@@ -65,7 +65,7 @@ pub(super) fn check_name(name: &str) -> Result<(), ErrorKind> {
     } else {
         return Ok(());
     };
-    Err(ErrorKind::BadName { why })
+    Err(ErrorKind::BadName { what, why })
 }
 
 /// Decodes `cpus`: a non-empty list of cells, at most [`MAX_CPUS`].
@@ -109,6 +109,28 @@ pub(super) fn smc_allow(value: &[u8]) -> Result<Vec<u32, MAX_SMC_ALLOW>, ErrorKi
         })?;
     }
     Ok(functions)
+}
+
+/// Decodes a channel's `partitions`: exactly two non-empty strings. Whether
+/// they name partitions, two different ones, is checked by [`crate::validate()`].
+pub(super) fn channel_partitions(value: &[u8]) -> Result<[&str; 2], ErrorKind> {
+    let why = "must be two strings, the names of the partitions the channel joins";
+    let mut list = cells::string_list(value).ok_or_else(|| bad("partitions", why))?;
+    match (list.next(), list.next(), list.next()) {
+        (Some(a), Some(b), None) if !a.is_empty() && !b.is_empty() => Ok([a, b]),
+        _ => Err(bad("partitions", why)),
+    }
+}
+
+/// Decodes a channel's `interrupts`: exactly two cells, the doorbell INTID of
+/// each end. Which INTIDs are allowed is checked by [`crate::validate()`].
+pub(super) fn channel_interrupts(value: &[u8]) -> Result<[u32; 2], ErrorKind> {
+    let why = "must be 2 cells: the doorbell INTID of each partition, in the order of `partitions`";
+    let mut list = cells::u32_list(value).ok_or_else(|| bad("interrupts", why))?;
+    match (list.next(), list.next(), list.next()) {
+        (Some(a), Some(b), None) => Ok([a, b]),
+        _ => Err(bad("interrupts", why)),
+    }
 }
 
 /// Decodes a `reg` property: four cells, non-zero size, no wrap-around.

@@ -73,6 +73,14 @@ fn example_config_parses_every_field() {
         assert_eq!(rtos.devices[0].ipa, 0x1000_0000);
         assert_eq!(rtos.devices[0].ipa_range(), Range::new(0x1000_0000, 0x1000));
         assert!(c.partition("nope").is_none());
+
+        assert_eq!(c.channels.len(), 1);
+        let control = &c.channels[0];
+        assert_eq!(control.name, "control");
+        assert_eq!(control.ends[0].partition, "linux");
+        assert_eq!(control.ends[0].intid, 48);
+        assert_eq!(control.ends[1].partition, "rtos");
+        assert_eq!(control.ends[1].intid, 49);
     });
 }
 
@@ -317,6 +325,7 @@ fn uppercase_partition_name_is_rejected() {
     assert_eq!(
         e.kind,
         ErrorKind::BadName {
+            what: "partition",
             why: "only a-z, 0-9, '-' and '_' are allowed"
         }
     );
@@ -329,6 +338,7 @@ fn partition_name_of_32_bytes_is_rejected() {
     assert_eq!(
         e.kind,
         ErrorKind::BadName {
+            what: "partition",
             why: "longer than 31 bytes"
         }
     );
@@ -614,6 +624,7 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
     let mut config = Config {
         board: "",
         partitions: heapless::Vec::new(),
+        channels: heapless::Vec::new(),
     };
     super::Parser::new(&mut config)
         .run(|parser| {

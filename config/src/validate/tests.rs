@@ -317,7 +317,8 @@ fn device_on_the_hypervisor_uart_is_rejected() {
     assert_eq!(
         e.kind,
         ErrorKind::DeviceOverlapsHost {
-            range: Range::new(0x0900_0000, 0x1000)
+            range: Range::new(0x0900_0000, 0x1000),
+            what: "console UART"
         }
     );
 }

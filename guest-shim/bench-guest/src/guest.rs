@@ -59,13 +59,17 @@ extern "C" fn bench_main(dtb: usize, boot_counter: u64) -> ! {
     CONSOLE.store(console, Ordering::Relaxed);
     // SAFETY: the console node of our own device tree is a PL011 mapped for us.
     let mut out = unsafe { Pl011::new(console) };
-    let _ = writeln!(out, "HIL:BENCH boot first-instruction={boot_counter}");
-
     let iterations = info
         .arg("iterations")
         .and_then(parse_u64)
         .unwrap_or(DEFAULT_ITERATIONS)
         .max(1);
+    if info.arg("doorbell") == Some("answer") {
+        // The other side of A's figure: it reports nothing else.
+        crate::doorbell::answer_partition(&mut out, &info, iterations);
+    }
+    let _ = writeln!(out, "HIL:BENCH boot first-instruction={boot_counter}");
+
     let (empty, _) = measure(Sequence::Empty, iterations, console, 0);
     let _ = writeln!(out, "HIL:BENCH timing-empty {empty}");
     for name in info.arg("bench").unwrap_or("").split(',') {
@@ -89,6 +93,9 @@ extern "C" fn bench_main(dtb: usize, boot_counter: u64) -> ! {
             let (stats, intid) = crate::timer_irq::measure(iterations);
             let _ = writeln!(out, "HIL:BENCH timer-irq {stats} value={intid:#x}");
         }
+    }
+    if info.arg("doorbell") == Some("ring") {
+        crate::doorbell::ring(&mut out, &info, iterations);
     }
     let _ = writeln!(out, "HIL:BENCH done");
     psci::system_off()

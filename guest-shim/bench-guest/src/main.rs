@@ -6,7 +6,9 @@
 //! - `bench=NAME[,NAME...]`: the timed sequences to run (see [`sequence::Sequence::by_name`]);
 //! - `iterations=N`: samples per sequence (default 1000);
 //! - `timer-irq=GICD,GICR`: also time the virtual timer interrupt, from its deadline to the
-//!   first instruction of the IRQ vector, with the GICv3 at those addresses.
+//!   first instruction of the IRQ vector, with the GICv3 at those addresses;
+//! - `doorbell=ring` or `doorbell=answer` with `gic=GICD,GICR`: the two sides of the doorbell
+//!   round trip between two partitions (bare: two CPUs and SGIs), see [`doorbell`].
 //!
 //! Every figure is counted with the virtual counter (`mrs cntvct_el0` before and after the
 //! operation); under QEMU `-icount shift=0` with a 1 GHz counter one tick is one guest
@@ -22,6 +24,8 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[cfg(target_os = "none")]
+mod doorbell;
 #[cfg(target_os = "none")]
 mod entry;
 #[cfg(target_os = "none")]

@@ -1,10 +1,12 @@
 //! Bulkhead's own hypervisor service (vendor-specific hypervisor calls, owner 6): discovery by
-//! UID, partition information and a console that needs no UART.
+//! UID, partition information, a console that needs no UART and doorbells to other partitions.
 //!
 //! ```ignore
 //! if let Some(hv) = guest_shim::bulkhead::detect() {
 //!     let me = hv.partition_info()?;
 //!     hv.console_write(b"hello from a partition\n")?;
+//!     let bell = hv.doorbell_info(0)?; // peer partition, the INTID we receive on, count
+//!     hv.doorbell_ring(0)?;            // the peer's doorbell INTID becomes pending
 //! }
 //! ```
 
@@ -26,8 +28,14 @@ pub const CONSOLE_WRITE: u32 = 0xc600_0010;
 pub const CONSOLE_WRITE_BUFFER: u32 = 0xc600_0011;
 /// BULKHEAD_CONSOLE_READ (SMC64 form).
 pub const CONSOLE_READ: u32 = 0xc600_0012;
-/// The first function ID reserved for inter-partition communication.
-pub const RESERVED_IPC: u32 = 0x8600_0100;
+/// BULKHEAD_DOORBELL_RING.
+pub const DOORBELL_RING: u32 = 0x8600_0100;
+/// BULKHEAD_DOORBELL_INFO.
+pub const DOORBELL_INFO: u32 = 0x8600_0101;
+/// The first function ID still reserved for inter-partition communication.
+pub const RESERVED_IPC: u32 = 0x8600_0102;
+/// BULKHEAD_DOORBELL_RING's return code when the peer partition is not running.
+pub const PEER_DOWN: i64 = -4;
 /// The first function ID reserved for the watchdog.
 pub const RESERVED_WATCHDOG: u32 = 0x8600_0200;
 /// The first function ID reserved for partition management.
@@ -74,6 +82,40 @@ pub struct PartitionInfo {
     pub vcpus: u64,
     /// The calling vCPU's index.
     pub vcpu: u64,
+}
+
+/// What BULKHEAD_DOORBELL_INFO reports about one of the caller's doorbells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DoorbellInfo {
+    /// The peer partition's id (1-based, configuration order).
+    pub peer: u64,
+    /// The INTID (a virtual SPI) this partition receives when the peer rings.
+    pub intid: u32,
+    /// How many doorbells this partition has (valid indices are `0..count`).
+    pub count: u64,
+}
+
+/// Why a doorbell call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DoorbellError {
+    /// INVALID_PARAMETER: this partition has no doorbell of that index (a partition without
+    /// channels has none at all).
+    NoSuchDoorbell,
+    /// PEER_DOWN: the peer partition is not running; nothing was made pending.
+    PeerDown,
+    /// Another SMCCC error (NOT_SUPPORTED: a hypervisor without doorbells).
+    Smccc(SmcccError),
+}
+
+impl DoorbellError {
+    /// Decodes an error in x0; `None` if x0 is not one.
+    fn from_register(x0: u64) -> Option<Self> {
+        match SmcccError::from_register(x0)? {
+            SmcccError::InvalidParameter => Some(DoorbellError::NoSuchDoorbell),
+            SmcccError::Other(PEER_DOWN) => Some(DoorbellError::PeerDown),
+            other => Some(DoorbellError::Smccc(other)),
+        }
+    }
 }
 
 /// A buffer as the hypervisor sees it: an intermediate physical address and a length. For a
@@ -210,6 +252,28 @@ impl Bulkhead {
         ))
     }
 
+    /// BULKHEAD_DOORBELL_RING: makes the doorbell INTID of the peer of this partition's
+    /// doorbell `index` pending in the peer. Returns once it is pending there (latched while
+    /// the peer keeps it disabled), not when the peer has handled it.
+    pub fn doorbell_ring(&self, index: u32) -> Result<(), DoorbellError> {
+        let x0 = smccc::call(DOORBELL_RING, [u64::from(index), 0, 0, 0, 0, 0])[0];
+        DoorbellError::from_register(x0).map_or(Ok(()), Err)
+    }
+
+    /// BULKHEAD_DOORBELL_INFO: the peer and the INTID of this partition's doorbell `index`,
+    /// and how many doorbells it has.
+    pub fn doorbell_info(&self, index: u32) -> Result<DoorbellInfo, DoorbellError> {
+        let regs = smccc::call(DOORBELL_INFO, [u64::from(index), 0, 0, 0, 0, 0]);
+        if let Some(error) = DoorbellError::from_register(regs[0]) {
+            return Err(error);
+        }
+        Ok(DoorbellInfo {
+            peer: regs[1],
+            intid: regs[2] as u32,
+            count: regs[3],
+        })
+    }
+
     /// A `core::fmt::Write` console on BULKHEAD_CONSOLE_WRITE_BUFFER.
     pub fn console(&self) -> HypercallConsole {
         HypercallConsole { bulkhead: *self }
@@ -247,6 +311,23 @@ mod tests {
             Some(UID)
         );
         assert_eq!(checked_uuid([u64::MAX, 0, 0, 0]), None);
+    }
+
+    #[test]
+    fn doorbell_errors_decode_from_x0() {
+        assert_eq!(DoorbellError::from_register(0), None);
+        assert_eq!(
+            DoorbellError::from_register(-3i64 as u64),
+            Some(DoorbellError::NoSuchDoorbell)
+        );
+        assert_eq!(
+            DoorbellError::from_register(-4i64 as u64),
+            Some(DoorbellError::PeerDown)
+        );
+        assert_eq!(
+            DoorbellError::from_register(u64::MAX),
+            Some(DoorbellError::Smccc(SmcccError::NotSupported))
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! Guests program against the Arm SMC Calling Convention (`hvc #0`): discovery first
 //! ([`smccc::version`], [`bulkhead::detect`]), then standard services ([`smccc`] architecture
-//! calls, [`psci`], [`trng`]) and Bulkhead's own ([`bulkhead`]: partition information and a
-//! hypercall console). The standard modules are not specific to Bulkhead, so the same code
+//! calls, [`psci`], [`trng`]) and Bulkhead's own ([`bulkhead`]: partition information, a
+//! hypercall console and doorbells to other partitions), with a minimal GICv3 driver ([`gic`])
+//! to receive them. The standard modules are not specific to Bulkhead, so the same code
 //! also runs bare on QEMU `virt`, where QEMU answers PSCI.
 #![no_std]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -12,6 +13,7 @@
 pub mod boot_info;
 pub mod bulkhead;
 pub mod console;
+pub mod gic;
 pub mod mmio;
 pub mod psci;
 pub mod smccc;

@@ -4,7 +4,7 @@
 use core::fmt::Write;
 
 use guest_shim::boot_info::{parse_u64, BootInfo};
-use guest_shim::bulkhead::{self, GuestBuffer};
+use guest_shim::bulkhead::{self, DoorbellError, GuestBuffer};
 use guest_shim::console::Pl011;
 use guest_shim::psci::{self, PsciError, ResetType};
 use guest_shim::smccc::{self, SmcccError, SocIdType, Version, Workaround};
@@ -265,12 +265,19 @@ fn vendor_calls(c: &mut Checks<'_>, info: &BootInfo<'_>) {
     };
     c.check(
         "abi-bulkhead-detect",
-        hv.revision() == Version { major: 1, minor: 0 },
+        hv.revision() == Version { major: 1, minor: 1 },
         format_args!("revision {}", hv.revision()),
     );
     for (name, id, expected) in [
         ("partition-info", bulkhead::PARTITION_INFO, Ok(0)),
         ("console-read-64", bulkhead::CONSOLE_READ, Ok(0)),
+        ("doorbell-ring", bulkhead::DOORBELL_RING, Ok(0)),
+        ("doorbell-info", bulkhead::DOORBELL_INFO, Ok(0)),
+        (
+            "doorbell-ring-64",
+            bulkhead::DOORBELL_RING | 1 << 30,
+            Err(SmcccError::NotSupported),
+        ),
         (
             "reserved-ipc",
             bulkhead::RESERVED_IPC,
@@ -298,6 +305,13 @@ fn vendor_calls(c: &mut Checks<'_>, info: &BootInfo<'_>) {
     if let Ok(me) = me {
         let _ = writeln!(c.out, "HIL:PARTITION id={} vcpus={}", me.id, me.vcpus);
     }
+    // No partition of this scenario has a channel: every doorbell index is refused.
+    let (ring, query) = (hv.doorbell_ring(0), hv.doorbell_info(0));
+    c.check(
+        "abi-vendor-doorbell-none",
+        ring == Err(DoorbellError::NoSuchDoorbell) && query == Err(DoorbellError::NoSuchDoorbell),
+        format_args!("ring(0) -> {ring:?}, info(0) -> {query:?}"),
+    );
     let over_smc = smccc::call_smc(bulkhead::PARTITION_INFO, [0; 6]);
     c.check(
         "abi-vendor-over-smc",

@@ -142,6 +142,12 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if info.arg("abi") == Some("1") {
         crate::abi::run(&mut out, &info);
     }
+    if let Some(role) = info.arg("doorbell") {
+        crate::doorbell::run(&mut out, &info, role);
+    }
+    if info.arg("trng") == Some("1") {
+        crate::trng_report::run(&mut out);
+    }
     let beats = info.arg("heartbeat").and_then(parse_u64).unwrap_or(0);
     let period_us = info.arg("period-ms").and_then(parse_u64).unwrap_or(100) * 1000;
     let mut seq = 0u64;

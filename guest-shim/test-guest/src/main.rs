@@ -5,6 +5,9 @@
 //! - `abi=1`: call every function of Bulkhead's guest ABI, error paths included, and report
 //!   each result (`ram-end=A`: the end of its RAM; `expect-name=N`: its partition name;
 //!   `smc-allowed=1`: the configuration allow-lists the firmware call it probes);
+//! - `trng=1`: report what the Arm TRNG service offers (`HIL:TRNG ...` lines);
+//! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
+//!   roles (see `doorbell.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
 //! - `then=off|reset|reset2|fault|spin`: what to do after the heartbeats (`reset2`: PSCI
 //!   SYSTEM_RESET2, warm);
@@ -19,7 +22,11 @@ mod abi;
 #[cfg(target_os = "none")]
 mod attack;
 #[cfg(target_os = "none")]
+mod doorbell;
+#[cfg(target_os = "none")]
 mod guest;
+#[cfg(target_os = "none")]
+mod trng_report;
 
 #[cfg(not(target_os = "none"))]
 fn main() {

@@ -88,6 +88,12 @@ pub fn counter() -> u64 {
     value
 }
 
+/// The counter's frequency in Hz (CNTFRQ_EL0, set by the firmware: 54 MHz on a Raspberry Pi 4,
+/// 62.5 MHz on QEMU).
+pub fn counter_frequency() -> u64 {
+    registers::read_sysreg!("cntfrq_el0")
+}
+
 /// Stops this CPU for good: masks interrupts and waits forever.
 pub fn park() -> ! {
     loop {

@@ -5,6 +5,7 @@
 
 use super::guest_memory::GuestMemoryError;
 use super::soc_id::SocId;
+use crate::doorbell::Doorbell;
 use crate::entropy::{EntropySource, NoEntropy};
 
 /// The calling partition, as the dispatcher sees it.
@@ -55,6 +56,9 @@ pub trait Caller {
     /// Whether the configuration lets this partition's calls to `function` (exact W0) reach
     /// the platform firmware (`smc-allow`).
     fn firmware_call_allowed(&self, function: u32) -> bool;
+
+    /// The partition's doorbells (its channels in configuration order), by index.
+    fn doorbells(&self) -> &[Doorbell];
 }
 
 #[cfg(test)]
@@ -94,6 +98,8 @@ mod fake {
         pub soc: Option<SocId>,
         /// The `smc-allow` list.
         pub allowed: Vec<u32>,
+        /// The doorbells.
+        pub doorbells: Vec<Doorbell>,
     }
 
     impl Default for FakeCaller {
@@ -111,6 +117,7 @@ mod fake {
                 random_fails: false,
                 soc: SocId::from_midr(0x410f_d083),
                 allowed: Vec::new(),
+                doorbells: Vec::new(),
             }
         }
     }
@@ -174,6 +181,9 @@ mod fake {
         }
         fn firmware_call_allowed(&self, function: u32) -> bool {
             self.allowed.contains(&function)
+        }
+        fn doorbells(&self) -> &[Doorbell] {
+            &self.doorbells
         }
     }
 }

@@ -60,6 +60,15 @@ pub enum Action {
         /// The lowest affinity level that matters (only 0 is supported).
         level: u32,
     },
+    /// BULKHEAD_DOORBELL_RING: make doorbell `intid` pending in partition `peer` (index in
+    /// configuration order) and deliver it to the vCPU the peer routed it to. The vCPU layer
+    /// answers 0, or PEER_DOWN if the peer is not running.
+    RingDoorbell {
+        /// The peer partition's index (its id - 1).
+        peer: usize,
+        /// The peer's doorbell INTID (a purely virtual SPI in its distributor).
+        intid: u32,
+    },
     /// Make the same call to the platform firmware (SMC conduit) and return its X0..X3 to the
     /// guest: the partition's `smc-allow` lists `function`. Without an SMC conduit the vCPU
     /// layer answers NOT_SUPPORTED instead.
@@ -257,10 +266,49 @@ mod tests {
     #[test]
     fn trng_and_vendor_calls_are_routed() {
         assert_eq!(call(trng_id::VERSION, 0), Action::ok(0x1_0000));
-        assert_eq!(call(vendor_id::REVISION, 0), Action::Return([1, 0, 0, 0]));
+        assert_eq!(call(vendor_id::REVISION, 0), Action::Return([1, 1, 0, 0]));
         assert_eq!(
             call(vendor_id::PARTITION_INFO, 0),
             Action::Return([0, 1, 1, 0])
+        );
+    }
+
+    #[test]
+    fn doorbell_calls_are_implemented_and_reported_for_every_partition() {
+        let mut lonely = FakeCaller::default();
+        for id in [vendor_id::DOORBELL_RING, vendor_id::DOORBELL_INFO] {
+            assert_eq!(
+                call(arm::ARCH_FEATURES, u64::from(id)),
+                Action::ok(0),
+                "{id:#x}"
+            );
+            assert_eq!(
+                call(vendor_id::FEATURES, u64::from(id)),
+                Action::ok(0),
+                "{id:#x}"
+            );
+            assert_eq!(
+                call(arm::ARCH_FEATURES, u64::from(id | 1 << 30)),
+                Action::ok(NOT_SUPPORTED)
+            );
+            // A partition without channels has no doorbell index at all.
+            assert_eq!(
+                call_with(id, [0; 6], &mut lonely),
+                Action::ok(-3i64 as u64),
+                "{id:#x}"
+            );
+        }
+        let mut caller = FakeCaller {
+            doorbells: vec![crate::doorbell::Doorbell {
+                peer: Some(1),
+                peer_intid: 49,
+                intid: 48,
+            }],
+            ..FakeCaller::default()
+        };
+        assert_eq!(
+            call_with(vendor_id::DOORBELL_RING, [0; 6], &mut caller),
+            Action::RingDoorbell { peer: 1, intid: 49 }
         );
     }
 

@@ -1,4 +1,4 @@
-//! SMCCC, PSCI and TRNG return codes.
+//! SMCCC, PSCI, TRNG and Bulkhead vendor service return codes.
 
 /// SMCCC return codes (Arm DEN0028, "Return codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,23 @@ pub enum TrngError {
     InvalidParameters = -2,
     /// The entropy source has no entropy to give right now; the caller may retry.
     NoEntropy = -3,
+}
+
+/// Return codes of Bulkhead's vendor service beyond SMCCC's own (`docs/guest-abi.md`). They
+/// start below SMCCC's INVALID_PARAMETER (-3), so a guest reads the SMCCC codes the usual way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum VendorError {
+    /// BULKHEAD_DOORBELL_RING: the peer partition is not running (stopped, refused at boot, or
+    /// between a stop and its restart); nothing was made pending.
+    PeerDown = -4,
+}
+
+impl VendorError {
+    /// The code as the 64-bit register value a guest reads (sign-extended).
+    pub fn to_register(self) -> u64 {
+        i64::from(self as i32) as u64
+    }
 }
 
 impl SmcccError {

@@ -155,7 +155,12 @@ pub mod vendor {
     pub const CONSOLE_WRITE_BUFFER: u32 = 0x8600_0011;
     /// BULKHEAD_CONSOLE_READ: bytes written to a guest buffer (none are available yet).
     pub const CONSOLE_READ: u32 = 0x8600_0012;
-    /// Function numbers reserved for inter-partition communication.
+    /// BULKHEAD_DOORBELL_RING: ring the peer of one of the caller's doorbells.
+    pub const DOORBELL_RING: u32 = 0x8600_0100;
+    /// BULKHEAD_DOORBELL_INFO: the peer, the caller's INTID and the caller's doorbell count.
+    pub const DOORBELL_INFO: u32 = 0x8600_0101;
+    /// Function numbers for inter-partition communication: the doorbell calls above, the rest
+    /// reserved (shared-memory channels).
     pub const RESERVED_IPC: core::ops::RangeInclusive<u16> = 0x0100..=0x01ff;
     /// Function numbers reserved for the partition watchdog.
     pub const RESERVED_WATCHDOG: core::ops::RangeInclusive<u16> = 0x0200..=0x02ff;

@@ -17,6 +17,7 @@ mod arch;
 pub mod caller;
 pub mod constant;
 mod dispatch;
+mod doorbell;
 mod error;
 pub mod function_id;
 pub mod guest_memory;
@@ -28,7 +29,7 @@ mod vendor;
 
 pub use caller::Caller;
 pub use dispatch::{dispatch, implements, Action, Call};
-pub use error::{PsciError, SmcccError, TrngError};
+pub use error::{PsciError, SmcccError, TrngError, VendorError};
 pub use function_id::{FunctionId, Owner};
 pub use guest_memory::{GuestMemoryError, GuestRange, MAX_TRANSFER};
 pub use soc_id::SocId;

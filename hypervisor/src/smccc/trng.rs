@@ -1,7 +1,8 @@
 //! The Arm True Random Number Generator firmware interface (Arm DEN0098) v1.0.
 //!
 //! Served from the board's entropy source (see `crate::entropy`): the CPU's RNDR, or a
-//! ChaCha20 DRBG seeded at boot, with one independent stream per partition. Without any source
+//! ChaCha20 DRBG seeded at boot (from the Raspberry Pi 4's RNG200 and/or `/chosen/rng-seed`),
+//! with one independent stream per partition. Without any source
 //! every TRNG call is NOT_SUPPORTED, so discovery (TRNG_VERSION) fails and guests do not bind a
 //! generator that has nothing behind it.
 

@@ -1,28 +1,31 @@
-//! Bulkhead's vendor-specific hypervisor service (owner 6): discovery, partition information
-//! and a console. Every guest buffer is checked against the caller's stage-2 RAM map before it
-//! is touched; a bad one is INVALID_PARAMETER and nothing is copied.
+//! Bulkhead's vendor-specific hypervisor service (owner 6): discovery, partition information,
+//! a console and inter-partition doorbells. Every guest buffer is checked against the caller's
+//! stage-2 RAM map before it is touched; a bad one is INVALID_PARAMETER and nothing is copied.
 //!
-//! Function numbers 0x0100..=0x03ff are reserved (IPC, watchdog, partition management) and,
-//! like every other unknown number, NOT_SUPPORTED.
+//! Function numbers 0x0102..=0x03ff are reserved (the rest of IPC, watchdog, partition
+//! management) and, like every other unknown number, NOT_SUPPORTED.
 
 use super::caller::Caller;
 use super::dispatch::Action;
+use super::doorbell;
 use super::error::SmcccError;
 use super::function_id::{vendor, FunctionId};
 use super::guest_memory::MAX_TRANSFER;
 use super::uuid::BULKHEAD_UID;
 
-/// The revision of Bulkhead's vendor service: 1.0.
-pub const REVISION: (u64, u64) = (1, 0);
+/// The revision of Bulkhead's vendor service: 1.1 (1.0 plus the doorbell calls).
+pub const REVISION: (u64, u64) = (1, 1);
 /// The SMC64 bit of a function ID.
 const SMC64_BIT: u32 = 1 << 30;
 /// The longest partition name (`system::Partition::name` holds 32 bytes).
 const MAX_NAME: usize = 64;
 
 /// The vendor functions with only an SMC32 form.
-const SMC32_ONLY: [u32; 4] = [
+const SMC32_ONLY: [u32; 6] = [
     vendor::FEATURES,
     vendor::PARTITION_INFO,
+    vendor::DOORBELL_RING,
+    vendor::DOORBELL_INFO,
     vendor::CALL_UID,
     vendor::REVISION,
 ];
@@ -77,6 +80,8 @@ pub fn call(id: FunctionId, args: &[u64; 6], caller: &dyn Caller) -> Action {
         vendor::CONSOLE_WRITE => console_write_registers(args, smc64, caller),
         vendor::CONSOLE_WRITE_BUFFER => console_write_buffer(arg(0), arg(1), caller),
         vendor::CONSOLE_READ => console_read(arg(0), arg(1), caller),
+        vendor::DOORBELL_RING => doorbell::ring(arg(0), caller),
+        vendor::DOORBELL_INFO => doorbell::info(arg(0), caller),
         vendor::CALL_UID => Action::Return(BULKHEAD_UID.to_registers()),
         vendor::REVISION => Action::Return([REVISION.0, REVISION.1, 0, 0]),
         _ => Action::not_supported(),
@@ -202,7 +207,7 @@ mod tests {
         );
         assert_eq!(
             vendor_call(vendor::REVISION, [0; 6], &caller),
-            Action::Return([1, 0, 0, 0])
+            Action::Return([1, 1, 0, 0])
         );
     }
 
@@ -217,8 +222,15 @@ mod tests {
             features(vendor::CALL_UID | SMC64_BIT),
             Action::ok(NOT_SUPPORTED)
         );
+        assert_eq!(features(vendor::DOORBELL_RING), Action::ok(0));
+        assert_eq!(features(vendor::DOORBELL_INFO), Action::ok(0));
         assert_eq!(
-            features(0x8600_0100),
+            features(vendor::DOORBELL_RING | SMC64_BIT),
+            Action::ok(NOT_SUPPORTED),
+            "SMC32 only"
+        );
+        assert_eq!(
+            features(0x8600_0102),
             Action::ok(NOT_SUPPORTED),
             "reserved IPC"
         );
@@ -375,6 +387,34 @@ mod tests {
     }
 
     #[test]
+    fn doorbell_calls_take_the_low_half_of_the_index() {
+        let caller = FakeCaller {
+            doorbells: vec![crate::doorbell::Doorbell {
+                peer: Some(1),
+                peer_intid: 49,
+                intid: 48,
+            }],
+            ..FakeCaller::default()
+        };
+        assert_eq!(
+            vendor_call(vendor::DOORBELL_RING, [1 << 32, 0, 0, 0, 0, 0], &caller),
+            Action::RingDoorbell { peer: 1, intid: 49 }
+        );
+        assert_eq!(
+            vendor_call(
+                vendor::DOORBELL_INFO,
+                [0xffff_ffff_0000_0000, 0, 0, 0, 0, 0],
+                &caller
+            ),
+            Action::Return([0, 2, 48, 1])
+        );
+        assert_eq!(
+            vendor_call(vendor::DOORBELL_RING, [1, 0, 0, 0, 0, 0], &caller),
+            Action::ok(INVALID_PARAMETER)
+        );
+    }
+
+    #[test]
     fn console_read_has_nothing_yet() {
         let caller = FakeCaller::default();
         assert_eq!(
@@ -387,8 +427,10 @@ mod tests {
     fn reserved_and_unknown_numbers_are_not_supported() {
         let caller = FakeCaller::default();
         for id in [
-            0x8600_0100,
+            0x8600_0102,
             0x8600_01ff,
+            0xc600_0100,
+            0xc600_0101,
             0x8600_0200,
             0x8600_0300,
             0x8600_03ff,

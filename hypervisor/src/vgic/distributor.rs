@@ -58,7 +58,7 @@ pub struct VirtualDistributor {
     vcpus: usize,
     /// SPIs backed by a physical interrupt this partition owns.
     hardware: IntidSet,
-    /// SPIs that exist only in this model (the virtual UART).
+    /// SPIs that exist only in this model (the partition's doorbells).
     software: IntidSet,
     ctlr: u32,
     /// Number of INTIDs exposed (a multiple of 32).
@@ -105,6 +105,13 @@ impl VirtualDistributor {
         self.ctlr & 0b10 != 0
     }
 
+    /// Whether the distributor forwards interrupts of `irq`'s group (GICD_CTLR.EnableGrp0 or
+    /// EnableGrp1): a GICv2 Linux enables group 0 only and keeps its interrupts there.
+    fn forwards(&self, irq: &IrqConfig) -> bool {
+        let enable = if irq.group1 { 0b10 } else { 0b01 };
+        self.ctlr & enable != 0
+    }
+
     /// Whether the partition owns SPI `intid` at all.
     pub fn owns(&self, intid: u32) -> bool {
         self.hardware.contains(intid) || self.software.contains(intid)
@@ -117,16 +124,21 @@ impl VirtualDistributor {
             .filter(|_| intid >= FIRST_SPI && self.owns(intid))
     }
 
-    /// Marks software SPI `intid` pending or not; returns the vCPU to inject it on when it
-    /// became deliverable (enabled, distributor on).
-    pub fn set_software_pending(&mut self, intid: u32, pending: bool) -> Option<usize> {
+    /// Marks software SPI `intid` pending (a doorbell rang) or not. When the guest lets it
+    /// through now (enabled, distributor on), the pending state is handed to the caller, which
+    /// must inject it on vCPU `target` of the returned configuration; otherwise it stays
+    /// latched here until the guest enables it.
+    pub fn set_software_pending(&mut self, intid: u32, pending: bool) -> Option<IrqConfig> {
         if !self.software.contains(intid) {
             return None;
         }
-        let enabled = self.enabled();
+        let forwarded = self
+            .spis
+            .get(intid as usize)
+            .is_some_and(|irq| irq.enabled && self.forwards(irq));
         let irq = self.spis.get_mut(intid as usize)?;
-        irq.pending = pending;
-        (pending && irq.enabled && enabled).then_some(irq.target)
+        irq.pending = pending && !forwarded;
+        (pending && forwarded).then_some(*irq)
     }
 
     fn typer(&self) -> u32 {
@@ -279,9 +291,9 @@ impl VirtualDistributor {
         let value32 = value as u32;
         match offset {
             reg::CTLR => {
-                let was = self.enabled();
+                let was = self.ctlr;
                 self.ctlr = value32 & CTLR_ENABLES;
-                if self.enabled() && !was {
+                if self.ctlr & !was != 0 {
                     self.redeliver_software(&mut effects);
                 }
             }
@@ -537,12 +549,23 @@ impl VirtualDistributor {
                 enabled: true,
                 vcpu: irq.target,
             });
-        } else if irq.pending && intid >= FIRST_SPI && self.enabled() {
-            let _ = effects.push(Effect::InjectVirtual {
+        } else if irq.pending && intid >= FIRST_SPI && self.forwards(irq) {
+            Self::hand_over(irq, intid, effects);
+        }
+    }
+
+    /// Hands latched software SPI `intid` to a list register of its target vCPU: it is no
+    /// longer pending here (an effect that finds no room is counted, never replayed).
+    fn hand_over(irq: &mut IrqConfig, intid: u32, effects: &mut Effects) {
+        if effects
+            .push(Effect::InjectVirtual {
                 intid,
                 vcpu: irq.target,
                 source: 0,
-            });
+            })
+            .is_ok()
+        {
+            irq.pending = false;
         }
     }
 
@@ -565,7 +588,9 @@ impl VirtualDistributor {
             });
         } else {
             irq.pending = true;
-            if irq.enabled && (intid < FIRST_SPI || self.enabled()) {
+            if irq.enabled && intid >= FIRST_SPI && self.forwards(irq) {
+                Self::hand_over(irq, intid, effects);
+            } else if irq.enabled && intid < FIRST_SPI {
                 let _ = effects.push(Effect::InjectVirtual {
                     intid,
                     vcpu: irq.target,
@@ -586,15 +611,14 @@ impl VirtualDistributor {
         }
     }
 
-    fn redeliver_software(&self, effects: &mut Effects) {
+    fn redeliver_software(&mut self, effects: &mut Effects) {
         for intid in FIRST_SPI..self.lines {
-            if let Some(irq) = self.spis.get(intid as usize) {
-                if self.software.contains(intid) && irq.pending && irq.enabled {
-                    let _ = effects.push(Effect::InjectVirtual {
-                        intid,
-                        vcpu: irq.target,
-                        source: 0,
-                    });
+            let Some(&irq) = self.spis.get(intid as usize) else {
+                continue;
+            };
+            if self.software.contains(intid) && irq.pending && irq.enabled && self.forwards(&irq) {
+                if let Some(slot) = self.spis.get_mut(intid as usize) {
+                    Self::hand_over(slot, intid, effects);
                 }
             }
         }
@@ -696,6 +720,7 @@ mod tests {
     fn software_spi_is_injected_once_enabled_and_distributor_on() {
         let mut d = dist(GicVersion::V3);
         let mut p = PrivateIrqs::default();
+        d.write(0, &mut p, reg::IGROUPR + 4, 4, 1 << 1);
         assert_eq!(d.set_software_pending(33, true), None, "disabled");
         let effects = d.write(0, &mut p, reg::ISENABLER + 4, 4, 1 << 1);
         assert!(effects.is_empty(), "distributor still off");
@@ -708,7 +733,90 @@ mod tests {
                 source: 0
             }]
         );
-        assert_eq!(d.set_software_pending(33, true), Some(0));
+        let delivered = d.set_software_pending(33, true).map(|irq| irq.target);
+        assert_eq!(delivered, Some(0));
+    }
+
+    #[test]
+    fn a_doorbell_rung_while_disabled_stays_latched_until_enabled_then_is_delivered_once() {
+        let mut d = dist(GicVersion::V3);
+        let mut p = PrivateIrqs::default();
+        d.write(0, &mut p, reg::CTLR, 4, 2);
+        d.write(0, &mut p, reg::IPRIORITYR + 33, 1, 0x40);
+        d.write(0, &mut p, reg::IGROUPR + 4, 4, 1 << 1);
+        d.write(0, &mut p, reg::IROUTER + 8 * 33, 8, 1);
+        assert_eq!(d.set_software_pending(33, true), None, "disabled: latched");
+        assert_eq!(
+            d.read(0, &p, reg::ISPENDR + 4, 4),
+            1 << 1,
+            "reads as pending"
+        );
+        assert_eq!(
+            d.set_software_pending(33, true),
+            None,
+            "pending is a state, not a count"
+        );
+        let effects = d.write(0, &mut p, reg::ISENABLER + 4, 4, 1 << 1);
+        assert_eq!(
+            effects.as_slice(),
+            &[Effect::InjectVirtual {
+                intid: 33,
+                vcpu: 1,
+                source: 0
+            }],
+            "delivered to the vCPU the guest routed it to"
+        );
+        assert_eq!(
+            d.read(0, &p, reg::ISPENDR + 4, 4),
+            0,
+            "handed to a list register"
+        );
+        d.write(0, &mut p, reg::ICENABLER + 4, 4, 1 << 1);
+        assert!(
+            d.write(0, &mut p, reg::ISENABLER + 4, 4, 1 << 1).is_empty(),
+            "enabling again delivers nothing more"
+        );
+        let irq = d
+            .set_software_pending(33, true)
+            .expect("enabled: delivered at once");
+        assert_eq!((irq.target, irq.priority, irq.group1), (1, 0x40, true));
+        assert_eq!(d.read(0, &p, reg::ISPENDR + 4, 4), 0);
+    }
+
+    #[test]
+    fn a_doorbell_rung_while_the_distributor_is_off_is_delivered_when_it_is_turned_on() {
+        let mut d = dist(GicVersion::V2);
+        let mut p = PrivateIrqs::default();
+        d.write(0, &mut p, reg::ISENABLER + 4, 4, 1 << 1);
+        assert_eq!(d.set_software_pending(33, true), None);
+        let effects = d.write(0, &mut p, reg::CTLR, 4, 2);
+        assert!(
+            effects.is_empty(),
+            "a group-0 doorbell waits for EnableGrp0"
+        );
+        // A GICv2 Linux enables group 0 only (GICD_CTLR = 1) and leaves its SPIs there.
+        let effects = d.write(0, &mut p, reg::CTLR, 4, 1);
+        assert_eq!(effects.len(), 1);
+        assert!(d.write(0, &mut p, reg::CTLR, 4, 0).is_empty());
+        assert!(
+            d.write(0, &mut p, reg::CTLR, 4, 1).is_empty(),
+            "delivered once only"
+        );
+        assert!(
+            d.set_software_pending(33, true).is_some(),
+            "group 0 forwarded"
+        );
+    }
+
+    #[test]
+    fn only_software_spis_can_be_rung() {
+        let mut d = dist(GicVersion::V3);
+        let mut p = PrivateIrqs::default();
+        d.write(0, &mut p, reg::CTLR, 4, 2);
+        d.write(0, &mut p, reg::ISENABLER + 4, 4, 1 << 8);
+        assert_eq!(d.set_software_pending(40, true), None, "hardware SPI 40");
+        assert_eq!(d.set_software_pending(41, true), None, "not ours");
+        assert_eq!(d.read(0, &p, reg::ISPENDR + 4, 4), 0);
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub struct IrqConfig {
     pub edge: bool,
     /// Group 1 (GICD_IGROUPR).
     pub group1: bool,
-    /// Pending, for purely virtual interrupts only (hardware interrupts pend in hardware).
+    /// Pending, for purely virtual interrupts only (hardware interrupts pend in hardware):
+    /// latched here until the guest lets it through, then handed to a list register (the
+    /// model clears it then, so enabling it again does not deliver it twice).
     pub pending: bool,
     /// Target vCPU (GICD_IROUTER / GICD_ITARGETSR), for SPIs.
     pub target: usize,

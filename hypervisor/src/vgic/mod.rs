@@ -6,8 +6,8 @@
 //! either hardware backend (GICv3 ICH_LR<n>_EL2 or GICv2 GICH_LR<n>).
 //!
 //! Ownership is static: a partition owns the SPIs its configuration grants, the SGIs and PPIs
-//! of its own vCPUs, and purely virtual interrupts (its virtual UART). Writes that touch
-//! anything else are ignored and counted.
+//! of its own vCPUs, and purely virtual SPIs (its doorbells). Writes that touch anything else
+//! are ignored and counted.
 
 pub mod distributor;
 pub mod irq_state;
@@ -28,6 +28,9 @@ pub const FIRST_SPI: u32 = 32;
 pub const SPURIOUS: u32 = 1023;
 /// The largest number of interrupt lines the model supports (SGIs + PPIs + SPIs).
 pub const MAX_INTIDS: usize = 512;
+
+// Every doorbell INTID the configuration accepts is one the model has.
+const _: () = assert!((bulkhead_config::MAX_DOORBELL_INTID as usize) < MAX_INTIDS);
 
 /// A change the physical GIC must make after a guest access to its virtual GIC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

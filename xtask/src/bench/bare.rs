@@ -147,13 +147,16 @@ pub fn image(args: &BuildArgs) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The QEMU command line of a bare run: the machine of `qemu::virt_command` (one CPU,
+/// The QEMU command line of a bare run: the machine of `qemu::virt_command` (`cpus` CPUs,
 /// instruction counting on) without the virtualization extensions, so the CPU starts at EL1.
-pub fn command(elf: &Path) -> Command {
+/// CPUs other than the first start powered off (PSCI CPU_ON over HVC starts them).
+pub fn command(elf: &Path, cpus: u32) -> Command {
     let mut command = Command::new("qemu-system-aarch64");
     command
         .args(["-M", "virt,gic-version=3", "-cpu", "cortex-a72", "-m", "2G"])
-        .args(["-nographic", "-no-reboot", "-smp", "1", "-kernel"])
+        .args(["-nographic", "-no-reboot", "-smp"])
+        .arg(cpus.to_string())
+        .arg("-kernel")
         .arg(elf)
         .args(["-icount", "shift=0,sleep=off"])
         .args(["-global", "cortex-a72-arm-cpu.cntfrq=1000000000"]);

@@ -1,6 +1,9 @@
-//! Booting bench configurations on QEMU, under Bulkhead or bare, once each per `cargo xtask bench`.
+//! Booting bench configurations on QEMU, under Bulkhead or bare, once each per `cargo xtask bench`,
+//! with as many CPUs as the configuration's partitions name (one for most groups, two for the
+//! doorbell round trip).
 
 use anyhow::{bail, Context, Result};
+use bulkhead_config::model::Config;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -10,7 +13,7 @@ use super::bare;
 use super::console::{self, BenchLog};
 use super::linux_files;
 use crate::image::{self, BuildArgs};
-use crate::{qemu, shell};
+use crate::{check_config, qemu, shell};
 
 /// The board every benchmark runs on.
 pub const BOARD: &str = "qemu-virt";
@@ -68,7 +71,7 @@ impl Runs {
         let key = (machine, config.to_string());
         if !self.logs.contains_key(&key) {
             let log = run(machine, config).with_context(|| {
-                format!("benchmark run of {config} on {machine:?} (QEMU virt, -smp 1, -icount)")
+                format!("benchmark run of {config} on {machine:?} (QEMU virt, -icount)")
             })?;
             self.logs.insert(key.clone(), log);
         }
@@ -90,12 +93,29 @@ pub fn build_args(config: &str) -> BuildArgs {
     BuildCommandLine::parse_from(["build", "--config", config, "--board", BOARD]).build
 }
 
+/// How many CPUs the machine running `args`'s configuration needs: up to the highest CPU a
+/// partition names (QEMU `virt` numbers its CPUs Aff0 0..7, then the next Aff1), so a
+/// configuration of one partition on CPU 0 runs with `-smp 1` and nothing else competes.
+pub fn cpu_count(args: &BuildArgs) -> Result<u32> {
+    let dtb = check_config::compile_dts(&image::config_path(args))?;
+    let config = Config::parse(&dtb).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let highest = config
+        .partitions
+        .iter()
+        .flat_map(|p| p.cpus.iter())
+        .map(|&mpidr| ((mpidr >> 8) & 0xff) * 8 + (mpidr & 0xff))
+        .max()
+        .unwrap_or(0);
+    Ok(u32::try_from(highest + 1)?)
+}
+
 fn run(machine: Machine, config: &str) -> Result<BenchLog> {
     let mut args = build_args(config);
     linux_files::provide(&mut args)?;
+    let cpus = cpu_count(&args)?;
     let mut command = match machine {
-        Machine::Bulkhead => qemu::virt_command(&image::build(&args)?, GIC, 1, true),
-        Machine::Bare => bare::command(&bare::image(&args)?),
+        Machine::Bulkhead => qemu::virt_command(&image::build(&args)?, GIC, cpus, true),
+        Machine::Bare => bare::command(&bare::image(&args)?, cpus),
     };
     command.args(["-seed", QEMU_SEED]);
     let text = run_with_timeout(&mut command)?;
@@ -143,4 +163,15 @@ fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Str
         let _ = pipe.read_to_end(&mut bytes);
         String::from_utf8_lossy(&bytes).into_owned()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_gets_the_cpus_its_partitions_name() {
+        assert_eq!(cpu_count(&build_args("bench-hvc")).unwrap(), 1);
+        assert_eq!(cpu_count(&build_args("bench-doorbell")).unwrap(), 2);
+    }
 }

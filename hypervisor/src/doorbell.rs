@@ -1,0 +1,161 @@
+//! Doorbells between partitions: each partition's ends of the configuration's channels.
+//!
+//! A channel joins two partitions and gives each a doorbell INTID: a purely virtual SPI in
+//! that partition's virtual distributor, which the guest enables, routes and prioritises like
+//! any SPI. Ringing (`BULKHEAD_DOORBELL_RING`) makes the *peer's* INTID pending there. A
+//! partition's doorbells are its channels in configuration order; a doorbell's position in
+//! that list is the index guests pass to the hypercalls (`docs/guest-abi.md`). The table is
+//! built once at boot from the validated configuration and never changes; shared memory, the
+//! rest of a channel, will hang off the same entries.
+#![forbid(unsafe_code)]
+
+use bulkhead_config::model::Config;
+use bulkhead_config::MAX_CHANNELS;
+
+use crate::vgic::IntidSet;
+
+/// One of a partition's doorbells: the channel it belongs to, seen from this partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Doorbell {
+    /// The peer partition's index in configuration order (its id - 1). `None` only if the
+    /// configuration names no such partition, which validation refuses this partition for.
+    /// (A byte: a table per partition lives in every [`crate::system::Partition`], which boot
+    /// builds and moves as a whole.)
+    pub peer: Option<u8>,
+    /// The INTID that becomes pending in the peer when this partition rings.
+    pub peer_intid: u32,
+    /// The INTID that becomes pending in this partition when the peer rings.
+    pub intid: u32,
+}
+
+impl Doorbell {
+    /// The peer's partition id (1-based), or 0 when there is no such partition.
+    pub fn peer_id(&self) -> usize {
+        self.peer.map_or(0, |index| usize::from(index) + 1)
+    }
+}
+
+/// A partition's doorbells, by index.
+pub type Doorbells = heapless::Vec<Doorbell, MAX_CHANNELS>;
+
+/// The doorbells of the partition called `name`: one per channel it is an end of, in
+/// configuration order.
+pub fn doorbells_of(config: &Config<'_>, name: &str) -> Doorbells {
+    config
+        .channels_of(name)
+        .map(|(channel, end)| {
+            let peer = channel.peer_of(end);
+            Doorbell {
+                peer: config
+                    .partition_index(peer.partition)
+                    .and_then(|index| u8::try_from(index).ok()),
+                peer_intid: peer.intid,
+                intid: channel.ends.get(end).map_or(0, |own| own.intid),
+            }
+        })
+        .collect()
+}
+
+/// The purely virtual SPIs a partition with `doorbells` receives them on: what its virtual
+/// distributor models in software.
+pub fn receiving_intids(doorbells: &[Doorbell]) -> IntidSet {
+    let mut set = IntidSet::default();
+    for doorbell in doorbells {
+        set.insert(doorbell.intid);
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"/dts-v1/;
+/ {
+    compatible = "bulkhead,config";
+    board = "qemu-virt";
+    partitions {
+        a { cpus = <0>; memory@0 { reg = <0 0 0 0x1000>; }; kernel { file = "k"; load = <0 0>; }; };
+        b { cpus = <1>; memory@0 { reg = <0 0 0 0x1000>; }; kernel { file = "k"; load = <0 0>; }; };
+        c { cpus = <2>; memory@0 { reg = <0 0 0 0x1000>; }; kernel { file = "k"; load = <0 0>; }; };
+    };
+    channels {
+        ping { partitions = "a", "b"; interrupts = <48 49>; };
+        side { partitions = "c", "b"; interrupts = <40 50>; };
+        back { partitions = "b", "a"; interrupts = <51 52>; };
+    };
+};
+"#;
+
+    fn compile(dts: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = std::process::Command::new("dtc")
+            .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dtc is installed");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(dts.as_bytes())
+            .expect("dts written");
+        let out = child.wait_with_output().expect("dtc runs");
+        assert!(out.status.success());
+        out.stdout
+    }
+
+    #[test]
+    fn a_partitions_doorbells_are_its_channels_in_configuration_order() {
+        let dtb = compile(CONFIG);
+        let config = Config::parse(&dtb).expect("valid");
+        let b = doorbells_of(&config, "b");
+        assert_eq!(
+            b.as_slice(),
+            &[
+                Doorbell {
+                    peer: Some(0),
+                    peer_intid: 48,
+                    intid: 49
+                },
+                Doorbell {
+                    peer: Some(2),
+                    peer_intid: 40,
+                    intid: 50
+                },
+                Doorbell {
+                    peer: Some(0),
+                    peer_intid: 52,
+                    intid: 51
+                },
+            ]
+        );
+        assert_eq!(b[1].peer_id(), 3);
+        let a = doorbells_of(&config, "a");
+        assert_eq!(a.len(), 2);
+        assert_eq!((a[0].intid, a[0].peer_intid), (48, 49));
+        assert_eq!((a[1].intid, a[1].peer_intid), (52, 51));
+        assert!(doorbells_of(&config, "nobody").is_empty());
+    }
+
+    #[test]
+    fn doorbells_are_received_on_purely_virtual_spis() {
+        let dtb = compile(CONFIG);
+        let config = Config::parse(&dtb).expect("valid");
+        let set = receiving_intids(&doorbells_of(&config, "b"));
+        for intid in [49, 50, 51] {
+            assert!(set.contains(intid), "{intid}");
+        }
+        assert!(!set.contains(48) && !set.contains(52));
+        assert_eq!(
+            Doorbell {
+                peer: None,
+                peer_intid: 0,
+                intid: 0
+            }
+            .peer_id(),
+            0
+        );
+    }
+}
