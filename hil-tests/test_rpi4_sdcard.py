@@ -30,6 +30,7 @@ CONFIG_TXT = [
     "disable_commandline_tags=1",
     "kernel=bulkhead.img",
     "device_tree=bcm2711-rpi-4-b.dtb",
+    "gpio=2,3=a0",
 ]
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 

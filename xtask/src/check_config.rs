@@ -125,6 +125,62 @@ fn set_initrd(dtb: &[u8], start: u64, end: u64) -> Result<Vec<u8>> {
     Ok(patched)
 }
 
+/// Replaces every guest device tree template (`guest_dt`) among `files` by the device tree
+/// derived for the one partition that names it.
+fn derive_device_trees(
+    config: &Config<'_>,
+    board: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<()> {
+    let mut board_dtb: Option<Vec<u8>> = None;
+    let mut derived: Vec<&str> = Vec::new();
+    for partition in &config.partitions {
+        let Some(dtb) = &partition.dtb else { continue };
+        let Some(blob) = files.get(dtb.file) else {
+            continue;
+        };
+        if !crate::guest_dt::is_template(blob) {
+            continue;
+        }
+        anyhow::ensure!(
+            !derived.contains(&dtb.file),
+            "/partitions/{}/dtb: template {:?} is already derived for another partition; a \
+             derived device tree describes one partition: give each its own template file",
+            partition.name,
+            dtb.file
+        );
+        let board_blob = match &board_dtb {
+            Some(blob) => blob,
+            None => {
+                let path = crate::guest_dt::board_dtb(board)?;
+                let blob =
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                board_dtb.insert(blob)
+            }
+        };
+        let tree = crate::guest_dt::derive(board_blob, blob, partition).with_context(|| {
+            format!(
+                "/partitions/{}/dtb: deriving {} from the board's device tree",
+                partition.name, dtb.file
+            )
+        })?;
+        // A copy to read with `dtc -I dtb` (the bundle's has the initrd addresses too).
+        let copy = paths::out_dir(board).join("derived").join(dtb.file);
+        std::fs::create_dir_all(copy.parent().unwrap_or(Path::new(".")))?;
+        artifacts::write_if_changed(&copy, &tree)?;
+        eprintln!(
+            "derived {} for partition \"{}\" from the board's device tree ({} bytes, copy in {})",
+            dtb.file,
+            partition.name,
+            tree.len(),
+            display(&copy)
+        );
+        files.insert(dtb.file.to_string(), tree);
+        derived.push(dtb.file);
+    }
+    Ok(())
+}
+
 /// Loads and validates the configuration at `path`; on failure the error lists every problem
 /// as `file: node: reason`.
 pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
@@ -170,6 +226,7 @@ pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
             }
         }
     }
+    derive_device_trees(&config, board.name, &mut files)?;
     for partition in &config.partitions {
         if let (Some(dtb), Some(initrd)) = (&partition.dtb, &partition.initrd) {
             let size = files.get(initrd.file).map_or(0, |d| d.len() as u64);

@@ -112,7 +112,9 @@ pub fn initramfs() -> Result<Vec<u8>> {
     let init = std::fs::read(paths::root().join("guest-shim/linux/init"))?;
     let (_, kernel_root) = kernel()?;
     let mut modules = Vec::new();
-    for name in ["arm_smccc_trng.ko"] {
+    // arm_smccc_trng: scenario linux-smccc. i2c-bcm2835, i2c-dev: the Raspberry Pi 4 Linux
+    // partition's passed-through I2C controller (scenario rpi4-linux).
+    for name in ["arm_smccc_trng.ko", "i2c-bcm2835.ko", "i2c-dev.ko"] {
         if let Some(path) = find_file(&kernel_root.join("lib/modules"), name) {
             modules.push((format!("lib/modules/{name}"), std::fs::read(path)?));
         }

@@ -7,6 +7,7 @@ mod check_config;
 mod defmt_log;
 mod elf;
 mod flash;
+mod guest_dt;
 mod image;
 mod initramfs;
 mod linux;

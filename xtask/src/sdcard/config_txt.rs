@@ -48,6 +48,10 @@ pub const SETTINGS: &[Setting] = &[
         line: "device_tree=bcm2711-rpi-4-b.dtb",
         why: "the Pi 4 Model B device tree; the firmware fills in /memory and passes it in x0",
     },
+    Setting {
+        line: "gpio=2,3=a0",
+        why: "I2C1 on GPIO2/3 (header pins 3/5) for the demo's Linux partition, which does not own the GPIO block to mux them",
+    },
 ];
 
 /// Optional settings, written commented out, for the reader who needs them.
@@ -100,6 +104,7 @@ mod tests {
             "disable_commandline_tags=1",
             "kernel=bulkhead.img",
             "device_tree=bcm2711-rpi-4-b.dtb",
+            "gpio=2,3=a0",
         ] {
             assert!(lines.iter().any(|l| l == wanted), "{wanted} missing");
         }
