@@ -3,17 +3,11 @@ does not own (distributor writes, other CPUs' redistributors, SGIs to foreign CP
 nothing for the others: Linux boots and keeps its timer and IPIs, the bare-metal heartbeat
 never skips, and the hypervisor counts the attacker's writes as ignored."""
 
-import pytest
 
 
 BOOT = 240
 
 
-# Known intermittent hang, under investigation: in about one full-suite run in three, with four
-# busy vCPUs on two host cores, one partition stops making progress (Linux here, the RTOS on
-# raspi4b). It has not reproduced when the scenario runs alone (4 of 4 runs pass); reruns
-# keeps CI meaningful while the cause is found. See the closing note of this session.
-@pytest.mark.flaky(reruns=3)
 def test_an_attacker_cannot_touch_other_partitions_interrupts(boot):
     s = boot("irq-isolation")
     s.expect(r"^\[attacker\] HIL:ATTACK round 0$", timeout=60)

@@ -343,6 +343,12 @@ fn leave_guest(system: &System, cpu: usize) -> ! {
     if power(cpu) == Power::On {
         set_power(cpu, Power::Off);
     }
+    // Quiesce the vCPU's virtual CPU interface now, not at its next power-on: list registers
+    // still pending would keep a virtual IRQ asserted, which wakes this CPU's `wfi` at once
+    // (QEMU counts it as work even at EL2), and the busy loop that follows starves every other
+    // vCPU of QEMU's lock; the guest's timer would keep firing too. Hardware interrupts the
+    // guest never deactivated are deactivated here.
+    interrupts::quiesce_vcpu(cpu);
     set_in_guest(cpu, false);
     wait_for_power_on(system, cpu)
 }
@@ -517,6 +523,9 @@ fn stop(
             .map(|&c| interrupts::stray_interrupts(c))
             .sum::<u32>()
     );
+    // A stopped partition's devices must not keep interrupting: a level-triggered SPI left
+    // enabled would be taken, and injected into a vCPU that no longer runs, for ever.
+    interrupts::reset_partition(partition.id - 1);
     println!(
         "HIL:PART {} STOPPED reason={}",
         partition.name,

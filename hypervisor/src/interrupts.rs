@@ -91,27 +91,35 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
     }
 }
 
-/// Puts this CPU's virtual interface and its vCPU's redistributor back to their reset state
-/// before the vCPU is (re)entered: no list register, nothing queued, the timer PPI disabled.
-pub fn reset_vcpu(cpu: usize) {
+/// Silences this CPU's virtual interface when its vCPU stops: every list register emptied
+/// (hardware interrupts the guest never deactivated are deactivated, or they would stay active
+/// for ever), nothing queued, no maintenance interrupt, the timer PPI disabled. The vCPU's
+/// redistributor model is left as it is (its counters are reported at the stop).
+pub fn quiesce_vcpu(cpu: usize) {
     for index in 0..gic::list_register_count().min(16) {
-        // A hardware interrupt its previous run never deactivated would stay active for ever.
         let entry = gic::read_lr(index);
         if let (Some(pintid), false) = (entry.pintid, entry.state == LrState::Invalid) {
             gic::deactivate_intid(pintid);
         }
         gic::write_lr(index, &ListEntry::decode_v3(0));
     }
-    gic::reset_virtual_interface();
     if let Some(queue) = QUEUES.get(cpu) {
         *queue.lock() = PendingQueue::new();
     }
     gic::set_underflow_interrupt(false);
     gic::set_private_enabled(cpu, VTIMER_INTID, false);
+    crate::arch::fast_path::set_vtimer_lr(cpu, 0);
+}
+
+/// Puts this CPU's virtual interface and its vCPU's redistributor back to their reset state
+/// before the vCPU is (re)entered: [`quiesce_vcpu`], plus no active priorities, the virtual
+/// CPU interface's control reset, and a fresh redistributor.
+pub fn reset_vcpu(cpu: usize) {
+    quiesce_vcpu(cpu);
+    gic::reset_virtual_interface();
     if let Some(slot) = REDISTRIBUTORS.get(cpu) {
         *slot.lock() = Some(VirtualRedistributor::new());
     }
-    crate::arch::fast_path::set_vtimer_lr(cpu, 0);
 }
 
 /// Puts partition `partition`'s distributor back to its reset state and disables its
