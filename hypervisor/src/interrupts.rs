@@ -154,7 +154,7 @@ pub fn handle_physical(system: &System, cpu: usize) -> bool {
     let mut passed_on = crate::arch::fast_path::take_pending_ack(cpu);
     loop {
         let irq = match passed_on.take() {
-            Some(intid) => gic::Acknowledged::already_acknowledged_v3(intid),
+            Some(raw) => gic::Acknowledged::already_acknowledged(raw),
             None => gic::acknowledge(),
         };
         let intid = irq.intid;
@@ -414,6 +414,10 @@ pub fn distributor_access(
             }
         }
     }
+    if !gic::is_gic_v3() {
+        // GICv2 banks the timer PPI's enable and priority in the distributor.
+        update_vtimer_fast_path(cpu);
+    }
     apply(system, partition, &effects);
     0
 }
@@ -453,7 +457,7 @@ pub fn redistributor_access(
 }
 
 /// Recomputes the list register value the assembly fast path injects the virtual timer of
-/// CPU `cpu`'s vCPU with (GICv3 only; 0 while the guest has the timer's PPI disabled).
+/// CPU `cpu`'s vCPU with (0 while the guest has the timer's PPI disabled).
 pub fn update_vtimer_fast_path(cpu: usize) {
     let value = REDISTRIBUTORS
         .get(cpu)
@@ -462,13 +466,17 @@ pub fn update_vtimer_fast_path(cpu: usize) {
                 .as_ref()
                 .and_then(|r| r.private.irqs.get(VTIMER_INTID as usize).copied())
         })
-        .filter(|irq| irq.enabled && gic::is_gic_v3())
+        .filter(|irq| irq.enabled)
         .map_or(0, |irq| {
-            ListEntry {
+            let entry = ListEntry {
                 group1: irq.group1,
                 ..ListEntry::hardware(VTIMER_INTID, irq.priority)
+            };
+            if gic::is_gic_v3() {
+                entry.encode_v3()
+            } else {
+                u64::from(entry.encode_v2())
             }
-            .encode_v3()
         });
     crate::arch::fast_path::set_vtimer_lr(cpu, value);
 }

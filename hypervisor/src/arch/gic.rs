@@ -5,7 +5,8 @@ use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use super::{gic_v2, gic_v3};
 use crate::vgic::list_registers::ListEntry;
 
-/// Which backend drives the hardware: 0 = none, 2 = GICv2, 3 = GICv3.
+/// Which backend drives the hardware: 0 = none, 2 = GICv2, 3 = GICv3 (read by `fast_irq`).
+#[export_name = "BULKHEAD_GIC_VERSION"]
 static VERSION: AtomicU8 = AtomicU8::new(0);
 /// Each CPU's MPIDR, by logical index (for GICv3 SGIs and routing).
 static MPIDR: [AtomicU64; crate::MAX_CPUS] = [const { AtomicU64::new(0) }; crate::MAX_CPUS];
@@ -19,13 +20,17 @@ pub struct Acknowledged {
 }
 
 impl Acknowledged {
-    /// An interrupt the GICv3 fast path already acknowledged.
-    pub fn already_acknowledged_v3(intid: u32) -> Self {
-        Acknowledged { intid, raw: intid }
+    /// An interrupt the fast path already acknowledged: `raw` is what the acknowledge register
+    /// returned (on GICv2 with an SGI's source CPU in bits [12:10], needed again to end it).
+    pub fn already_acknowledged(raw: u32) -> Self {
+        Acknowledged {
+            intid: raw & 0x3ff,
+            raw,
+        }
     }
 }
 
-/// Whether the hardware is a GICv3 (its fast paths apply).
+/// Whether the hardware is a GICv3.
 pub fn is_gic_v3() -> bool {
     is_v3()
 }

@@ -48,7 +48,11 @@ const GICH_HCR_UIE: u32 = 1 << 1;
 const DEFAULT_PRIORITY: u32 = 0x80;
 
 static GICD: AtomicU64 = AtomicU64::new(0);
+/// The CPU interface's base (read by `fast_irq_v2` in vectors.S).
+#[export_name = "BULKHEAD_GICV2_GICC"]
 static GICC: AtomicU64 = AtomicU64::new(0);
+/// The hypervisor interface's base (read by `fast_irq_v2` in vectors.S).
+#[export_name = "BULKHEAD_GICV2_GICH"]
 static GICH: AtomicU64 = AtomicU64::new(0);
 /// Each CPU's GIC CPU interface number (its bit in ITARGETSR and SGIR), by logical index.
 static CPU_INTERFACE: [AtomicU8; crate::MAX_CPUS] = [const { AtomicU8::new(0) }; crate::MAX_CPUS];

@@ -138,21 +138,27 @@ fast_hvc:
 // The virtual timer of this CPU's vCPU: when VTIMER_LR[cpu] holds a list register value for it
 // and list register 0 is empty, acknowledge, drop priority and inject with the HW bit, so the
 // guest's EOI deactivates the physical interrupt. Anything else is acknowledged here and handed
-// to the general path through PENDING_ACK[cpu].
+// to the general path through PENDING_ACK[cpu] (the raw acknowledge value). GICv3 here; GICv2
+// in fast_irq_v2 below.
 fast_irq:
     stp     x0, x1, [sp, #-16]!
     mrs     x0, tpidr_el2
     adrp    x1, VTIMER_LR
     add     x1, x1, :lo12:VTIMER_LR
     ldr     x1, [x1, x0, lsl #3]
-    cbz     x1, 2f
+    cbz     x1, fast_irq_slow
+    adrp    x0, BULKHEAD_GIC_VERSION
+    ldrb    w0, [x0, :lo12:BULKHEAD_GIC_VERSION]
+    cmp     w0, #2
+    b.eq    fast_irq_v2
     mrs     x0, S3_4_C12_C11_5          // ICH_ELRSR_EL2
-    tbz     x0, #0, 2f
+    tbz     x0, #0, fast_irq_slow
     mrs     x0, S3_0_C12_C12_0          // ICC_IAR1_EL1
     cmp     w0, #27
-    b.ne    3f
+    b.ne    fast_irq_pass_on
     msr     S3_0_C12_C12_1, x0          // ICC_EOIR1_EL1: priority drop only (EOImode 1)
     msr     S3_4_C12_C12_0, x1          // ICH_LR0_EL2
+fast_irq_count:
     mrs     x0, tpidr_el2               // FAST_IRQ_COUNT[cpu] += 1
     adrp    x1, FAST_IRQ_COUNT
     add     x1, x1, :lo12:FAST_IRQ_COUNT
@@ -162,14 +168,40 @@ fast_irq:
     str     x0, [x1]
     ldp     x0, x1, [sp], #16
     eret
-3:  stp     x2, x3, [sp, #-16]!         // an interrupt other than the timer: pass it on
+fast_irq_pass_on:                       // an interrupt other than the timer: pass it on
+    stp     x2, x3, [sp, #-16]!
     mrs     x1, tpidr_el2
     adrp    x2, PENDING_ACK
     add     x2, x2, :lo12:PENDING_ACK
     str     w0, [x2, x1, lsl #2]
     ldp     x2, x3, [sp], #16
-2:  ldp     x0, x1, [sp], #16
+fast_irq_slow:
+    ldp     x0, x1, [sp], #16
     sub     sp, sp, #FRAME_SIZE
     stp     x0, x1, [sp, #0]
     mov     x1, #1
     b       save_lower
+
+// The same on a GICv2 (GIC-400), whose CPU and hypervisor interfaces are memory-mapped (EL2's
+// identity map has them as device memory): GICH_ELRSR0 bit 0 says list register 0 is empty,
+// GICC_IAR acknowledges (for PPI 27 the source-CPU bits are 0, so the raw value is the INTID),
+// GICC_EOIR drops the priority and GICH_LR0 takes the 32-bit entry.
+fast_irq_v2:
+    stp     x2, x3, [sp, #-16]!
+    adrp    x2, BULKHEAD_GICV2_GICH
+    ldr     x2, [x2, :lo12:BULKHEAD_GICV2_GICH]
+    ldr     w0, [x2, #0x30]             // GICH_ELRSR0
+    tbz     w0, #0, 1f
+    adrp    x3, BULKHEAD_GICV2_GICC
+    ldr     x3, [x3, :lo12:BULKHEAD_GICV2_GICC]
+    ldr     w0, [x3, #0x0c]             // GICC_IAR
+    cmp     w0, #27
+    b.ne    2f
+    str     w0, [x3, #0x10]             // GICC_EOIR: priority drop only (EOImode 1)
+    str     w1, [x2, #0x100]            // GICH_LR0
+    ldp     x2, x3, [sp], #16
+    b       fast_irq_count
+2:  ldp     x2, x3, [sp], #16
+    b       fast_irq_pass_on
+1:  ldp     x2, x3, [sp], #16
+    b       fast_irq_slow
