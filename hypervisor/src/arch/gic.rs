@@ -5,8 +5,7 @@ use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use super::{gic_v2, gic_v3};
 use crate::vgic::list_registers::ListEntry;
 
-/// Which backend drives the hardware: 0 = none, 2 = GICv2, 3 = GICv3 (read by `fast_irq`).
-#[export_name = "BULKHEAD_GIC_VERSION"]
+/// Which backend drives the hardware: 0 = none, 2 = GICv2, 3 = GICv3.
 static VERSION: AtomicU8 = AtomicU8::new(0);
 /// Each CPU's MPIDR, by logical index (for GICv3 SGIs and routing).
 static MPIDR: [AtomicU64; crate::MAX_CPUS] = [const { AtomicU64::new(0) }; crate::MAX_CPUS];

@@ -32,7 +32,8 @@ pub struct GuestEntry {
 }
 
 /// Sets the EL2 controls of this CPU for running the partition whose stage-2 root is
-/// `vttbr` (VMID in bits [63:48]) with translation control `vtcr`.
+/// `vttbr` (VMID in bits [63:48]) with translation control `vtcr`; without GIC system
+/// registers (a GICv2), also the vector table whose timer fast path uses the GICv2 interfaces.
 ///
 /// # Safety
 /// `vttbr` must point to a complete stage-2 table that maps only memory and devices the
@@ -47,6 +48,19 @@ pub unsafe fn prepare_el2_for_guests(vtcr: u64, vttbr: u64, gic_sysregs: bool) {
     write_sysreg!("vpidr_el2", read_sysreg!("midr_el1"));
     if gic_sysregs {
         write_sysreg!("icc_sre_el2", ICC_SRE_EL2_ENABLE);
+    } else {
+        // SAFETY: `el2_vectors_gicv2` is a complete EL2 vector table (vectors.S), the same as
+        // the one in use but for its GICv2 timer fast path; nothing is in flight on this CPU.
+        unsafe {
+            core::arch::asm!(
+                "adrp {t}, el2_vectors_gicv2",
+                "add {t}, {t}, :lo12:el2_vectors_gicv2",
+                "msr vbar_el2, {t}",
+                "isb",
+                t = out(reg) _,
+                options(nostack),
+            );
+        }
     }
     // SAFETY: invalidating stage-1 and stage-2 TLB entries of the current VMID only costs walks.
     unsafe {

@@ -13,10 +13,11 @@
     b       \handler
 .endm
 
-.section .text.vectors, "ax"
-.balign 0x800
-.global el2_vectors
-el2_vectors:
+// The table, once per GIC generation: they differ only in where a guest's IRQ goes first
+// (`fast_irq` uses the GICv3 system registers, `fast_irq_v2` the GICv2's memory-mapped
+// interfaces). Each CPU starts on `el2_vectors`; on a GICv2 machine it switches to
+// `el2_vectors_gicv2` before entering its guest (arch::vcpu::prepare_el2_for_guests).
+.macro VECTORS irq_fast_path
     ENTRY 0, save_current       // current EL, SP_EL0: sync
     ENTRY 1, save_current       //   irq
     ENTRY 2, save_current       //   fiq
@@ -28,13 +29,24 @@ el2_vectors:
 .balign 0x80                    // lower EL, AArch64: sync
     b       fast_hvc
 .balign 0x80                    //   irq
-    b       fast_irq
+    b       \irq_fast_path
     ENTRY 2, save_lower         //   fiq
     ENTRY 3, save_lower         //   serror
     ENTRY 4, save_lower         // lower EL, AArch32: sync
     ENTRY 5, save_lower         //   irq
     ENTRY 6, save_lower         //   fiq
     ENTRY 7, save_lower         //   serror
+.endm
+
+.section .text.vectors, "ax"
+.balign 0x800
+.global el2_vectors
+el2_vectors:
+    VECTORS fast_irq
+.balign 0x800
+.global el2_vectors_gicv2
+el2_vectors_gicv2:
+    VECTORS fast_irq_v2
 
 .macro SAVE_REST
     stp     x2, x3, [sp, #16]
@@ -147,10 +159,6 @@ fast_irq:
     add     x1, x1, :lo12:VTIMER_LR
     ldr     x1, [x1, x0, lsl #3]
     cbz     x1, fast_irq_slow
-    adrp    x0, BULKHEAD_GIC_VERSION
-    ldrb    w0, [x0, :lo12:BULKHEAD_GIC_VERSION]
-    cmp     w0, #2
-    b.eq    fast_irq_v2
     mrs     x0, S3_4_C12_C11_5          // ICH_ELRSR_EL2
     tbz     x0, #0, fast_irq_slow
     mrs     x0, S3_0_C12_C12_0          // ICC_IAR1_EL1
@@ -187,6 +195,12 @@ fast_irq_slow:
 // GICC_IAR acknowledges (for PPI 27 the source-CPU bits are 0, so the raw value is the INTID),
 // GICC_EOIR drops the priority and GICH_LR0 takes the 32-bit entry.
 fast_irq_v2:
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    adrp    x1, VTIMER_LR
+    add     x1, x1, :lo12:VTIMER_LR
+    ldr     x1, [x1, x0, lsl #3]
+    cbz     x1, fast_irq_slow
     stp     x2, x3, [sp, #-16]!
     adrp    x2, BULKHEAD_GICV2_GICH
     ldr     x2, [x2, :lo12:BULKHEAD_GICV2_GICH]
