@@ -37,7 +37,13 @@ def pytest_runtest_makereport(item, call):
                 report.sections.append(("qemu cpu state at failure", board.cpu_state()))
             log = getattr(board, "console", None)
             if log is not None:
-                report.sections.append(("console", log.text[-60000:]))
+                path = ROOT / "target" / "hil-logs" / f"{item.name}.console.txt"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(log.text)
+                lines = [line for line in log.text.splitlines() if "HIL:HEARTBEAT" not in line]
+                report.sections.append(
+                    ("console (heartbeats left out; whole log: " + str(path) + ")", "\n".join(lines[-400:]))
+                )
     return report
 
 
