@@ -207,9 +207,9 @@ class SerialBoard(Board):
         return None
 
 
-def qemu_cpu_state(qmp_socket: Path, timeout: float = 5.0) -> str:
-    """`info registers -a` over QMP, reduced to one line per vCPU: PC, PSTATE and, for a PC at
-    EL2, the nearest hypervisor symbol."""
+def qemu_monitor(qmp_socket: Path, command_line: str, timeout: float = 5.0) -> str:
+    """A human monitor command (e.g. `info registers -a`, `xp /1wx ADDR`) run over QMP: its
+    output, or the error QEMU answered."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(qmp_socket))
@@ -225,8 +225,14 @@ def qemu_cpu_state(qmp_socket: Path, timeout: float = 5.0) -> str:
 
         json.loads(stream.readline())  # the greeting
         command("qmp_capabilities")
-        text = command("human-monitor-command", **{"command-line": "info registers -a"})
-    dump = text.get("return", str(text))
+        reply = command("human-monitor-command", **{"command-line": command_line})
+    return reply.get("return", str(reply))
+
+
+def qemu_cpu_state(qmp_socket: Path, timeout: float = 5.0) -> str:
+    """`info registers -a` over QMP, reduced to one line per vCPU: PC, PSTATE and, for a PC at
+    EL2, the nearest hypervisor symbol."""
+    dump = qemu_monitor(qmp_socket, "info registers -a", timeout)
     symbols = HypervisorSymbols.load()
     lines = []
     for block in re.split(r"(?=^CPU#\d+)", dump, flags=re.MULTILINE):

@@ -5,9 +5,9 @@ console, each with a device of its own and a device tree derived from the board'
 bcm2711-rpi-4-b.dtb (docs/configuration.md, "Derived device trees"): Linux the I2C1 controller,
 the RTOS the GPIO block."""
 
-import json
 import re
-import socket
+
+from boards import qemu_monitor
 
 
 BOOT = 300
@@ -20,24 +20,9 @@ LED_SHIFT = (42 - 40) * 3
 
 def read_word(session, address: int) -> int:
     """One 32-bit word of the machine's physical address space, read through QEMU's monitor
-    (QMP `human-monitor-command`, `xp`): what the guest's register writes left in a device."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(10)
-        sock.connect(str(session.board.qmp_socket))
-        stream = sock.makefile("rw")
-
-        def command(name: str, **arguments) -> dict:
-            stream.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
-            stream.flush()
-            while True:
-                reply = json.loads(stream.readline())
-                if "return" in reply or "error" in reply:
-                    return reply
-
-        json.loads(stream.readline())  # the greeting
-        command("qmp_capabilities")
-        reply = command("human-monitor-command", **{"command-line": f"xp /1wx {address:#x}"})
-    match = re.search(r":\s*0x([0-9a-f]+)", reply.get("return", ""))
+    (`xp`): what the guest's register writes left in a device."""
+    reply = qemu_monitor(session.board.qmp_socket, f"xp /1wx {address:#x}", timeout=10)
+    match = re.search(r":\s*0x([0-9a-f]+)", reply)
     assert match, reply
     return int(match[1], 16)
 
