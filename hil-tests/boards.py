@@ -268,14 +268,9 @@ class HypervisorSymbols:
         return cls(symbols)
 
     def name(self, pc: int) -> str:
-        """`symbol+offset` for `pc`, trying the link address and the image moved to another
-        load address (the image is position-independent: raspi4b loads it lower)."""
-        if not self.symbols:
-            return ""
-        start = self.symbols[0][0]
-        for base in (start, 0x200000, 0x80000):
-            address = pc - base + start
-            found = [s for s in self.symbols if s[0] <= address]
-            if found and address - found[-1][0] < 0x10000:
-                return f"{found[-1][1]}+{address - found[-1][0]:#x}"
+        """`symbol+offset` for `pc` (the ELF is linked for the board last built, the one that
+        boots), or "" if no symbol is near."""
+        found = [s for s in self.symbols if s[0] <= pc]
+        if found and pc - found[-1][0] < 0x10000:
+            return f"{found[-1][1]}+{pc - found[-1][0]:#x}"
         return ""

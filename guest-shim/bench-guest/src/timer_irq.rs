@@ -2,66 +2,26 @@
 //! instruction of the guest's IRQ vector, with the guest's own GICv3 programmed as a partition
 //! (or a bare-metal OS) would.
 
+use guest_shim::gic::{self, GicV3};
+
 use crate::stats::Stats;
 
 /// The virtual timer's interrupt (PPI 11 = INTID 27).
 const VTIMER_INTID: u32 = 27;
-/// GICD_CTLR: EnableGrp1 [1], ARE [4].
-const GICD_CTLR_GRP1_ARE: u32 = (1 << 1) | (1 << 4);
-/// GICR_WAKER (RD_base + 0x14): ProcessorSleep [1], ChildrenAsleep [2].
-const GICR_WAKER: usize = 0x14;
-/// SGI_base frame of the redistributor.
-const SGI_BASE: usize = 0x1_0000;
-const GICR_IGROUPR0: usize = SGI_BASE + 0x80;
-const GICR_ISENABLER0: usize = SGI_BASE + 0x100;
-const GICR_IPRIORITYR: usize = SGI_BASE + 0x400;
 /// How far ahead each deadline is set (ticks).
 const DELAY: u64 = 2000;
-
-fn write32(addr: usize, value: u32) {
-    // SAFETY: an address of this partition's own GIC (from its boot arguments); a plain store
-    // the hypervisor can emulate (or, bare, the hardware takes).
-    unsafe { guest_shim::mmio::write32(addr, value) }
-}
-
-fn read32(addr: usize) -> u32 {
-    // SAFETY: as for `write32`, a plain load without side effects.
-    unsafe { guest_shim::mmio::read32(addr) }
-}
 
 /// Enables group-1 interrupts and the virtual timer's PPI on this CPU's redistributor (the
 /// first frame: vCPU 0), and the system register CPU interface.
 pub fn init_gic(distributor: usize, redistributor: usize) {
-    write32(redistributor + GICR_WAKER, 0);
-    while read32(redistributor + GICR_WAKER) & (1 << 2) != 0 {}
-    write32(redistributor + GICR_IGROUPR0, u32::MAX);
-    // One byte per INTID, written as the aligned word that holds it (the other three PPIs of
-    // the word stay disabled): a 32-bit store at a byte offset is an alignment fault on a
-    // real GIC, as QEMU's bare-metal run shows.
-    let priority_word = GICR_IPRIORITYR + (VTIMER_INTID as usize & !3);
-    write32(
-        redistributor + priority_word,
-        0xa0 << (8 * (VTIMER_INTID % 4)),
-    );
-    write32(redistributor + GICR_ISENABLER0, 1 << VTIMER_INTID);
-    write32(distributor, GICD_CTLR_GRP1_ARE);
-    // SAFETY: enables the system register interface, lets every priority through and enables
-    // group 1 at this CPU's interface: the guest's own (virtual) CPU interface.
-    unsafe {
-        core::arch::asm!(
-            "mrs {t}, S3_0_C12_C12_5", // ICC_SRE_EL1
-            "orr {t}, {t}, #1",
-            "msr S3_0_C12_C12_5, {t}",
-            "isb",
-            "mov {t}, #0xff",
-            "msr S3_0_C4_C6_0, {t}", // ICC_PMR_EL1
-            "mov {t}, #1",
-            "msr S3_0_C12_C12_7, {t}", // ICC_IGRPEN1_EL1
-            "isb",
-            t = out(reg) _,
-            options(nostack),
-        );
-    }
+    // SAFETY: both frames come from this partition's boot arguments (its own GIC), and the
+    // guest owns the virtual timer's PPI it configures.
+    let gic = unsafe { GicV3::new(distributor, redistributor) };
+    gic.wake_redistributor();
+    gic.configure(VTIMER_INTID, 0xa0, 0);
+    gic.set_enabled(VTIMER_INTID, true);
+    gic.enable_distributor();
+    gic::enable_cpu_interface();
 }
 
 // The IRQ handler `once` installs (the vector read the counter into x9 and jumped here):

@@ -147,18 +147,24 @@ fast_hvc:
     mov     x1, #0
     b       save_lower
 
-// The virtual timer of this CPU's vCPU: when VTIMER_LR[cpu] holds a list register value for it
-// and list register 0 is empty, acknowledge, drop priority and inject with the HW bit, so the
-// guest's EOI deactivates the physical interrupt. Anything else is acknowledged here and handed
-// to the general path through PENDING_ACK[cpu] (the raw acknowledge value). GICv3 here; GICv2
-// in fast_irq_v2 below.
-fast_irq:
+// Both timer fast paths start here: save x0/x1, load VTIMER_LR[cpu] into x1, and take the
+// general path while it is 0 (the guest has the timer's PPI disabled).
+.macro VTIMER_LR_OR_SLOW
     stp     x0, x1, [sp, #-16]!
     mrs     x0, tpidr_el2
     adrp    x1, VTIMER_LR
     add     x1, x1, :lo12:VTIMER_LR
     ldr     x1, [x1, x0, lsl #3]
     cbz     x1, fast_irq_slow
+.endm
+
+// The virtual timer of this CPU's vCPU: when VTIMER_LR[cpu] holds a list register value for it
+// and list register 0 is empty, acknowledge, drop priority and inject with the HW bit, so the
+// guest's EOI deactivates the physical interrupt. Anything else is acknowledged here and handed
+// to the general path through PENDING_ACK[cpu] (the raw acknowledge value). GICv3 here; GICv2
+// in fast_irq_v2 below.
+fast_irq:
+    VTIMER_LR_OR_SLOW
     mrs     x0, S3_4_C12_C11_5          // ICH_ELRSR_EL2
     tbz     x0, #0, fast_irq_slow
     mrs     x0, S3_0_C12_C12_0          // ICC_IAR1_EL1
@@ -195,12 +201,7 @@ fast_irq_slow:
 // GICC_IAR acknowledges (for PPI 27 the source-CPU bits are 0, so the raw value is the INTID),
 // GICC_EOIR drops the priority and GICH_LR0 takes the 32-bit entry.
 fast_irq_v2:
-    stp     x0, x1, [sp, #-16]!
-    mrs     x0, tpidr_el2
-    adrp    x1, VTIMER_LR
-    add     x1, x1, :lo12:VTIMER_LR
-    ldr     x1, [x1, x0, lsl #3]
-    cbz     x1, fast_irq_slow
+    VTIMER_LR_OR_SLOW
     stp     x2, x3, [sp, #-16]!
     adrp    x2, BULKHEAD_GICV2_GICH
     ldr     x2, [x2, :lo12:BULKHEAD_GICV2_GICH]
