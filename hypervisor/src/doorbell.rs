@@ -66,6 +66,10 @@ pub fn receiving_intids(doorbells: &[Doorbell]) -> IntidSet {
     set
 }
 
+/// The peer of a doorbell is not running: nothing was made pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerDown;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,7 @@ mod mini_uart;
 mod pl011;
 
 pub mod console;
+pub mod devices;
 pub mod doorbell;
 pub mod entropy;
 pub mod host_dt;
@@ -48,5 +49,6 @@ pub mod system;
 pub mod table_pool;
 pub mod trap;
 pub mod trap_stats;
+pub mod vcpu;
 pub mod vgic;
 pub mod vuart;

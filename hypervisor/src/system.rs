@@ -8,6 +8,8 @@ use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
 use crate::console::LineBuffer;
+use crate::devices::bus::BusError;
+use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
 use crate::vuart::VirtualPl011;
@@ -57,6 +59,8 @@ pub struct Partition {
     pub on_stop: OnStop,
     /// Its doorbells: its ends of the configuration's channels, by doorbell index.
     pub doorbells: Doorbells,
+    /// Its emulated devices by IPA ([`Partition::register_devices`]).
+    pub bus: DeviceBus,
     state: AtomicU8,
 }
 
@@ -79,6 +83,7 @@ impl Partition {
             console: None,
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
+            bus: DeviceBus::new(),
             state: AtomicU8::new(state as u8),
         }
     }
@@ -91,6 +96,32 @@ impl Partition {
     /// Changes the state (sequentially consistent: vCPU entry and partition stop rely on it).
     pub fn set_state(&self, state: PartitionState) {
         self.state.store(state as u8, Ordering::SeqCst);
+    }
+
+    /// Marks a running partition stopped; `false` if it was not running (another vCPU is
+    /// already stopping it, or it never ran), so exactly one vCPU carries out each stop.
+    pub fn try_stop(&self) -> bool {
+        self.state
+            .compare_exchange(
+                PartitionState::Running as u8,
+                PartitionState::Stopped as u8,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok()
+    }
+
+    /// Registers the partition's emulated devices on its bus: the virtual GIC where the host's
+    /// is (`gic`), and its virtual console if it has one.
+    pub fn register_devices(&mut self, gic: &GuestGicLayout) -> Result<(), BusError> {
+        self.bus.register(gic.distributor, DeviceId::Distributor)?;
+        if let Some(redistributors) = gic.redistributors {
+            self.bus.register(redistributors, DeviceId::Redistributors)?;
+        }
+        if let Some(console) = &self.console {
+            self.bus.register(console.window, DeviceId::Console)?;
+        }
+        Ok(())
     }
 
     /// Translates `[ipa, ipa + len)` to a host physical address if it lies in the partition's RAM.

@@ -5,6 +5,8 @@
 //! registers match a real PL011 so Linux's `amba-pl011` driver and earlycon probe it. Offsets the
 //! model does not implement read as zero and ignore writes (RAZ/WI), and are counted.
 
+use crate::devices::{DeviceAccess, DeviceEffect, DeviceEffects, MmioFault};
+
 /// Register offsets (PL011 TRM, table 3-1).
 mod reg {
     /// 0x000: Data Register.
@@ -104,6 +106,29 @@ impl VirtualPl011 {
             _ => self.ignored_accesses = self.ignored_accesses.saturating_add(1),
         }
         UartEffect::None
+    }
+}
+
+impl crate::devices::MmioDevice for VirtualPl011 {
+    /// The PL011's registers are 32-bit words (TRM 3.2); byte and halfword reads return the
+    /// addressed lanes of the word.
+    fn read(&mut self, access: DeviceAccess) -> Result<u64, MmioFault> {
+        let lane = (access.offset & 3) * 8;
+        Ok(u64::from(VirtualPl011::read(self, access.offset & !3)) >> lane)
+    }
+
+    fn write(
+        &mut self,
+        access: DeviceAccess,
+        value: u64,
+        effects: &mut DeviceEffects,
+    ) -> Result<(), MmioFault> {
+        let lane = (access.offset & 3) * 8;
+        let word = (value << lane) as u32;
+        if let UartEffect::Output(byte) = VirtualPl011::write(self, access.offset & !3, word) {
+            let _ = effects.push(DeviceEffect::ConsoleByte(byte));
+        }
+        Ok(())
     }
 }
 

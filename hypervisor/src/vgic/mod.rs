@@ -13,7 +13,9 @@ pub mod distributor;
 pub mod irq_state;
 pub mod list_registers;
 pub mod pending;
+pub mod ports;
 pub mod redistributor;
+pub mod sgi;
 
 /// The virtual timer's PPI (CNTV, INTID 27).
 pub const VTIMER_INTID: u32 = 27;

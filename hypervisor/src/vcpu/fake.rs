@@ -1,0 +1,224 @@
+//! A machine for host tests: power states, boot requests and kicks in plain fields, the real
+//! device models behind the bus, the real SMCCC dispatcher, and a log of everything printed.
+
+use std::string::String;
+use std::vec::Vec;
+
+use crate::devices::{self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioFault};
+use crate::doorbell::PeerDown;
+use crate::smccc::caller::FakeCaller;
+use crate::smccc::{Action, Call};
+use crate::system::Partition;
+use crate::vgic::distributor::{GicVersion, VirtualDistributor};
+use crate::vgic::ports::{redistributor_frame, DistributorPort, RedistributorPort};
+use crate::vgic::redistributor::VirtualRedistributor;
+use crate::vgic::{Effect, IntidSet};
+use crate::vuart::VirtualPl011;
+
+use super::machine::{Machine, Power};
+
+/// CPUs the fake has.
+pub const CPUS: usize = 4;
+
+/// The fake machine.
+pub struct FakeMachine {
+    pub power: [Power; CPUS],
+    pub in_guest: [bool; CPUS],
+    pub boot: [(u64, u64); CPUS],
+    pub kicks: Vec<usize>,
+    pub lines: Vec<String>,
+    pub sgis: Vec<(usize, u32, u64)>,
+    pub ignored_writes: u32,
+    pub gic_effects: Vec<Effect>,
+    pub console_bytes: Vec<u8>,
+    pub distributor: VirtualDistributor,
+    pub redistributors: Vec<VirtualRedistributor>,
+    pub uart: VirtualPl011,
+    pub reloads: usize,
+    pub interrupt_resets: usize,
+    pub quiesced: Vec<usize>,
+    pub resets: Vec<usize>,
+    pub interrupts_handled: usize,
+    pub waits: usize,
+    pub firmware: Option<[u64; 4]>,
+    pub firmware_calls: Vec<(u32, [u64; 3])>,
+    pub doorbell_up: bool,
+    pub rings: Vec<(usize, u32)>,
+    pub instruction: Option<u32>,
+    /// What `handle_interrupts` does to power states (a kick that carried a stop).
+    pub on_interrupt_power: Option<(usize, Power)>,
+}
+
+impl FakeMachine {
+    pub fn new(version: GicVersion) -> Self {
+        FakeMachine {
+            power: [Power::Off; CPUS],
+            in_guest: [false; CPUS],
+            boot: [(0, 0); CPUS],
+            kicks: Vec::new(),
+            lines: Vec::new(),
+            sgis: Vec::new(),
+            ignored_writes: 0,
+            gic_effects: Vec::new(),
+            console_bytes: Vec::new(),
+            distributor: VirtualDistributor::new(version, 2, IntidSet::default(), IntidSet::default()),
+            redistributors: (0..CPUS).map(|_| VirtualRedistributor::new()).collect(),
+            uart: VirtualPl011::new(),
+            reloads: 0,
+            interrupt_resets: 0,
+            quiesced: Vec::new(),
+            resets: Vec::new(),
+            interrupts_handled: 0,
+            waits: 0,
+            firmware: None,
+            firmware_calls: Vec::new(),
+            doorbell_up: true,
+            rings: Vec::new(),
+            instruction: None,
+            on_interrupt_power: None,
+        }
+    }
+
+    /// Whether a printed line contains `text`.
+    pub fn printed(&self, text: &str) -> bool {
+        self.lines.iter().any(|line| line.contains(text))
+    }
+}
+
+impl Machine for FakeMachine {
+    fn power(&self, cpu: usize) -> Power {
+        self.power.get(cpu).copied().unwrap_or(Power::Off)
+    }
+    fn set_power(&mut self, cpu: usize, power: Power) {
+        self.power[cpu] = power;
+    }
+    fn claim_power_on(&mut self, cpu: usize) -> Result<(), Power> {
+        match self.power[cpu] {
+            Power::Off => {
+                self.power[cpu] = Power::OnPending;
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+    fn set_boot_request(&mut self, cpu: usize, entry: u64, context: u64) {
+        self.boot[cpu] = (entry, context);
+    }
+    fn boot_request(&self, cpu: usize) -> (u64, u64) {
+        self.boot[cpu]
+    }
+    fn in_guest(&self, cpu: usize) -> bool {
+        self.in_guest[cpu]
+    }
+    fn set_in_guest(&mut self, cpu: usize, inside: bool) {
+        self.in_guest[cpu] = inside;
+    }
+    fn wait_until_out(&mut self, cpu: usize) {
+        // The kicked CPU leaves at once in the fake.
+        if self.power[cpu] == Power::Off {
+            self.in_guest[cpu] = false;
+        }
+        assert!(!self.in_guest[cpu], "CPU {cpu} would never leave its guest");
+    }
+    fn kick(&mut self, cpu: usize) {
+        self.kicks.push(cpu);
+    }
+    fn wait_for_interrupt(&mut self) {
+        self.waits += 1;
+    }
+    fn handle_interrupts(&mut self, _cpu: usize) {
+        self.interrupts_handled += 1;
+        if let Some((cpu, power)) = self.on_interrupt_power.take() {
+            self.power[cpu] = power;
+        }
+    }
+    fn smccc(&mut self, partition: &Partition, vcpu: usize, call: &Call) -> Action {
+        let mut caller = FakeCaller {
+            id: partition.id,
+            vcpus: partition.cpus.len(),
+            vcpu,
+            allowed: std::vec![0xc200_0001],
+            ..FakeCaller::default()
+        };
+        crate::smccc::dispatch(call, &mut caller)
+    }
+    fn firmware_call(&mut self, function: u32, args: [u64; 3]) -> Option<[u64; 4]> {
+        self.firmware_calls.push((function, args));
+        self.firmware
+    }
+    fn ring_doorbell(&mut self, peer: usize, intid: u32) -> Result<(), PeerDown> {
+        self.rings.push((peer, intid));
+        self.doorbell_up.then_some(()).ok_or(PeerDown)
+    }
+    fn mmio(
+        &mut self,
+        partition: &Partition,
+        device: DeviceId,
+        access: DeviceAccess,
+        store: Option<u64>,
+    ) -> Result<u64, MmioFault> {
+        let mut effects = DeviceEffects::new();
+        let value = match device {
+            DeviceId::Console => devices::perform(&mut self.uart, access, store, &mut effects)?,
+            DeviceId::Distributor => {
+                let cpu = partition.cpus[access.vcpu];
+                let mut port = DistributorPort {
+                    distributor: &mut self.distributor,
+                    private: &mut self.redistributors[cpu].private,
+                };
+                devices::perform(&mut port, access, store, &mut effects)?
+            }
+            DeviceId::Redistributors => {
+                let Some((target_vcpu, offset)) =
+                    redistributor_frame(access.offset, partition.cpus.len())
+                else {
+                    if store.is_some() {
+                        self.ignored_writes += 1;
+                    }
+                    return Ok(0);
+                };
+                let cpu = partition.cpus[target_vcpu];
+                let mut port = RedistributorPort {
+                    redistributor: &mut self.redistributors[cpu],
+                    target_vcpu,
+                    vcpus: partition.cpus.len(),
+                };
+                devices::perform(&mut port, DeviceAccess { offset, ..access }, store, &mut effects)?
+            }
+        };
+        for effect in effects {
+            match effect {
+                DeviceEffect::Gic(effect) => self.gic_effects.push(effect),
+                DeviceEffect::ConsoleByte(byte) => self.console_bytes.push(byte),
+            }
+        }
+        Ok(value)
+    }
+    fn send_sgis(&mut self, _partition: &Partition, sender: usize, intid: u32, targets: u64) {
+        self.sgis.push((sender, intid, targets));
+    }
+    fn count_ignored_write(&mut self, _partition: &Partition) {
+        self.ignored_writes += 1;
+    }
+    fn guest_instruction(&self, _partition: &Partition, _elr: u64) -> Option<u32> {
+        self.instruction
+    }
+    fn print(&mut self, line: core::fmt::Arguments<'_>) {
+        self.lines.push(std::format!("{line}"));
+    }
+    fn report_stop_statistics(&mut self, partition: &Partition) {
+        self.lines.push(std::format!("HIL:TRAPS partition={}", partition.name));
+    }
+    fn reload_images(&mut self, _partition: &Partition) {
+        self.reloads += 1;
+    }
+    fn reset_partition_interrupts(&mut self, _partition: &Partition) {
+        self.interrupt_resets += 1;
+    }
+    fn quiesce_vcpu(&mut self, cpu: usize) {
+        self.quiesced.push(cpu);
+    }
+    fn reset_vcpu(&mut self, cpu: usize) {
+        self.resets.push(cpu);
+    }
+}

@@ -1,0 +1,260 @@
+//! One trap's decision: [`handle_exit`].
+
+use crate::devices::{access, DeviceId, MmioFault};
+use crate::partition::{FaultReport, PartitionState, StopReason};
+use crate::smccc::{Action, Call, PsciError, SmcccError, VendorError};
+use crate::system::{Partition, System};
+use crate::trap::{Conduit, Exit, MmioAccess, SysRegId};
+use crate::trap_stats::Cause;
+use crate::vgic::sgi::decode_sgi1r;
+
+use super::machine::{Machine, Power};
+use super::outcome::{Next, Outcome};
+use super::{psci, stop};
+
+/// ESR_EL2.IL: the trapped instruction is 32 bits (else 16: T32, which partitions never run,
+/// but the syndrome is what decides).
+const ESR_IL: u64 = 1 << 25;
+
+/// A trap as the arch layer captured it.
+#[derive(Clone, Copy, Debug)]
+pub struct Trap<'a> {
+    /// The decoded exit.
+    pub exit: Exit,
+    /// ESR_EL2 as read once at the trap.
+    pub esr: u64,
+    /// The guest's x0..x30.
+    pub x: &'a [u64; 31],
+    /// ELR_EL2: the guest's PC.
+    pub elr: u64,
+}
+
+impl Trap<'_> {
+    /// General register `rt` (x31 reads as zero).
+    fn register(&self, rt: u8) -> u64 {
+        self.x.get(usize::from(rt)).copied().unwrap_or(0)
+    }
+
+    /// The length of the trapped instruction.
+    fn length(&self) -> u8 {
+        if self.esr & ESR_IL != 0 {
+            4
+        } else {
+            2
+        }
+    }
+}
+
+/// The trap counter an exit counts under.
+pub fn cause(exit: &Exit) -> Cause {
+    match exit {
+        Exit::Call { .. } => Cause::Call,
+        Exit::DataAbort {
+            access: Some(_), ..
+        } => Cause::Mmio,
+        Exit::SysReg { .. } => Cause::SysReg,
+        Exit::Irq => Cause::Irq,
+        Exit::Wfx { .. } => Cause::Wfx,
+        _ => Cause::Fault,
+    }
+}
+
+/// Decides what the trap `trap` of the vCPU on physical CPU `cpu` means.
+pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: &mut M) -> Outcome {
+    let Some((partition, vcpu)) = system.slot(cpu) else {
+        // A CPU with no vCPU never enters a guest: nothing to resume.
+        return Outcome::leave();
+    };
+    let vcpu_trap = VcpuTrap {
+        system,
+        partition,
+        vcpu,
+        cpu,
+        trap,
+    };
+    match trap.exit {
+        Exit::Call {
+            conduit, aarch32, imm,
+        } => vcpu_trap.call(conduit, aarch32, imm, m),
+        Exit::DataAbort {
+            ipa,
+            access: Some(access),
+            ..
+        } => match partition.bus.lookup(ipa) {
+            Some((device, offset)) => {
+                match vcpu_trap.mmio(device, ipa, offset, &access, m) {
+                    Ok(outcome) => outcome,
+                    Err(MmioFault::Unaligned | MmioFault::Width) => vcpu_trap.fault(m),
+                }
+            }
+            None => vcpu_trap.fault(m),
+        },
+        Exit::SysReg { register, rt, read } if is_sgi_register(register) => {
+            let outcome = Outcome::step(trap.length());
+            if read {
+                // The SGI generation registers are write-only (RAZ for a read).
+                return outcome.with_write(rt, 0);
+            }
+            if register == SysRegId::ICC_SGI1R_EL1 {
+                let request = decode_sgi1r(trap.register(rt), vcpu, partition.cpus.len());
+                if request.named_outside {
+                    m.count_ignored_write(partition);
+                }
+                if request.targets != 0 {
+                    m.send_sgis(partition, vcpu, request.intid, request.targets);
+                }
+            }
+            // Group-0 and other-security-state SGIs: a partition has neither; ignored.
+            outcome
+        }
+        Exit::Wfx { .. } => Outcome::step(trap.length()),
+        Exit::Irq => {
+            m.handle_interrupts(cpu);
+            // A kick may mean the partition was stopped or restarted by another vCPU.
+            if partition.state() != PartitionState::Running || m.power(cpu) != Power::On {
+                stop::leave(cpu, m);
+                return Outcome::leave();
+            }
+            Outcome::resume()
+        }
+        Exit::DataAbort { .. }
+        | Exit::InstructionAbort { .. }
+        | Exit::SysReg { .. }
+        | Exit::SError
+        | Exit::Unknown { .. } => vcpu_trap.fault(m),
+    }
+}
+
+fn is_sgi_register(register: SysRegId) -> bool {
+    register == SysRegId::ICC_SGI1R_EL1
+        || register == SysRegId::ICC_SGI0R_EL1
+        || register == SysRegId::ICC_ASGI1R_EL1
+}
+
+/// The trap with what it belongs to.
+struct VcpuTrap<'a> {
+    system: &'a System,
+    partition: &'a Partition,
+    vcpu: usize,
+    cpu: usize,
+    trap: &'a Trap<'a>,
+}
+
+impl VcpuTrap<'_> {
+    fn call<M: Machine>(&self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
+        // HVC leaves ELR past the instruction; a trapped SMC returns to the SMC itself.
+        let step = match conduit {
+            Conduit::Hvc => 0,
+            Conduit::Smc => self.trap.length(),
+        };
+        let outcome = Outcome::step(step);
+        if imm != 0 {
+            // SMCCC calls use immediate 0 (DEN0028 2.5); anything else is no call of ours.
+            return outcome.with_result([SmcccError::NotSupported.to_register(), 0, 0, 0]);
+        }
+        let x = |i: u8| self.trap.register(i);
+        let call = Call {
+            function: x(0) as u32,
+            args: [x(1), x(2), x(3), x(4), x(5), x(6)],
+            aarch32,
+        };
+        let result = |value: u64| Outcome::step(step).with_result([value, 0, 0, 0]);
+        match m.smccc(self.partition, self.vcpu, &call) {
+            Action::Return(values) => outcome.with_result(values),
+            Action::SystemOff => self.stop(StopReason::SystemOff, m),
+            Action::SystemReset => self.stop(StopReason::SystemReset, m),
+            Action::CpuOn {
+                target,
+                entry,
+                context,
+            } => result(psci::cpu_on(self.partition, target, entry, context, m)),
+            Action::CpuOff => {
+                // Off first, then look at the others: of two vCPUs going off at once, at
+                // least one sees itself last (and `try_stop` lets only one carry it out).
+                m.set_power(self.cpu, Power::Off);
+                if psci::is_last_running_vcpu(self.partition, self.cpu, m) {
+                    // The partition's last vCPU going off is the partition going off, as
+                    // SYSTEM_OFF would: reported, and counted for the machine's power-off.
+                    return self.stop(StopReason::LastCpuOff, m);
+                }
+                stop::leave(self.cpu, m);
+                Outcome::leave()
+            }
+            Action::CpuSuspend { .. } => Outcome {
+                // Every suspend state is treated as standby: wait for an interrupt, return.
+                standby: true,
+                ..result(0)
+            },
+            Action::AffinityInfo { target, level } => {
+                result(psci::affinity_info(self.partition, target, level, m))
+            }
+            Action::RingDoorbell { peer, intid } => result(match m.ring_doorbell(peer, intid) {
+                Ok(()) => 0,
+                Err(crate::doorbell::PeerDown) => VendorError::PeerDown.to_register(),
+            }),
+            Action::ForwardToFirmware { function, args } => {
+                let [a1, a2, a3, ..] = args;
+                let values = m
+                    .firmware_call(function, [a1, a2, a3])
+                    .unwrap_or([SmcccError::NotSupported.to_register(), 0, 0, 0]);
+                outcome.with_result(values)
+            }
+        }
+    }
+
+    fn mmio<M: Machine>(
+        &self,
+        device: DeviceId,
+        ipa: u64,
+        offset: u64,
+        decoded: &MmioAccess,
+        m: &mut M,
+    ) -> Result<Outcome, MmioFault> {
+        let request = access::check(decoded, ipa, offset, self.vcpu)?;
+        let store = decoded
+            .write
+            .then(|| access::stored_value(decoded, self.trap.register(decoded.register)));
+        let raw = m.mmio(self.partition, device, request, store)?;
+        let outcome = Outcome::step(self.trap.length());
+        Ok(if decoded.write {
+            outcome
+        } else {
+            outcome.with_write(decoded.register, access::loaded_value(decoded, raw))
+        })
+    }
+
+    fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
+        let exit = self.trap.exit;
+        let report = FaultReport {
+            partition: &self.partition.name,
+            id: self.partition.id,
+            vcpu: self.vcpu,
+            cpu: self.cpu,
+            exit,
+            esr: self.trap.esr,
+            elr: self.trap.elr,
+            instruction: m.guest_instruction(self.partition, self.trap.elr),
+            emulated: match exit {
+                Exit::DataAbort { ipa, .. } => self.partition.bus.contains(ipa),
+                _ => false,
+            },
+        };
+        m.print(format_args!("{report}"));
+        self.stop(StopReason::Fault, m)
+    }
+
+    fn stop<M: Machine>(&self, reason: StopReason, m: &mut M) -> Outcome {
+        match stop::stop_partition(self.system, self.partition, self.cpu, reason, m) {
+            Next::PowerOff => Outcome {
+                next: Next::PowerOff,
+                ..Outcome::resume()
+            },
+            _ => Outcome::leave(),
+        }
+    }
+}
+
+/// PSCI's INVALID_PARAMETERS as a register value (for callers of [`psci`]).
+pub(super) fn invalid_parameters() -> u64 {
+    PsciError::InvalidParameters.to_register()
+}
