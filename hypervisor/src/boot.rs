@@ -382,6 +382,15 @@ fn build_system(
         };
         let mut partition = partition;
         if partition.state() == PartitionState::Running {
+            if let Err(why) = partition.register_devices(&system.gic) {
+                println!(
+                    "partition \"{}\" (id {id}) refused: its emulated devices do not fit: {why:?}",
+                    partition_config.name
+                );
+                partition.set_state(PartitionState::Refused);
+            }
+        }
+        if partition.state() == PartitionState::Running {
             partition.doorbells = crate::doorbell::doorbells_of(&config, partition_config.name);
             for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
                 if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {

@@ -1,41 +1,29 @@
-//! What each physical CPU does: run its vCPU, and apply the trap policy to each exit.
+//! What each physical CPU does, over the hardware: the board's [`Machine`] (the hypervisor's
+//! globals, the device models behind their locks, the GIC and the firmware), the CPU loop
+//! between guests, and applying each trap's [`Outcome`].
 //!
-//! Each physical CPU runs at most one vCPU, pinned. A vCPU is off, on-pending (PSCI CPU_ON
-//! sent, not yet entered) or on. A partition stops or restarts as a whole: the vCPU that
-//! decides it kicks the partition's other CPUs, which park themselves.
+//! The decisions are in [`crate::vcpu`] (pure, host-tested over a fake machine); this file
+//! only carries them out.
 
+use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use bulkhead_config::model::OnStop;
-
 use crate::arch::{self, GuestEntry, TrapFrame};
+use crate::devices::{self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioFault};
+use crate::doorbell::PeerDown;
 use crate::interrupts;
-use crate::partition::{FaultReport, PartitionState, StopReason};
 use crate::println;
-use crate::smccc::{self, Action, Call, PsciError};
+use crate::smccc::{self, Action, Call};
 use crate::system::{Partition, System, SYSTEM};
-use crate::trap::{Conduit, Exit, MmioAccess, Snapshot, SysRegId};
-use crate::trap_stats::{self, Cause};
-use crate::vuart::UartEffect;
+use crate::trap::{Exit, Snapshot};
+use crate::trap_stats;
+use crate::vcpu::entry::try_enter;
+use crate::vcpu::policy::{self, Trap};
+use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
 
-/// VMPIDR_EL2 bit 31 is RES1.
-const VMPIDR_RES1: u64 = 1 << 31;
 /// PSCI SYSTEM_OFF (32-bit form), for powering the machine off.
 const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
-/// AFFINITY_INFO results (PSCI DEN0022 5.1.5).
-const AFFINITY_ON: u64 = 0;
-const AFFINITY_OFF: u64 = 1;
-const AFFINITY_ON_PENDING: u64 = 2;
-
-/// A vCPU's power state, per physical CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-enum Power {
-    Off = 0,
-    OnPending = 1,
-    On = 2,
-}
 
 static POWER: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(Power::Off as u8) }; MAX_CPUS];
 /// Whether each physical CPU is currently inside its guest (between entry and its last trap).
@@ -44,29 +32,179 @@ static IN_GUEST: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX
 static BOOT_REQUEST: [spin::Mutex<(u64, u64)>; MAX_CPUS] =
     [const { spin::Mutex::new((0, 0)) }; MAX_CPUS];
 
-fn set_in_guest(cpu: usize, inside: bool) {
-    if let Some(flag) = IN_GUEST.get(cpu) {
-        flag.store(inside, Ordering::SeqCst);
+/// The machine as the trap policy sees it, on the board.
+struct Board<'a> {
+    system: &'a System,
+}
+
+impl Machine for Board<'_> {
+    fn power(&self, cpu: usize) -> Power {
+        Power::from_u8(POWER.get(cpu).map_or(0, |p| p.load(Ordering::Acquire)))
     }
-}
 
-fn in_guest(cpu: usize) -> bool {
-    IN_GUEST
-        .get(cpu)
-        .is_some_and(|flag| flag.load(Ordering::SeqCst))
-}
-
-fn power(cpu: usize) -> Power {
-    match POWER.get(cpu).map_or(0, |p| p.load(Ordering::Acquire)) {
-        1 => Power::OnPending,
-        2 => Power::On,
-        _ => Power::Off,
+    fn set_power(&mut self, cpu: usize, power: Power) {
+        if let Some(p) = POWER.get(cpu) {
+            p.store(power as u8, Ordering::Release);
+        }
     }
-}
 
-fn set_power(cpu: usize, state: Power) {
-    if let Some(p) = POWER.get(cpu) {
-        p.store(state as u8, Ordering::Release);
+    fn claim_power_on(&mut self, cpu: usize) -> Result<(), Power> {
+        let state = POWER.get(cpu).ok_or(Power::Off)?;
+        state
+            .compare_exchange(
+                Power::Off as u8,
+                Power::OnPending as u8,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .map(|_| ())
+            .map_err(Power::from_u8)
+    }
+
+    fn set_boot_request(&mut self, cpu: usize, entry: u64, context: u64) {
+        if let Some(request) = BOOT_REQUEST.get(cpu) {
+            *request.lock() = (entry, context);
+        }
+    }
+
+    fn boot_request(&self, cpu: usize) -> (u64, u64) {
+        BOOT_REQUEST.get(cpu).map_or((0, 0), |r| *r.lock())
+    }
+
+    fn in_guest(&self, cpu: usize) -> bool {
+        IN_GUEST
+            .get(cpu)
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
+
+    fn set_in_guest(&mut self, cpu: usize, inside: bool) {
+        if let Some(flag) = IN_GUEST.get(cpu) {
+            flag.store(inside, Ordering::SeqCst);
+        }
+    }
+
+    fn wait_until_out(&mut self, cpu: usize) {
+        while self.in_guest(cpu) {
+            core::hint::spin_loop();
+        }
+    }
+
+    fn kick(&mut self, cpu: usize) {
+        interrupts::kick(self.system, cpu);
+    }
+
+    fn wait_for_interrupt(&mut self) {
+        arch::wait_for_interrupt();
+    }
+
+    fn handle_interrupts(&mut self, cpu: usize) {
+        interrupts::handle_physical(self.system, cpu);
+    }
+
+    fn smccc(&mut self, partition: &Partition, vcpu: usize, call: &Call) -> Action {
+        let mut caller = crate::caller::RunningVcpu { partition, vcpu };
+        smccc::dispatch(call, &mut caller)
+    }
+
+    fn firmware_call(&mut self, function: u32, args: [u64; 3]) -> Option<[u64; 4]> {
+        let [a1, a2, a3] = args;
+        self.system
+            .firmware_psci
+            .then(|| arch::smc_call(function, a1, a2, a3))
+    }
+
+    fn ring_doorbell(&mut self, peer: usize, intid: u32) -> Result<(), PeerDown> {
+        interrupts::ring_doorbell(self.system, peer, intid)
+    }
+
+    fn mmio(
+        &mut self,
+        partition: &Partition,
+        device: DeviceId,
+        access: DeviceAccess,
+        store: Option<u64>,
+    ) -> Result<u64, MmioFault> {
+        match device {
+            DeviceId::Distributor | DeviceId::Redistributors => {
+                interrupts::vgic_access(self.system, partition, device, access, store)
+            }
+            DeviceId::Console => {
+                let Some(console) = &partition.console else {
+                    return Ok(0);
+                };
+                let mut effects = DeviceEffects::new();
+                let mut state = console.state.lock();
+                let (uart, lines) = &mut *state;
+                let value = devices::perform(uart, access, store, &mut effects)?;
+                for effect in effects {
+                    if let DeviceEffect::ConsoleByte(byte) = effect {
+                        if let Some(line) = lines.push(byte) {
+                            println!("[{}] {}", partition.name, line);
+                        }
+                    }
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    fn send_sgis(&mut self, partition: &Partition, sender: usize, intid: u32, targets: u64) {
+        interrupts::send_sgis(self.system, partition.id - 1, sender, intid, targets);
+    }
+
+    fn count_ignored_write(&mut self, partition: &Partition) {
+        interrupts::count_foreign_write(partition.id - 1);
+    }
+
+    fn guest_instruction(&self, partition: &Partition, elr: u64) -> Option<u32> {
+        let pa = arch::translate_guest_va(elr)?;
+        if pa % 4 != 0 || !partition.owns_pa(pa) {
+            return None;
+        }
+        // SAFETY: `pa` is 4-byte aligned RAM of this partition, identity-mapped at EL2.
+        Some(unsafe { arch::memory::read_phys_u32(pa) })
+    }
+
+    fn print(&mut self, line: fmt::Arguments<'_>) {
+        println!("{}", line);
+    }
+
+    fn report_stop_statistics(&mut self, partition: &Partition) {
+        for &vcpu_cpu in &partition.cpus {
+            let mut line: heapless::String<256> = heapless::String::new();
+            let fast = arch::fast_path::fast_counts(vcpu_cpu);
+            trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
+            println!("{}", line);
+        }
+        println!(
+            "HIL:VGIC partition={} ignored-writes={} stray-interrupts={}",
+            partition.name,
+            interrupts::ignored_writes(partition.id - 1, &partition.cpus),
+            partition
+                .cpus
+                .iter()
+                .map(|&c| interrupts::stray_interrupts(c))
+                .sum::<u32>()
+        );
+    }
+
+    fn reload_images(&mut self, partition: &Partition) {
+        load_images(partition, true);
+    }
+
+    fn reset_partition_interrupts(&mut self, partition: &Partition) {
+        interrupts::reset_partition(partition.id - 1);
+    }
+
+    fn quiesce_vcpu(&mut self, cpu: usize) {
+        interrupts::quiesce_vcpu(cpu);
+    }
+
+    fn reset_vcpu(&mut self, cpu: usize) {
+        interrupts::reset_vcpu(cpu);
+        if let Some(fast) = arch::fast_path::fast_counters(cpu) {
+            trap_stats::reset(cpu, arch::counter(), &fast);
+        }
     }
 }
 
@@ -85,13 +223,12 @@ pub fn run(cpu: usize) -> ! {
     // SAFETY: the partition's stage-2 table was built from its validated configuration, maps
     // only what it owns, and lives in the static table pool for ever.
     unsafe { arch::prepare_el2_for_guests(system.vtcr, partition.vttbr, system.gic_sysregs) };
-    if vcpu == 0 && partition.state() == PartitionState::Running {
-        if let Some(request) = BOOT_REQUEST.get(cpu) {
-            *request.lock() = (partition.entry, partition.dtb);
-        }
-        set_power(cpu, Power::OnPending);
+    let mut board = Board { system };
+    if vcpu == 0 && partition.state() == crate::partition::PartitionState::Running {
+        board.set_boot_request(cpu, partition.entry, partition.dtb);
+        board.set_power(cpu, Power::OnPending);
     }
-    wait_for_power_on(system, cpu)
+    cpu_loop(cpu)
 }
 
 /// A CPU without a vCPU: takes (and ignores) interrupts for ever.
@@ -102,439 +239,61 @@ fn idle(system: &System, cpu: usize) -> ! {
     }
 }
 
-/// Parks this CPU until its vCPU is switched on, then enters the guest.
-fn wait_for_power_on(system: &System, cpu: usize) -> ! {
+/// The CPU's loop between guests: waits until its vCPU is switched on, then enters the guest.
+/// Every exit from a guest for good comes back here, never deeper.
+fn cpu_loop(cpu: usize) -> ! {
+    let Some(system) = SYSTEM.get() else {
+        arch::park()
+    };
+    let mut board = Board { system };
     loop {
-        if power(cpu) == Power::OnPending {
-            let Some((partition, vcpu)) = system.slot(cpu) else {
-                arch::park()
-            };
-            // Announce the entry before checking the partition's state (both sequentially
-            // consistent): a vCPU stopping the partition either sees this CPU in its guest and
-            // waits for it, or this CPU sees the partition stopped and stays out.
-            set_in_guest(cpu, true);
-            if partition.state() == PartitionState::Running && power(cpu) == Power::OnPending {
-                let (entry, context) = BOOT_REQUEST.get(cpu).map_or((0, 0), |r| *r.lock());
-                interrupts::reset_vcpu(cpu);
-                if let Some(fast) = arch::fast_path::fast_counters(cpu) {
-                    trap_stats::reset(cpu, arch::counter(), &fast);
-                }
-                set_power(cpu, Power::On);
-                println!(
-                    "HIL:PART {} UP cpu={} vcpu={} entry={:#x}",
-                    partition.name, cpu, vcpu, entry
-                );
-                arch::enter_guest(&GuestEntry {
-                    entry,
-                    x0: context,
-                    vmpidr: VMPIDR_RES1 | vcpu as u64,
-                });
-            }
-            set_in_guest(cpu, false);
-            set_power(cpu, Power::Off);
+        if let Some(entry) = try_enter(system, cpu, &mut board) {
+            arch::enter_guest(&GuestEntry {
+                entry: entry.entry,
+                x0: entry.x0,
+                vmpidr: entry.vmpidr,
+            });
         }
         arch::wait_for_interrupt();
         interrupts::handle_physical(system, cpu);
     }
 }
 
-/// Handles one trap from the guest running on this CPU.
+/// Handles one trap from the guest running on this CPU: decide, then apply.
 pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
     let cpu = arch::current_cpu();
     let Some(system) = SYSTEM.get() else {
         arch::park()
     };
-    let Some((partition, vcpu)) = system.slot(cpu) else {
-        arch::park()
-    };
-    let index = partition.id - 1;
     let exit = Exit::decode(snapshot);
-    trap_stats::count(
-        cpu,
-        match exit {
-            Exit::Call { .. } => Cause::Call,
-            Exit::DataAbort {
-                access: Some(_), ..
-            } => Cause::Mmio,
-            Exit::SysReg { .. } => Cause::SysReg,
-            Exit::Irq => Cause::Irq,
-            Exit::Wfx { .. } => Cause::Wfx,
-            _ => Cause::Fault,
-        },
-    );
-    match exit {
-        Exit::Call {
-            conduit, aarch32, ..
-        } => {
-            if conduit == Conduit::Smc {
-                // A trapped SMC returns to the SMC itself; step over it.
-                frame.elr += 4;
-            }
-            let call = Call {
-                function: frame.x[0] as u32,
-                args: [
-                    frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5], frame.x[6],
-                ],
-                aarch32,
-            };
-            let mut caller = crate::caller::RunningVcpu { partition, vcpu };
-            let action = smccc::dispatch(&call, &mut caller);
-            apply_action(system, partition, cpu, action, frame);
-        }
-        Exit::DataAbort {
-            ipa,
-            access: Some(access),
-            ..
-        } if emulate_mmio(system, partition, cpu, vcpu, ipa, access, frame) => {
-            frame.elr += 4;
-        }
-        Exit::SysReg { register, rt, read } if is_sgi_register(register) => {
-            if read {
-                set_register(frame, rt, 0);
-            } else if register == SysRegId::ICC_SGI1R_EL1 {
-                interrupts::send_sgi(system, index, vcpu, get_register(frame, rt));
-            }
-            frame.elr += 4;
-        }
-        Exit::Wfx { .. } => frame.elr += 4,
-        Exit::Irq => {
-            interrupts::handle_physical(system, cpu);
-            // A kick may mean the partition was stopped or restarted by another vCPU.
-            if partition.state() != PartitionState::Running || power(cpu) != Power::On {
-                leave_guest(system, cpu);
-            }
-        }
-        Exit::DataAbort { .. }
-        | Exit::InstructionAbort { .. }
-        | Exit::SysReg { .. }
-        | Exit::SError
-        | Exit::Unknown { .. } => {
-            let report = FaultReport {
-                partition: &partition.name,
-                id: partition.id,
-                vcpu,
-                cpu,
-                exit,
-                esr: snapshot.esr,
-                elr: frame.elr,
-                instruction: read_guest_instruction(partition, frame.elr),
-                emulated: match exit {
-                    Exit::DataAbort { ipa, .. } => is_emulated(system, partition, ipa),
-                    _ => false,
-                },
-            };
-            println!("{}", report);
-            stop(system, partition, cpu, StopReason::Fault, frame);
-        }
-    }
-}
-
-fn is_sgi_register(register: SysRegId) -> bool {
-    register == SysRegId::ICC_SGI1R_EL1
-        || register == SysRegId::ICC_SGI0R_EL1
-        || register == SysRegId::ICC_ASGI1R_EL1
-}
-
-fn get_register(frame: &TrapFrame, rt: u8) -> u64 {
-    frame.x.get(usize::from(rt)).copied().unwrap_or(0)
-}
-
-fn set_register(frame: &mut TrapFrame, rt: u8, value: u64) {
-    if let Some(slot) = frame.x.get_mut(usize::from(rt)) {
-        *slot = value;
-    }
-}
-
-fn apply_action(
-    system: &System,
-    partition: &Partition,
-    cpu: usize,
-    action: Action,
-    frame: &mut TrapFrame,
-) {
-    let result =
-        |frame: &mut TrapFrame, value: u64| frame.x[..4].copy_from_slice(&[value, 0, 0, 0]);
-    match action {
-        Action::Return(values) => frame.x[..4].copy_from_slice(&values),
-        Action::SystemOff => stop(system, partition, cpu, StopReason::SystemOff, frame),
-        Action::SystemReset => stop(system, partition, cpu, StopReason::SystemReset, frame),
-        Action::CpuOn {
-            target,
-            entry,
-            context,
-        } => result(frame, cpu_on(system, partition, target, entry, context)),
-        Action::CpuOff => {
-            set_power(cpu, Power::Off);
-            leave_guest(system, cpu);
-        }
-        Action::CpuSuspend { .. } => {
-            // Every suspend state is treated as standby: wait for an interrupt, then return.
-            arch::wait_for_interrupt();
-            result(frame, 0);
-        }
-        Action::AffinityInfo { target, level } => {
-            let value = match (level, target_cpu(partition, target)) {
-                (0, Some(target_cpu)) => match power(target_cpu) {
-                    Power::On => AFFINITY_ON,
-                    Power::Off => AFFINITY_OFF,
-                    Power::OnPending => AFFINITY_ON_PENDING,
-                },
-                _ => PsciError::InvalidParameters.to_register(),
-            };
-            result(frame, value);
-        }
-        Action::RingDoorbell { peer, intid } => {
-            let value = match interrupts::ring_doorbell(system, peer, intid) {
-                Ok(()) => 0,
-                Err(interrupts::PeerDown) => smccc::VendorError::PeerDown.to_register(),
-            };
-            result(frame, value);
-        }
-        Action::ForwardToFirmware { function, args } => {
-            let values = if system.firmware_psci {
-                arch::smc_call(function, args[0], args[1], args[2])
-            } else {
-                [smccc::SmcccError::NotSupported.to_register(), 0, 0, 0]
-            };
-            frame.x[..4].copy_from_slice(&values);
-        }
-    }
-}
-
-/// The physical CPU of the vCPU whose virtual MPIDR is `target` in `partition`.
-fn target_cpu(partition: &Partition, target: u64) -> Option<usize> {
-    // vMPIDRs are 0..n-1 in Aff0; any other affinity bits name a CPU outside the partition.
-    if target & !0xff != 0 {
-        return None;
-    }
-    partition.cpus.get(target as usize).copied()
-}
-
-/// PSCI CPU_ON for a vCPU of the caller's own partition.
-fn cpu_on(system: &System, partition: &Partition, target: u64, entry: u64, context: u64) -> u64 {
-    let Some(target_cpu) = target_cpu(partition, target) else {
-        return PsciError::InvalidParameters.to_register();
+    trap_stats::count(cpu, policy::cause(&exit));
+    let mut board = Board { system };
+    let trap = Trap {
+        exit,
+        esr: snapshot.esr,
+        x: &frame.x,
+        elr: frame.elr,
     };
-    if partition.ram_to_pa(entry, 4).is_none() {
-        return PsciError::InvalidAddress.to_register();
-    }
-    let Some(state) = POWER.get(target_cpu) else {
-        return PsciError::InvalidParameters.to_register();
-    };
-    match state.compare_exchange(
-        Power::Off as u8,
-        Power::OnPending as u8,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
-        Ok(_) => {}
-        Err(current) if current == Power::On as u8 => return PsciError::AlreadyOn.to_register(),
-        Err(_) => return PsciError::OnPending.to_register(),
-    }
-    if let Some(request) = BOOT_REQUEST.get(target_cpu) {
-        *request.lock() = (entry, context);
-    }
-    interrupts::kick(system, target_cpu);
-    0
+    let outcome = policy::handle_exit(system, cpu, &trap, &mut board);
+    apply(system, cpu, &outcome, frame);
 }
 
-/// Leaves the guest for good on this CPU: parks until the vCPU is switched on again.
-fn leave_guest(system: &System, cpu: usize) -> ! {
-    if power(cpu) == Power::On {
-        set_power(cpu, Power::Off);
-    }
-    // Quiesce the vCPU's virtual CPU interface now, not at its next power-on: list registers
-    // still pending would keep a virtual IRQ asserted, which wakes this CPU's `wfi` at once
-    // (QEMU counts it as work even at EL2), and the busy loop that follows starves every other
-    // vCPU of QEMU's lock; the guest's timer would keep firing too. Hardware interrupts the
-    // guest never deactivated are deactivated here.
-    interrupts::quiesce_vcpu(cpu);
-    set_in_guest(cpu, false);
-    wait_for_power_on(system, cpu)
-}
-
-/// Emulates an access to the partition's virtual devices; `false` if `ipa` is none of them.
-fn emulate_mmio(
-    system: &System,
-    partition: &Partition,
-    cpu: usize,
-    vcpu: usize,
-    ipa: u64,
-    access: MmioAccess,
-    frame: &mut TrapFrame,
-) -> bool {
-    // Device registers are accessed at their natural alignment; anything else is a guest bug
-    // a real device would abort (reported as a fault below).
-    if !ipa.is_multiple_of(u64::from(access.size.max(1))) {
-        return false;
-    }
-    let index = partition.id - 1;
-    let value = if access.write {
-        Some(get_register(frame, access.register))
-    } else {
-        None
-    };
-    let read = if let Some(offset) = window_offset(system.gic.distributor, ipa) {
-        interrupts::distributor_access(system, index, cpu, vcpu, offset, access.size, value)
-    } else if let Some(offset) = system
-        .gic
-        .redistributors
-        .and_then(|r| window_offset(r, ipa))
-    {
-        let frame_index = (offset / crate::vgic::redistributor::FRAME_STRIDE) as usize;
-        if frame_index >= partition.cpus.len() {
-            // Beyond the partition's last redistributor: reads as zero, writes ignored.
-            if access.write {
-                interrupts::count_foreign_write(index);
-            }
-            0
-        } else {
-            interrupts::redistributor_access(
-                system,
-                index,
-                frame_index,
-                offset % crate::vgic::redistributor::FRAME_STRIDE,
-                access.size,
-                value,
-            )
-        }
-    } else if let Some(console) = &partition.console {
-        let Some(offset) = ipa
-            .checked_sub(console.window.start)
-            .filter(|&o| o < console.window.size)
-        else {
-            return false;
-        };
-        let mut state = console.state.lock();
-        match value {
-            Some(value) => {
-                if let UartEffect::Output(byte) = state.0.write(offset & !3, value as u32) {
-                    if let Some(line) = state.1.push(byte) {
-                        println!("[{}] {}", partition.name, line);
-                    }
-                }
-                0
-            }
-            None => u64::from(state.0.read(offset & !3)),
-        }
-    } else {
-        return false;
-    };
-    if !access.write {
-        let value = if access.sixty_four || access.size == 8 {
-            read
-        } else {
-            read & 0xffff_ffff
-        };
-        set_register(frame, access.register, value);
-    }
-    true
-}
-
-/// Whether `ipa` is in one of the partition's emulated device windows.
-fn is_emulated(system: &System, partition: &Partition, ipa: u64) -> bool {
-    window_offset(system.gic.distributor, ipa).is_some()
-        || system
-            .gic
-            .redistributors
-            .and_then(|r| window_offset(r, ipa))
-            .is_some()
-        || partition
-            .console
-            .as_ref()
-            .and_then(|c| window_offset(c.window, ipa))
-            .is_some()
-}
-
-/// The offset of `ipa` in `window`, if inside.
-fn window_offset(window: bulkhead_config::range::Range, ipa: u64) -> Option<u64> {
-    ipa.checked_sub(window.start)
-        .filter(|&offset| offset < window.size)
-}
-
-fn read_guest_instruction(partition: &Partition, elr: u64) -> Option<u32> {
-    let pa = arch::translate_guest_va(elr)?;
-    if pa % 4 != 0 || !partition.owns_pa(pa) {
-        return None;
-    }
-    // SAFETY: `pa` is 4-byte aligned RAM of this partition, identity-mapped at EL2.
-    Some(unsafe { arch::memory::read_phys_u32(pa) })
-}
-
-/// Stops the partition running on this CPU (all its vCPUs), then restarts it or parks.
-fn stop(
-    system: &System,
-    partition: &Partition,
-    cpu: usize,
-    reason: StopReason,
-    frame: &mut TrapFrame,
-) {
-    let restart = reason == StopReason::SystemReset || partition.on_stop == OnStop::Restart;
-    partition.set_state(PartitionState::Stopped);
-    // Recall the partition's other vCPUs and wait until they have left their guests.
-    for &other in partition.cpus.iter().filter(|&&c| c != cpu) {
-        if power(other) != Power::Off {
-            set_power(other, Power::Off);
-            interrupts::kick(system, other);
+/// Carries out `outcome` on the trap frame (the only register writes of the trap path).
+fn apply(system: &System, cpu: usize, outcome: &Outcome, frame: &mut TrapFrame) {
+    for &(register, value) in &outcome.writes {
+        if let Some(slot) = frame.x.get_mut(usize::from(register)) {
+            *slot = value;
         }
     }
-    set_power(cpu, Power::Off);
-    set_in_guest(cpu, false);
-    for &other in partition.cpus.iter() {
-        while in_guest(other) {
-            core::hint::spin_loop();
-        }
+    frame.elr = frame.elr.wrapping_add(u64::from(outcome.step));
+    if outcome.standby {
+        arch::wait_for_interrupt();
     }
-    if restart {
-        println!(
-            "HIL:PART {} RESTART reason={}",
-            partition.name,
-            reason.as_str()
-        );
-        load_images(partition, true);
-        interrupts::reset_partition(partition.id - 1);
-        partition.set_state(PartitionState::Running);
-        let Some(&boot_cpu) = partition.cpus.first() else {
-            arch::park()
-        };
-        if let Some(request) = BOOT_REQUEST.get(boot_cpu) {
-            *request.lock() = (partition.entry, partition.dtb);
-        }
-        set_power(boot_cpu, Power::OnPending);
-        if boot_cpu != cpu {
-            interrupts::kick(system, boot_cpu);
-        }
-        let _ = frame;
-        leave_guest(system, cpu);
+    match outcome.next {
+        Next::Resume => {}
+        Next::Leave => cpu_loop(cpu),
+        Next::PowerOff => power_off(system),
     }
-    for &vcpu_cpu in &partition.cpus {
-        let mut line: heapless::String<256> = heapless::String::new();
-        let fast = arch::fast_path::fast_counts(vcpu_cpu);
-        trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
-        println!("{}", line);
-    }
-    println!(
-        "HIL:VGIC partition={} ignored-writes={} stray-interrupts={}",
-        partition.name,
-        interrupts::ignored_writes(partition.id - 1, &partition.cpus),
-        partition
-            .cpus
-            .iter()
-            .map(|&c| interrupts::stray_interrupts(c))
-            .sum::<u32>()
-    );
-    // A stopped partition's devices must not keep interrupting: a level-triggered SPI left
-    // enabled would be taken, and injected into a vCPU that no longer runs, for ever.
-    interrupts::reset_partition(partition.id - 1);
-    println!(
-        "HIL:PART {} STOPPED reason={}",
-        partition.name,
-        reason.as_str()
-    );
-    if system.all_stopped() {
-        power_off(system);
-    }
-    leave_guest(system, cpu);
 }
 
 /// Powers the machine off once no partition runs: PSCI SYSTEM_OFF where the firmware has it,

@@ -7,12 +7,15 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::gic;
+use crate::devices::{self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioFault};
+pub use crate::doorbell::PeerDown;
 use crate::partition::PartitionState;
-use crate::system::System;
+use crate::system::{Partition, System};
 use crate::vgic::distributor::{Effects, GicVersion, VirtualDistributor};
 use crate::vgic::irq_state::IrqConfig;
 use crate::vgic::list_registers::{self, ListEntry, LrState};
 use crate::vgic::pending::PendingQueue;
+use crate::vgic::ports::{redistributor_frame, DistributorPort, RedistributorPort};
 use crate::vgic::redistributor::VirtualRedistributor;
 use crate::vgic::{Effect, IntidSet, FIRST_SPI, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID};
 use crate::MAX_CPUS;
@@ -298,10 +301,6 @@ fn inject_virtual(system: &System, partition: usize, vcpu: usize, intid: u32, so
     }
 }
 
-/// The peer of a doorbell is not running: nothing was made pending.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerDown;
-
 /// Rings doorbell `intid` of partition `peer`: makes it pending in the peer's virtual
 /// distributor and, if the guest lets it through, queues it for the vCPU it is routed to and
 /// kicks that vCPU's CPU (a peer is always on other CPUs than the caller).
@@ -382,78 +381,89 @@ pub fn apply(system: &System, partition: usize, effects: &Effects) {
     }
 }
 
-/// A guest access to its distributor window: returns the value read, if a read.
-pub fn distributor_access(
+/// A guest access to its virtual GIC (the distributor, or the GICv3 redistributor region):
+/// locks the models the access needs, performs it, and applies its effects to the hardware.
+pub fn vgic_access(
     system: &System,
-    partition: usize,
-    cpu: usize,
-    vcpu: usize,
-    offset: u64,
-    size: u8,
-    write: Option<u64>,
-) -> u64 {
-    let Some(slot) = DISTRIBUTORS.get(partition) else {
-        return 0;
+    partition: &Partition,
+    device: DeviceId,
+    access: DeviceAccess,
+    store: Option<u64>,
+) -> Result<u64, MmioFault> {
+    let index = partition.id - 1;
+    let vcpus = partition.cpus.len();
+    let mut effects = DeviceEffects::new();
+    let (value, cpu) = match device {
+        DeviceId::Redistributors => {
+            let Some((target_vcpu, offset)) = redistributor_frame(access.offset, vcpus) else {
+                // Beyond the partition's last redistributor: reads as zero, writes ignored.
+                if store.is_some() {
+                    count_foreign_write(index);
+                }
+                return Ok(0);
+            };
+            let Some(&cpu) = partition.cpus.get(target_vcpu) else {
+                return Ok(0);
+            };
+            let Some(slot) = REDISTRIBUTORS.get(cpu) else {
+                return Ok(0);
+            };
+            let mut redistributor = slot.lock();
+            let Some(redistributor) = redistributor.as_mut() else {
+                return Ok(0);
+            };
+            let mut port = RedistributorPort {
+                redistributor,
+                target_vcpu,
+                vcpus,
+            };
+            let access = DeviceAccess { offset, ..access };
+            (
+                devices::perform(&mut port, access, store, &mut effects)?,
+                cpu,
+            )
+        }
+        _ => {
+            let Some(&cpu) = partition.cpus.get(access.vcpu) else {
+                return Ok(0);
+            };
+            let (Some(distributor), Some(redistributor)) =
+                (DISTRIBUTORS.get(index), REDISTRIBUTORS.get(cpu))
+            else {
+                return Ok(0);
+            };
+            let mut distributor = distributor.lock();
+            let mut redistributor = redistributor.lock();
+            let (Some(distributor), Some(redistributor)) =
+                (distributor.as_mut(), redistributor.as_mut())
+            else {
+                return Ok(0);
+            };
+            let mut port = DistributorPort {
+                distributor,
+                private: &mut redistributor.private,
+            };
+            (
+                devices::perform(&mut port, access, store, &mut effects)?,
+                cpu,
+            )
+        }
     };
-    let Some(redistributor) = REDISTRIBUTORS.get(cpu) else {
-        return 0;
-    };
-    let effects;
-    {
-        let mut distributor = slot.lock();
-        let mut redistributor = redistributor.lock();
-        let (Some(distributor), Some(redistributor)) =
-            (distributor.as_mut(), redistributor.as_mut())
-        else {
-            return 0;
-        };
-        match write {
-            None => return distributor.read(vcpu, &redistributor.private, offset, size),
-            Some(value) => {
-                effects = distributor.write(vcpu, &mut redistributor.private, offset, size, value)
+    if store.is_some() {
+        // The timer PPI's enable and priority live in the redistributor (GICv3) or the
+        // distributor's banked registers (GICv2).
+        if device == DeviceId::Redistributors || !gic::is_gic_v3() {
+            update_vtimer_fast_path(cpu);
+        }
+        let mut gic_effects = Effects::new();
+        for effect in effects {
+            if let DeviceEffect::Gic(effect) = effect {
+                let _ = gic_effects.push(effect);
             }
         }
+        apply(system, index, &gic_effects);
     }
-    if !gic::is_gic_v3() {
-        // GICv2 banks the timer PPI's enable and priority in the distributor.
-        update_vtimer_fast_path(cpu);
-    }
-    apply(system, partition, &effects);
-    0
-}
-
-/// A guest access to the redistributor frames of its vCPU `target_vcpu` (GICv3).
-pub fn redistributor_access(
-    system: &System,
-    partition: usize,
-    target_vcpu: usize,
-    offset: u64,
-    size: u8,
-    write: Option<u64>,
-) -> u64 {
-    let Some(p) = system.partitions.get(partition) else {
-        return 0;
-    };
-    let Some(&cpu) = p.cpus.get(target_vcpu) else {
-        return 0;
-    };
-    let Some(slot) = REDISTRIBUTORS.get(cpu) else {
-        return 0;
-    };
-    let effects;
-    {
-        let mut redistributor = slot.lock();
-        let Some(redistributor) = redistributor.as_mut() else {
-            return 0;
-        };
-        match write {
-            None => return redistributor.read(target_vcpu, p.cpus.len(), offset),
-            Some(value) => effects = redistributor.write(target_vcpu, offset, size, value),
-        }
-    }
-    update_vtimer_fast_path(cpu);
-    apply(system, partition, &effects);
-    0
+    Ok(value)
 }
 
 /// Recomputes the list register value the assembly fast path injects the virtual timer of
@@ -481,48 +491,24 @@ pub fn update_vtimer_fast_path(cpu: usize) {
     crate::arch::fast_path::set_vtimer_lr(cpu, value);
 }
 
-/// A guest's write to ICC_SGI1R_EL1: virtual SGIs to vCPUs of its own partition only.
-pub fn send_sgi(system: &System, partition: usize, vcpu: usize, value: u64) {
+/// Makes SGI `intid` from vCPU `sender` pending on the vCPUs of partition `partition` in the
+/// bitmap `targets` (decoded and confined to the partition by [`crate::vgic::sgi`]).
+pub fn send_sgis(system: &System, partition: usize, sender: usize, intid: u32, targets: u64) {
     let Some(p) = system.partitions.get(partition) else {
         return;
     };
-    let intid = ((value >> 24) & 0xf) as u32;
-    let all_but_self = value & (1 << 40) != 0;
-    let target_list = value & 0xffff;
-    let high_affinity = (value >> 16) & 0xff | (value >> 32) & 0xff | (value >> 48) & 0xff;
-    let range_selector = (value >> 44) & 0xf;
     let mut effects = Effects::new();
-    for target in 0..p.cpus.len() {
-        let selected = if all_but_self {
-            target != vcpu
-        } else {
-            high_affinity == 0
-                && target as u64 / 16 == range_selector
-                && target_list & (1 << (target % 16)) != 0
-        };
-        if selected {
-            let _ = effects.push(Effect::InjectVirtual {
-                intid,
-                vcpu: target,
-                source: vcpu,
-            });
-        }
-    }
-    // Targets outside the partition are not selectable (vMPIDRs are 0..n-1); naming one is
-    // counted as an ignored write.
-    let named_outside = !all_but_self
-        && (high_affinity != 0
-            || (target_list << (range_selector * 16))
-                .checked_shr(p.cpus.len() as u32)
-                .unwrap_or(0)
-                != 0);
-    if named_outside {
-        count_foreign_write(partition);
+    for target in (0..p.cpus.len().min(64)).filter(|t| targets & (1 << t) != 0) {
+        let _ = effects.push(Effect::InjectVirtual {
+            intid,
+            vcpu: target,
+            source: sender,
+        });
     }
     apply(system, partition, &effects);
 }
 
-/// Stray-interrupt count of this CPU, reported and cleared (see [`report_stray`]).
+/// The vGIC generation partitions see: the host GIC's.
 pub fn version_of(gic: &crate::host_dt::Gic) -> GicVersion {
     match gic {
         crate::host_dt::Gic::V2 { .. } => GicVersion::V2,

@@ -116,7 +116,8 @@ impl Partition {
     pub fn register_devices(&mut self, gic: &GuestGicLayout) -> Result<(), BusError> {
         self.bus.register(gic.distributor, DeviceId::Distributor)?;
         if let Some(redistributors) = gic.redistributors {
-            self.bus.register(redistributors, DeviceId::Redistributors)?;
+            self.bus
+                .register(redistributors, DeviceId::Redistributors)?;
         }
         if let Some(console) = &self.console {
             self.bus.register(console.window, DeviceId::Console)?;

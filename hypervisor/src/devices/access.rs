@@ -79,7 +79,12 @@ pub struct DeviceAccess {
 ///
 /// Device registers are accessed at their natural alignment: an unaligned access is refused
 /// (the guest faults, as it would on a real device).
-pub fn check(access: &MmioAccess, ipa: u64, offset: u64, vcpu: usize) -> Result<DeviceAccess, MmioFault> {
+pub fn check(
+    access: &MmioAccess,
+    ipa: u64,
+    offset: u64,
+    vcpu: usize,
+) -> Result<DeviceAccess, MmioFault> {
     let width = AccessWidth::from_bytes(access.size).ok_or(MmioFault::Width)?;
     if !ipa.is_multiple_of(u64::from(width.bytes())) {
         return Err(MmioFault::Unaligned);
@@ -134,7 +139,10 @@ mod tests {
     #[test]
     fn ldrsb_to_an_x_register_sign_extends_to_64_bits() {
         // ldrsb x0, [x1]: SAS = byte, SSE = 1, SF = 1.
-        assert_eq!(loaded_value(&load(1, true, true), 0xf0), 0xffff_ffff_ffff_fff0);
+        assert_eq!(
+            loaded_value(&load(1, true, true), 0xf0),
+            0xffff_ffff_ffff_fff0
+        );
     }
 
     #[test]

@@ -101,9 +101,12 @@ mod tests {
 
     fn gicv3_bus() -> DeviceBus {
         let mut bus = DeviceBus::new();
-        bus.register(range(0x0900_0000, 0x1000), DeviceId::Console).unwrap();
-        bus.register(range(0x0800_0000, 0x1_0000), DeviceId::Distributor).unwrap();
-        bus.register(range(0x080a_0000, 0xf6_0000), DeviceId::Redistributors).unwrap();
+        bus.register(range(0x0900_0000, 0x1000), DeviceId::Console)
+            .unwrap();
+        bus.register(range(0x0800_0000, 0x1_0000), DeviceId::Distributor)
+            .unwrap();
+        bus.register(range(0x080a_0000, 0xf6_0000), DeviceId::Redistributors)
+            .unwrap();
         bus
     }
 
@@ -111,7 +114,10 @@ mod tests {
     fn lookup_finds_the_window_and_the_offset_whatever_the_registration_order() {
         let bus = gicv3_bus();
         assert_eq!(bus.lookup(0x0800_0000), Some((DeviceId::Distributor, 0)));
-        assert_eq!(bus.lookup(0x0800_ffff), Some((DeviceId::Distributor, 0xffff)));
+        assert_eq!(
+            bus.lookup(0x0800_ffff),
+            Some((DeviceId::Distributor, 0xffff))
+        );
         assert_eq!(bus.lookup(0x080a_0004), Some((DeviceId::Redistributors, 4)));
         assert_eq!(bus.lookup(0x0900_0018), Some((DeviceId::Console, 0x18)));
     }
@@ -130,11 +136,17 @@ mod tests {
         let mut bus = gicv3_bus();
         assert_eq!(
             bus.register(range(0x0800_f000, 0x2000), DeviceId::Console),
-            Err(BusError::Overlap(range(0x0800_f000, 0x2000), DeviceId::Distributor))
+            Err(BusError::Overlap(
+                range(0x0800_f000, 0x2000),
+                DeviceId::Distributor
+            ))
         );
         assert_eq!(
             bus.register(range(0x07ff_f000, 0x2000), DeviceId::Console),
-            Err(BusError::Overlap(range(0x07ff_f000, 0x2000), DeviceId::Distributor))
+            Err(BusError::Overlap(
+                range(0x07ff_f000, 0x2000),
+                DeviceId::Distributor
+            ))
         );
         assert!(matches!(
             bus.register(range(0x1000, 0), DeviceId::Console),
@@ -150,7 +162,8 @@ mod tests {
     fn the_bus_holds_at_most_max_windows() {
         let mut bus = DeviceBus::new();
         for i in 0..MAX_WINDOWS as u64 {
-            bus.register(range(i * 0x1000, 0x1000), DeviceId::Console).unwrap();
+            bus.register(range(i * 0x1000, 0x1000), DeviceId::Console)
+                .unwrap();
         }
         assert_eq!(
             bus.register(range(0x100_0000, 0x1000), DeviceId::Console),

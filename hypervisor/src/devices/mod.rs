@@ -17,7 +17,10 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)
+)]
 
 pub mod access;
 pub mod bus;

@@ -61,7 +61,12 @@ impl FakeMachine {
             ignored_writes: 0,
             gic_effects: Vec::new(),
             console_bytes: Vec::new(),
-            distributor: VirtualDistributor::new(version, 2, IntidSet::default(), IntidSet::default()),
+            distributor: VirtualDistributor::new(
+                version,
+                2,
+                IntidSet::default(),
+                IntidSet::default(),
+            ),
             redistributors: (0..CPUS).map(|_| VirtualRedistributor::new()).collect(),
             uart: VirtualPl011::new(),
             reloads: 0,
@@ -183,7 +188,12 @@ impl Machine for FakeMachine {
                     target_vcpu,
                     vcpus: partition.cpus.len(),
                 };
-                devices::perform(&mut port, DeviceAccess { offset, ..access }, store, &mut effects)?
+                devices::perform(
+                    &mut port,
+                    DeviceAccess { offset, ..access },
+                    store,
+                    &mut effects,
+                )?
             }
         };
         for effect in effects {
@@ -207,7 +217,8 @@ impl Machine for FakeMachine {
         self.lines.push(std::format!("{line}"));
     }
     fn report_stop_statistics(&mut self, partition: &Partition) {
-        self.lines.push(std::format!("HIL:TRAPS partition={}", partition.name));
+        self.lines
+            .push(std::format!("HIL:TRAPS partition={}", partition.name));
     }
     fn reload_images(&mut self, _partition: &Partition) {
         self.reloads += 1;

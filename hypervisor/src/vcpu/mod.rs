@@ -18,6 +18,10 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)
+)]
 
 pub mod entry;
 pub mod machine;

@@ -74,19 +74,19 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
     };
     match trap.exit {
         Exit::Call {
-            conduit, aarch32, imm,
+            conduit,
+            aarch32,
+            imm,
         } => vcpu_trap.call(conduit, aarch32, imm, m),
         Exit::DataAbort {
             ipa,
             access: Some(access),
             ..
         } => match partition.bus.lookup(ipa) {
-            Some((device, offset)) => {
-                match vcpu_trap.mmio(device, ipa, offset, &access, m) {
-                    Ok(outcome) => outcome,
-                    Err(MmioFault::Unaligned | MmioFault::Width) => vcpu_trap.fault(m),
-                }
-            }
+            Some((device, offset)) => match vcpu_trap.mmio(device, ipa, offset, &access, m) {
+                Ok(outcome) => outcome,
+                Err(MmioFault::Unaligned | MmioFault::Width) => vcpu_trap.fault(m),
+            },
             None => vcpu_trap.fault(m),
         },
         Exit::SysReg { register, rt, read } if is_sgi_register(register) => {
@@ -194,9 +194,12 @@ impl VcpuTrap<'_> {
             }),
             Action::ForwardToFirmware { function, args } => {
                 let [a1, a2, a3, ..] = args;
-                let values = m
-                    .firmware_call(function, [a1, a2, a3])
-                    .unwrap_or([SmcccError::NotSupported.to_register(), 0, 0, 0]);
+                let values = m.firmware_call(function, [a1, a2, a3]).unwrap_or([
+                    SmcccError::NotSupported.to_register(),
+                    0,
+                    0,
+                    0,
+                ]);
                 outcome.with_result(values)
             }
         }

@@ -157,7 +157,13 @@ fn data_abort(ipa: u64, access: MmioAccess) -> Exit {
 fn a_word_read_of_the_console_flag_register_steps_over_the_load() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    let outcome = run(&system, 0, data_abort(UART + 0x18, mmio(false, 4, 5, false, false)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(UART + 0x18, mmio(false, 4, 5, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.step, 4);
     assert_eq!(outcome.next, Next::Resume);
     // UARTFR: TXFE | RXFE (PL011 TRM 3.3.3).
@@ -170,10 +176,26 @@ fn ldrsb_from_an_emulated_device_is_sign_extended() {
     // instead of 0xffff_ffff_ffff_ff90 for `ldrsb x3, [UARTFR]`).
     let system = system(OnStop::Off);
     let mut m = machine();
-    let outcome = run(&system, 0, data_abort(UART + 0x18, mmio(false, 1, 3, true, true)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(UART + 0x18, mmio(false, 1, 3, true, true)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.writes.as_slice(), &[(3, 0xffff_ffff_ffff_ff90)]);
-    let outcome = run(&system, 0, data_abort(UART + 0x18, mmio(false, 1, 3, true, false)), &[0; 31], &mut m);
-    assert_eq!(outcome.writes.as_slice(), &[(3, 0xffff_ff90)], "ldrsb w3: 32-bit result");
+    let outcome = run(
+        &system,
+        0,
+        data_abort(UART + 0x18, mmio(false, 1, 3, true, false)),
+        &[0; 31],
+        &mut m,
+    );
+    assert_eq!(
+        outcome.writes.as_slice(),
+        &[(3, 0xffff_ff90)],
+        "ldrsb w3: 32-bit result"
+    );
 }
 
 #[test]
@@ -181,9 +203,21 @@ fn byte_reads_return_the_addressed_lane_of_a_register() {
     let system = system(OnStop::Off);
     let mut m = machine();
     // UARTPeriphID2 (0xfe8) = 0x34; a byte read of its second byte lane is 0.
-    let outcome = run(&system, 0, data_abort(UART + 0xfe8, mmio(false, 1, 1, false, true)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(UART + 0xfe8, mmio(false, 1, 1, false, true)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.writes.as_slice(), &[(1, 0x34)]);
-    let outcome = run(&system, 0, data_abort(UART + 0xfe9, mmio(false, 1, 1, false, true)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(UART + 0xfe9, mmio(false, 1, 1, false, true)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.writes.as_slice(), &[(1, 0)]);
 }
 
@@ -193,7 +227,13 @@ fn console_stores_write_the_low_byte_of_the_register() {
     let mut m = machine();
     let mut x = [0u64; 31];
     x[7] = 0xffff_ff41;
-    let outcome = run(&system, 2, data_abort(UART, mmio(true, 4, 7, false, false)), &x, &mut m);
+    let outcome = run(
+        &system,
+        2,
+        data_abort(UART, mmio(true, 4, 7, false, false)),
+        &x,
+        &mut m,
+    );
     assert_eq!(outcome.step, 4);
     assert!(outcome.writes.is_empty());
     assert_eq!(m.console_bytes, b"A");
@@ -203,7 +243,13 @@ fn console_stores_write_the_low_byte_of_the_register() {
 fn a_load_into_the_zero_register_writes_nothing() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    let outcome = run(&system, 0, data_abort(UART + 0x18, mmio(false, 4, 31, false, false)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(UART + 0x18, mmio(false, 4, 31, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert!(outcome.writes.is_empty());
     assert_eq!(outcome.step, 4);
 }
@@ -212,12 +258,24 @@ fn a_load_into_the_zero_register_writes_nothing() {
 fn an_unaligned_access_to_an_emulated_device_stops_the_partition_with_a_report() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    let outcome = run(&system, 2, data_abort(UART + 0x1a, mmio(false, 4, 0, false, false)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        2,
+        data_abort(UART + 0x1a, mmio(false, 4, 0, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.next, Next::Leave);
-    assert!(m.printed("partition \"rtos\" (id 2) stopped: unaligned 4-byte read of an emulated device"));
+    assert!(
+        m.printed("partition \"rtos\" (id 2) stopped: unaligned 4-byte read of an emulated device")
+    );
     assert!(m.printed("HIL:PART rtos STOPPED reason=fault"));
     assert_eq!(system.partitions[1].state(), PartitionState::Stopped);
-    assert_eq!(system.partitions[0].state(), PartitionState::Running, "only the faulting partition");
+    assert_eq!(
+        system.partitions[0].state(),
+        PartitionState::Running,
+        "only the faulting partition"
+    );
 }
 
 #[test]
@@ -240,7 +298,13 @@ fn a_pair_access_to_an_emulated_device_says_why_it_cannot_be_emulated() {
 fn an_access_outside_every_device_and_ram_is_a_fault() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    let outcome = run(&system, 2, data_abort(0x1000_0000, mmio(true, 4, 0, false, false)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        2,
+        data_abort(0x1000_0000, mmio(true, 4, 0, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.next, Next::Leave);
     assert!(m.printed("write outside its memory at IPA 0x0000000010000000"));
 }
@@ -250,15 +314,33 @@ fn distributor_accesses_reach_the_model_with_the_vcpu_and_width() {
     let system = system(OnStop::Off);
     let mut m = machine();
     // GICD_TYPER (0x004) of a GICv3 distributor: a nonzero ITLinesNumber.
-    let outcome = run(&system, 1, data_abort(GICD + 4, mmio(false, 4, 2, false, false)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        1,
+        data_abort(GICD + 4, mmio(false, 4, 2, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     let (reg, value) = outcome.writes[0];
     assert_eq!(reg, 2);
     assert_ne!(value, 0);
     // A write of GICD_CTLR reads back (enable group 1).
     let mut x = [0u64; 31];
     x[4] = 0x2;
-    run(&system, 1, data_abort(GICD, mmio(true, 4, 4, false, false)), &x, &mut m);
-    let outcome = run(&system, 1, data_abort(GICD, mmio(false, 4, 4, false, false)), &[0; 31], &mut m);
+    run(
+        &system,
+        1,
+        data_abort(GICD, mmio(true, 4, 4, false, false)),
+        &x,
+        &mut m,
+    );
+    let outcome = run(
+        &system,
+        1,
+        data_abort(GICD, mmio(false, 4, 4, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.writes[0].1 & 0x2, 0x2);
 }
 
@@ -267,13 +349,31 @@ fn redistributor_frames_beyond_the_partition_read_as_zero_and_ignore_writes() {
     let system = system(OnStop::Off);
     let mut m = machine();
     let third_frame = GICR + 2 * crate::vgic::redistributor::FRAME_STRIDE;
-    let outcome = run(&system, 0, data_abort(third_frame + 8, mmio(false, 8, 0, false, true)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(third_frame + 8, mmio(false, 8, 0, false, true)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.writes.as_slice(), &[(0, 0)]);
-    run(&system, 0, data_abort(third_frame, mmio(true, 4, 0, false, false)), &[0; 31], &mut m);
+    run(
+        &system,
+        0,
+        data_abort(third_frame, mmio(true, 4, 0, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(m.ignored_writes, 1);
     // The second vCPU's GICR_TYPER says Last and Aff0 = 1.
     let second_frame = GICR + crate::vgic::redistributor::FRAME_STRIDE;
-    let outcome = run(&system, 0, data_abort(second_frame + 8, mmio(false, 8, 0, false, true)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        0,
+        data_abort(second_frame + 8, mmio(false, 8, 0, false, true)),
+        &[0; 31],
+        &mut m,
+    );
     let typer = outcome.writes[0].1;
     assert_eq!(typer >> 32, 1);
     assert_ne!(typer & (1 << 4), 0);
@@ -324,7 +424,10 @@ fn sgi_register_reads_are_zero_and_group0_sgis_are_ignored() {
         rt: 3,
         read: true,
     };
-    assert_eq!(run(&system, 0, read, &[7; 31], &mut m).writes.as_slice(), &[(3, 0)]);
+    assert_eq!(
+        run(&system, 0, read, &[7; 31], &mut m).writes.as_slice(),
+        &[(3, 0)]
+    );
     let group0 = Exit::SysReg {
         register: SysRegId::ICC_SGI0R_EL1,
         rt: 3,
@@ -367,7 +470,10 @@ fn hvc_results_land_in_x0_to_x3_without_stepping() {
     let mut m = machine();
     let outcome = call(&system, 0, &[0x8400_0000], &mut m);
     assert_eq!(outcome.step, 0);
-    assert_eq!(outcome.writes.as_slice(), &[(0, 0x0001_0001), (1, 0), (2, 0), (3, 0)]);
+    assert_eq!(
+        outcome.writes.as_slice(),
+        &[(0, 0x0001_0001), (1, 0), (2, 0), (3, 0)]
+    );
 }
 
 #[test]
@@ -388,7 +494,11 @@ fn a_trapped_smc_is_stepped_over_by_its_length() {
         x: &x,
         elr: 0,
     };
-    assert_eq!(handle_exit(&system, 0, &trap, &mut m).step, 2, "IL = 0: 16-bit");
+    assert_eq!(
+        handle_exit(&system, 0, &trap, &mut m).step,
+        2,
+        "IL = 0: 16-bit"
+    );
 }
 
 #[test]
@@ -425,16 +535,28 @@ fn cpu_on_answers_already_on_on_pending_and_invalid_parameters() {
     let system = system(OnStop::Off);
     let mut m = machine();
     let x0 = |o: Outcome| o.writes[0].1;
-    assert_eq!(x0(call(&system, 0, &[PSCI_CPU_ON, 1, RAM, 0], &mut m)), -4i64 as u64);
+    assert_eq!(
+        x0(call(&system, 0, &[PSCI_CPU_ON, 1, RAM, 0], &mut m)),
+        -4i64 as u64
+    );
     m.power[1] = Power::OnPending;
-    assert_eq!(x0(call(&system, 0, &[PSCI_CPU_ON, 1, RAM, 0], &mut m)), -5i64 as u64);
+    assert_eq!(
+        x0(call(&system, 0, &[PSCI_CPU_ON, 1, RAM, 0], &mut m)),
+        -5i64 as u64
+    );
     // vCPU 2 does not exist; MPIDRs with higher affinity name other partitions' CPUs.
     for target in [2, 0x100, 1 << 32] {
-        assert_eq!(x0(call(&system, 0, &[PSCI_CPU_ON, target, RAM, 0], &mut m)), INVALID_PARAMETERS);
+        assert_eq!(
+            x0(call(&system, 0, &[PSCI_CPU_ON, target, RAM, 0], &mut m)),
+            INVALID_PARAMETERS
+        );
     }
     m.power[1] = Power::Off;
     // An entry point outside the partition's RAM: INVALID_ADDRESS.
-    assert_eq!(x0(call(&system, 0, &[PSCI_CPU_ON, 1, 0x1000, 0], &mut m)), -9i64 as u64);
+    assert_eq!(
+        x0(call(&system, 0, &[PSCI_CPU_ON, 1, 0x1000, 0], &mut m)),
+        -9i64 as u64
+    );
     assert!(m.kicks.is_empty());
 }
 
@@ -448,8 +570,14 @@ fn affinity_info_reports_each_vcpu_power_state() {
     assert_eq!(x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 1, 0], &mut m)), 1);
     m.power[1] = Power::OnPending;
     assert_eq!(x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 1, 0], &mut m)), 2);
-    assert_eq!(x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 1, 1], &mut m)), INVALID_PARAMETERS);
-    assert_eq!(x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 5, 0], &mut m)), INVALID_PARAMETERS);
+    assert_eq!(
+        x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 1, 1], &mut m)),
+        INVALID_PARAMETERS
+    );
+    assert_eq!(
+        x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 5, 0], &mut m)),
+        INVALID_PARAMETERS
+    );
 }
 
 #[test]
@@ -492,7 +620,10 @@ fn forwarded_firmware_calls_return_the_firmware_answer_or_not_supported() {
     let mut m = machine();
     m.firmware = Some([7, 8, 9, 10]);
     let outcome = call(&system, 0, &[0xc200_0001, 1, 2, 3, 4], &mut m);
-    assert_eq!(outcome.writes.as_slice(), &[(0, 7), (1, 8), (2, 9), (3, 10)]);
+    assert_eq!(
+        outcome.writes.as_slice(),
+        &[(0, 7), (1, 8), (2, 9), (3, 10)]
+    );
     assert_eq!(m.firmware_calls, [(0xc200_0001, [1, 2, 3])]);
     m.firmware = None;
     let outcome = call(&system, 0, &[0xc200_0001], &mut m);
@@ -520,8 +651,14 @@ fn system_off_recalls_every_vcpu_and_reports_the_stop() {
 fn the_last_partition_to_stop_powers_the_machine_off() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    assert_eq!(call(&system, 2, &[PSCI_SYSTEM_OFF], &mut m).next, Next::Leave);
-    assert_eq!(call(&system, 0, &[PSCI_SYSTEM_OFF], &mut m).next, Next::PowerOff);
+    assert_eq!(
+        call(&system, 2, &[PSCI_SYSTEM_OFF], &mut m).next,
+        Next::Leave
+    );
+    assert_eq!(
+        call(&system, 0, &[PSCI_SYSTEM_OFF], &mut m).next,
+        Next::PowerOff
+    );
 }
 
 #[test]
@@ -544,11 +681,20 @@ fn system_reset_reloads_the_images_and_restarts_vcpu_0() {
 fn a_fault_in_a_restart_partition_restarts_it() {
     let system = system(OnStop::Restart);
     let mut m = machine();
-    let outcome = run(&system, 2, data_abort(0x10, mmio(false, 4, 0, false, false)), &[0; 31], &mut m);
+    let outcome = run(
+        &system,
+        2,
+        data_abort(0x10, mmio(false, 4, 0, false, false)),
+        &[0; 31],
+        &mut m,
+    );
     assert_eq!(outcome.next, Next::Leave);
     assert!(m.printed("HIL:PART rtos RESTART reason=fault"));
     assert_eq!(m.power[2], Power::OnPending);
-    assert!(m.kicks.is_empty(), "its boot CPU is this one: it enters from its loop");
+    assert!(
+        m.kicks.is_empty(),
+        "its boot CPU is this one: it enters from its loop"
+    );
 }
 
 #[test]
@@ -583,9 +729,15 @@ fn fault_reports_name_the_partition_vcpu_and_instruction() {
 fn an_interrupt_resumes_the_guest_unless_it_carried_a_stop() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    assert_eq!(run(&system, 2, Exit::Irq, &[0; 31], &mut m), Outcome::resume());
+    assert_eq!(
+        run(&system, 2, Exit::Irq, &[0; 31], &mut m),
+        Outcome::resume()
+    );
     m.on_interrupt_power = Some((2, Power::Off));
-    assert_eq!(run(&system, 2, Exit::Irq, &[0; 31], &mut m).next, Next::Leave);
+    assert_eq!(
+        run(&system, 2, Exit::Irq, &[0; 31], &mut m).next,
+        Next::Leave
+    );
     assert_eq!(m.quiesced, [2]);
     assert_eq!(m.interrupts_handled, 2);
 }
@@ -594,7 +746,10 @@ fn an_interrupt_resumes_the_guest_unless_it_carried_a_stop() {
 fn wfi_and_wfe_are_stepped_over() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    assert_eq!(run(&system, 0, Exit::Wfx { wfe: true }, &[0; 31], &mut m), Outcome::step(4));
+    assert_eq!(
+        run(&system, 0, Exit::Wfx { wfe: true }, &[0; 31], &mut m),
+        Outcome::step(4)
+    );
 }
 
 #[test]
@@ -605,7 +760,10 @@ fn an_on_pending_vcpu_enters_with_its_boot_request() {
     m.in_guest[1] = false;
     m.boot[1] = (RAM + 0x40, 9);
     let entry = try_enter(&system, 1, &mut m).unwrap();
-    assert_eq!((entry.entry, entry.x0, entry.vmpidr), (RAM + 0x40, 9, 1 << 31 | 1));
+    assert_eq!(
+        (entry.entry, entry.x0, entry.vmpidr),
+        (RAM + 0x40, 9, 1 << 31 | 1)
+    );
     assert_eq!(m.power[1], Power::On);
     assert!(m.in_guest[1]);
     assert_eq!(m.resets, [1]);
@@ -631,5 +789,8 @@ fn a_vcpu_of_a_stopped_partition_stays_out() {
 fn a_trap_on_a_cpu_without_a_vcpu_leaves() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    assert_eq!(run(&system, 3, Exit::Irq, &[0; 31], &mut m).next, Next::Leave);
+    assert_eq!(
+        run(&system, 3, Exit::Irq, &[0; 31], &mut m).next,
+        Next::Leave
+    );
 }

@@ -85,12 +85,9 @@ impl MmioDevice for RedistributorPort<'_> {
         value: u64,
         effects: &mut DeviceEffects,
     ) -> Result<(), MmioFault> {
-        let gic = self.redistributor.write(
-            self.target_vcpu,
-            access.offset,
-            access.width.bytes(),
-            value,
-        );
+        let gic =
+            self.redistributor
+                .write(self.target_vcpu, access.offset, access.width.bytes(), value);
         push_all(effects, gic);
         Ok(())
     }
@@ -103,7 +100,10 @@ mod tests {
     #[test]
     fn redistributor_frames_beyond_the_last_vcpu_are_none() {
         assert_eq!(redistributor_frame(0, 2), Some((0, 0)));
-        assert_eq!(redistributor_frame(FRAME_STRIDE + 0x10080, 2), Some((1, 0x10080)));
+        assert_eq!(
+            redistributor_frame(FRAME_STRIDE + 0x10080, 2),
+            Some((1, 0x10080))
+        );
         assert_eq!(redistributor_frame(2 * FRAME_STRIDE, 2), None);
         assert_eq!(redistributor_frame(u64::MAX, 8), None);
     }
