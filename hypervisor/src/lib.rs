@@ -29,8 +29,7 @@ mod boot;
 pub mod caller;
 #[cfg(target_os = "none")]
 mod cpu;
-#[cfg(target_os = "none")]
-mod interrupts;
+pub mod interrupts;
 #[cfg(target_os = "none")]
 mod mini_uart;
 #[cfg(target_os = "none")]

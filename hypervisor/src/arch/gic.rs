@@ -27,6 +27,11 @@ impl Acknowledged {
             raw,
         }
     }
+
+    /// The raw acknowledge value (INTID in bits [9:0]).
+    pub fn raw(&self) -> u32 {
+        (self.raw & !0x3ff) | self.intid
+    }
 }
 
 /// Whether the hardware is a GICv3.

@@ -1,0 +1,51 @@
+//! The physical GIC as the interrupt glue drives it: one trait over both generations, so the
+//! glue runs on the host against a fake.
+
+use crate::vgic::list_registers::ListEntry;
+
+/// The physical GIC, this CPU's virtual CPU interface, and the timer fast path's per-CPU data.
+/// Interrupts are named by their raw acknowledge value where the GICv2 needs the source CPU.
+pub trait PhysicalGic {
+    /// Whether the hardware is a GICv3 (else a GICv2, or none).
+    fn is_v3(&self) -> bool;
+    /// The logical index of the CPU this runs on.
+    fn current_cpu(&self) -> usize;
+    /// Sets up CPU `cpu`'s interfaces (it runs on that CPU).
+    fn init_cpu(&self, cpu: usize, mpidr: u64);
+    /// Acknowledges the highest-priority pending interrupt: its raw value (1023: none).
+    fn acknowledge(&self) -> u32;
+    /// Drops the running priority of `raw` (EOImode = 1: no deactivation).
+    fn priority_drop(&self, raw: u32);
+    /// Deactivates `raw`.
+    fn deactivate(&self, raw: u32);
+    /// Deactivates a hardware interrupt a guest left active.
+    fn deactivate_intid(&self, intid: u32);
+    /// Sends physical SGI `sgi` to CPU `cpu`.
+    fn send_sgi(&self, cpu: usize, sgi: u32);
+    /// Enables or disables SPI `intid`.
+    fn set_spi_enabled(&self, intid: u32, enabled: bool);
+    /// Enables or disables SGI/PPI `intid` of CPU `cpu`.
+    fn set_private_enabled(&self, cpu: usize, intid: u32, enabled: bool);
+    /// Sets or clears SPI `intid`'s pending state.
+    fn set_spi_pending(&self, intid: u32, pending: bool);
+    /// Routes SPI `intid` to CPU `cpu`.
+    fn route_spi(&self, intid: u32, cpu: usize);
+    /// Sets SPI `intid` edge- (true) or level-triggered.
+    fn set_spi_edge(&self, intid: u32, edge: bool);
+    /// How many list registers this CPU has.
+    fn list_register_count(&self) -> usize;
+    /// The empty list registers, as a bitmap.
+    fn empty_list_registers(&self) -> u64;
+    /// Reads list register `index`.
+    fn read_lr(&self, index: usize) -> ListEntry;
+    /// Writes list register `index`.
+    fn write_lr(&self, index: usize, entry: &ListEntry);
+    /// Turns the underflow maintenance interrupt on or off.
+    fn set_underflow_interrupt(&self, enabled: bool);
+    /// Resets the virtual CPU interface's control and active priorities.
+    fn reset_virtual_interface(&self);
+    /// Sets the list register value the timer fast path injects for CPU `cpu` (0: off).
+    fn set_vtimer_lr(&self, cpu: usize, value: u64);
+    /// Takes the interrupt the fast path acknowledged on `cpu` and passed on, if any.
+    fn take_pending_ack(&self, cpu: usize) -> Option<u32>;
+}
