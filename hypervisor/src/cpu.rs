@@ -136,8 +136,8 @@ impl Machine for Board<'_> {
                 let mut state = console.state.lock();
                 let (uart, lines) = &mut *state;
                 let value = devices::perform(uart, access, store, &mut effects)?;
-                for effect in effects {
-                    if let DeviceEffect::ConsoleByte(byte) = effect {
+                for effect in &effects {
+                    if let DeviceEffect::ConsoleByte(byte) = *effect {
                         if let Some(line) = lines.push(byte) {
                             println!("[{}] {}", partition.name, line);
                         }
@@ -280,7 +280,12 @@ pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
 
 /// Carries out `outcome` on the trap frame (the only register writes of the trap path).
 fn apply(system: &System, cpu: usize, outcome: &Outcome, frame: &mut TrapFrame) {
-    for &(register, value) in &outcome.writes {
+    if let Some(values) = outcome.result {
+        if let Some(x) = frame.x.get_mut(..4) {
+            x.copy_from_slice(&values);
+        }
+    }
+    if let Some((register, value)) = outcome.load {
         if let Some(slot) = frame.x.get_mut(usize::from(register)) {
             *slot = value;
         }

@@ -1,6 +1,5 @@
 //! What the trap policy decided: the one value `cpu.rs` applies.
 
-use heapless::Vec;
 
 /// Where the vCPU goes after the outcome is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,11 +13,14 @@ pub enum Next {
     PowerOff,
 }
 
-/// The decision for one trap.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The decision for one trap. Plain data, no buffers: it is built on every trap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    /// General-register writes (register number, value), applied in order; x31 never.
-    pub writes: Vec<(u8, u64), 4>,
+    /// x0..x3 to write: an SMCCC result.
+    pub result: Option<[u64; 4]>,
+    /// One general register to write (an emulated load, an SGI register read): (register,
+    /// value); never x31, the zero register.
+    pub load: Option<(u8, u64)>,
     /// Bytes to advance ELR_EL2 by: 0, or the trapped instruction's length (ESR_EL2.IL).
     pub step: u8,
     /// Wait for an interrupt before resuming (PSCI CPU_SUSPEND as standby).
@@ -31,7 +33,8 @@ impl Outcome {
     /// Resume the guest at the same instruction, changing nothing.
     pub fn resume() -> Self {
         Outcome {
-            writes: Vec::new(),
+            result: None,
+            load: None,
             step: 0,
             standby: false,
             next: Next::Resume,
@@ -54,21 +57,25 @@ impl Outcome {
         }
     }
 
-    /// Also writes `value` to register `rt` (writes to x31, the zero register, are dropped).
-    pub fn with_write(mut self, rt: u8, value: u64) -> Self {
-        if rt < 31 {
-            // Four slots; the policy writes at most x0..x3 once each.
-            let _ = self.writes.push((rt, value));
+    /// Also writes `value` to register `rt` (a write to x31, the zero register, is dropped).
+    pub fn with_write(self, rt: u8, value: u64) -> Self {
+        Outcome {
+            load: (rt < 31).then_some((rt, value)),
+            ..self
         }
-        self
     }
 
     /// Also returns `values` in x0..x3 (an SMCCC result).
     pub fn with_result(self, values: [u64; 4]) -> Self {
-        let [x0, x1, x2, x3] = values;
-        self.with_write(0, x0)
-            .with_write(1, x1)
-            .with_write(2, x2)
-            .with_write(3, x3)
+        Outcome {
+            result: Some(values),
+            ..self
+        }
+    }
+
+    /// Every register write, in the order they are applied (x0..x3 first).
+    pub fn writes(&self) -> impl Iterator<Item = (u8, u64)> {
+        let result = self.result.into_iter().flat_map(|values| (0u8..).zip(values));
+        result.chain(self.load)
     }
 }

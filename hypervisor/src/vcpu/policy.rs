@@ -84,7 +84,13 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             ..
         } => match partition.bus.lookup(ipa) {
             Some((device, offset)) => match vcpu_trap.mmio(device, ipa, offset, &access, m) {
-                Ok(outcome) => outcome,
+                Ok(loaded) => {
+                    let outcome = Outcome::step(trap.length());
+                    match loaded {
+                        Some(value) => outcome.with_write(access.register, value),
+                        None => outcome,
+                    }
+                }
                 Err(MmioFault::Unaligned | MmioFault::Width) => vcpu_trap.fault(m),
             },
             None => vcpu_trap.fault(m),
@@ -205,6 +211,7 @@ impl VcpuTrap<'_> {
         }
     }
 
+    /// Performs an emulated access; for a load, the value its register receives.
     fn mmio<M: Machine>(
         &self,
         device: DeviceId,
@@ -212,18 +219,13 @@ impl VcpuTrap<'_> {
         offset: u64,
         decoded: &MmioAccess,
         m: &mut M,
-    ) -> Result<Outcome, MmioFault> {
+    ) -> Result<Option<u64>, MmioFault> {
         let request = access::check(decoded, ipa, offset, self.vcpu)?;
         let store = decoded
             .write
             .then(|| access::stored_value(decoded, self.trap.register(decoded.register)));
         let raw = m.mmio(self.partition, device, request, store)?;
-        let outcome = Outcome::step(self.trap.length());
-        Ok(if decoded.write {
-            outcome
-        } else {
-            outcome.with_write(decoded.register, access::loaded_value(decoded, raw))
-        })
+        Ok((!decoded.write).then(|| access::loaded_value(decoded, raw)))
     }
 
     fn fault<M: Machine>(&self, m: &mut M) -> Outcome {

@@ -7,6 +7,10 @@ use bulkhead_config::range::Range;
 
 use super::entry::try_enter;
 use super::fake::FakeMachine;
+
+fn writes(outcome: &Outcome) -> Vec<(u8, u64)> {
+    outcome.writes().collect()
+}
 use super::machine::Power;
 use super::outcome::{Next, Outcome};
 use super::policy::{handle_exit, Trap};
@@ -167,7 +171,7 @@ fn a_word_read_of_the_console_flag_register_steps_over_the_load() {
     assert_eq!(outcome.step, 4);
     assert_eq!(outcome.next, Next::Resume);
     // UARTFR: TXFE | RXFE (PL011 TRM 3.3.3).
-    assert_eq!(outcome.writes.as_slice(), &[(5, 0x90)]);
+    assert_eq!(writes(&outcome).as_slice(), &[(5, 0x90)]);
 }
 
 #[test]
@@ -183,7 +187,7 @@ fn ldrsb_from_an_emulated_device_is_sign_extended() {
         &[0; 31],
         &mut m,
     );
-    assert_eq!(outcome.writes.as_slice(), &[(3, 0xffff_ffff_ffff_ff90)]);
+    assert_eq!(writes(&outcome).as_slice(), &[(3, 0xffff_ffff_ffff_ff90)]);
     let outcome = run(
         &system,
         0,
@@ -192,7 +196,7 @@ fn ldrsb_from_an_emulated_device_is_sign_extended() {
         &mut m,
     );
     assert_eq!(
-        outcome.writes.as_slice(),
+        writes(&outcome).as_slice(),
         &[(3, 0xffff_ff90)],
         "ldrsb w3: 32-bit result"
     );
@@ -210,7 +214,7 @@ fn byte_reads_return_the_addressed_lane_of_a_register() {
         &[0; 31],
         &mut m,
     );
-    assert_eq!(outcome.writes.as_slice(), &[(1, 0x34)]);
+    assert_eq!(writes(&outcome).as_slice(), &[(1, 0x34)]);
     let outcome = run(
         &system,
         0,
@@ -218,7 +222,7 @@ fn byte_reads_return_the_addressed_lane_of_a_register() {
         &[0; 31],
         &mut m,
     );
-    assert_eq!(outcome.writes.as_slice(), &[(1, 0)]);
+    assert_eq!(writes(&outcome).as_slice(), &[(1, 0)]);
 }
 
 #[test]
@@ -235,7 +239,7 @@ fn console_stores_write_the_low_byte_of_the_register() {
         &mut m,
     );
     assert_eq!(outcome.step, 4);
-    assert!(outcome.writes.is_empty());
+    assert!(writes(&outcome).is_empty());
     assert_eq!(m.console_bytes, b"A");
 }
 
@@ -250,7 +254,7 @@ fn a_load_into_the_zero_register_writes_nothing() {
         &[0; 31],
         &mut m,
     );
-    assert!(outcome.writes.is_empty());
+    assert!(writes(&outcome).is_empty());
     assert_eq!(outcome.step, 4);
 }
 
@@ -321,7 +325,7 @@ fn distributor_accesses_reach_the_model_with_the_vcpu_and_width() {
         &[0; 31],
         &mut m,
     );
-    let (reg, value) = outcome.writes[0];
+    let (reg, value) = writes(&outcome)[0];
     assert_eq!(reg, 2);
     assert_ne!(value, 0);
     // A write of GICD_CTLR reads back (enable group 1).
@@ -341,7 +345,7 @@ fn distributor_accesses_reach_the_model_with_the_vcpu_and_width() {
         &[0; 31],
         &mut m,
     );
-    assert_eq!(outcome.writes[0].1 & 0x2, 0x2);
+    assert_eq!(writes(&outcome)[0].1 & 0x2, 0x2);
 }
 
 #[test]
@@ -356,7 +360,7 @@ fn redistributor_frames_beyond_the_partition_read_as_zero_and_ignore_writes() {
         &[0; 31],
         &mut m,
     );
-    assert_eq!(outcome.writes.as_slice(), &[(0, 0)]);
+    assert_eq!(writes(&outcome).as_slice(), &[(0, 0)]);
     run(
         &system,
         0,
@@ -374,7 +378,7 @@ fn redistributor_frames_beyond_the_partition_read_as_zero_and_ignore_writes() {
         &[0; 31],
         &mut m,
     );
-    let typer = outcome.writes[0].1;
+    let typer = writes(&outcome)[0].1;
     assert_eq!(typer >> 32, 1);
     assert_ne!(typer & (1 << 4), 0);
 }
@@ -425,7 +429,7 @@ fn sgi_register_reads_are_zero_and_group0_sgis_are_ignored() {
         read: true,
     };
     assert_eq!(
-        run(&system, 0, read, &[7; 31], &mut m).writes.as_slice(),
+        writes(&run(&system, 0, read, &[7; 31], &mut m)).as_slice(),
         &[(3, 0)]
     );
     let group0 = Exit::SysReg {
@@ -471,7 +475,7 @@ fn hvc_results_land_in_x0_to_x3_without_stepping() {
     let outcome = call(&system, 0, &[0x8400_0000], &mut m);
     assert_eq!(outcome.step, 0);
     assert_eq!(
-        outcome.writes.as_slice(),
+        writes(&outcome).as_slice(),
         &[(0, 0x0001_0001), (1, 0), (2, 0), (3, 0)]
     );
 }
@@ -513,7 +517,7 @@ fn calls_with_a_nonzero_immediate_are_not_supported() {
         imm: 1,
     };
     let outcome = run(&system, 2, exit, &x, &mut m);
-    assert_eq!(outcome.writes[0], (0, NOT_SUPPORTED));
+    assert_eq!(writes(&outcome)[0], (0, NOT_SUPPORTED));
     assert_eq!(outcome.next, Next::Resume);
     assert_eq!(system.partitions[1].state(), PartitionState::Running);
 }
@@ -524,7 +528,7 @@ fn cpu_on_of_an_off_vcpu_records_the_entry_and_kicks_its_cpu() {
     let mut m = machine();
     m.power[1] = Power::Off;
     let outcome = call(&system, 0, &[PSCI_CPU_ON, 1, RAM + 0x80, 0x1234], &mut m);
-    assert_eq!(outcome.writes[0], (0, 0));
+    assert_eq!(writes(&outcome)[0], (0, 0));
     assert_eq!(m.power[1], Power::OnPending);
     assert_eq!(m.boot[1], (RAM + 0x80, 0x1234));
     assert_eq!(m.kicks, [1]);
@@ -534,7 +538,7 @@ fn cpu_on_of_an_off_vcpu_records_the_entry_and_kicks_its_cpu() {
 fn cpu_on_answers_already_on_on_pending_and_invalid_parameters() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    let x0 = |o: Outcome| o.writes[0].1;
+    let x0 = |o: Outcome| writes(&o)[0].1;
     assert_eq!(
         x0(call(&system, 0, &[PSCI_CPU_ON, 1, RAM, 0], &mut m)),
         -4i64 as u64
@@ -564,7 +568,7 @@ fn cpu_on_answers_already_on_on_pending_and_invalid_parameters() {
 fn affinity_info_reports_each_vcpu_power_state() {
     let system = system(OnStop::Off);
     let mut m = machine();
-    let x0 = |o: Outcome| o.writes[0].1;
+    let x0 = |o: Outcome| writes(&o)[0].1;
     assert_eq!(x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 1, 0], &mut m)), 0);
     m.power[1] = Power::Off;
     assert_eq!(x0(call(&system, 0, &[PSCI_AFFINITY_INFO, 1, 0], &mut m)), 1);
@@ -586,7 +590,7 @@ fn cpu_suspend_is_a_standby_that_returns_success() {
     let mut m = machine();
     let outcome = call(&system, 0, &[PSCI_CPU_SUSPEND, 0, 0, 0], &mut m);
     assert!(outcome.standby);
-    assert_eq!(outcome.writes[0], (0, 0));
+    assert_eq!(writes(&outcome)[0], (0, 0));
     assert_eq!(outcome.next, Next::Resume);
 }
 
@@ -621,13 +625,13 @@ fn forwarded_firmware_calls_return_the_firmware_answer_or_not_supported() {
     m.firmware = Some([7, 8, 9, 10]);
     let outcome = call(&system, 0, &[0xc200_0001, 1, 2, 3, 4], &mut m);
     assert_eq!(
-        outcome.writes.as_slice(),
+        writes(&outcome).as_slice(),
         &[(0, 7), (1, 8), (2, 9), (3, 10)]
     );
     assert_eq!(m.firmware_calls, [(0xc200_0001, [1, 2, 3])]);
     m.firmware = None;
     let outcome = call(&system, 0, &[0xc200_0001], &mut m);
-    assert_eq!(outcome.writes[0], (0, NOT_SUPPORTED));
+    assert_eq!(writes(&outcome)[0], (0, NOT_SUPPORTED));
 }
 
 // ---- Stops and restarts -------------------------------------------------------------------

@@ -36,8 +36,8 @@ pub fn redistributor_frame(offset: u64, vcpus: usize) -> Option<(usize, u64)> {
     (frame < vcpus).then_some((frame, offset % FRAME_STRIDE))
 }
 
-fn push_all(effects: &mut DeviceEffects, gic: Effects) {
-    for effect in gic {
+fn push_all(effects: &mut DeviceEffects, gic: &Effects) {
+    for &effect in gic {
         // The models make at most one effect per interrupt of one register (32), below the
         // capacity; a dropped effect would only leave a physical setting unchanged.
         let _ = effects.push(DeviceEffect::Gic(effect));
@@ -67,7 +67,7 @@ impl MmioDevice for DistributorPort<'_> {
             access.width.bytes(),
             value,
         );
-        push_all(effects, gic);
+        push_all(effects, &gic);
         Ok(())
     }
 }
@@ -88,7 +88,7 @@ impl MmioDevice for RedistributorPort<'_> {
         let gic =
             self.redistributor
                 .write(self.target_vcpu, access.offset, access.width.bytes(), value);
-        push_all(effects, gic);
+        push_all(effects, &gic);
         Ok(())
     }
 }
