@@ -9,7 +9,9 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::arch::{self, GuestEntry, TrapFrame};
-use crate::devices::{self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioFault};
+use crate::devices::{
+    self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioDevice, MmioFault,
+};
 use crate::doorbell::PeerDown;
 use crate::interrupts;
 use crate::println;
@@ -117,6 +119,7 @@ impl Machine for Board<'_> {
         interrupts::ring_doorbell(self.system, peer, intid)
     }
 
+    #[inline(always)]
     fn mmio(
         &mut self,
         partition: &Partition,
@@ -132,10 +135,14 @@ impl Machine for Board<'_> {
                 let Some(console) = &partition.console else {
                     return Ok(0);
                 };
-                let mut effects = DeviceEffects::new();
                 let mut state = console.state.lock();
                 let (uart, lines) = &mut *state;
-                let value = devices::perform(uart, access, store, &mut effects)?;
+                let Some(store) = store else {
+                    // A read makes no effects: no effect list to set up.
+                    return MmioDevice::read(uart, access).map(|raw| access.width.truncate(raw));
+                };
+                let mut effects = DeviceEffects::new();
+                let value = devices::perform(uart, access, Some(store), &mut effects)?;
                 for effect in &effects {
                     if let DeviceEffect::ConsoleByte(byte) = *effect {
                         if let Some(line) = lines.push(byte) {

@@ -4,39 +4,41 @@
 
 use crate::trap::MmioAccess;
 
-/// The width of one access.
+/// The width of one access (its value is its size in bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum AccessWidth {
     /// 8 bits.
-    Byte,
+    Byte = 1,
     /// 16 bits.
-    Half,
+    Half = 2,
     /// 32 bits.
-    Word,
+    Word = 4,
     /// 64 bits.
-    Double,
+    Double = 8,
 }
 
 impl AccessWidth {
     /// The width of a `bytes`-byte access, if it is one (1, 2, 4 or 8).
     pub fn from_bytes(bytes: u8) -> Option<Self> {
-        match bytes {
-            1 => Some(AccessWidth::Byte),
-            2 => Some(AccessWidth::Half),
-            4 => Some(AccessWidth::Word),
-            8 => Some(AccessWidth::Double),
-            _ => None,
-        }
+        // A table, not a match: this runs on every emulated access.
+        const BY_SIZE: [Option<AccessWidth>; 9] = [
+            None,
+            Some(AccessWidth::Byte),
+            Some(AccessWidth::Half),
+            None,
+            Some(AccessWidth::Word),
+            None,
+            None,
+            None,
+            Some(AccessWidth::Double),
+        ];
+        BY_SIZE.get(usize::from(bytes)).copied().flatten()
     }
 
     /// Its size in bytes.
     pub fn bytes(self) -> u8 {
-        match self {
-            AccessWidth::Byte => 1,
-            AccessWidth::Half => 2,
-            AccessWidth::Word => 4,
-            AccessWidth::Double => 8,
-        }
+        self as u8
     }
 
     /// Its size in bits.
@@ -44,12 +46,14 @@ impl AccessWidth {
         u32::from(self.bytes()) * 8
     }
 
+    /// The mask of its bits.
+    pub fn mask(self) -> u64 {
+        u64::MAX >> (64 - self.bits())
+    }
+
     /// `value` cut to this width.
     pub fn truncate(self, value: u64) -> u64 {
-        match self {
-            AccessWidth::Double => value,
-            _ => value & ((1u64 << self.bits()) - 1),
-        }
+        value & self.mask()
     }
 }
 
@@ -86,7 +90,7 @@ pub fn check(
     vcpu: usize,
 ) -> Result<DeviceAccess, MmioFault> {
     let width = AccessWidth::from_bytes(access.size).ok_or(MmioFault::Width)?;
-    if !ipa.is_multiple_of(u64::from(width.bytes())) {
+    if ipa & (u64::from(width.bytes()) - 1) != 0 {
         return Err(MmioFault::Unaligned);
     }
     Ok(DeviceAccess {
@@ -105,15 +109,17 @@ pub fn stored_value(access: &MmioAccess, value: u64) -> u64 {
 /// truncated to the access width, sign-extended when the syndrome says so (SSE: `ldrsb`,
 /// `ldrsh`, `ldrsw`), and limited to 32 bits for a W-register destination (SF = 0).
 pub fn loaded_value(access: &MmioAccess, raw: u64) -> u64 {
-    let Some(width) = AccessWidth::from_bytes(access.size) else {
-        return 0;
-    };
-    let value = width.truncate(raw);
-    let value = if access.sign_extend && width != AccessWidth::Double {
-        let unused = 64 - width.bits();
-        (((value << unused) as i64) >> unused) as u64
+    AccessWidth::from_bytes(access.size).map_or(0, |width| load(width, access, raw))
+}
+
+/// [`loaded_value`] for an access already known to be `width` wide.
+pub fn load(width: AccessWidth, access: &MmioAccess, raw: u64) -> u64 {
+    // Move the access's top bit to bit 63, then back: arithmetically to sign-extend.
+    let unused = 64 - width.bits();
+    let value = if access.sign_extend {
+        (((raw << unused) as i64) >> unused) as u64
     } else {
-        value
+        width.truncate(raw)
     };
     if access.sixty_four {
         value

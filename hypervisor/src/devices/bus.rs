@@ -30,24 +30,21 @@ pub enum BusError {
     Full,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Window {
-    start: u64,
-    end: u64,
-    device: DeviceId,
-}
-
 /// A partition's emulated devices by IPA.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceBus {
-    /// Sorted by `start`, disjoint.
-    windows: Vec<Window, MAX_WINDOWS>,
+    /// Window starts, sorted (searched on every emulated access: kept apart, so the search
+    /// reads consecutive words).
+    starts: Vec<u64, MAX_WINDOWS>,
+    /// Window ends (exclusive) and devices, in the same order; windows are disjoint.
+    windows: Vec<(u64, DeviceId), MAX_WINDOWS>,
 }
 
 impl DeviceBus {
     /// An empty bus.
     pub const fn new() -> Self {
         DeviceBus {
+            starts: Vec::new(),
             windows: Vec::new(),
         }
     }
@@ -59,30 +56,38 @@ impl DeviceBus {
             .checked_add(range.size)
             .filter(|_| range.size > 0)
             .ok_or(BusError::Empty(range))?;
-        let at = self.windows.partition_point(|w| w.start < range.start);
-        let overlaps = |w: &Window| w.start < end && range.start < w.end;
+        let at = self.starts.partition_point(|&start| start < range.start);
         for neighbour in [at.checked_sub(1), Some(at)].into_iter().flatten() {
-            if let Some(w) = self.windows.get(neighbour).filter(|w| overlaps(w)) {
-                return Err(BusError::Overlap(range, w.device));
+            if let (Some(&start), Some(&(w_end, w_device))) =
+                (self.starts.get(neighbour), self.windows.get(neighbour))
+            {
+                if start < end && range.start < w_end {
+                    return Err(BusError::Overlap(range, w_device));
+                }
             }
         }
-        self.windows
-            .insert(
-                at,
-                Window {
-                    start: range.start,
-                    end,
-                    device,
-                },
-            )
+        if self.starts.is_full() {
+            return Err(BusError::Full);
+        }
+        self.starts
+            .insert(at, range.start)
+            .and_then(|()| {
+                self.windows
+                    .insert(at, (end, device))
+                    .map_err(|_| range.start)
+            })
             .map_err(|_| BusError::Full)
     }
 
     /// The device whose window holds `ipa`, and the offset of `ipa` in it.
     pub fn lookup(&self, ipa: u64) -> Option<(DeviceId, u64)> {
-        let after = self.windows.partition_point(|w| w.start <= ipa);
-        let window = self.windows.get(after.checked_sub(1)?)?;
-        (ipa < window.end).then(|| (window.device, ipa - window.start))
+        let index = self
+            .starts
+            .partition_point(|&start| start <= ipa)
+            .checked_sub(1)?;
+        let start = *self.starts.get(index)?;
+        let &(end, device) = self.windows.get(index)?;
+        (ipa < end).then(|| (device, ipa - start))
     }
 
     /// Whether `ipa` is in one of the windows.

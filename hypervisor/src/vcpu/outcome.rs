@@ -1,6 +1,5 @@
 //! What the trap policy decided: the one value `cpu.rs` applies.
 
-
 /// Where the vCPU goes after the outcome is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
@@ -75,7 +74,10 @@ impl Outcome {
 
     /// Every register write, in the order they are applied (x0..x3 first).
     pub fn writes(&self) -> impl Iterator<Item = (u8, u64)> {
-        let result = self.result.into_iter().flat_map(|values| (0u8..).zip(values));
+        let result = self
+            .result
+            .into_iter()
+            .flat_map(|values| (0u8..).zip(values));
         result.chain(self.load)
     }
 }

@@ -212,6 +212,7 @@ impl VcpuTrap<'_> {
     }
 
     /// Performs an emulated access; for a load, the value its register receives.
+    #[inline(always)]
     fn mmio<M: Machine>(
         &self,
         device: DeviceId,
@@ -221,11 +222,13 @@ impl VcpuTrap<'_> {
         m: &mut M,
     ) -> Result<Option<u64>, MmioFault> {
         let request = access::check(decoded, ipa, offset, self.vcpu)?;
-        let store = decoded
-            .write
-            .then(|| access::stored_value(decoded, self.trap.register(decoded.register)));
-        let raw = m.mmio(self.partition, device, request, store)?;
-        Ok((!decoded.write).then(|| access::loaded_value(decoded, raw)))
+        if decoded.write {
+            let value = request.width.truncate(self.trap.register(decoded.register));
+            m.mmio(self.partition, device, request, Some(value))?;
+            return Ok(None);
+        }
+        let raw = m.mmio(self.partition, device, request, None)?;
+        Ok(Some(access::load(request.width, decoded, raw)))
     }
 
     fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
