@@ -91,7 +91,11 @@ pub fn kernel() -> Result<(PathBuf, PathBuf)> {
     });
     let root = match cached {
         Some(root) => root,
-        None => fetch(&kernel_package()?)?,
+        None => {
+            // apt knows arm64 packages only once the architecture is added: before the lookup.
+            ensure_arm64_packages()?;
+            fetch(&kernel_package()?)?
+        }
     };
     let image = std::fs::read_dir(root.join("boot"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
