@@ -20,9 +20,6 @@ pub struct RunArgs {
     /// GIC version of the QEMU virt machine.
     #[arg(long, default_value_t = 3)]
     pub gic: u8,
-    /// Number of CPUs.
-    #[arg(long, default_value_t = 4)]
-    pub smp: u32,
     /// Count instructions (`-icount shift=0`, counter at 1 GHz): one counter tick = one instruction.
     #[arg(long)]
     pub icount: bool,
@@ -67,7 +64,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         "booting on QEMU virt (GICv{}); quit with Ctrl-A X",
         args.gic
     );
-    shell::run(&mut virt_command(&image, args.gic, args.smp, args.icount))
+    // Without --smp: the CPUs the build-time board has.
+    let default = bulkhead_platforms::qemu_virt::FACTS.cpus.len();
+    let smp = args.build.smp.unwrap_or(u32::try_from(default)?);
+    shell::run(&mut virt_command(&image, args.gic, smp, args.icount))
 }
 
 #[cfg(test)]
@@ -85,6 +85,9 @@ pub mod tests {
         let image = Path::new("image");
         assert!(has_no_nic(&virt_command(image, 3, 4, false)));
         assert!(has_no_nic(&virt_command(image, 2, 8, true)));
-        assert!(has_no_nic(&crate::raspi4b::command(image, Path::new("dtb"))));
+        assert!(has_no_nic(&crate::raspi4b::command(
+            image,
+            Path::new("dtb")
+        )));
     }
 }

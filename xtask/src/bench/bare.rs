@@ -101,7 +101,7 @@ pub fn elf(entry: u64, segments: &[(u64, &[u8])]) -> Vec<u8> {
 pub fn image(args: &BuildArgs) -> Result<PathBuf> {
     let config = &image::config_path(args);
     linux_files::export(args);
-    let loaded = check_config::load(config, None)?;
+    let loaded = check_config::load(config, None, args.smp)?;
     let parsed = Config::parse(&loaded.dtb).map_err(|e| anyhow::anyhow!("{e}"))?;
     let partition = parsed
         .partitions

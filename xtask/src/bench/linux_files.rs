@@ -243,7 +243,7 @@ pub fn provide(args: &mut BuildArgs) -> Result<()> {
     probe.linux_image = Some(kernel.clone());
     probe.initrd = Some(initrd.clone());
     export(&probe);
-    let loaded = check_config::load(&config, None)?;
+    let loaded = check_config::load(&config, None, args.smp)?;
     let blob = loaded
         .files
         .get(&dtb)
