@@ -203,6 +203,9 @@ pub fn export(args: &BuildArgs) {
     if let Some(path) = &args.initrd {
         std::env::set_var("BULKHEAD_INITRD", path);
     }
+    if let Some(path) = &args.linux_modules {
+        std::env::set_var("BULKHEAD_LINUX_MODULES", path);
+    }
 }
 
 /// If the configuration in `args` boots `linux-Image`, writes the stub-and-kernel file and the
