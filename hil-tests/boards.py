@@ -109,10 +109,22 @@ class Board:
         raise NotImplementedError
 
 
+NETWORK_OPTIONS = ("-nic", "-net", "-netdev")
+
+
+def assert_no_default_nic(argv: list[str]) -> None:
+    """QEMU's default network card on `virt` loads efi-virtio.rom from the optional ipxe-qemu
+    package, which a fresh machine lacks: every command line says `-nic none` or names the card
+    its scenario asks for."""
+    if not any(arg in NETWORK_OPTIONS for arg in argv):
+        raise ValueError(f"QEMU command line without -nic none (or a network card of its own): {argv}")
+
+
 class QemuBoard(Board):
     """QEMU with the console on stdio, and a QMP socket for post-mortems."""
 
     def __init__(self, argv: list[str]):
+        assert_no_default_nic(argv)
         self.argv = argv
         self.process: subprocess.Popen | None = None
         self.console = Console()

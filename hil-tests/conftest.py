@@ -64,10 +64,14 @@ def cargo_xtask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     )
 
 
-def build_image(config: str, board: str) -> Path:
-    result = cargo_xtask("build", "--config", config, "--board", board, check=False)
+def build_image(config: str, board: str, smp: int | None = None) -> Path:
+    """Builds `config` for `board`, checked against `smp` CPUs when given (`--smp`)."""
+    args = ["build", "--config", config, "--board", board]
+    if smp is not None:
+        args += ["--smp", str(smp)]
+    result = cargo_xtask(*args, check=False)
     if result.returncode != 0:
-        raise AssertionError(f"cargo xtask build --config {config} failed:\n{result.stderr}")
+        raise AssertionError(f"cargo xtask {' '.join(args)} failed:\n{result.stderr}")
     match = re.search(r"^built (\S+)", result.stderr, re.MULTILINE)
     assert match, result.stderr
     return ROOT / match.group(1)
@@ -102,8 +106,10 @@ def load_target(name: str) -> dict:
 
 @pytest.fixture
 def boot(target, request):
-    """boot(config, smp=None, gic=None, extra=[], on=None) builds a configuration and boots it on
-    the --board target (or on target `on`, e.g. "qemu-raspi4b")."""
+    """boot(config, smp=None, gic=None, extra=[], on=None, built_for_smp=None) builds a
+    configuration and boots it on the --board target (or on target `on`, e.g. "qemu-raspi4b").
+    The build checks the configuration against the CPUs the run has (`--smp smp`), or against
+    `built_for_smp` CPUs when given (a configuration meant for more CPUs than the run has)."""
     boards: list[Board] = []
 
     def start(
@@ -112,9 +118,10 @@ def boot(target, request):
         gic: int | None = None,
         extra: list[str] | None = None,
         on: str | None = None,
+        built_for_smp: int | None = None,
     ) -> Session:
         chosen = load_target(on) if on else target
-        image = build_image(config, chosen["board"])
+        image = build_image(config, chosen["board"], built_for_smp or smp)
         values = dict(chosen.get("defaults", {}))
         values["image_dir"] = str(image.parent)
         if smp is not None:

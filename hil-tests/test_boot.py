@@ -30,7 +30,7 @@ def test_bad_hypercalls_return_not_supported_and_the_guest_continues(boot):
 def test_a_partition_whose_cpu_is_missing_is_refused_and_the_other_runs(boot):
     """The configuration is valid for the 4-CPU board, but QEMU runs with 2 CPUs: the hypervisor
     validates again at boot and refuses beta (CPU 2) alone."""
-    s = boot("bare-metal", smp=2)
+    s = boot("bare-metal", smp=2, built_for_smp=4)
     s.expect(r'partition "beta" \(id 2\) refused: .*CPU 0x2 does not exist')
     s.wait_all(r"^\[alpha\] HIL:HEARTBEAT 3$")
     assert not s.console.lines_matching(r"^\[beta\]")

@@ -214,7 +214,7 @@ def start_bare(target, append: str, smp: int = 4, gic: int = 3) -> tuple[QemuBoa
     argv = [
         "qemu-system-aarch64", "-M", f"virt,gic-version={gic}", "-cpu", "cortex-a72",
         "-smp", str(smp), "-m", "2G", "-display", "none", "-serial", "stdio", "-monitor", "none",
-        "-no-reboot", "-kernel", str(RTOS_IMAGE), "-append", append, *ICOUNT,
+        "-no-reboot", "-nic", "none", "-kernel", str(RTOS_IMAGE), "-append", append, *ICOUNT,
     ]
     board = QemuBoard(argv)
     return board, Session(board, board.start(RTOS_IMAGE))

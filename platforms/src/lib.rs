@@ -44,8 +44,11 @@ pub struct PlatformFacts {
     pub hypervisor_reserve: Range,
     /// How secondary CPUs are started.
     pub cpu_release: CpuRelease,
-    /// The board as `xtask run` launches it: CPUs by MPIDR affinity.
+    /// The board as `xtask run` launches it by default: CPUs by MPIDR affinity.
     pub cpus: &'static [u64],
+    /// The most CPUs a run may give the board (QEMU `-smp N`), numbered MPIDR 0..N (Aff0);
+    /// `None` when the board's CPUs are fixed (`cpus`).
+    pub max_smp: Option<u32>,
     /// The board as `xtask run` launches it: RAM.
     pub ram: &'static [Range],
     /// Other memory no partition may have (firmware, the boot loader's device tree copy).
@@ -56,14 +59,26 @@ pub struct PlatformFacts {
 }
 
 impl PlatformFacts {
-    /// The board as a configuration is validated against at build time.
+    /// The board as a configuration is validated against at build time, with its default CPUs.
     pub fn board(&self) -> bulkhead_config::board::Board {
+        self.board_with_cpus(self.cpus.iter().copied())
+    }
+
+    /// The board as a run with `smp` CPUs launches it (QEMU `-smp`): CPUs MPIDR 0..smp. `None`
+    /// when the board's CPUs are fixed or `smp` is 0 or above [`PlatformFacts::max_smp`].
+    pub fn board_for_smp(&self, smp: u32) -> Option<bulkhead_config::board::Board> {
+        let max = self.max_smp?;
+        (1..=max)
+            .contains(&smp)
+            .then(|| self.board_with_cpus(0..u64::from(smp)))
+    }
+
+    fn board_with_cpus(&self, cpus: impl Iterator<Item = u64>) -> bulkhead_config::board::Board {
         use bulkhead_config::board::{Board, Reserved};
         let mut board = Board::default();
         let _ = board.name.push_str(self.name);
-        board
-            .cpus
-            .extend(self.cpus.iter().copied().take(board.cpus.capacity()));
+        let room = board.cpus.capacity();
+        board.cpus.extend(cpus.take(room));
         board
             .ram
             .extend(self.ram.iter().copied().take(board.ram.capacity()));
@@ -91,4 +106,27 @@ pub const ALL: &[&PlatformFacts] = &[&qemu_virt::FACTS, &rpi4::FACTS];
 /// The facts of the board called `name`.
 pub fn by_name(name: &str) -> Option<&'static PlatformFacts> {
     ALL.iter().copied().find(|facts| facts.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qemu_virt_has_as_many_cpus_as_the_run_asks_for() {
+        assert_eq!(qemu_virt::FACTS.board().cpus.as_slice(), [0, 1, 2, 3]);
+        let eight = qemu_virt::FACTS.board_for_smp(8).expect("8 CPUs fit");
+        assert_eq!(eight.cpus.as_slice(), [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(eight.ram, qemu_virt::FACTS.board().ram);
+        let one = qemu_virt::FACTS.board_for_smp(1).expect("1 CPU");
+        assert_eq!(one.cpus.as_slice(), [0]);
+        assert!(qemu_virt::FACTS.board_for_smp(0).is_none());
+        assert!(qemu_virt::FACTS.board_for_smp(9).is_none());
+    }
+
+    #[test]
+    fn the_pi_has_its_four_cpus_whatever_the_run_says() {
+        assert!(rpi4::FACTS.board_for_smp(4).is_none());
+        assert_eq!(rpi4::FACTS.board().cpus.as_slice(), [0, 1, 2, 3]);
+    }
 }

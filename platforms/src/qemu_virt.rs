@@ -1,5 +1,5 @@
 //! QEMU `virt` with `virtualization=on`, as `cargo xtask run` launches it
-//! (`-cpu cortex-a72 -smp 4 -m 2G`).
+//! (`-cpu cortex-a72 -smp 4 -m 2G`; `--smp N` gives it N CPUs).
 
 use crate::{CpuRelease, PlatformFacts, ReservedFact};
 use bulkhead_config::board::HostDevice;
@@ -19,6 +19,9 @@ pub const FACTS: PlatformFacts = PlatformFacts {
     },
     cpu_release: CpuRelease::Psci,
     cpus: &[0x0, 0x1, 0x2, 0x3],
+    // QEMU numbers CPU i as Aff0 = i within clusters of 8 (GICv2) or 16 (GICv3); 8 is also
+    // the most a configuration names (`MAX_CPUS`) and GICv2's limit.
+    max_smp: Some(8),
     ram: &[Range {
         start: 0x4000_0000,
         size: 2 * GIB,

@@ -17,6 +17,7 @@ pub const FACTS: PlatformFacts = PlatformFacts {
     },
     cpu_release: CpuRelease::SpinTable,
     cpus: &[0x0, 0x1, 0x2, 0x3],
+    max_smp: None,
     ram: &[Range {
         start: 0,
         size: 960 * MIB,

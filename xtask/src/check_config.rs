@@ -1,6 +1,7 @@
 //! Loading a configuration: compile it, find its files, validate it against its board.
 
 use anyhow::{bail, Context, Result};
+use bulkhead_config::error::ErrorKind;
 use bulkhead_config::model::Config;
 use bulkhead_config::validate::validate;
 use std::collections::BTreeMap;
@@ -17,6 +18,9 @@ pub struct CheckArgs {
     /// The board to check against (default: the configuration's `board` property).
     #[arg(long)]
     pub board: Option<String>,
+    /// The number of CPUs the board will run with (QEMU virt `-smp`; default 4).
+    #[arg(long)]
+    pub smp: Option<u32>,
 }
 
 /// A configuration that passed validation, with every file it names.
@@ -56,27 +60,42 @@ pub fn display(path: &Path) -> String {
         .to_string()
 }
 
-/// Finds the file a configuration calls `name`: next to the configuration, in its `guests/`
-/// folder (a `.dtb` may be given as a `.dts` there) or among the guests xtask builds.
-fn resolve(name: &str, config_dir: &Path, artifacts: &Path) -> Result<Option<Vec<u8>>> {
-    let dirs = [
+/// Every path the file a configuration calls `name` is looked for at, in order: next to the
+/// configuration, in its `guests/` folder and among the guests xtask builds; a `.dtb` may also
+/// be given as its `.dts`.
+fn candidates(name: &str, config_dir: &Path, artifacts: &Path) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for dir in [
         config_dir.to_path_buf(),
         config_dir.join("guests"),
         artifacts.to_path_buf(),
-    ];
-    for dir in &dirs {
-        let path = dir.join(name);
-        if path.is_file() {
-            return Ok(Some(std::fs::read(&path)?));
-        }
+    ] {
+        paths.push(dir.join(name));
         if let Some(stem) = name.strip_suffix(".dtb") {
-            let source = dir.join(format!("{stem}.dts"));
-            if source.is_file() {
-                return Ok(Some(compile_dts(&source)?));
-            }
+            paths.push(dir.join(format!("{stem}.dts")));
         }
     }
+    paths
+}
+
+/// Reads (or compiles) the first of `candidates` that exists.
+fn resolve(candidates: &[PathBuf]) -> Result<Option<Vec<u8>>> {
+    for path in candidates {
+        if !path.is_file() {
+            continue;
+        }
+        if path.extension().is_some_and(|e| e == "dts") {
+            return Ok(Some(compile_dts(path)?));
+        }
+        return Ok(Some(std::fs::read(path)?));
+    }
     Ok(None)
+}
+
+/// Whether xtask provides the file `name` itself (fetched or built, so only once everything
+/// else about the configuration is valid).
+fn is_provided(name: &str) -> bool {
+    name == crate::linux::KERNEL || name == crate::linux::INITRAMFS
 }
 
 /// Files xtask makes itself when a configuration names them: Debian's kernel and the test
@@ -181,9 +200,61 @@ fn derive_device_trees(
     Ok(())
 }
 
+/// Validates `config` against `board` with the image sizes `sizes` gives; the error lists every
+/// problem as `file: node: reason`, a missing image with every path it was looked for at.
+fn check(
+    file: &str,
+    config: &Config<'_>,
+    board: &bulkhead_config::board::Board,
+    looked: &BTreeMap<&str, Vec<PathBuf>>,
+    sizes: &dyn Fn(&str) -> Option<u64>,
+) -> Result<()> {
+    let errors = validate(config, board, sizes);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| match &e.kind {
+            ErrorKind::MissingImage { file: name } => {
+                let paths = looked.get(name.as_str()).map_or(String::new(), |paths| {
+                    paths
+                        .iter()
+                        .map(|p| display(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+                format!(
+                    "{file}: {e} (looked for {paths}; xtask itself provides only {} and {})",
+                    crate::linux::KERNEL,
+                    crate::linux::INITRAMFS
+                )
+            }
+            _ => format!("{file}: {e}"),
+        })
+        .collect();
+    bail!(
+        "{} rejected ({} error(s)):\n{}",
+        file,
+        errors.len(),
+        lines.join("\n")
+    )
+}
+
 /// Loads and validates the configuration at `path`; on failure the error lists every problem
 /// as `file: node: reason`.
-pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
+pub fn load(path: &Path, board_override: Option<&str>, smp: Option<u32>) -> Result<LoadedConfig> {
+    load_with(path, board_override, smp, &provided)
+}
+
+/// [`load`], with `provide` making the files xtask provides itself (called only once the rest
+/// of the configuration is valid).
+fn load_with(
+    path: &Path,
+    board_override: Option<&str>,
+    smp: Option<u32>,
+    provide: &dyn Fn(&str) -> Result<Option<Vec<u8>>>,
+) -> Result<LoadedConfig> {
     let file = display(path);
     let dtb = compile_dts(path)?;
     let config = Config::parse(&dtb).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
@@ -206,7 +277,10 @@ pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
         paths::out_dir(board.name).join("artifacts")
     };
     let config_dir = path.parent().unwrap_or(Path::new("."));
+    let facts = board_facts(board, smp)?;
     let mut files = BTreeMap::new();
+    let mut pending: Vec<&str> = Vec::new();
+    let mut looked: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
     for partition in &config.partitions {
         for image in [
             Some(&partition.kernel),
@@ -216,14 +290,30 @@ pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
         .into_iter()
         .flatten()
         {
-            if files.contains_key(image.file) {
+            if files.contains_key(image.file) || pending.contains(&image.file) {
                 continue;
             }
-            if let Some(data) = resolve(image.file, config_dir, &artifacts_dir)? {
+            let paths = candidates(image.file, config_dir, &artifacts_dir);
+            if let Some(data) = resolve(&paths)? {
                 files.insert(image.file.to_string(), data);
-            } else if let Some(data) = provided(image.file)? {
-                files.insert(image.file.to_string(), data);
+            } else if is_provided(image.file) {
+                pending.push(image.file);
+            } else {
+                looked.insert(image.file, paths);
             }
+        }
+    }
+    // Everything but the files xtask fetches or builds first (Debian's kernel is 60 MB): they
+    // count as present and empty until the rest is valid.
+    check(&file, &config, &facts, &looked, &|name| {
+        files
+            .get(name)
+            .map(|d| d.len() as u64)
+            .or_else(|| pending.contains(&name).then_some(0))
+    })?;
+    for name in pending {
+        if let Some(data) = provide(name)? {
+            files.insert(name.to_string(), data);
         }
     }
     derive_device_trees(&config, board.name, &mut files)?;
@@ -235,29 +325,163 @@ pub fn load(path: &Path, board_override: Option<&str>) -> Result<LoadedConfig> {
             }
         }
     }
-    let errors = validate(&config, &board.board(), &|name| {
+    check(&file, &config, &facts, &looked, &|name| {
         files.get(name).map(|d| d.len() as u64)
-    });
-    if !errors.is_empty() {
-        let lines: Vec<String> = errors.iter().map(|e| format!("{file}: {e}")).collect();
-        bail!(
-            "{} rejected ({} error(s)):\n{}",
-            file,
-            errors.len(),
-            lines.join("\n")
-        );
-    }
+    })?;
     drop(config);
     Ok(LoadedConfig { dtb, files, board })
 }
 
+/// The board a configuration is checked against: `board` as a run with `smp` CPUs has it
+/// (QEMU `-smp`), or with its default CPUs.
+pub fn board_facts(
+    board: &bulkhead_platforms::PlatformFacts,
+    smp: Option<u32>,
+) -> Result<bulkhead_config::board::Board> {
+    let Some(smp) = smp else {
+        return Ok(board.board());
+    };
+    match (board.board_for_smp(smp), board.max_smp) {
+        (Some(facts), _) => Ok(facts),
+        (None, Some(max)) => bail!(
+            "--smp {smp}: board {} runs with 1 to {max} CPUs",
+            board.name
+        ),
+        (None, None) => bail!(
+            "--smp {smp}: board {} has a fixed {} CPUs",
+            board.name,
+            board.cpus.len()
+        ),
+    }
+}
+
 /// `cargo xtask check-config FILE`.
 pub fn run(args: &CheckArgs) -> Result<()> {
-    let loaded = load(&args.file, args.board.as_deref())?;
+    let loaded = load(&args.file, args.board.as_deref(), args.smp)?;
     println!(
         "{}: valid for board {}",
         display(&args.file),
         loaded.board.name
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A configuration of one partition on CPU `cpu` booting `kernel`, in its own directory.
+    fn config(test: &str, cpu: &str, kernel: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("bulkhead-check-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.dts");
+        let text = format!(
+            r#"/dts-v1/;
+/ {{
+    compatible = "bulkhead,config";
+    board = "qemu-virt";
+    partitions {{
+        #address-cells = <2>;
+        #size-cells = <2>;
+        p {{
+            #address-cells = <2>;
+            #size-cells = <2>;
+            cpus = <{cpu}>;
+            memory@40000000 {{ reg = <0x0 0x40000000 0x0 0x01000000>; }};
+            kernel {{ file = "{kernel}"; load = <0x0 0x40000000>; }};
+        }};
+    }};
+}};
+"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn error_of(result: Result<LoadedConfig>) -> String {
+        match result {
+            Ok(_) => panic!("the configuration was accepted"),
+            Err(error) => format!("{error:#}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_configuration_is_rejected_before_the_kernel_is_fetched() {
+        let path = config("early", "0x9", crate::linux::KERNEL);
+        let fetched = Cell::new(0);
+        let provide = |_: &str| -> Result<Option<Vec<u8>>> {
+            fetched.set(fetched.get() + 1);
+            Ok(Some(vec![0; 4096]))
+        };
+        let error = error_of(load_with(&path, None, None, &provide));
+        assert!(error.contains("CPU 0x9"), "{error}");
+        assert_eq!(
+            fetched.get(),
+            0,
+            "nothing is fetched for a configuration already invalid"
+        );
+    }
+
+    #[test]
+    fn the_kernel_is_fetched_once_the_rest_is_valid_and_then_checked_too() {
+        let path = config("late", "0x0", crate::linux::KERNEL);
+        let fetched = Cell::new(0);
+        let small = |_: &str| -> Result<Option<Vec<u8>>> {
+            fetched.set(fetched.get() + 1);
+            Ok(Some(vec![0; 4096]))
+        };
+        let loaded = load_with(&path, None, None, &small).expect("valid");
+        assert_eq!(fetched.get(), 1);
+        assert_eq!(loaded.files[crate::linux::KERNEL].len(), 4096);
+        let large = |_: &str| -> Result<Option<Vec<u8>>> { Ok(Some(vec![0; 17 << 20])) };
+        let error = error_of(load_with(&path, None, None, &large));
+        assert!(error.contains("linux-Image"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_image_says_every_path_it_was_looked_for_at() {
+        let path = config("missing", "0x0", "nowhere.bin");
+        let never = |_: &str| -> Result<Option<Vec<u8>>> { panic!("not an xtask file") };
+        let error = error_of(load_with(&path, None, None, &never));
+        let dir = path.parent().unwrap().canonicalize().unwrap();
+        assert!(
+            error.contains("image file \"nowhere.bin\" not found"),
+            "{error}"
+        );
+        for looked in [
+            dir.join("nowhere.bin"),
+            dir.join("guests/nowhere.bin"),
+            paths::out_dir("qemu-virt").join("artifacts/nowhere.bin"),
+        ] {
+            assert!(
+                error.contains(&display(&looked)),
+                "{} not in {error}",
+                looked.display()
+            );
+        }
+    }
+
+    #[test]
+    fn the_board_has_as_many_cpus_as_the_run() {
+        let path = config("smp", "0x4", "nowhere.dtb");
+        let never = |_: &str| -> Result<Option<Vec<u8>>> { panic!("not an xtask file") };
+        let four = error_of(load_with(&path, None, None, &never));
+        assert!(four.contains("CPU 0x4 does not exist"), "{four}");
+        let eight = error_of(load_with(&path, None, Some(8), &never));
+        assert!(!eight.contains("CPU 0x4"), "{eight}");
+        assert!(
+            eight.contains("nowhere.dts"),
+            "a .dtb is looked for as .dts too: {eight}"
+        );
+        let nine = error_of(load_with(&path, None, Some(9), &never));
+        assert!(
+            nine.contains("--smp 9: board qemu-virt runs with 1 to 8 CPUs"),
+            "{nine}"
+        );
+        let pi = error_of(load_with(&path, Some("rpi4"), Some(8), &never));
+        assert!(pi.contains("board rpi4 has a fixed 4 CPUs"), "{pi}");
+    }
 }

@@ -23,6 +23,14 @@ pub struct BuildArgs {
     /// Use this initramfs instead of the test one for `initramfs.cpio`.
     #[arg(long)]
     pub initrd: Option<PathBuf>,
+    /// Take the test initramfs' kernel modules from this directory (the `lib/modules/<release>`
+    /// of the `--linux-image` kernel) instead of the Debian package matching that kernel.
+    #[arg(long)]
+    pub linux_modules: Option<PathBuf>,
+    /// The number of CPUs the board is run with (QEMU virt `-smp`, 1 to 8; default 4): the
+    /// configuration is checked against that many.
+    #[arg(long)]
+    pub smp: Option<u32>,
 }
 
 /// The path of the configuration `args` names.
@@ -46,7 +54,10 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
     if let Some(path) = &args.initrd {
         std::env::set_var("BULKHEAD_INITRD", path);
     }
-    let loaded = check_config::load(&config, Some(board.name))?;
+    if let Some(path) = &args.linux_modules {
+        std::env::set_var("BULKHEAD_LINUX_MODULES", path);
+    }
+    let loaded = check_config::load(&config, Some(board.name), args.smp)?;
     let mut image = artifacts::hypervisor(board)?;
     let mut entries: Vec<(&str, &[u8])> =
         vec![(bulkhead_config::bundle::CONFIG_ENTRY, &loaded.dtb)];

@@ -3,11 +3,11 @@
 //! initramfs built from them.
 
 use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::initramfs::{cpio, Member};
-use crate::{paths, shell};
+use crate::{linux_modules, paths, shell};
 
 /// Files configurations can name that this module provides.
 pub const KERNEL: &str = "linux-Image";
@@ -80,19 +80,64 @@ fn fetch(package: &str) -> Result<PathBuf> {
     Ok(root)
 }
 
+/// Debian's package `name:arm64`, unpacked into the cache (fetched on first use); `None` when
+/// apt knows no such package.
+pub fn package(name: &str) -> Result<Option<PathBuf>> {
+    if downloads().join(name).join(".unpacked").exists() {
+        return Ok(Some(downloads().join(name)));
+    }
+    ensure_arm64_packages()?;
+    let known = Command::new("apt-cache")
+        .args(["show", &format!("{name}:arm64")])
+        .output()
+        .is_ok_and(|out| out.status.success() && !out.stdout.is_empty());
+    if !known {
+        return Ok(None);
+    }
+    fetch(name).map(Some)
+}
+
+/// The default kernel package: the one `linux-image-arm64` named when it was first fetched
+/// (remembered in the cache, so kernels fetched for `--linux-image` never stand in for it).
+fn default_root() -> Result<PathBuf> {
+    let marker = downloads().join("default-kernel");
+    if let Ok(name) = std::fs::read_to_string(&marker) {
+        let root = downloads().join(name.trim());
+        if root.join(".unpacked").exists() {
+            return Ok(root);
+        }
+    }
+    // apt knows arm64 packages only once the architecture is added (before the first lookup).
+    let name = match ensure_arm64_packages().and_then(|()| kernel_package()) {
+        Ok(name) => name,
+        Err(error) => {
+            // Offline without package lists: a cache holding one kernel package is unambiguous.
+            let cached: Vec<PathBuf> = std::fs::read_dir(downloads())
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| {
+                            p.file_name()
+                                .is_some_and(|n| n.to_string_lossy().starts_with("linux-image-"))
+                                && p.join(".unpacked").exists()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            match cached.as_slice() {
+                [only] => return Ok(only.clone()),
+                _ => return Err(error),
+            }
+        }
+    };
+    let root = fetch(&name)?;
+    std::fs::write(&marker, &name)?;
+    Ok(root)
+}
+
 /// Debian's arm64 kernel (an uncompressed arm64 Image) and its unpacked package root.
 pub fn kernel() -> Result<(PathBuf, PathBuf)> {
-    let cached = std::fs::read_dir(downloads()).ok().and_then(|entries| {
-        entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("linux-image-"))
-                && p.join(".unpacked").exists()
-        })
-    });
-    let root = match cached {
-        Some(root) => root,
-        None => fetch(&kernel_package()?)?,
-    };
+    let root = default_root()?;
     let image = std::fs::read_dir(root.join("boot"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| {
@@ -104,18 +149,16 @@ pub fn kernel() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// Builds the test initramfs: busybox, `guest-shim/linux/init`, /dev/console and the modules
-/// the scenarios load.
+/// the scenarios load, from the kernel that boots (`linux_modules`).
 pub fn initramfs() -> Result<Vec<u8>> {
     let busybox_root = fetch("busybox-static")?;
     let busybox = std::fs::read(busybox_root.join("bin/busybox"))
         .context("busybox-static has no /bin/busybox")?;
     let init = std::fs::read(paths::root().join("guest-shim/linux/init"))?;
-    let (_, kernel_root) = kernel()?;
+    let modules_dir = linux_modules::directory()?;
     let mut modules = Vec::new();
-    // arm_smccc_trng: scenario linux-smccc. i2c-bcm2835, i2c-dev: the Raspberry Pi 4 Linux
-    // partition's passed-through I2C controller (scenario rpi4-linux).
-    for name in ["arm_smccc_trng.ko", "i2c-bcm2835.ko", "i2c-dev.ko"] {
-        if let Some(path) = find_file(&kernel_root.join("lib/modules"), name) {
+    for name in linux_modules::MODULES {
+        if let Some(path) = linux_modules::find_file(&modules_dir, name) {
             modules.push((format!("lib/modules/{name}"), std::fs::read(path)?));
         }
     }
@@ -136,18 +179,4 @@ pub fn initramfs() -> Result<Vec<u8>> {
         members.push(Member::File(path, 0o644, data));
     }
     Ok(cpio(&members))
-}
-
-fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
-    for entry in std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if path.is_dir() {
-            if let Some(found) = find_file(&path, name) {
-                return Some(found);
-            }
-        } else if path.file_name().is_some_and(|n| n == name) {
-            return Some(path);
-        }
-    }
-    None
 }

@@ -11,6 +11,7 @@ mod guest_dt;
 mod image;
 mod initramfs;
 mod linux;
+mod linux_modules;
 mod netboot;
 mod paths;
 mod qemu;

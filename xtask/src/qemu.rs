@@ -7,6 +7,11 @@ use std::process::Command;
 use crate::image::{self, BuildArgs};
 use crate::{shell, tools};
 
+/// No network card. QEMU's default one on `virt` (virtio-net-pci) loads `efi-virtio.rom`
+/// from the optional `ipxe-qemu` package, which `--no-install-recommends` leaves out; no
+/// Bulkhead run uses a network, so every QEMU command line xtask builds passes this.
+pub const NO_NIC: [&str; 2] = ["-nic", "none"];
+
 /// Arguments of `cargo xtask run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -15,9 +20,6 @@ pub struct RunArgs {
     /// GIC version of the QEMU virt machine.
     #[arg(long, default_value_t = 3)]
     pub gic: u8,
-    /// Number of CPUs.
-    #[arg(long, default_value_t = 4)]
-    pub smp: u32,
     /// Count instructions (`-icount shift=0`, counter at 1 GHz): one counter tick = one instruction.
     #[arg(long)]
     pub icount: bool,
@@ -30,6 +32,7 @@ pub fn virt_command(image: &Path, gic: u8, smp: u32, icount: bool) -> Command {
         .arg("-M")
         .arg(format!("virt,virtualization=on,gic-version={gic}"))
         .args(["-cpu", "cortex-a72", "-m", "2G", "-nographic", "-no-reboot"])
+        .args(NO_NIC)
         .arg("-smp")
         .arg(smp.to_string())
         .arg("-kernel")
@@ -61,5 +64,30 @@ pub fn run(args: &RunArgs) -> Result<()> {
         "booting on QEMU virt (GICv{}); quit with Ctrl-A X",
         args.gic
     );
-    shell::run(&mut virt_command(&image, args.gic, args.smp, args.icount))
+    // Without --smp: the CPUs the build-time board has.
+    let default = bulkhead_platforms::qemu_virt::FACTS.cpus.len();
+    let smp = args.build.smp.unwrap_or(u32::try_from(default)?);
+    shell::run(&mut virt_command(&image, args.gic, smp, args.icount))
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// Whether `command` says `-nic none`.
+    pub fn has_no_nic(command: &Command) -> bool {
+        let args: Vec<_> = command.get_args().collect();
+        args.windows(2).any(|pair| pair == NO_NIC)
+    }
+
+    #[test]
+    fn every_qemu_command_line_has_no_default_network_card() {
+        let image = Path::new("image");
+        assert!(has_no_nic(&virt_command(image, 3, 4, false)));
+        assert!(has_no_nic(&virt_command(image, 2, 8, true)));
+        assert!(has_no_nic(&crate::raspi4b::command(
+            image,
+            Path::new("dtb")
+        )));
+    }
 }

@@ -66,6 +66,7 @@ pub fn command(image: &Path, dtb: &Path) -> Command {
             "mon:stdio",
             "-no-reboot",
         ])
+        .args(crate::qemu::NO_NIC)
         .arg("-kernel")
         .arg(image)
         .arg("-dtb")

@@ -104,6 +104,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
     tools::ensure_dtc()?;
     tools::ensure_qemu()?;
     tools::ensure_sd_tools()?;
+    tools::ensure_python_venv()?;
     let python = pytest_venv()?;
     let hil = paths::root().join("hil-tests");
     if args.list {

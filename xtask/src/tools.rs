@@ -1,4 +1,4 @@
-//! The host tools Bulkhead needs (QEMU >= 9, dtc, the SD card checkers), installed on
+//! The host tools Bulkhead needs (QEMU >= 9, dtc, Python's venv, the SD card checkers), installed on
 //! Debian/Ubuntu when missing.
 
 use anyhow::{bail, Result};
@@ -126,6 +126,22 @@ pub fn ensure_sd_tools() -> Result<()> {
         return Ok(());
     }
     apt_install(&missing, None)
+}
+
+/// Makes sure Python 3 can make the scenario tests' venv (Debian ships `ensurepip`, which
+/// `python3 -m venv` needs, in python3-venv, not in python3).
+pub fn ensure_python_venv() -> Result<()> {
+    let usable = Command::new("python3")
+        .args(["-c", "import ensurepip, venv"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if usable {
+        return Ok(());
+    }
+    if !(is_root() && has_apt()) {
+        bail!("the scenario tests need Python 3 with venv. Install it with:\n    sudo apt-get install -y python3-venv");
+    }
+    apt_install(&["python3-venv"], None)
 }
 
 /// Makes sure the bare-metal Rust target is installed.

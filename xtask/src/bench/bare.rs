@@ -101,7 +101,7 @@ pub fn elf(entry: u64, segments: &[(u64, &[u8])]) -> Vec<u8> {
 pub fn image(args: &BuildArgs) -> Result<PathBuf> {
     let config = &image::config_path(args);
     linux_files::export(args);
-    let loaded = check_config::load(config, None)?;
+    let loaded = check_config::load(config, None, args.smp)?;
     let parsed = Config::parse(&loaded.dtb).map_err(|e| anyhow::anyhow!("{e}"))?;
     let partition = parsed
         .partitions
@@ -154,7 +154,9 @@ pub fn command(elf: &Path, cpus: u32) -> Command {
     let mut command = Command::new("qemu-system-aarch64");
     command
         .args(["-M", "virt,gic-version=3", "-cpu", "cortex-a72", "-m", "2G"])
-        .args(["-nographic", "-no-reboot", "-smp"])
+        .args(["-nographic", "-no-reboot"])
+        .args(crate::qemu::NO_NIC)
+        .arg("-smp")
         .arg(cpus.to_string())
         .arg("-kernel")
         .arg(elf)
@@ -184,6 +186,14 @@ mod tests {
             .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
             .collect();
         assert_eq!(far, [0xd2ab_fc00, 0xd2a8_0010, 0xd61f_0200]);
+    }
+
+    #[test]
+    fn bare_runs_have_no_default_network_card() {
+        assert!(crate::qemu::tests::has_no_nic(&command(
+            Path::new("x.elf"),
+            2
+        )));
     }
 
     #[test]

@@ -203,6 +203,9 @@ pub fn export(args: &BuildArgs) {
     if let Some(path) = &args.initrd {
         std::env::set_var("BULKHEAD_INITRD", path);
     }
+    if let Some(path) = &args.linux_modules {
+        std::env::set_var("BULKHEAD_LINUX_MODULES", path);
+    }
 }
 
 /// If the configuration in `args` boots `linux-Image`, writes the stub-and-kernel file and the
@@ -243,7 +246,7 @@ pub fn provide(args: &mut BuildArgs) -> Result<()> {
     probe.linux_image = Some(kernel.clone());
     probe.initrd = Some(initrd.clone());
     export(&probe);
-    let loaded = check_config::load(&config, None)?;
+    let loaded = check_config::load(&config, None, args.smp)?;
     let blob = loaded
         .files
         .get(&dtb)

@@ -113,6 +113,8 @@ fn run(machine: Machine, config: &str) -> Result<BenchLog> {
     let mut args = build_args(config);
     linux_files::provide(&mut args)?;
     let cpus = cpu_count(&args)?;
+    // The configuration is checked against the machine it runs on.
+    args.smp = Some(cpus);
     let mut command = match machine {
         Machine::Bulkhead => qemu::virt_command(&image::build(&args)?, GIC, cpus, true),
         Machine::Bare => bare::command(&bare::image(&args)?, cpus),

@@ -65,6 +65,8 @@ pub fn collect(args: &BootArgs) -> Result<Vec<BootFile>> {
         board: args.board.clone(),
         linux_image: None,
         initrd: None,
+        linux_modules: None,
+        smp: None,
     })?;
     let mut files = Vec::new();
     for name in firmware::FILES {
