@@ -4,6 +4,7 @@
 mod artifacts;
 mod bench;
 mod check_config;
+mod checks;
 mod defmt_log;
 mod elf;
 mod flash;
