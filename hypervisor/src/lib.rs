@@ -11,7 +11,7 @@
 //!   an outcome in pure code, then apply it.
 //! - A guest can never crash the hypervisor: bad calls get SMCCC error codes, faults stop only the
 //!   faulting partition with a report.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "fakes")), no_std)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 

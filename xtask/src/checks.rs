@@ -1,5 +1,6 @@
-//! The checks `cargo xtask test` runs before the tests: formatting, and clippy on the host and
-//! for the bare-metal target, each one pass/fail item that names the command fixing it.
+//! The checks `cargo xtask test` runs before the tests: formatting (the workspace and `fuzz/`),
+//! and clippy on the host and for the bare-metal target, each one pass/fail item that names the
+//! command fixing it.
 
 use anyhow::Result;
 use std::process::Command;
@@ -50,6 +51,11 @@ fn checks() -> Vec<Check> {
             name: "cargo fmt",
             command: cargo(&["fmt", "--all", "--", "--check"]),
             fix: "run `cargo fmt --all` to fix it".into(),
+        },
+        Check {
+            name: "cargo fmt (fuzz/)",
+            command: cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
+            fix: "run `cargo fmt --manifest-path fuzz/Cargo.toml` to fix it".into(),
         },
         Check {
             name: "clippy (host)",

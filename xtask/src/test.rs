@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::{checks, paths, shell, tools};
+use crate::{checks, fuzz, paths, shell, tools};
 
 /// Arguments of `cargo xtask test`.
 #[derive(clap::Args)]
@@ -17,7 +17,7 @@ pub struct TestArgs {
     /// List the scenarios and exit.
     #[arg(long)]
     pub list: bool,
-    /// Run only what needs no QEMU: the checks, the unit tests and the fuzz runs.
+    /// Run only what needs no QEMU: the checks, the unit tests and the fuzz targets.
     #[arg(long, conflicts_with = "scenario")]
     pub host_only: bool,
     /// The board the scenarios run against.
@@ -143,23 +143,28 @@ pub fn run(args: &TestArgs) -> Result<()> {
     }
     let mut counts = Counts::default();
     let mut ok = true;
-    let mut check_failures = Vec::new();
+    // One line per failed check or fuzz target, saying what to run; repeated above the summary.
+    let mut hints = Vec::new();
     if args.scenario.is_none() {
         let (passed, failures) = checks::run()?;
         counts.passed += passed;
         counts.failed += failures.len() as u64;
-        check_failures = failures;
+        hints.extend(failures);
         let mut unit = Command::new(env!("CARGO"));
         unit.current_dir(paths::root())
             .args(["test", "--workspace"]);
         ok &= run_counting(&mut unit, &mut counts)?;
+        let (passed, failures) = fuzz::test_runs()?;
+        counts.passed += passed;
+        counts.failed += failures.len() as u64;
+        hints.extend(failures);
     }
     if !args.host_only {
         ok &= scenarios(args, &python, &mut counts)?;
     }
     println!();
-    for failure in &check_failures {
-        println!("{failure}");
+    for hint in &hints {
+        println!("{hint}");
     }
     if counts.skipped > 0 {
         println!(
