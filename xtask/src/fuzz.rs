@@ -5,6 +5,9 @@
 //! regression cases of every finding) and keeps what it learns in `target/fuzz/corpus/<target>/`;
 //! a crash is written to `target/fuzz/artifacts/<target>/`. `docs/fuzzing.md` says how to turn
 //! a finding into a regression case.
+//!
+//! A new target (next: `trap_decision`, the pure trap policy) is a file in `fuzz/fuzz_targets/`,
+//! a `[[bin]]` in `fuzz/Cargo.toml`, seeds in `fuzz/seeds/<target>/` and a line in [`TARGETS`].
 
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -13,7 +16,6 @@ use std::process::Command;
 use crate::{paths, shell, tools};
 
 /// Every fuzz target: its name (a `[[bin]]` of `fuzz/Cargo.toml`) and what it feeds.
-// The trap decision (issue 10, point 2) joins as "trap_decision".
 pub const TARGETS: &[(&str, &str)] = &[
     (
         "trap_decode",
@@ -40,6 +42,8 @@ pub const TARGETS: &[(&str, &str)] = &[
         "bundle_read",
         "Bundle::parse on random bytes; written bundles read back",
     ),
+    // Next: ("trap_decision", "the trap policy on random exits and vCPU views"), with point 2
+    // of issue 10.
 ];
 
 /// Iterations per target in `cargo xtask test`.
@@ -100,8 +104,8 @@ pub fn build() -> Result<()> {
     shell::run(&mut cargo_fuzz("build"))
 }
 
-/// Runs `target`, ending after `runs` iterations or `seconds`, whichever is given; the seed
-/// is fixed, so a run with `runs` is repeatable.
+/// Runs `target` for `runs` iterations from a fixed seed (repeatable, for `cargo xtask test`),
+/// or for `seconds` from a fresh seed each time (to explore).
 fn run_one(target: &str, runs: Option<u32>, seconds: Option<u64>) -> Result<bool> {
     let seeds = fuzz_dir().join("seeds").join(target);
     let artifacts = work_dir("artifacts", target)?;
@@ -111,10 +115,9 @@ fn run_one(target: &str, runs: Option<u32>, seconds: Option<u64>) -> Result<bool
         .arg(work_dir("corpus", target)?)
         .arg(&seeds)
         .arg("--")
-        .arg("-seed=1")
         .arg(format!("-artifact_prefix={}/", artifacts.display()));
     if let Some(runs) = runs {
-        command.arg(format!("-runs={runs}"));
+        command.args(["-seed=1".to_string(), format!("-runs={runs}")]);
     }
     if let Some(seconds) = seconds {
         command.arg(format!("-max_total_time={seconds}"));
@@ -130,10 +133,17 @@ fn run_one(target: &str, runs: Option<u32>, seconds: Option<u64>) -> Result<bool
     Ok(ok)
 }
 
-/// Runs every target for [`TEST_RUNS`] iterations; returns how many passed and the names of
-/// those that failed.
+/// Runs every target for [`TEST_RUNS`] iterations; returns how many passed and, for each that
+/// failed (or for the build), a line that says what to run.
 pub fn test_runs() -> Result<(u64, Vec<String>)> {
-    build()?;
+    if let Err(error) = build() {
+        return Ok((
+            0,
+            vec![format!(
+                "fuzz build failed ({error:#}): `cargo xtask fuzz --time 1` shows why"
+            )],
+        ));
+    }
     let mut passed = 0;
     let mut failed = Vec::new();
     for (target, _) in TARGETS {
