@@ -105,8 +105,8 @@ fn c_string(blob: &[u8], at: usize) -> Option<&[u8]> {
 /// The memory reservation block's entries (`/memreserve/`): (address, size).
 pub fn reservations(blob: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
     let start = be32(blob, 16).unwrap_or(u32::MAX) as usize;
-    (0..64).map_while(move |i| {
-        let at = start.checked_add(i * 16)?;
+    (0..64usize).map_while(move |i| {
+        let at = start.checked_add(i.checked_mul(16)?)?;
         let (address, size) = (be64(blob, at)?, be64(blob, at.checked_add(8)?)?);
         (address != 0 || size != 0).then_some((address, size))
     })
@@ -277,7 +277,7 @@ pub fn walk_strict<'a>(
                     return Err(malformed("nodes nested too deeply", at));
                 }
                 visit(Event::Begin { name, depth });
-                depth += 1;
+                depth = depth.saturating_add(1); // below MAX_DEPTH, checked above
                 props_allowed = true;
             }
             TOKEN_END_NODE => {

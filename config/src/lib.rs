@@ -21,6 +21,15 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Everything here reads blobs the hypervisor did not produce: no panics, no overflow.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+// Tests may compute freely; unwrap, indexing and panics in tests are allowed by clippy.toml.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 // Errors carry their evidence by value because the hypervisor has no heap to
 // box them in; a ~200-byte `Err` is the price of a self-explaining message.
 #![allow(

@@ -29,7 +29,7 @@ impl Range {
 
     /// The exclusive end, computed without overflow.
     const fn wide_end(&self) -> u128 {
-        self.start as u128 + self.size as u128
+        (self.start as u128).saturating_add(self.size as u128)
     }
 
     /// Whether the range holds no bytes.
@@ -39,7 +39,10 @@ impl Range {
 
     /// Whether `addr` lies inside the range.
     pub const fn contains_addr(&self, addr: u64) -> bool {
-        addr >= self.start && addr - self.start < self.size
+        match addr.checked_sub(self.start) {
+            Some(offset) => offset < self.size,
+            None => false,
+        }
     }
 
     /// Whether `other` lies wholly inside this range.
@@ -70,6 +73,10 @@ impl Range {
 }
 
 /// Writes `value` as `0x` and at least 16 hex digits, grouped by four with `_`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "digit counters stay within 0..=32, so the shifts stay below 128"
+)]
 pub(crate) fn write_grouped_hex(f: &mut fmt::Formatter<'_>, value: u128) -> fmt::Result {
     let mut digits = 16;
     while digits < 32 && value >> (digits * 4) != 0 {

@@ -198,8 +198,11 @@ impl Check<'_, '_> {
                 continue;
             };
             let Some(size) = size else { continue };
-            let region_end = u128::from(region.ipa.start) + u128::from(region.ipa.size);
-            let room = u64::try_from(region_end - u128::from(image.load)).unwrap_or(u64::MAX);
+            let region_end =
+                u128::from(region.ipa.start).saturating_add(u128::from(region.ipa.size));
+            // `load` lies in the region, so this never saturates.
+            let room = u64::try_from(region_end.saturating_sub(u128::from(image.load)))
+                .unwrap_or(u64::MAX);
             if size > room {
                 report.push(self.error(
                     label,

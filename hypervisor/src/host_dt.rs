@@ -119,29 +119,31 @@ const MAX_PATH: usize = 256;
 fn translate(stack: &[OpenNode<'_>], mut level: usize, mut address: u64) -> Option<u64> {
     while level > 0 {
         let bus = stack.get(level)?;
-        let parent = stack.get(level - 1)?;
+        let parent_level = level.checked_sub(1)?;
+        let parent = stack.get(parent_level)?;
         if let Some(ranges) = bus.ranges.filter(|r| !r.is_empty()) {
-            let entry_cells = bus.address_cells + parent.address_cells + bus.size_cells;
-            let entries = ranges.len() / 4 / entry_cells.max(1);
+            let parent_at = bus.address_cells.checked_add(parent.address_cells)?;
+            let entry_cells = parent_at.checked_add(bus.size_cells)?;
+            let entries = (ranges.len() / 4).checked_div(entry_cells).unwrap_or(0);
             let mut mapped = None;
             for entry in 0..entries {
-                let base = entry * entry_cells;
+                let base = entry.checked_mul(entry_cells)?;
                 let child = fdt_scan::cells(ranges, base, bus.address_cells)?;
-                let parent_address =
-                    fdt_scan::cells(ranges, base + bus.address_cells, parent.address_cells)?;
-                let size = fdt_scan::cells(
+                let parent_address = fdt_scan::cells(
                     ranges,
-                    base + bus.address_cells + parent.address_cells,
-                    bus.size_cells,
+                    base.checked_add(bus.address_cells)?,
+                    parent.address_cells,
                 )?;
-                if address >= child && address - child < size {
-                    mapped = Some(parent_address + (address - child));
+                let size = fdt_scan::cells(ranges, base.checked_add(parent_at)?, bus.size_cells)?;
+                if let Some(offset) = address.checked_sub(child).filter(|&o| o < size) {
+                    // A window past 2^64 maps nothing.
+                    mapped = parent_address.checked_add(offset);
                     break;
                 }
             }
             address = mapped?;
         }
-        level -= 1;
+        level = parent_level;
     }
     Some(address)
 }
@@ -152,11 +154,12 @@ fn reg_entry(stack: &[OpenNode<'_>], node: &OpenNode<'_>, index: usize) -> Optio
     let parent = stack.get(parent_level)?;
     let (ac, sc) = (parent.address_cells, parent.size_cells);
     let reg = node.reg?;
-    let address = fdt_scan::cells(reg, index * (ac + sc), ac)?;
+    let at = index.checked_mul(ac.checked_add(sc)?)?;
+    let address = fdt_scan::cells(reg, at, ac)?;
     let size = if sc == 0 {
         0
     } else {
-        fdt_scan::cells(reg, index * (ac + sc) + ac, sc)?
+        fdt_scan::cells(reg, at.checked_add(ac)?, sc)?
     };
     Some(Range {
         start: translate(stack, parent_level, address)?,

@@ -11,7 +11,7 @@
 //!   an outcome in pure code, then apply it.
 //! - A guest can never crash the hypervisor: bad calls get SMCCC error codes, faults stop only the
 //!   faulting partition with a report.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "fakes")), no_std)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -37,8 +37,32 @@ mod pl011;
 
 pub mod console;
 pub mod devices;
+// Guest input (doorbell indices, TRNG requests) and boot loader input (the host device tree)
+// reach these: the panic guards are denied on them as on `smccc`, `trap`, `vgic` and `vuart`,
+// which say so in their own headers.
+#[deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod doorbell;
+#[deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod entropy;
+#[deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod host_dt;
 pub mod pagetable;
 pub mod partition;

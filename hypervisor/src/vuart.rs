@@ -4,6 +4,14 @@
 //! prefixes each line with the partition's name on the hypervisor console. The identification
 //! registers match a real PL011 so Linux's `amba-pl011` driver and earlycon probe it. Offsets the
 //! model does not implement read as zero and ignore writes (RAZ/WI), and are counted.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+// Tests may compute freely; unwrap, indexing and panics in tests are allowed by clippy.toml.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 use crate::devices::{DeviceAccess, DeviceEffect, DeviceEffects, MmioFault};
 
@@ -82,8 +90,9 @@ impl VirtualPl011 {
             reg::CR => self.cr,
             reg::IFLS => self.ifls,
             reg::IMSC => self.imsc,
-            id if (reg::ID_START..WINDOW_SIZE).contains(&id) && id % 4 == 0 => ID_REGISTERS
-                .get(((id - reg::ID_START) / 4) as usize)
+            id if (reg::ID_START..WINDOW_SIZE).contains(&id) && id % 4 == 0 => id
+                .checked_sub(reg::ID_START)
+                .and_then(|index| ID_REGISTERS.get((index / 4) as usize))
                 .copied()
                 .unwrap_or(0),
             _ => {

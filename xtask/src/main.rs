@@ -4,9 +4,11 @@
 mod artifacts;
 mod bench;
 mod check_config;
+mod checks;
 mod defmt_log;
 mod elf;
 mod flash;
+mod fuzz;
 mod guest_dt;
 mod image;
 mod initramfs;
@@ -39,8 +41,12 @@ enum Command {
     Run(qemu::RunArgs),
     /// Check a partition configuration (.dts) against its board; print every error.
     CheckConfig(check_config::CheckArgs),
-    /// Run the host unit tests and the QEMU scenario tests; ends with "N passed, N failed".
+    /// Check formatting and clippy, run the host unit tests, each fuzz target for a fixed number
+    /// of iterations and the QEMU scenario tests; ends with "N passed, N failed".
     Test(test::TestArgs),
+    /// Run the fuzz targets in fuzz/ (cargo-fuzz, nightly): one, or all in turn, for --time
+    /// seconds each; `--help` lists them.
+    Fuzz(fuzz::FuzzArgs),
     /// Run the benchmarks on QEMU (counted in guest instructions), print the table and write
     /// docs/benchmarks.md; --check fails when a figure exceeds its budget.
     Bench(bench::BenchArgs),
@@ -66,6 +72,7 @@ fn main() {
         Command::Run(args) => qemu::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Sdcard(args) => sdcard::run(&args),
         Command::Flash(args) => flash::run(&args),

@@ -1,11 +1,12 @@
-//! `cargo xtask test`: host unit tests, then the QEMU scenarios in `hil-tests/`; one summary line.
+//! `cargo xtask test`: the checks (fmt, clippy), the host unit tests, then the QEMU scenarios in
+//! `hil-tests/`; one summary line, in which each check counts as one item.
 
 use anyhow::{Context, Result};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::{paths, shell, tools};
+use crate::{checks, fuzz, paths, shell, tools};
 
 /// Arguments of `cargo xtask test`.
 #[derive(clap::Args)]
@@ -16,6 +17,9 @@ pub struct TestArgs {
     /// List the scenarios and exit.
     #[arg(long)]
     pub list: bool,
+    /// Run only what needs no QEMU: the checks, the unit tests and the fuzz targets.
+    #[arg(long, conflicts_with = "scenario")]
+    pub host_only: bool,
     /// The board the scenarios run against.
     #[arg(long, default_value = "qemu-virt")]
     pub board: String,
@@ -99,6 +103,29 @@ fn junit_counts(path: &std::path::Path, counts: &mut Counts) -> Result<()> {
     Ok(())
 }
 
+/// Runs the QEMU scenarios (those `args` selects) and adds up their results.
+fn scenarios(args: &TestArgs, python: &std::path::Path, counts: &mut Counts) -> Result<bool> {
+    let junit = paths::target().join("hil-results.xml");
+    let _ = std::fs::remove_file(&junit);
+    let mut pytest = Command::new(python);
+    pytest
+        .current_dir(paths::root().join("hil-tests"))
+        .args(["-m", "pytest", "-v", "-rfE", "--board", &args.board])
+        .arg("--junitxml")
+        .arg(&junit);
+    if let Some(filter) = &args.scenario {
+        pytest.args(["-k", filter]);
+    }
+    let ok = run_counting(&mut pytest, &mut Counts::default())?;
+    if junit.exists() {
+        junit_counts(&junit, counts)?;
+        Ok(ok)
+    } else {
+        counts.failed += 1;
+        Ok(false)
+    }
+}
+
 /// `cargo xtask test`.
 pub fn run(args: &TestArgs) -> Result<()> {
     tools::ensure_dtc()?;
@@ -117,31 +144,29 @@ pub fn run(args: &TestArgs) -> Result<()> {
     }
     let mut counts = Counts::default();
     let mut ok = true;
+    // One line per failed check or fuzz target, saying what to run; repeated above the summary.
+    let mut hints = Vec::new();
     if args.scenario.is_none() {
+        let (passed, failures) = checks::run()?;
+        counts.passed += passed;
+        counts.failed += failures.len() as u64;
+        hints.extend(failures);
         let mut unit = Command::new(env!("CARGO"));
         unit.current_dir(paths::root())
             .args(["test", "--workspace"]);
         ok &= run_counting(&mut unit, &mut counts)?;
+        let (passed, failures) = fuzz::test_runs()?;
+        counts.passed += passed;
+        counts.failed += failures.len() as u64;
+        hints.extend(failures);
     }
-    let junit = paths::target().join("hil-results.xml");
-    let _ = std::fs::remove_file(&junit);
-    let mut pytest = Command::new(&python);
-    pytest
-        .current_dir(&hil)
-        .args(["-m", "pytest", "-v", "-rfE", "--board", &args.board])
-        .arg("--junitxml")
-        .arg(&junit);
-    if let Some(filter) = &args.scenario {
-        pytest.args(["-k", filter]);
-    }
-    ok &= run_counting(&mut pytest, &mut Counts::default())?;
-    if junit.exists() {
-        junit_counts(&junit, &mut counts)?;
-    } else {
-        counts.failed += 1;
-        ok = false;
+    if !args.host_only {
+        ok &= scenarios(args, &python, &mut counts)?;
     }
     println!();
+    for hint in &hints {
+        println!("{hint}");
+    }
     if counts.skipped > 0 {
         println!(
             "summary: {} passed, {} failed, {} skipped",

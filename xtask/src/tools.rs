@@ -1,5 +1,6 @@
 //! The host tools Bulkhead needs (QEMU >= 9, dtc, Python's venv, the SD card checkers), installed on
-//! Debian/Ubuntu when missing.
+//! Debian/Ubuntu when missing; and the Rust ones (the bare-metal target; nightly and
+//! cargo-fuzz for the fuzz targets), installed through rustup and cargo.
 
 use anyhow::{bail, Result};
 use std::path::Path;
@@ -155,4 +156,30 @@ pub fn ensure_rust_target() -> Result<()> {
         return Ok(());
     }
     shell::run(Command::new("rustup").args(["target", "add", crate::paths::BARE_TARGET]))
+}
+
+/// Makes sure the nightly toolchain is installed (only the fuzz targets use it).
+pub fn ensure_nightly() -> Result<()> {
+    let installed = shell::output(Command::new("rustup").args(["toolchain", "list"]))?;
+    if installed.lines().any(|l| l.starts_with("nightly-")) {
+        return Ok(());
+    }
+    shell::run(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        "nightly",
+        "--profile",
+        "minimal",
+    ]))
+}
+
+/// Makes sure `cargo fuzz` (cargo-fuzz, built with stable) and the nightly toolchain it drives
+/// are installed.
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    ensure_nightly()?;
+    let found = shell::output(Command::new("cargo").args(["fuzz", "--version"])).is_ok();
+    if found {
+        return Ok(());
+    }
+    shell::run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
 }

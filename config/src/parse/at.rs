@@ -36,7 +36,7 @@ impl<'a> At<'a> {
     pub(super) fn child(mut self, name: &'a str) -> Self {
         if let Some(slot) = self.names.get_mut(self.len) {
             *slot = name;
-            self.len += 1;
+            self.len = self.len.saturating_add(1);
         }
         self
     }

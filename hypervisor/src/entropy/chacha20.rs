@@ -36,14 +36,14 @@ pub fn block(key: &[u8; 32], counter: u32, nonce: &[u8; 12]) -> [u8; 64] {
     let (key_words, rest) = rest.split_at_mut(8);
     let (counter_word, nonce_words) = rest.split_at_mut(1);
     constants.copy_from_slice(&CONSTANTS);
-    for (word, bytes) in key_words.iter_mut().zip(key.chunks_exact(4)) {
-        *word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    for (word, bytes) in key_words.iter_mut().zip(key.as_chunks::<4>().0) {
+        *word = u32::from_le_bytes(*bytes);
     }
     for word in counter_word.iter_mut() {
         *word = counter;
     }
-    for (word, bytes) in nonce_words.iter_mut().zip(nonce.chunks_exact(4)) {
-        *word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    for (word, bytes) in nonce_words.iter_mut().zip(nonce.as_chunks::<4>().0) {
+        *word = u32::from_le_bytes(*bytes);
     }
     let mut state = input;
     for _ in 0..10 {

@@ -269,7 +269,10 @@ impl<R: Registers> Rng200<R> {
                 || polls >= self.max_polls
             {
                 return Err(Rng200Error::Timeout {
-                    waited_ms: waited.saturating_mul(1000) / frequency,
+                    waited_ms: waited
+                        .saturating_mul(1000)
+                        .checked_div(frequency)
+                        .unwrap_or(0),
                 });
             }
             core::hint::spin_loop();

@@ -17,12 +17,12 @@ impl Registers for Mmio {
         // SAFETY: `claim`'s contract: the block is the hypervisor's and mapped as device memory.
         // The only read with an effect is RNG_FIFO_DATA's, which takes the word the driver asks
         // for.
-        unsafe { arch::read32(self.base + register.offset()) }
+        unsafe { arch::read32(self.base.wrapping_add(register.offset())) }
     }
 
     fn write(&mut self, register: Register, value: u32) {
         // SAFETY: as for `read`; the driver writes only the control, status and reset registers.
-        unsafe { arch::write32(self.base + register.offset(), value) }
+        unsafe { arch::write32(self.base.wrapping_add(register.offset()), value) }
     }
 }
 

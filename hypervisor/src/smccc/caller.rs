@@ -1,7 +1,7 @@
 //! What the dispatcher may know about, and do for, the partition that made a call.
 //!
-//! The hypervisor implements this for the running vCPU (`crate::caller`); tests use
-//! [`FakeCaller`]. The dispatcher never touches hardware or guest memory except through it.
+//! The hypervisor implements this for the running vCPU (`crate::caller`); tests and the fuzz
+//! targets (feature `fakes`) use `FakeCaller`. The dispatcher never touches hardware or guest memory except through it.
 
 use super::guest_memory::GuestMemoryError;
 use super::soc_id::SocId;
@@ -61,11 +61,15 @@ pub trait Caller {
     fn doorbells(&self) -> &[Doorbell];
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub use fake::FakeCaller;
 
-#[cfg(test)]
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#[cfg(any(test, feature = "fakes"))]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "a test double: ranges are checked by `offset` first"
+)]
 mod fake {
     use super::*;
     use core::cell::RefCell;

@@ -2,6 +2,14 @@
 //!
 //! The arch layer reads ESR/FAR/HPFAR once into a [`Snapshot`]; [`Exit::decode`] turns it into
 //! a typed exit without touching hardware, so every syndrome can be tested on the host.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+// Tests may compute freely; unwrap, indexing and panics in tests are allowed by clippy.toml.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 mod decode;
 mod exit;

@@ -151,8 +151,18 @@ impl VirtualDistributor {
     }
 
     /// A guest read of `size` bytes at `offset` by vCPU `vcpu`. `private` is the calling
-    /// vCPU's banked SGI/PPI state (used by GICv2 only). Unimplemented offsets read as zero.
+    /// vCPU's banked SGI/PPI state (used by GICv2 only). Unimplemented offsets read as zero;
+    /// the value never has more than `size` bytes (a narrow read of a word-only register gets
+    /// its low bytes).
     pub fn read(&self, vcpu: usize, private: &PrivateIrqs, offset: u64, size: u8) -> u64 {
+        let value = self.read_register(vcpu, private, offset, size);
+        match size {
+            1 | 2 | 4 => value & ((1u64 << (8 * u32::from(size))) - 1),
+            _ => value,
+        }
+    }
+
+    fn read_register(&self, vcpu: usize, private: &PrivateIrqs, offset: u64, size: u8) -> u64 {
         let word = |base: u64| ((offset - base) / 4) as usize;
         let private_bank = self.version == GicVersion::V2;
         let bits = |base: u64, bit: &dyn Fn(&IrqConfig) -> bool| -> u64 {
@@ -635,6 +645,22 @@ mod tests {
         let mut software = IntidSet::default();
         software.insert(33);
         VirtualDistributor::new(version, 2, hardware, software)
+    }
+
+    #[test]
+    fn narrow_reads_of_word_registers_fit_the_access() {
+        // Found by the vgic_distributor fuzz target: a 2-byte read of GICD_ISENABLER0 returned
+        // the whole word (0x0101_0101), a value no 16-bit load can produce.
+        let mut d = dist(GicVersion::V2);
+        let mut p = PrivateIrqs::default();
+        d.write(0, &mut p, reg::ISENABLER, 4, 0x0101_0101);
+        assert_eq!(d.read(0, &p, reg::ISENABLER, 4), 0x0101_0101);
+        assert_eq!(d.read(0, &p, reg::ISENABLER, 2), 0x0101);
+        assert_eq!(d.read(0, &p, reg::ISENABLER, 1), 0x01);
+        assert_eq!(
+            d.read(0, &p, reg::TYPER, 1),
+            d.read(0, &p, reg::TYPER, 4) & 0xff
+        );
     }
 
     #[test]
