@@ -122,7 +122,7 @@ impl crate::devices::MmioDevice for VirtualPl011 {
     /// The PL011's registers are 32-bit words (TRM 3.2); byte and halfword reads return the
     /// addressed lanes of the word.
     fn read(&mut self, access: DeviceAccess) -> Result<u64, MmioFault> {
-        let lane = (access.offset & 3) * 8;
+        let lane = (access.offset & 3).wrapping_mul(8);
         Ok(u64::from(VirtualPl011::read(self, access.offset & !3)) >> lane)
     }
 
@@ -132,7 +132,7 @@ impl crate::devices::MmioDevice for VirtualPl011 {
         value: u64,
         effects: &mut DeviceEffects,
     ) -> Result<(), MmioFault> {
-        let lane = (access.offset & 3) * 8;
+        let lane = (access.offset & 3).wrapping_mul(8);
         let word = (value << lane) as u32;
         if let UartEffect::Output(byte) = VirtualPl011::write(self, access.offset & !3, word) {
             let _ = effects.push(DeviceEffect::ConsoleByte(byte));
