@@ -8,7 +8,18 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::mmio::{read32, write32};
-use super::registers::{read_sysreg, write_sysreg};
+use super::sysreg::{
+    ICC_BPR1_EL1, ICC_CTLR_EL1, ICC_DIR_EL1, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1,
+    ICC_PMR_EL1, ICC_SGI1R_EL1, ICH_ELRSR_EL2,
+};
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{
+    ReadWriteable, Readable, Writeable, ICC_SRE_EL2, ICH_AP0R0_EL2, ICH_AP0R1_EL2, ICH_AP0R2_EL2,
+    ICH_AP0R3_EL2, ICH_AP1R0_EL2, ICH_AP1R1_EL2, ICH_AP1R2_EL2, ICH_AP1R3_EL2, ICH_HCR_EL2,
+    ICH_LR0_EL2, ICH_LR10_EL2, ICH_LR11_EL2, ICH_LR12_EL2, ICH_LR13_EL2, ICH_LR14_EL2,
+    ICH_LR15_EL2, ICH_LR1_EL2, ICH_LR2_EL2, ICH_LR3_EL2, ICH_LR4_EL2, ICH_LR5_EL2, ICH_LR6_EL2,
+    ICH_LR7_EL2, ICH_LR8_EL2, ICH_LR9_EL2, ICH_VMCR_EL2, ICH_VTR_EL2,
+};
 
 /// GICD register offsets (Arm IHI 0069, 12.9).
 mod gicd {
@@ -48,13 +59,8 @@ const GICR_TYPER_LAST: u64 = 1 << 4;
 const GICR_TYPER_VLPIS: u64 = 1 << 1;
 /// The priority physical interrupts run at (all the same: EL2 runs with IRQs masked).
 const DEFAULT_PRIORITY: u8 = 0x80;
-/// ICC_SRE_EL2: SRE, DFB, DIB, Enable (EL1 may use the system register interface).
-const ICC_SRE_EL2_ALL: u64 = 0xf;
 /// ICC_CTLR_EL1.EOImode: EOIR only drops priority; DIR (or the guest, via HW) deactivates.
 const ICC_CTLR_EOIMODE: u64 = 1 << 1;
-/// ICH_HCR_EL2: En [0], UIE [1] (underflow maintenance interrupt).
-const ICH_HCR_EN: u64 = 1 << 0;
-const ICH_HCR_UIE: u64 = 1 << 1;
 
 /// The GIC's MMIO frames, set once at boot.
 static GICD_BASE: AtomicU64 = AtomicU64::new(0);
@@ -160,35 +166,39 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
             (1 << crate::vgic::KICK_SGI) | (1 << crate::vgic::MAINTENANCE_INTID),
         );
     }
-    write_sysreg!("S3_4_C12_C9_5", ICC_SRE_EL2_ALL); // ICC_SRE_EL2
-                                                     // SAFETY: synchronises the SRE change before the CPU interface is used.
-    unsafe { core::arch::asm!("isb", options(nomem, nostack)) };
-    write_sysreg!("S3_0_C4_C6_0", 0xff); // ICC_PMR_EL1: let every priority through
-    write_sysreg!("S3_0_C12_C12_3", 0); // ICC_BPR1_EL1
-    write_sysreg!("S3_0_C12_C12_4", ICC_CTLR_EOIMODE); // ICC_CTLR_EL1
-    write_sysreg!("S3_0_C12_C12_7", 1); // ICC_IGRPEN1_EL1
+    // EL2 and EL1 use the system register interface.
+    ICC_SRE_EL2.write(
+        ICC_SRE_EL2::SRE::SET
+            + ICC_SRE_EL2::DFB::SET
+            + ICC_SRE_EL2::DIB::SET
+            + ICC_SRE_EL2::ENABLE::SET,
+    );
+    barrier::isb(barrier::SY);
+    ICC_PMR_EL1.set(0xff); // let every priority through
+    ICC_BPR1_EL1.set(0);
+    ICC_CTLR_EL1.set(ICC_CTLR_EOIMODE);
+    ICC_IGRPEN1_EL1.set(1);
     for index in 0..list_register_count() {
         write_lr(index, 0);
     }
-    write_sysreg!("S3_4_C12_C11_7", 0); // ICH_VMCR_EL2: the guest programs its own
-    write_sysreg!("S3_4_C12_C11_0", ICH_HCR_EN); // ICH_HCR_EL2
-                                                 // SAFETY: synchronises the system register writes.
-    unsafe { core::arch::asm!("isb", options(nomem, nostack)) };
+    ICH_VMCR_EL2.set(0); // the guest programs its own
+    ICH_HCR_EL2.write(ICH_HCR_EL2::En::SET);
+    barrier::isb(barrier::SY);
 }
 
 /// Acknowledges the highest-priority pending interrupt (ICC_IAR1_EL1); 1023 if none.
 pub fn acknowledge() -> u32 {
-    read_sysreg!("S3_0_C12_C12_0") as u32
+    ICC_IAR1_EL1.get() as u32
 }
 
 /// Drops the running priority of `intid` (ICC_EOIR1_EL1) without deactivating it.
 pub fn priority_drop(intid: u32) {
-    write_sysreg!("S3_0_C12_C12_1", u64::from(intid));
+    ICC_EOIR1_EL1.set(u64::from(intid));
 }
 
 /// Deactivates `intid` (ICC_DIR_EL1).
 pub fn deactivate(intid: u32) {
-    write_sysreg!("S3_0_C12_C11_1", u64::from(intid));
+    ICC_DIR_EL1.set(u64::from(intid));
 }
 
 /// Sends SGI `sgi` to the CPU with affinity `mpidr` (ICC_SGI1R_EL1).
@@ -204,11 +214,10 @@ pub fn send_sgi(mpidr: u64, sgi: u32) {
         | (u64::from(sgi & 0xf) << 24)
         | (aff1 << 16)
         | (1 << aff0);
-    // SAFETY: orders earlier memory writes (the request the SGI announces) before the SGI.
-    unsafe { core::arch::asm!("dsb ishst", options(nostack)) };
-    write_sysreg!("S3_0_C12_C11_5", value);
-    // SAFETY: makes the SGI generation take effect.
-    unsafe { core::arch::asm!("isb", options(nomem, nostack)) };
+    // Earlier memory writes (the request the SGI announces) are visible before the SGI.
+    barrier::dsb(barrier::ISHST);
+    ICC_SGI1R_EL1.set(value);
+    barrier::isb(barrier::SY);
 }
 
 /// Enables or disables physical SPI `intid`.
@@ -290,50 +299,45 @@ pub fn set_spi_edge(intid: u32, edge: bool) {
 
 /// Number of list registers (ICH_VTR_EL2.ListRegs + 1).
 pub fn list_register_count() -> usize {
-    ((read_sysreg!("S3_4_C12_C11_1") & 0x1f) + 1) as usize
+    ICH_VTR_EL2.read(ICH_VTR_EL2::ListRegs) as usize + 1
 }
 
 /// Bitmap of empty list registers (ICH_ELRSR_EL2).
 pub fn empty_list_registers() -> u64 {
-    read_sysreg!("S3_4_C12_C11_5")
+    ICH_ELRSR_EL2.get()
 }
 
 /// Enables or disables the underflow maintenance interrupt (ICH_HCR_EL2.UIE): raised when at
 /// most one list register holds an interrupt, so queued ones can be moved in.
 pub fn set_underflow_interrupt(enabled: bool) {
-    let hcr = read_sysreg!("S3_4_C12_C11_0");
-    write_sysreg!(
-        "S3_4_C12_C11_0",
-        if enabled {
-            hcr | ICH_HCR_UIE
-        } else {
-            hcr & !ICH_HCR_UIE
-        }
-    );
+    ICH_HCR_EL2.modify(if enabled {
+        ICH_HCR_EL2::UIE::SET
+    } else {
+        ICH_HCR_EL2::UIE::CLEAR
+    });
 }
 
-macro_rules! lr_access {
-    ($index:expr, $value:ident, $($n:literal => $reg:literal),*) => {
-        match $index {
-            $($n => {
-                if let Some(v) = $value {
-                    write_sysreg!($reg, v);
-                    v
-                } else {
-                    read_sysreg!($reg)
-                }
-            })*
-            _ => 0,
-        }
-    };
-}
-
+/// Reads list register `index` (`None`), or writes it (`Some`) and returns what was written;
+/// 0 for an index past the 16 the architecture has.
 fn lr(index: usize, value: Option<u64>) -> u64 {
-    lr_access!(index, value,
-        0 => "S3_4_C12_C12_0", 1 => "S3_4_C12_C12_1", 2 => "S3_4_C12_C12_2", 3 => "S3_4_C12_C12_3",
-        4 => "S3_4_C12_C12_4", 5 => "S3_4_C12_C12_5", 6 => "S3_4_C12_C12_6", 7 => "S3_4_C12_C12_7",
-        8 => "S3_4_C12_C13_0", 9 => "S3_4_C12_C13_1", 10 => "S3_4_C12_C13_2", 11 => "S3_4_C12_C13_3",
-        12 => "S3_4_C12_C13_4", 13 => "S3_4_C12_C13_5", 14 => "S3_4_C12_C13_6", 15 => "S3_4_C12_C13_7")
+    macro_rules! access {
+        ($($n:literal => $reg:ident),*) => {
+            match index {
+                $($n => match value {
+                    Some(v) => {
+                        $reg.set(v);
+                        v
+                    }
+                    None => $reg.get(),
+                },)*
+                _ => 0,
+            }
+        };
+    }
+    access!(0 => ICH_LR0_EL2, 1 => ICH_LR1_EL2, 2 => ICH_LR2_EL2, 3 => ICH_LR3_EL2,
+        4 => ICH_LR4_EL2, 5 => ICH_LR5_EL2, 6 => ICH_LR6_EL2, 7 => ICH_LR7_EL2,
+        8 => ICH_LR8_EL2, 9 => ICH_LR9_EL2, 10 => ICH_LR10_EL2, 11 => ICH_LR11_EL2,
+        12 => ICH_LR12_EL2, 13 => ICH_LR13_EL2, 14 => ICH_LR14_EL2, 15 => ICH_LR15_EL2)
 }
 
 /// Reads list register `index` (ICH_LR<n>_EL2).
@@ -350,20 +354,19 @@ pub fn write_lr(index: usize, value: u64) {
 /// its saved state (ICH_VMCR_EL2): a restarted guest must not inherit an interrupt its previous
 /// run never finished.
 pub fn reset_virtual_interface() {
-    let vtr = read_sysreg!("S3_4_C12_C11_1");
-    let preemption_bits = ((vtr >> 26) & 7) + 1;
+    let preemption_bits = ICH_VTR_EL2.read(ICH_VTR_EL2::PREbits) + 1;
     let registers = 1u64 << preemption_bits.saturating_sub(5).min(2);
-    write_sysreg!("S3_4_C12_C8_0", 0);
-    write_sysreg!("S3_4_C12_C9_0", 0);
+    ICH_AP0R0_EL2.set(0);
+    ICH_AP1R0_EL2.set(0);
     if registers > 1 {
-        write_sysreg!("S3_4_C12_C8_1", 0);
-        write_sysreg!("S3_4_C12_C9_1", 0);
+        ICH_AP0R1_EL2.set(0);
+        ICH_AP1R1_EL2.set(0);
     }
     if registers > 2 {
-        write_sysreg!("S3_4_C12_C8_2", 0);
-        write_sysreg!("S3_4_C12_C9_2", 0);
-        write_sysreg!("S3_4_C12_C8_3", 0);
-        write_sysreg!("S3_4_C12_C9_3", 0);
+        ICH_AP0R2_EL2.set(0);
+        ICH_AP1R2_EL2.set(0);
+        ICH_AP0R3_EL2.set(0);
+        ICH_AP1R3_EL2.set(0);
     }
-    write_sysreg!("S3_4_C12_C11_7", 0); // ICH_VMCR_EL2
+    ICH_VMCR_EL2.set(0);
 }

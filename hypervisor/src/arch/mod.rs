@@ -16,6 +16,7 @@ mod mmio;
 mod registers;
 pub mod rng;
 mod smc;
+mod sysreg;
 mod vcpu;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
@@ -91,7 +92,8 @@ pub fn counter() -> u64 {
 /// The counter's frequency in Hz (CNTFRQ_EL0, set by the firmware: 54 MHz on a Raspberry Pi 4,
 /// 62.5 MHz on QEMU).
 pub fn counter_frequency() -> u64 {
-    registers::read_sysreg!("cntfrq_el0")
+    use aarch64_cpu::registers::{Readable, CNTFRQ_EL0};
+    CNTFRQ_EL0.get()
 }
 
 /// Stops this CPU for good: masks interrupts and waits forever.

@@ -1,4 +1,9 @@
-//! EL2 system registers that are set once per CPU.
+//! EL2 system registers that are set once per CPU, and the identification registers policy
+//! depends on (through `aarch64-cpu`'s typed registers).
+
+use aarch64_cpu::registers::{
+    Readable, ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, TPIDR_EL2,
+};
 
 /// Reads a system register.
 macro_rules! read_sysreg {
@@ -25,9 +30,12 @@ macro_rules! write_sysreg {
 }
 pub(crate) use write_sysreg;
 
+/// ID_AA64PFR0_EL1.GIC, bits [27:24] (`aarch64-cpu` does not name this field).
+const PFR0_GIC_SHIFT: u64 = 24;
+
 /// This CPU's logical index (TPIDR_EL2, set by `entry.S`).
 pub fn current_cpu() -> usize {
-    read_sysreg!("tpidr_el2") as usize
+    TPIDR_EL2.get() as usize
 }
 
 /// Identification registers the hypervisor's policy depends on.
@@ -45,13 +53,11 @@ pub struct CpuFeatures {
 
 /// Reads this CPU's identification registers.
 pub fn cpu_features() -> CpuFeatures {
-    let mmfr0 = read_sysreg!("id_aa64mmfr0_el1");
-    let pfr0 = read_sysreg!("id_aa64pfr0_el1");
     CpuFeatures {
-        midr: read_sysreg!("midr_el1"),
-        mpidr: read_sysreg!("mpidr_el1"),
-        pa_range: (mmfr0 & 0xf) as u8,
-        gic_sysregs: (pfr0 >> 24) & 0xf != 0,
+        midr: MIDR_EL1.get(),
+        mpidr: MPIDR_EL1.get(),
+        pa_range: ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::PARange) as u8,
+        gic_sysregs: (ID_AA64PFR0_EL1.get() >> PFR0_GIC_SHIFT) & 0xf != 0,
     }
 }
 
