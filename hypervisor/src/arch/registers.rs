@@ -5,31 +5,6 @@ use aarch64_cpu::registers::{
     Readable, ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, TPIDR_EL2,
 };
 
-/// Reads a system register.
-macro_rules! read_sysreg {
-    ($reg:literal) => {{
-        let value: u64;
-        // SAFETY: reading this system register at EL2 has no side effects.
-        unsafe {
-            core::arch::asm!(concat!("mrs {}, ", $reg), out(reg) value, options(nomem, nostack))
-        };
-        value
-    }};
-}
-pub(crate) use read_sysreg;
-
-/// Writes a system register.
-macro_rules! write_sysreg {
-    ($reg:literal, $value:expr) => {{
-        let value: u64 = $value;
-        // SAFETY: the caller documents why this write is sound; it is a plain register write.
-        unsafe {
-            core::arch::asm!(concat!("msr ", $reg, ", {}"), in(reg) value, options(nostack))
-        };
-    }};
-}
-pub(crate) use write_sysreg;
-
 /// ID_AA64PFR0_EL1.GIC, bits [27:24] (`aarch64-cpu` does not name this field).
 const PFR0_GIC_SHIFT: u64 = 24;
 
