@@ -4,6 +4,7 @@
 //! rest of the hypervisor is safe Rust that compiles and is unit-tested on the host. This module
 //! only exists when building for the bare-metal target.
 
+pub mod board_reset;
 mod cache;
 mod exception;
 pub mod fast_path;
@@ -12,16 +13,18 @@ pub mod gic;
 mod gic_v2;
 mod gic_v3;
 pub mod memory;
+pub mod mini_uart;
 mod mmio;
+pub mod pl011;
 mod registers;
 pub mod rng;
+pub mod rng200;
 mod smc;
 mod sysreg;
 mod vcpu;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
 pub use frame::TrapFrame;
-pub use mmio::{read32, write32};
 pub use registers::{
     cpu_features, current_cpu, publish_cpu_mpidrs, set_mmu_state, CpuFeatures, MmuState,
 };
