@@ -6,7 +6,8 @@
 //! them for both conventions and builds for the host and `aarch64-unknown-none-softfloat`, so
 //! Bulkhead does not keep its own copy. This crate defines only what `smccc` lacks: the SMC64
 //! form of SMCCC_ARCH_SOC_ID (SMCCC v1.5), the TRNG interface (Arm DEN0098) and Bulkhead's
-//! vendor-specific hypervisor service (owner 6, `docs/guest-abi.md`).
+//! vendor-specific hypervisor service (owner 6, `docs/guest-abi.md`). The return codes follow the
+//! same split ([`error`]).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -122,6 +123,39 @@ pub mod vendor {
     }
 }
 
+/// Return codes (W0/X0, sign-extended), by interface: each interface numbers its own.
+pub mod error {
+    /// SMCCC architecture call return codes (Arm DEN0028, "Return Codes").
+    pub mod smccc {
+        pub use smccc::arch::error::{INVALID_PARAMETER, NOT_REQUIRED, NOT_SUPPORTED};
+    }
+
+    /// PSCI return codes (Arm DEN0022, 5.2.2 "Return error codes").
+    pub mod psci {
+        pub use smccc::psci::error::{
+            ALREADY_ON, DENIED, DISABLED, INTERNAL_FAILURE, INVALID_ADDRESS, INVALID_PARAMETERS,
+            NOT_PRESENT, NOT_SUPPORTED, ON_PENDING,
+        };
+    }
+
+    /// TRNG return codes (Arm DEN0098, 2.1 "Return codes").
+    pub mod trng {
+        /// NOT_SUPPORTED.
+        pub const NOT_SUPPORTED: i32 = -1;
+        /// INVALID_PARAMETERS.
+        pub const INVALID_PARAMETERS: i32 = -2;
+        /// NO_ENTROPY: no entropy right now; retry later.
+        pub const NO_ENTROPY: i32 = -3;
+    }
+
+    /// Bulkhead's vendor calls: the SMCCC codes, and one of their own (`docs/guest-abi.md`).
+    pub mod vendor {
+        pub use super::smccc::{INVALID_PARAMETER, NOT_SUPPORTED};
+        /// BULKHEAD_DOORBELL_RING: the peer partition is not running.
+        pub const PEER_DOWN: i32 = -4;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +180,13 @@ mod tests {
             assert_eq!(id >> 24, 0x86, "{id:#x}");
         }
         assert_eq!(vendor::id(*vendor::RESERVED_WATCHDOG.start()), 0x8600_0200);
+    }
+
+    #[test]
+    fn error_codes_are_the_specifications_values() {
+        assert_eq!(error::smccc::INVALID_PARAMETER, -3);
+        assert_eq!(error::psci::INVALID_ADDRESS, -9);
+        assert_eq!(error::trng::NO_ENTROPY, -3);
+        assert_eq!(error::vendor::PEER_DOWN, -4);
     }
 }

@@ -37,7 +37,7 @@ pub const DOORBELL_INFO: u32 = vendor::DOORBELL_INFO;
 /// The first function ID still reserved for inter-partition communication.
 pub const RESERVED_IPC: u32 = vendor::DOORBELL_INFO + 1;
 /// BULKHEAD_DOORBELL_RING's return code when the peer partition is not running.
-pub const PEER_DOWN: i64 = -4;
+pub const PEER_DOWN: i64 = bulkhead_abi::error::vendor::PEER_DOWN as i64;
 /// The first function ID reserved for the watchdog.
 pub const RESERVED_WATCHDOG: u32 = vendor::id(*vendor::RESERVED_WATCHDOG.start());
 /// The first function ID reserved for partition management.

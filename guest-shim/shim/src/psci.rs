@@ -67,10 +67,11 @@ pub enum PsciError {
 impl PsciError {
     /// Decodes W0.
     pub fn from_w0(x0: u64) -> Self {
+        use bulkhead_abi::error::psci::{DENIED, INVALID_PARAMETERS, NOT_SUPPORTED};
         match x0 as u32 as i32 {
-            -1 => PsciError::NotSupported,
-            -2 => PsciError::InvalidParameters,
-            -3 => PsciError::Denied,
+            NOT_SUPPORTED => PsciError::NotSupported,
+            INVALID_PARAMETERS => PsciError::InvalidParameters,
+            DENIED => PsciError::Denied,
             other => PsciError::Other(other),
         }
     }

@@ -24,11 +24,13 @@ pub enum SmcccError {
 impl SmcccError {
     /// Decodes `x0` as a signed SMCCC return; `None` if it is not an error.
     pub fn from_register(x0: u64) -> Option<Self> {
-        match x0 as i64 {
-            -1 => Some(SmcccError::NotSupported),
-            -2 => Some(SmcccError::NotRequired),
-            -3 => Some(SmcccError::InvalidParameter),
-            value if value < 0 => Some(SmcccError::Other(value)),
+        use bulkhead_abi::error::smccc::{INVALID_PARAMETER, NOT_REQUIRED, NOT_SUPPORTED};
+        let value = x0 as i64;
+        match i32::try_from(value) {
+            Ok(NOT_SUPPORTED) => Some(SmcccError::NotSupported),
+            Ok(NOT_REQUIRED) => Some(SmcccError::NotRequired),
+            Ok(INVALID_PARAMETER) => Some(SmcccError::InvalidParameter),
+            _ if value < 0 => Some(SmcccError::Other(value)),
             _ => None,
         }
     }

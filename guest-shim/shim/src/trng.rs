@@ -24,10 +24,11 @@ pub enum TrngError {
 impl TrngError {
     /// Decodes W0; `None` if it is not an error.
     pub fn from_w0(x0: u64) -> Option<Self> {
+        use bulkhead_abi::error::trng::{INVALID_PARAMETERS, NOT_SUPPORTED, NO_ENTROPY};
         match x0 as u32 as i32 {
-            -1 => Some(TrngError::NotSupported),
-            -2 => Some(TrngError::InvalidParameters),
-            -3 => Some(TrngError::NoEntropy),
+            NOT_SUPPORTED => Some(TrngError::NotSupported),
+            INVALID_PARAMETERS => Some(TrngError::InvalidParameters),
+            NO_ENTROPY => Some(TrngError::NoEntropy),
             value if value < 0 => Some(TrngError::Other(value)),
             _ => None,
         }
