@@ -14,6 +14,9 @@
 //!    key it used (forward secrecy) and mixes in the counter.
 //! 3. Nothing: no RNDR, no working block and no usable seed. TRNG calls are then NOT_SUPPORTED
 //!    rather than served from something guessable.
+//!
+//! No `unsafe` here: the RNG200's registers are claimed from `arch`.
+#![forbid(unsafe_code)]
 
 mod chacha20;
 mod drbg;
@@ -266,11 +269,14 @@ pub static POOL: Pool = Pool::new();
 pub fn init_from_host(host: &crate::host_dt::HostInfo<'_>) {
     let choice = POOL.init(Offer {
         rndr: crate::arch::rng::available(),
-        hardware: host.rng200.map(|range| HardwareOffer {
-            base: range.start,
-            // SAFETY: the device tree names this RNG200 (status "okay"); the EL2 map covers it
-            // as device memory and the configuration's validation keeps it from partitions.
-            source: unsafe { rng200_mmio::claim(range.start) },
+        // The device tree names this RNG200 (status "okay"); `arch` checks that the EL2 map
+        // covers it as device memory, and the configuration's validation keeps it from
+        // partitions.
+        hardware: host.rng200.and_then(|range| {
+            Some(HardwareOffer {
+                base: range.start,
+                source: rng200_mmio::claim(range.start)?,
+            })
         }),
         host_seed: host.rng_seed,
         counter: crate::arch::counter(),

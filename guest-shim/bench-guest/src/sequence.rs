@@ -4,12 +4,10 @@
 //! cntvct_el0`, so subtracting the cost of the empty frame ([`Sequence::Empty`]) leaves the
 //! instructions the operation itself executes, including whatever a trap runs at EL2.
 
-/// SMCCC_VERSION (Arm DEN0028).
-const SMCCC_VERSION: u32 = 0x8000_0000;
-/// PSCI_VERSION (Arm DEN0022).
-const PSCI_VERSION: u32 = 0x8400_0000;
-/// The Bulkhead vendor hypervisor service's revision call (owner 6, function 0xff03).
-const VENDOR_REVISION: u32 = 0x8600_ff03;
+use guest_shim::bulkhead::REVISION as VENDOR_REVISION;
+use guest_shim::psci::PSCI_VERSION;
+use guest_shim::smccc::SMCCC_VERSION;
+
 /// UARTFR (0x018): the PL011 flag register.
 const UARTFR: usize = 0x18;
 

@@ -12,34 +12,36 @@
 
 use crate::smccc::{self, SmcccError, Version};
 
+use bulkhead_abi::{smc64, vendor};
+
 /// Vendor hypervisor Call UID query.
-pub const CALL_UID: u32 = 0x8600_ff01;
+pub const CALL_UID: u32 = vendor::CALL_UID;
 /// Vendor hypervisor Revision query.
-pub const REVISION: u32 = 0x8600_ff03;
+pub const REVISION: u32 = vendor::REVISION;
 /// BULKHEAD_FEATURES.
-pub const FEATURES: u32 = 0x8600_0000;
+pub const FEATURES: u32 = vendor::FEATURES;
 /// BULKHEAD_PARTITION_INFO.
-pub const PARTITION_INFO: u32 = 0x8600_0001;
+pub const PARTITION_INFO: u32 = vendor::PARTITION_INFO;
 /// BULKHEAD_PARTITION_NAME (SMC64 form).
-pub const PARTITION_NAME: u32 = 0xc600_0002;
+pub const PARTITION_NAME: u32 = smc64(vendor::PARTITION_NAME);
 /// BULKHEAD_CONSOLE_WRITE (registers, SMC64 form).
-pub const CONSOLE_WRITE: u32 = 0xc600_0010;
+pub const CONSOLE_WRITE: u32 = smc64(vendor::CONSOLE_WRITE);
 /// BULKHEAD_CONSOLE_WRITE_BUFFER (SMC64 form).
-pub const CONSOLE_WRITE_BUFFER: u32 = 0xc600_0011;
+pub const CONSOLE_WRITE_BUFFER: u32 = smc64(vendor::CONSOLE_WRITE_BUFFER);
 /// BULKHEAD_CONSOLE_READ (SMC64 form).
-pub const CONSOLE_READ: u32 = 0xc600_0012;
+pub const CONSOLE_READ: u32 = smc64(vendor::CONSOLE_READ);
 /// BULKHEAD_DOORBELL_RING.
-pub const DOORBELL_RING: u32 = 0x8600_0100;
+pub const DOORBELL_RING: u32 = vendor::DOORBELL_RING;
 /// BULKHEAD_DOORBELL_INFO.
-pub const DOORBELL_INFO: u32 = 0x8600_0101;
+pub const DOORBELL_INFO: u32 = vendor::DOORBELL_INFO;
 /// The first function ID still reserved for inter-partition communication.
-pub const RESERVED_IPC: u32 = 0x8600_0102;
+pub const RESERVED_IPC: u32 = vendor::DOORBELL_INFO + 1;
 /// BULKHEAD_DOORBELL_RING's return code when the peer partition is not running.
-pub const PEER_DOWN: i64 = -4;
+pub const PEER_DOWN: i64 = bulkhead_abi::error::vendor::PEER_DOWN as i64;
 /// The first function ID reserved for the watchdog.
-pub const RESERVED_WATCHDOG: u32 = 0x8600_0200;
+pub const RESERVED_WATCHDOG: u32 = vendor::id(*vendor::RESERVED_WATCHDOG.start());
 /// The first function ID reserved for partition management.
-pub const RESERVED_MANAGEMENT: u32 = 0x8600_0300;
+pub const RESERVED_MANAGEMENT: u32 = vendor::id(*vendor::RESERVED_MANAGEMENT.start());
 /// The most bytes BULKHEAD_CONSOLE_WRITE carries in registers (X2..X6).
 pub const MAX_REGISTER_BYTES: usize = 40;
 

@@ -2,30 +2,11 @@
 
 use crate::smccc::{self, SmcccError, Version};
 
-/// PSCI_VERSION.
-pub const PSCI_VERSION: u32 = 0x8400_0000;
-/// PSCI_FEATURES.
-pub const PSCI_FEATURES: u32 = 0x8400_000a;
-/// SYSTEM_OFF.
-pub const SYSTEM_OFF: u32 = 0x8400_0008;
-/// SYSTEM_RESET.
-pub const SYSTEM_RESET: u32 = 0x8400_0009;
-/// SYSTEM_RESET2 (PSCI 1.1), 32-bit form.
-pub const SYSTEM_RESET2: u32 = 0x8400_0012;
-/// SYSTEM_RESET2, 64-bit form.
-pub const SYSTEM_RESET2_64: u32 = 0xc400_0012;
-/// CPU_SUSPEND.
-pub const CPU_SUSPEND: u32 = 0x8400_0001;
-/// CPU_OFF.
-pub const CPU_OFF: u32 = 0x8400_0002;
-/// CPU_ON (32-bit form).
-pub const CPU_ON: u32 = 0x8400_0003;
-/// CPU_ON (64-bit form).
-pub const CPU_ON_64: u32 = 0xc400_0003;
-/// AFFINITY_INFO (32-bit form).
-pub const AFFINITY_INFO: u32 = 0x8400_0004;
-/// MIGRATE_INFO_TYPE.
-pub const MIGRATE_INFO_TYPE: u32 = 0x8400_0006;
+pub use bulkhead_abi::psci::{
+    AFFINITY_INFO, CPU_OFF, CPU_ON, CPU_ON_64, CPU_SUSPEND, FEATURES as PSCI_FEATURES,
+    MIGRATE_INFO_TYPE, SYSTEM_OFF, SYSTEM_RESET, SYSTEM_RESET2, SYSTEM_RESET2_64,
+    VERSION as PSCI_VERSION,
+};
 
 /// A SYSTEM_RESET2 reset type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,10 +67,11 @@ pub enum PsciError {
 impl PsciError {
     /// Decodes W0.
     pub fn from_w0(x0: u64) -> Self {
+        use bulkhead_abi::error::psci::{DENIED, INVALID_PARAMETERS, NOT_SUPPORTED};
         match x0 as u32 as i32 {
-            -1 => PsciError::NotSupported,
-            -2 => PsciError::InvalidParameters,
-            -3 => PsciError::Denied,
+            NOT_SUPPORTED => PsciError::NotSupported,
+            INVALID_PARAMETERS => PsciError::InvalidParameters,
+            DENIED => PsciError::Denied,
             other => PsciError::Other(other),
         }
     }

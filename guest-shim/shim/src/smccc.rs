@@ -2,18 +2,11 @@
 
 use core::fmt;
 
-/// SMCCC_VERSION.
-pub const SMCCC_VERSION: u32 = 0x8000_0000;
-/// SMCCC_ARCH_FEATURES.
-pub const SMCCC_ARCH_FEATURES: u32 = 0x8000_0001;
-/// SMCCC_ARCH_SOC_ID.
-pub const SMCCC_ARCH_SOC_ID: u32 = 0x8000_0002;
-/// SMCCC_ARCH_WORKAROUND_1 (CVE-2017-5715).
-pub const SMCCC_ARCH_WORKAROUND_1: u32 = 0x8000_8000;
-/// SMCCC_ARCH_WORKAROUND_2 (CVE-2018-3639).
-pub const SMCCC_ARCH_WORKAROUND_2: u32 = 0x8000_7fff;
-/// SMCCC_ARCH_WORKAROUND_3 (CVE-2017-5715, CVE-2022-23960).
-pub const SMCCC_ARCH_WORKAROUND_3: u32 = 0x8000_3fff;
+pub use bulkhead_abi::arm::{
+    ARCH_FEATURES as SMCCC_ARCH_FEATURES, SOC_ID as SMCCC_ARCH_SOC_ID, VERSION as SMCCC_VERSION,
+    WORKAROUND_1 as SMCCC_ARCH_WORKAROUND_1, WORKAROUND_2 as SMCCC_ARCH_WORKAROUND_2,
+    WORKAROUND_3 as SMCCC_ARCH_WORKAROUND_3,
+};
 
 /// An SMCCC return code that signals an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,11 +24,13 @@ pub enum SmcccError {
 impl SmcccError {
     /// Decodes `x0` as a signed SMCCC return; `None` if it is not an error.
     pub fn from_register(x0: u64) -> Option<Self> {
-        match x0 as i64 {
-            -1 => Some(SmcccError::NotSupported),
-            -2 => Some(SmcccError::NotRequired),
-            -3 => Some(SmcccError::InvalidParameter),
-            value if value < 0 => Some(SmcccError::Other(value)),
+        use bulkhead_abi::error::smccc::{INVALID_PARAMETER, NOT_REQUIRED, NOT_SUPPORTED};
+        let value = x0 as i64;
+        match i32::try_from(value) {
+            Ok(NOT_SUPPORTED) => Some(SmcccError::NotSupported),
+            Ok(NOT_REQUIRED) => Some(SmcccError::NotRequired),
+            Ok(INVALID_PARAMETER) => Some(SmcccError::InvalidParameter),
+            _ if value < 0 => Some(SmcccError::Other(value)),
             _ => None,
         }
     }

@@ -3,16 +3,10 @@
 
 use crate::smccc::{self, Version};
 
-/// TRNG_VERSION.
-pub const TRNG_VERSION: u32 = 0x8400_0050;
-/// TRNG_FEATURES.
-pub const TRNG_FEATURES: u32 = 0x8400_0051;
-/// TRNG_GET_UUID.
-pub const TRNG_GET_UUID: u32 = 0x8400_0052;
-/// TRNG_RND32.
-pub const TRNG_RND32: u32 = 0x8400_0053;
-/// TRNG_RND64.
-pub const TRNG_RND64: u32 = 0xc400_0053;
+pub use bulkhead_abi::trng::{
+    FEATURES as TRNG_FEATURES, GET_UUID as TRNG_GET_UUID, RND32 as TRNG_RND32, RND64 as TRNG_RND64,
+    VERSION as TRNG_VERSION,
+};
 
 /// A TRNG error (its codes differ from SMCCC's: -2 is INVALID_PARAMETERS, -3 NO_ENTROPY).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,10 +24,11 @@ pub enum TrngError {
 impl TrngError {
     /// Decodes W0; `None` if it is not an error.
     pub fn from_w0(x0: u64) -> Option<Self> {
+        use bulkhead_abi::error::trng::{INVALID_PARAMETERS, NOT_SUPPORTED, NO_ENTROPY};
         match x0 as u32 as i32 {
-            -1 => Some(TrngError::NotSupported),
-            -2 => Some(TrngError::InvalidParameters),
-            -3 => Some(TrngError::NoEntropy),
+            NOT_SUPPORTED => Some(TrngError::NotSupported),
+            INVALID_PARAMETERS => Some(TrngError::InvalidParameters),
+            NO_ENTROPY => Some(TrngError::NoEntropy),
             value if value < 0 => Some(TrngError::Other(value)),
             _ => None,
         }

@@ -1,9 +1,14 @@
 //! Data and instruction cache maintenance by virtual address.
 
+use super::sysreg::CTR_EL0;
+use tock_registers::interfaces::Readable;
+
+/// CTR_EL0.DminLine, bits [19:16]: log2 of the smallest data cache line, in words.
+const CTR_DMINLINE_SHIFT: u64 = 16;
+
 /// The smallest data cache line of the CPU (CTR_EL0.DminLine), in bytes.
 fn dcache_line() -> u64 {
-    let ctr = super::registers::read_sysreg!("ctr_el0");
-    4 << ((ctr >> 16) & 0xf)
+    4 << ((CTR_EL0.get() >> CTR_DMINLINE_SHIFT) & 0xf)
 }
 
 /// Cleans `[start, start + len)` to the point of coherency, so that a CPU or guest with its MMU

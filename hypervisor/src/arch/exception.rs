@@ -2,7 +2,8 @@
 //! to the safe trap path.
 
 use super::frame::TrapFrame;
-use super::registers::read_sysreg;
+use aarch64_cpu::registers::{Readable, ESR_EL2, FAR_EL2, HPFAR_EL2};
+
 use crate::trap::{Snapshot, VectorKind};
 
 /// Called by `vectors.S` for every exception from a guest, with the saved frame.
@@ -10,9 +11,9 @@ use crate::trap::{Snapshot, VectorKind};
 extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64) {
     let snapshot = Snapshot {
         kind: VectorKind::lower(kind),
-        esr: read_sysreg!("esr_el2"),
-        far: read_sysreg!("far_el2"),
-        hpfar: read_sysreg!("hpfar_el2"),
+        esr: ESR_EL2.get(),
+        far: FAR_EL2.get(),
+        hpfar: HPFAR_EL2.get(),
     };
     crate::cpu::handle_trap(frame, &snapshot);
 }
@@ -21,8 +22,8 @@ extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64) {
 /// stops this CPU only; other CPUs and their partitions keep running.
 #[no_mangle]
 extern "C" fn handle_current_el(frame: &mut TrapFrame, kind: u64) -> ! {
-    let esr = read_sysreg!("esr_el2");
-    let far = read_sysreg!("far_el2");
+    let esr = ESR_EL2.get();
+    let far = FAR_EL2.get();
     crate::println!(
         "HIL:PANIC EL2 exception ({}) on CPU {}: ESR {:#010x} FAR {:#018x} ELR {:#018x} SPSR {:#010x}",
         ["sync", "irq", "fiq", "serror"].get(kind as usize & 3).unwrap_or(&"?"),

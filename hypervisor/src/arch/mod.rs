@@ -4,6 +4,7 @@
 //! rest of the hypervisor is safe Rust that compiles and is unit-tested on the host. This module
 //! only exists when building for the bare-metal target.
 
+pub mod board_reset;
 mod cache;
 mod exception;
 pub mod fast_path;
@@ -12,15 +13,18 @@ pub mod gic;
 mod gic_v2;
 mod gic_v3;
 pub mod memory;
+pub mod mini_uart;
 mod mmio;
+pub mod pl011;
 mod registers;
 pub mod rng;
+pub mod rng200;
 mod smc;
+mod sysreg;
 mod vcpu;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
 pub use frame::TrapFrame;
-pub use mmio::{read32, write32};
 pub use registers::{
     cpu_features, current_cpu, publish_cpu_mpidrs, set_mmu_state, CpuFeatures, MmuState,
 };
@@ -91,7 +95,8 @@ pub fn counter() -> u64 {
 /// The counter's frequency in Hz (CNTFRQ_EL0, set by the firmware: 54 MHz on a Raspberry Pi 4,
 /// 62.5 MHz on QEMU).
 pub fn counter_frequency() -> u64 {
-    registers::read_sysreg!("cntfrq_el0")
+    use aarch64_cpu::registers::{Readable, CNTFRQ_EL0};
+    CNTFRQ_EL0.get()
 }
 
 /// Stops this CPU for good: masks interrupts and waits forever.

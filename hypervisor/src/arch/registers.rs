@@ -1,33 +1,16 @@
-//! EL2 system registers that are set once per CPU.
+//! EL2 system registers that are set once per CPU, and the identification registers policy
+//! depends on (through `aarch64-cpu`'s typed registers).
 
-/// Reads a system register.
-macro_rules! read_sysreg {
-    ($reg:literal) => {{
-        let value: u64;
-        // SAFETY: reading this system register at EL2 has no side effects.
-        unsafe {
-            core::arch::asm!(concat!("mrs {}, ", $reg), out(reg) value, options(nomem, nostack))
-        };
-        value
-    }};
-}
-pub(crate) use read_sysreg;
+use aarch64_cpu::registers::{
+    Readable, ID_AA64MMFR0_EL1, ID_AA64PFR0_EL1, MIDR_EL1, MPIDR_EL1, TPIDR_EL2,
+};
 
-/// Writes a system register.
-macro_rules! write_sysreg {
-    ($reg:literal, $value:expr) => {{
-        let value: u64 = $value;
-        // SAFETY: the caller documents why this write is sound; it is a plain register write.
-        unsafe {
-            core::arch::asm!(concat!("msr ", $reg, ", {}"), in(reg) value, options(nostack))
-        };
-    }};
-}
-pub(crate) use write_sysreg;
+/// ID_AA64PFR0_EL1.GIC, bits [27:24] (`aarch64-cpu` does not name this field).
+const PFR0_GIC_SHIFT: u64 = 24;
 
 /// This CPU's logical index (TPIDR_EL2, set by `entry.S`).
 pub fn current_cpu() -> usize {
-    read_sysreg!("tpidr_el2") as usize
+    TPIDR_EL2.get() as usize
 }
 
 /// Identification registers the hypervisor's policy depends on.
@@ -45,13 +28,11 @@ pub struct CpuFeatures {
 
 /// Reads this CPU's identification registers.
 pub fn cpu_features() -> CpuFeatures {
-    let mmfr0 = read_sysreg!("id_aa64mmfr0_el1");
-    let pfr0 = read_sysreg!("id_aa64pfr0_el1");
     CpuFeatures {
-        midr: read_sysreg!("midr_el1"),
-        mpidr: read_sysreg!("mpidr_el1"),
-        pa_range: (mmfr0 & 0xf) as u8,
-        gic_sysregs: (pfr0 >> 24) & 0xf != 0,
+        midr: MIDR_EL1.get(),
+        mpidr: MPIDR_EL1.get(),
+        pa_range: ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::PARange) as u8,
+        gic_sysregs: (ID_AA64PFR0_EL1.get() >> PFR0_GIC_SHIFT) & 0xf != 0,
     }
 }
 

@@ -1,15 +1,14 @@
 //! The CPU's random number instructions (FEAT_RNG): RNDR.
 
-/// ID_AA64ISAR0_EL1.RNDR, bits [63:60]: 0b0001 = RNDR and RNDRRS are implemented.
-const ISAR0_RNDR_SHIFT: u64 = 60;
+use aarch64_cpu::registers::{Readable, ID_AA64ISAR0_EL1};
+
 /// How often a failing RNDR is retried before giving up (it fails only if the hardware could
 /// not produce a number "in a reasonable amount of time", Arm ARM D23.2).
 const RNDR_RETRIES: usize = 16;
 
 /// Whether this CPU implements RNDR (ID_AA64ISAR0_EL1.RNDR != 0).
 pub fn available() -> bool {
-    let isar0 = super::registers::read_sysreg!("id_aa64isar0_el1");
-    (isar0 >> ISAR0_RNDR_SHIFT) & 0xf != 0
+    ID_AA64ISAR0_EL1.read(ID_AA64ISAR0_EL1::RNDR) != 0
 }
 
 /// Reads RNDR once: `None` if the hardware had no number ready (PSTATE.Z set).

@@ -1,24 +1,18 @@
 //! Entering guests: the EL2 controls for running a partition's vCPU on this CPU.
 
 use super::frame::TrapFrame;
-use super::registers::{read_sysreg, write_sysreg};
+use super::sysreg::VPIDR_EL2;
+use aarch64_cpu::registers::{
+    Readable, Writeable, CNTHCTL_EL2, CNTKCTL_EL1, CNTVOFF_EL2, CNTV_CTL_EL0, CPTR_EL2, HCR_EL2,
+    ICC_SRE_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
+};
 
-/// HCR_EL2 for partitions (Arm ARM D19.2.48): VM (stage 2 on), SWIO, FMO/IMO/AMO (physical
-/// interrupts and SErrors go to EL2), FB (broadcast guest TLB and cache maintenance), TSC (trap
-/// SMC), RW (EL1 is AArch64).
-const HCR_EL2_GUEST: u64 =
-    (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 19) | (1 << 31);
 /// CPTR_EL2: RES1 bits, FP/SIMD not trapped (guests own their FP state; EL2 never touches it).
 const CPTR_EL2_GUEST: u64 = 0x33ff;
-/// CNTHCTL_EL2: EL1PCTEN (the physical counter is readable); EL1PCEN clear, so the EL1 physical
-/// timer traps: partitions use the virtual timer.
-const CNTHCTL_EL2_GUEST: u64 = 1 << 0;
 /// SCTLR_EL1 at reset for a guest: RES1 bits only; MMU and caches off, little endian.
 const SCTLR_EL1_RESET: u64 = 0x30d0_0800;
 /// SPSR_EL2 for entering a guest: EL1h with D, A, I and F masked.
 const SPSR_EL1H_MASKED: u64 = 0x3c5;
-/// ICC_SRE_EL2: SRE and Enable (EL1 may use the GIC system registers).
-const ICC_SRE_EL2_ENABLE: u64 = 0xf;
 
 /// What a vCPU starts with (the Linux arm64 boot protocol).
 #[derive(Clone, Copy, Debug)]
@@ -39,15 +33,34 @@ pub struct GuestEntry {
 /// `vttbr` must point to a complete stage-2 table that maps only memory and devices the
 /// partition owns, and that stays valid while the partition runs.
 pub unsafe fn prepare_el2_for_guests(vtcr: u64, vttbr: u64, gic_sysregs: bool) {
-    write_sysreg!("vtcr_el2", vtcr);
-    write_sysreg!("vttbr_el2", vttbr);
-    write_sysreg!("hcr_el2", HCR_EL2_GUEST);
-    write_sysreg!("cptr_el2", CPTR_EL2_GUEST);
-    write_sysreg!("cnthctl_el2", CNTHCTL_EL2_GUEST);
-    write_sysreg!("cntvoff_el2", 0);
-    write_sysreg!("vpidr_el2", read_sysreg!("midr_el1"));
+    VTCR_EL2.set(vtcr);
+    VTTBR_EL2.set(vttbr);
+    // Arm ARM D19.2.48: stage 2 on; physical interrupts and SErrors go to EL2; guest TLB and
+    // cache maintenance broadcast; SMC traps; EL1 is AArch64.
+    HCR_EL2.write(
+        HCR_EL2::VM::Enable
+            + HCR_EL2::SWIO::SET
+            + HCR_EL2::FMO::EnableVirtualFIQ
+            + HCR_EL2::IMO::EnableVirtualIRQ
+            + HCR_EL2::AMO::SET
+            + HCR_EL2::FB::SET
+            + HCR_EL2::TSC::EnableTrapEl1SmcToEl2
+            + HCR_EL2::RW::EL1IsAarch64,
+    );
+    CPTR_EL2.set(CPTR_EL2_GUEST);
+    // The physical counter is readable; EL1PCEN clear, so the EL1 physical timer traps:
+    // partitions use the virtual timer.
+    CNTHCTL_EL2.write(CNTHCTL_EL2::EL1PCTEN::SET + CNTHCTL_EL2::EL1PCEN::CLEAR);
+    CNTVOFF_EL2.set(0);
+    VPIDR_EL2.set(MIDR_EL1.get());
     if gic_sysregs {
-        write_sysreg!("icc_sre_el2", ICC_SRE_EL2_ENABLE);
+        // EL1 may use the GIC system registers.
+        ICC_SRE_EL2.write(
+            ICC_SRE_EL2::SRE::SET
+                + ICC_SRE_EL2::DFB::SET
+                + ICC_SRE_EL2::DIB::SET
+                + ICC_SRE_EL2::ENABLE::SET,
+        );
     } else {
         // SAFETY: `el2_vectors_gicv2` is a complete EL2 vector table (vectors.S), the same as
         // the one in use but for its GICv2 timer fast path; nothing is in flight on this CPU.
@@ -71,10 +84,10 @@ pub unsafe fn prepare_el2_for_guests(vtcr: u64, vttbr: u64, gic_sysregs: bool) {
 /// Puts this CPU's EL1 state back to its reset values before a guest (re)starts: MMU off, the
 /// virtual timer off.
 pub fn reset_el1_state(vmpidr: u64) {
-    write_sysreg!("vmpidr_el2", vmpidr);
-    write_sysreg!("sctlr_el1", SCTLR_EL1_RESET);
-    write_sysreg!("cntv_ctl_el0", 0);
-    write_sysreg!("cntkctl_el1", 0);
+    VMPIDR_EL2.set(vmpidr);
+    SCTLR_EL1.set(SCTLR_EL1_RESET);
+    CNTV_CTL_EL0.set(0);
+    CNTKCTL_EL1.set(0);
     // SAFETY: a barrier and a TLB invalidation of this VMID only cost walks.
     unsafe { core::arch::asm!("tlbi vmalls12e1", "dsb nsh", "isb", options(nostack)) };
 }

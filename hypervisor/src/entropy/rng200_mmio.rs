@@ -1,30 +1,14 @@
-//! The RNG200 at EL2: its registers through `arch` MMIO, the counter as the driver's clock,
-//! and the driver as the entropy pool's [`HardwareEntropy`].
+//! The RNG200 at EL2: its registers claimed from `arch` (which holds the MMIO), the counter as
+//! the driver's clock, and the driver as the entropy pool's [`HardwareEntropy`].
+
+#![forbid(unsafe_code)]
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::rng200::{Clock, Register, Registers, Rng200};
+use super::rng200::{Clock, Rng200};
 use super::{HardwareEntropy, NoEntropy};
 use crate::arch;
-
-/// The block's registers at a physical (identity-mapped) base address.
-struct Mmio {
-    base: u64,
-}
-
-impl Registers for Mmio {
-    fn read(&mut self, register: Register) -> u32 {
-        // SAFETY: `claim`'s contract: the block is the hypervisor's and mapped as device memory.
-        // The only read with an effect is RNG_FIFO_DATA's, which takes the word the driver asks
-        // for.
-        unsafe { arch::read32(self.base.wrapping_add(register.offset())) }
-    }
-
-    fn write(&mut self, register: Register, value: u32) {
-        // SAFETY: as for `read`; the driver writes only the control, status and reset registers.
-        unsafe { arch::write32(self.base.wrapping_add(register.offset()), value) }
-    }
-}
+use crate::arch::rng200::Rng200Mmio;
 
 /// The generic timer's counter (CNTVCT_EL0, CNTVOFF_EL2 = 0 at EL2).
 struct Counter;
@@ -42,7 +26,7 @@ impl Clock for Counter {
 /// The driver, shared by every CPU that reseeds.
 struct Rng200Source {
     base: u64,
-    driver: spin::Mutex<Rng200<Mmio>>,
+    driver: spin::Mutex<Rng200<Rng200Mmio>>,
     /// It delivered at least once (a later failure is reported as such).
     delivered: AtomicBool,
 }
@@ -74,16 +58,15 @@ impl HardwareEntropy for Rng200Source {
     }
 }
 
-/// The RNG200 at `base` as the pool's hardware source (the first call decides the base).
-/// Nothing is touched until the pool asks for its boot seed.
-///
-/// # Safety
-/// `base` must be an RNG200 that only the hypervisor drives, mapped as device memory at EL2.
-pub unsafe fn claim(base: u64) -> &'static dyn HardwareEntropy {
+/// The RNG200 at `base` as the pool's hardware source: `None` if `arch` will not hand out the
+/// block (not mapped as device memory at EL2, or claimed before). Nothing is touched until the
+/// pool asks for its boot seed.
+pub fn claim(base: u64) -> Option<&'static dyn HardwareEntropy> {
     static SOURCE: spin::Once<Rng200Source> = spin::Once::new();
-    SOURCE.call_once(|| Rng200Source {
+    let registers = Rng200Mmio::claim(base)?;
+    Some(SOURCE.call_once(|| Rng200Source {
         base,
-        driver: spin::Mutex::new(Rng200::new(Mmio { base })),
+        driver: spin::Mutex::new(Rng200::new(registers)),
         delivered: AtomicBool::new(false),
-    })
+    }))
 }

@@ -74,8 +74,8 @@ extern "C" {
     fn rtos_secondary_entry();
 }
 
-/// PSCI CPU_ON (SMC64), DEN0022.
-const PSCI_CPU_ON: u32 = 0xc400_0003;
+// PSCI CPU_ON (SMC64), DEN0022.
+use guest_shim::psci::CPU_ON_64 as PSCI_CPU_ON;
 
 /// Starts the CPU with affinity `mpidr` (PSCI CPU_ON through `hvc`), running `main(slot)` on
 /// the stack of `slot`. Returns PSCI's answer (0 on success).
