@@ -521,11 +521,3 @@ pub fn send_sgi(system: &System, partition: usize, vcpu: usize, value: u64) {
     }
     apply(system, partition, &effects);
 }
-
-/// Stray-interrupt count of this CPU, reported and cleared (see [`report_stray`]).
-pub fn version_of(gic: &crate::host_dt::Gic) -> GicVersion {
-    match gic {
-        crate::host_dt::Gic::V2 { .. } => GicVersion::V2,
-        crate::host_dt::Gic::V3 { .. } => GicVersion::V3,
-    }
-}

@@ -24,8 +24,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod arch;
 #[cfg(target_os = "none")]
 mod board_reset;
-#[cfg(target_os = "none")]
-mod boot;
+pub mod boot;
 pub mod caller;
 #[cfg(target_os = "none")]
 mod cpu;

@@ -4,6 +4,7 @@
 //! rest of the hypervisor is safe Rust that compiles and is unit-tested on the host. This module
 //! only exists when building for the bare-metal target.
 
+pub mod boot;
 mod cache;
 mod exception;
 pub mod fast_path;
@@ -13,6 +14,7 @@ mod gic_v2;
 mod gic_v3;
 pub mod memory;
 mod mmio;
+pub mod partition_ram;
 mod registers;
 pub mod rng;
 mod smc;
