@@ -81,8 +81,10 @@ mod tests {
 
     #[test]
     fn the_reservation_covers_image_and_bundle_in_whole_2_mib_blocks() {
-        let range = hypervisor_reservation(0x4020_0000, 0x4031_2345, 0x10_0000);
+        let range = hypervisor_reservation(0x4020_0000, 0x4031_2345, 0);
         assert_eq!(range, Range::new(0x4020_0000, 0x20_0000));
+        let range = hypervisor_reservation(0x4020_0000, 0x4031_2345, 0x10_0000);
+        assert_eq!(range, Range::new(0x4020_0000, 0x40_0000));
         let range = hypervisor_reservation(0x4028_0000, 0x403f_ffff, 2);
         assert_eq!(range, Range::new(0x4020_0000, 0x40_0000));
     }

@@ -8,6 +8,8 @@
 
 mod board;
 mod bundle;
+#[cfg(test)]
+mod fake;
 mod fast_calls;
 mod partitions;
 mod platform;
