@@ -143,9 +143,14 @@ pub fn start(platform: &mut impl BootPlatform, host: &HostInfo<'_>, system: &Sys
         platform.print(format_args!("no partition can run"));
         return false;
     }
-    platform.install_fast_calls(&fast_call_table(system));
+    publish_fast_calls(platform, system);
     start_secondaries(platform, host);
     true
+}
+
+/// Fills the exception vector's table of constant hypercall answers from the dispatcher.
+pub fn publish_fast_calls(platform: &mut impl BootPlatform, system: &System) {
+    platform.install_fast_calls(&fast_call_table(system));
 }
 
 /// Starts every other CPU by its plan, saying which could not be started.
