@@ -196,7 +196,7 @@ impl Machine for Board<'_> {
     }
 
     fn reload_images(&mut self, partition: &Partition) {
-        load_images(partition, true);
+        crate::partition::images::load_images(partition, true);
     }
 
     fn reset_partition_interrupts(&mut self, partition: &Partition) {
@@ -323,23 +323,4 @@ pub fn power_off(system: &System) -> ! {
     }
     println!("HIL:HALT (no firmware power-off available)");
     arch::park()
-}
-
-/// Copies the partition's images into its memory (after zeroing all of it on a restart) and
-/// makes them visible to a vCPU that starts with its MMU and caches off.
-pub fn load_images(partition: &Partition, scrub: bool) {
-    if scrub {
-        for region in &partition.memory {
-            // SAFETY: the partition's own RAM; none of its vCPUs runs (they were recalled).
-            unsafe { arch::memory::zero_phys(region.pa, region.size) };
-            arch::clean_invalidate_dcache_range(region.pa, region.size);
-        }
-    }
-    for image in &partition.images {
-        // SAFETY: validation put every image inside the partition's RAM, and no vCPU of the
-        // partition runs while it is loaded.
-        unsafe { arch::memory::copy_to_phys(image.pa, image.data) };
-        arch::clean_dcache_range(image.pa, image.data.len() as u64);
-    }
-    arch::invalidate_icache();
 }

@@ -22,8 +22,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(target_os = "none")]
 pub mod arch;
-#[cfg(target_os = "none")]
-mod boot;
+pub mod boot;
 pub mod caller;
 #[cfg(target_os = "none")]
 mod cpu;

@@ -114,7 +114,10 @@ impl Partition {
     /// Registers the partition's emulated devices on its bus: the virtual GIC where the host's
     /// is (`gic`), and its virtual console if it has one.
     pub fn register_devices(&mut self, gic: &GuestGicLayout) -> Result<(), BusError> {
-        self.bus.register(gic.distributor, DeviceId::Distributor)?;
+        // A board without a (virtualizable) GIC gives partitions no virtual GIC.
+        if gic.distributor.size > 0 {
+            self.bus.register(gic.distributor, DeviceId::Distributor)?;
+        }
         if let Some(redistributors) = gic.redistributors {
             self.bus
                 .register(redistributors, DeviceId::Redistributors)?;

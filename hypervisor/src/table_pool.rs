@@ -89,4 +89,19 @@ mod tests {
             .map(&mut *pool, 0x8000_0000, 0x8000_0000, 0x1000, stage2::RAM)
             .is_err());
     }
+
+    #[test]
+    fn only_tables_handed_out_are_found_by_their_address() {
+        let mut pool = std::boxed::Box::<StaticPool>::default();
+        assert_eq!(pool.used_span().1, 0);
+        let first = pool.alloc().unwrap();
+        assert!(pool.table(first).is_some());
+        assert!(pool.table(first + 8).is_none(), "not a table's start");
+        assert!(
+            pool.table(first + PAGE_SIZE).is_none(),
+            "not handed out yet"
+        );
+        assert!(pool.table(first - PAGE_SIZE).is_none(), "below the pool");
+        assert_eq!(pool.used_span(), (first, PAGE_SIZE));
+    }
 }

@@ -5,6 +5,7 @@
 //! only exists when building for the bare-metal target.
 
 pub mod board_reset;
+pub mod boot;
 mod cache;
 mod exception;
 pub mod fast_path;
@@ -15,6 +16,7 @@ mod gic_v3;
 pub mod memory;
 pub mod mini_uart;
 mod mmio;
+pub mod partition_ram;
 pub mod pl011;
 mod registers;
 pub mod rng;

@@ -30,6 +30,18 @@ pub enum BusError {
     Full,
 }
 
+impl core::fmt::Display for BusError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BusError::Empty(range) => write!(f, "emulated device window {range} is empty or wraps"),
+            BusError::Overlap(range, device) => {
+                write!(f, "emulated device window {range} overlaps the {device:?} window")
+            }
+            BusError::Full => write!(f, "more than {MAX_WINDOWS} emulated device windows"),
+        }
+    }
+}
+
 /// A partition's emulated devices by IPA.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceBus {

@@ -14,4 +14,4 @@ mod tests;
 
 #[cfg(target_os = "none")]
 pub use board::*;
-pub use state::{version_of, InterruptState, PeerDown};
+pub use state::{InterruptState, PeerDown};

@@ -551,11 +551,3 @@ impl<G: PhysicalGic> InterruptState<G> {
         self.apply(system, partition, &effects);
     }
 }
-
-/// The vGIC generation partitions see: the host GIC's.
-pub fn version_of(gic: &crate::host_dt::Gic) -> GicVersion {
-    match gic {
-        crate::host_dt::Gic::V2 { .. } => GicVersion::V2,
-        crate::host_dt::Gic::V3 { .. } => GicVersion::V3,
-    }
-}

@@ -1,6 +1,7 @@
 //! Partitions at run time: what each was given, and its state.
 
 mod fault_report;
+pub mod images;
 mod layout;
 mod state;
 

@@ -1,0 +1,171 @@
+//! Boot, as a story: read the host device tree, start the console, turn on the MMU, say hello,
+//! initialise the GIC, find the bundle, build the partitions from its configuration, publish
+//! the constant hypercall answers, start every CPU, and run.
+//!
+//! Every step is a function over plain values; the steps that touch hardware or global state go
+//! through [`BootPlatform`], which `arch/` implements on the target ([`target`]) and the host
+//! tests fake.
+
+mod board;
+mod bundle;
+#[cfg(test)]
+mod fake;
+mod fast_calls;
+mod partitions;
+mod platform;
+mod secondaries;
+#[cfg(target_os = "none")]
+mod target;
+#[cfg(test)]
+mod tests;
+mod vgic;
+
+use bulkhead_config::range::Range;
+
+use crate::host_dt::{Gic, HostInfo, PsciConduit};
+use crate::pagetable::TablePool;
+use crate::partition::PartitionState;
+use crate::system::System;
+
+pub use board::board_from_host;
+pub use bundle::{find_bundle, hypervisor_reservation, MAX_BUNDLE_SIZE};
+pub use fast_calls::{fast_call_table, FastAnswer, FastCallTable};
+pub use partitions::{build_partition, build_system, Machine};
+pub use platform::{BootCpu, BootPlatform, VirtualGic};
+pub use secondaries::{secondary_start_plan, SecondaryStart, StartMethod};
+pub use vgic::{setup_virtual_gic, virtual_gic};
+
+const MIB: u64 = 1 << 20;
+
+/// The board name this binary was built for (set by `cargo xtask build`).
+pub const BOARD: &str = match option_env!("BULKHEAD_BOARD") {
+    Some(board) => board,
+    None => "qemu-virt",
+};
+
+/// What the first half of boot produced: the host's facts and the system built for it.
+#[derive(Debug)]
+pub struct Booted {
+    /// The host device tree's facts.
+    pub host: HostInfo<'static>,
+    /// The partitions and everything the trap path needs.
+    pub system: System,
+}
+
+/// Boots up to a built system: `None` (stop this CPU) without a readable host device tree,
+/// since there is then no console to say why.
+pub fn build<P: BootPlatform, T: TablePool>(
+    platform: &mut P,
+    tables: &spin::Mutex<T>,
+) -> Option<Booted> {
+    let (dtb, host) = read_host(platform)?;
+    platform.start_console(&host);
+    platform.enable_mmu(&host);
+    let cpu = platform.boot_cpu();
+    print_banner(platform, &host);
+    platform.init_entropy(&host);
+    init_gic(platform, &host);
+    let bundle = find_bundle(|len| platform.after_image(len));
+    let (image_start, image_end) = platform.image_range();
+    let machine = Machine {
+        board: BOARD,
+        host: &host,
+        hyp: hypervisor_reservation(image_start, image_end, bundle.map_or(0, |b| b.len() as u64)),
+        dtb,
+        cpu,
+    };
+    let system = build_system(platform, &mut *tables.lock(), &machine, bundle);
+    Some(Booted { host, system })
+}
+
+/// The host device tree and its facts, the boot CPU made logical CPU 0 (TPIDR_EL2 = 0 from
+/// `entry.S`) wherever the tree lists it.
+pub fn read_host(platform: &mut impl BootPlatform) -> Option<(Range, HostInfo<'static>)> {
+    let (dtb, blob) = platform.host_device_tree()?;
+    let mut host = HostInfo::parse(blob).ok()?;
+    host.put_first(platform.boot_cpu().mpidr);
+    Some((dtb, host))
+}
+
+/// The `HIL:BOOT` line: version, board, CPUs, RAM, GIC, PSCI and the counter.
+fn print_banner(platform: &mut impl BootPlatform, host: &HostInfo<'_>) {
+    let counter = platform.counter();
+    platform.print(format_args!(
+        "HIL:BOOT Bulkhead {} el=2 board={} cpus={} ram={}MiB gic=v{} psci={} counter={}",
+        crate::VERSION,
+        BOARD,
+        host.cpus.len(),
+        host.ram_bytes() / MIB,
+        host.gic.map(|g| g.version()).unwrap_or(0),
+        if host.psci == Some(PsciConduit::Smc) {
+            "smc"
+        } else {
+            "none"
+        },
+        counter,
+    ));
+}
+
+/// Whether `gic` can give partitions interrupts: GICv3, or GICv2 with its hypervisor and virtual
+/// CPU interfaces.
+pub fn has_virtualization(gic: Option<Gic>) -> bool {
+    matches!(
+        gic,
+        Some(Gic::V3 { .. })
+            | Some(Gic::V2 {
+                hyp: Some(_),
+                vcpu: Some(_),
+                ..
+            })
+    )
+}
+
+fn init_gic(platform: &mut impl BootPlatform, host: &HostInfo<'_>) {
+    if has_virtualization(host.gic) {
+        platform.init_gic(host);
+    } else {
+        platform.print(format_args!(
+            "no GIC with virtualization support: partitions get no interrupts"
+        ));
+    }
+}
+
+/// The second half of boot, once the system is frozen where every CPU finds it: publish the
+/// constant hypercall answers and start the secondary CPUs. `false` (power off) if no partition
+/// can run.
+pub fn start(platform: &mut impl BootPlatform, host: &HostInfo<'_>, system: &System) -> bool {
+    let running = system
+        .partitions
+        .iter()
+        .filter(|p| p.state() == PartitionState::Running)
+        .count();
+    if running == 0 {
+        platform.print(format_args!("no partition can run"));
+        return false;
+    }
+    publish_fast_calls(platform, system);
+    start_secondaries(platform, host);
+    true
+}
+
+/// Fills the exception vector's table of constant hypercall answers from the dispatcher.
+pub fn publish_fast_calls(platform: &mut impl BootPlatform, system: &System) {
+    platform.install_fast_calls(&fast_call_table(system));
+}
+
+/// Starts every other CPU by its plan, saying which could not be started.
+pub fn start_secondaries(platform: &mut impl BootPlatform, host: &HostInfo<'_>) {
+    platform.publish_cpu_mpidrs(&host.cpus);
+    for start in secondary_start_plan(host) {
+        let SecondaryStart { cpu, mpidr, method } = start;
+        if method == StartMethod::Unavailable {
+            platform.print(format_args!(
+                "CPU {cpu} (MPIDR {mpidr:#x}): no PSCI and no spin table; it stays off"
+            ));
+        } else if let Err(code) = platform.start_secondary(&start) {
+            platform.print(format_args!(
+                "CPU {cpu} (MPIDR {mpidr:#x}) did not start: PSCI error {code}"
+            ));
+        }
+    }
+}

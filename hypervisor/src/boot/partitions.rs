@@ -1,0 +1,285 @@
+//! Building the system from the bundled configuration: validate it against the host board,
+//! place each partition's memory, build its stage-2 tables, find its images, and refuse (alone)
+//! every partition that cannot run.
+
+use bulkhead_config::bundle::{Bundle, CONFIG_ENTRY};
+use bulkhead_config::model::{Config, PartitionConfig};
+use bulkhead_config::range::Range;
+use bulkhead_config::validate::validate;
+
+use crate::host_dt::{Gic, HostInfo, PsciConduit};
+use crate::pagetable::{stage2, PageTable, TablePool};
+use crate::partition::{plan_memory, Mapping, PartitionState};
+use crate::phys_alloc::PhysAllocator;
+use crate::system::{GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole};
+use crate::vuart::VirtualPl011;
+
+use super::board::board_from_host;
+use super::platform::{BootCpu, BootPlatform};
+use super::vgic::setup_virtual_gic;
+
+const MIB: u64 = 1 << 20;
+/// GICv2 CPU interface registers a guest uses (GICC_CTLR .. GICC_DIR), two 4 KiB pages.
+pub const GICV2_CPU_INTERFACE_SIZE: u64 = 0x2000;
+
+/// What boot knows about the machine when it builds the system.
+#[derive(Clone, Copy, Debug)]
+pub struct Machine<'a> {
+    /// The board name this binary was built for.
+    pub board: &'a str,
+    /// The host device tree's facts.
+    pub host: &'a HostInfo<'a>,
+    /// The hypervisor's image and bundle.
+    pub hyp: Range,
+    /// The host device tree's own memory.
+    pub dtb: Range,
+    /// The boot CPU.
+    pub cpu: BootCpu,
+}
+
+/// The system before any partition is added: the host's CPUs, GIC and firmware.
+pub fn empty_system(machine: &Machine<'_>) -> System {
+    let host = machine.host;
+    System {
+        partitions: heapless::Vec::new(),
+        cpus: host.cpus.clone(),
+        slots: [None; crate::MAX_CPUS],
+        vtcr: stage2::vtcr(machine.cpu.pa_range),
+        firmware_psci: host.psci == Some(PsciConduit::Smc),
+        gic_sysregs: machine.cpu.gic_sysregs && matches!(host.gic, Some(Gic::V3 { .. })),
+        gic: match host.gic {
+            Some(Gic::V3 {
+                distributor,
+                redistributors,
+            }) => GuestGicLayout {
+                distributor,
+                redistributors: Some(redistributors),
+            },
+            Some(Gic::V2 { distributor, .. }) => GuestGicLayout {
+                distributor,
+                redistributors: None,
+            },
+            None => GuestGicLayout::default(),
+        },
+        pm_watchdog: host.pm_watchdog.map(|range| range.start),
+    }
+}
+
+/// The system `bundle` configures on `machine`. A missing or unreadable bundle or configuration
+/// gives a system without partitions; a partition the host board cannot run is refused with
+/// its reasons printed, and the others are built all the same.
+pub fn build_system(
+    platform: &mut impl BootPlatform,
+    tables: &mut dyn TablePool,
+    machine: &Machine<'_>,
+    bundle: Option<&'static [u8]>,
+) -> System {
+    let host = machine.host;
+    let mut system = empty_system(machine);
+    let Some(bundle) = bundle.and_then(|b| Bundle::parse(b).ok()) else {
+        platform.print(format_args!(
+            "no configuration bundle after the image: build with `cargo xtask build`"
+        ));
+        return system;
+    };
+    let Some(config) = bundle
+        .get(CONFIG_ENTRY)
+        .and_then(|blob| Config::parse(blob).ok())
+    else {
+        platform.print(format_args!(
+            "the bundle's {CONFIG_ENTRY} is not a valid configuration"
+        ));
+        return system;
+    };
+    let board = board_from_host(machine.board, host, machine.hyp, machine.dtb);
+    let errors = validate(&config, &board, &|name| {
+        bundle.get(name).map(|data| data.len() as u64)
+    });
+    for error in errors.iter().filter(|e| e.partition.is_none()) {
+        platform.print(format_args!("configuration error: {error}"));
+    }
+
+    let mut allocator = PhysAllocator::new(&host.ram);
+    for reserved in &board.reserved {
+        allocator.reserve(reserved.range);
+    }
+    for partition in &config.partitions {
+        for region in &partition.memory {
+            if let Some(pa) = region.phys {
+                allocator.reserve(Range {
+                    start: pa,
+                    size: region.ipa.size,
+                });
+            }
+        }
+    }
+    let cpu_interface = match host.gic {
+        Some(Gic::V2 {
+            cpu,
+            vcpu: Some(vcpu),
+            ..
+        }) => Some((cpu.start, vcpu.start)),
+        _ => None,
+    };
+
+    for (index, partition_config) in config.partitions.iter().enumerate() {
+        let id = index + 1;
+        let name = partition_config.name;
+        let mut refused = false;
+        for error in errors.iter().filter(|e| e.partition == Some(index)) {
+            platform.print(format_args!(
+                "partition \"{name}\" (id {id}) refused: {error}"
+            ));
+            refused = true;
+        }
+        let built = if refused {
+            None
+        } else {
+            let partition = build_partition(
+                id,
+                partition_config,
+                &bundle,
+                &mut allocator,
+                tables,
+                cpu_interface,
+            );
+            match partition {
+                Ok(mut partition) => match partition.register_devices(&system.gic) {
+                    Ok(()) => Some(partition),
+                    Err(why) => {
+                        platform.print(format_args!(
+                            "partition \"{name}\" (id {id}) refused: {why}"
+                        ));
+                        None
+                    }
+                },
+                Err(why) => {
+                    platform.print(format_args!(
+                        "partition \"{name}\" (id {id}) refused: {why}"
+                    ));
+                    None
+                }
+            }
+        };
+        let partition = match built {
+            Some(mut partition) => {
+                platform.allow_firmware_calls(id, &partition_config.smc_allow);
+                platform.load_images(&partition);
+                print_placement(platform, &partition, partition_config);
+                partition.doorbells = crate::doorbell::doorbells_of(&config, name);
+                for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
+                    if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
+                        let _ = partition.cpus.push(cpu);
+                        if let Some(slot) = system.slots.get_mut(cpu) {
+                            *slot = Some(VcpuSlot {
+                                partition: index,
+                                vcpu,
+                            });
+                        }
+                    }
+                }
+                setup_virtual_gic(platform, host.gic, index, &partition, partition_config);
+                partition
+            }
+            None => Partition::new(id, name, PartitionState::Refused),
+        };
+        if system.partitions.push(partition).is_err() {
+            break;
+        }
+    }
+    for channel in &config.channels {
+        let [a, b] = &channel.ends;
+        platform.print(format_args!(
+            "channel \"{}\": partition \"{}\" receives INTID {}, partition \"{}\" INTID {}",
+            channel.name, a.partition, a.intid, b.partition, b.intid
+        ));
+    }
+    system
+}
+
+/// The line that says where a partition was placed.
+fn print_placement(
+    platform: &mut impl BootPlatform,
+    partition: &Partition,
+    config: &PartitionConfig<'_>,
+) {
+    let total: u64 = partition.memory.iter().map(|m| m.size).sum();
+    platform.print(format_args!(
+        "partition \"{}\" (id {}): {} MiB at PA {:#x}, {} device(s), vCPUs on MPIDR {:?}",
+        partition.name,
+        partition.id,
+        total / MIB,
+        partition.memory.first().map_or(0, |m| m.pa),
+        partition.devices.len(),
+        config.cpus.as_slice(),
+    ));
+}
+
+/// Partition `id` as `config` describes it, its memory taken from `allocator` and its stage-2
+/// tables from `tables`: RAM, passthrough devices and, on GICv2 (`cpu_interface` = the GICC
+/// IPA and the GICV frame), the virtual CPU interface. Its images come from `bundle`.
+pub fn build_partition(
+    id: usize,
+    config: &PartitionConfig<'_>,
+    bundle: &Bundle<'static>,
+    allocator: &mut PhysAllocator,
+    tables: &mut dyn TablePool,
+    cpu_interface: Option<(u64, u64)>,
+) -> Result<Partition, &'static str> {
+    let mut partition = Partition::new(id, config.name, PartitionState::Running);
+    partition.memory = plan_memory(config, allocator).map_err(|_| "not enough free RAM")?;
+    let mut table = PageTable::new(tables).map_err(|_| "out of stage-2 tables")?;
+    for region in &partition.memory {
+        table
+            .map(tables, region.ipa, region.pa, region.size, stage2::RAM)
+            .map_err(|_| "stage-2 mapping of its memory failed")?;
+    }
+    for device in &config.devices {
+        table
+            .map(
+                tables,
+                device.ipa,
+                device.phys.start,
+                device.phys.size,
+                stage2::DEVICE,
+            )
+            .map_err(|_| "stage-2 mapping of a device failed")?;
+        let _ = partition.devices.push(Mapping {
+            ipa: device.ipa,
+            pa: device.phys.start,
+            size: device.phys.size,
+        });
+    }
+    if let Some((ipa, pa)) = cpu_interface {
+        // GICv2: the partition's GICC is the hardware's virtual CPU interface (GICV), so the
+        // guest acknowledges and ends its interrupts without trapping.
+        table
+            .map(tables, ipa, pa, GICV2_CPU_INTERFACE_SIZE, stage2::DEVICE)
+            .map_err(|_| "stage-2 mapping of the virtual CPU interface failed")?;
+    }
+    partition.vttbr = stage2::vttbr(table.root(), id as u8);
+    for image in [
+        Some(&config.kernel),
+        config.dtb.as_ref(),
+        config.initrd.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let data = bundle
+            .get(image.file)
+            .ok_or("an image is missing from the bundle")?;
+        let pa = partition
+            .ram_to_pa(image.load, data.len() as u64)
+            .ok_or("an image does not fit its memory")?;
+        let _ = partition.images.push(LoadedImage { data, pa });
+    }
+    partition.entry = config.entry;
+    partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
+    partition.on_stop = config.on_stop;
+    partition.console = config.console.map(|window| VirtualConsole {
+        window,
+        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
+    });
+    Ok(partition)
+}

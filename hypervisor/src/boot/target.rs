@@ -1,0 +1,202 @@
+//! The boot story on the target: the boot CPU's first Rust code, and [`BootPlatform`] over the
+//! real machine (the hardware steps are `arch::boot`; the rest are the hypervisor's global
+//! state).
+
+use bulkhead_config::range::Range;
+
+use crate::arch::{self, boot::BootHardware};
+use crate::cpu;
+use crate::host_dt::{Gic, HostInfo};
+use crate::pagetable::{el2, PageTable};
+use crate::system::{Partition, SYSTEM};
+use crate::table_pool::POOL;
+
+use super::{BootCpu, BootPlatform, FastAnswer, SecondaryStart, StartMethod, VirtualGic};
+
+/// The boot CPU's first Rust code: x0 from the boot loader is the host device tree.
+#[no_mangle]
+extern "C" fn primary_main(dtb_pa: u64) -> ! {
+    let Some(hardware) = BootHardware::take(dtb_pa) else {
+        arch::park()
+    };
+    {
+        // The hold on the machine ends with this block, before any guest runs.
+        let mut target = Target { hardware };
+        let Some(super::Booted { host, system }) = super::build(&mut target, &POOL) else {
+            arch::park()
+        };
+        let system = SYSTEM.call_once(|| system);
+        if !super::start(&mut target, &host, system) {
+            cpu::power_off(system);
+        }
+    }
+    cpu::run(0)
+}
+
+/// A secondary CPU's first Rust code, after `entry.S` turned its MMU on.
+#[no_mangle]
+extern "C" fn secondary_main(cpu: usize) -> ! {
+    cpu::run(cpu)
+}
+
+/// The real machine.
+struct Target {
+    hardware: BootHardware,
+}
+
+impl BootPlatform for Target {
+    fn print(&mut self, args: core::fmt::Arguments<'_>) {
+        crate::println!("{args}");
+    }
+
+    fn host_device_tree(&mut self) -> Option<(Range, &'static [u8])> {
+        self.hardware.host_device_tree()
+    }
+
+    fn boot_cpu(&mut self) -> BootCpu {
+        let features = arch::cpu_features();
+        BootCpu {
+            mpidr: features.mpidr,
+            pa_range: features.pa_range,
+            gic_sysregs: features.gic_sysregs,
+        }
+    }
+
+    fn counter(&mut self) -> u64 {
+        arch::counter()
+    }
+
+    fn start_console(&mut self, host: &HostInfo<'_>) {
+        self.hardware.start_console(host.uart);
+    }
+
+    fn enable_mmu(&mut self, host: &HostInfo<'_>) {
+        enable_mmu(host);
+    }
+
+    fn init_entropy(&mut self, host: &HostInfo<'_>) {
+        crate::entropy::init_from_host(host);
+    }
+
+    fn init_gic(&mut self, host: &HostInfo<'_>) {
+        self.hardware.init_gic(host.gic);
+    }
+
+    fn image_range(&mut self) -> (u64, u64) {
+        arch::memory::image_range()
+    }
+
+    fn after_image(&mut self, len: usize) -> Option<&'static [u8]> {
+        self.hardware.after_image(len)
+    }
+
+    fn route_spi(&mut self, intid: u32, cpu: usize) {
+        arch::gic::route_spi(intid, cpu);
+    }
+
+    fn init_virtual_gic(&mut self, index: usize, gic: &VirtualGic) {
+        crate::interrupts::init_partition(
+            index,
+            gic.version,
+            gic.vcpus,
+            gic.hardware.clone(),
+            gic.software.clone(),
+        );
+    }
+
+    fn allow_firmware_calls(&mut self, id: usize, functions: &[u32]) {
+        crate::caller::allow_firmware_calls(id, functions);
+    }
+
+    fn load_images(&mut self, partition: &Partition) {
+        crate::partition::images::load_images(partition, false);
+    }
+
+    fn install_fast_calls(&mut self, calls: &[FastAnswer]) {
+        self.hardware.install_fast_calls(calls);
+    }
+
+    fn publish_cpu_mpidrs(&mut self, cpus: &[u64]) {
+        arch::publish_cpu_mpidrs(cpus);
+    }
+
+    fn start_secondary(&mut self, start: &SecondaryStart) -> Result<(), i64> {
+        match start.method {
+            StartMethod::Psci => match self.hardware.psci_cpu_on(start.mpidr, start.cpu) {
+                0 => Ok(()),
+                code => Err(code),
+            },
+            StartMethod::SpinTable { release } => {
+                self.hardware.release_spin_table(release);
+                Ok(())
+            }
+            StartMethod::Unavailable => Ok(()),
+        }
+    }
+}
+
+fn align_up(value: u64, align: u64) -> u64 {
+    value.div_ceil(align) * align
+}
+
+/// Builds the EL2 identity map (RAM normal; the console UART, the watchdog, the RNG200 and the
+/// GIC as devices) and turns on the MMU and caches.
+fn enable_mmu(host: &HostInfo<'_>) {
+    let mut pool = POOL.lock();
+    let Ok(mut table) = PageTable::new(&mut *pool) else {
+        arch::park()
+    };
+    for ram in &host.ram {
+        let _ = table.map(&mut *pool, ram.start, ram.start, ram.size, el2::NORMAL);
+    }
+    let mut devices: heapless::Vec<Range, 8> = heapless::Vec::new();
+    if let Some((_, uart)) = host.uart {
+        let _ = devices.push(uart);
+    }
+    if let Some(watchdog) = host.pm_watchdog {
+        let _ = devices.push(watchdog);
+    }
+    if let Some(rng) = host.rng200 {
+        let _ = devices.push(rng);
+    }
+    match host.gic {
+        Some(Gic::V3 {
+            distributor,
+            redistributors,
+        }) => {
+            let _ = devices.push(distributor);
+            let _ = devices.push(redistributors);
+        }
+        Some(Gic::V2 {
+            distributor,
+            cpu,
+            hyp,
+            vcpu,
+        }) => {
+            for frame in [Some(distributor), Some(cpu), hyp, vcpu]
+                .into_iter()
+                .flatten()
+            {
+                let _ = devices.push(frame);
+            }
+        }
+        None => {}
+    }
+    for device in devices {
+        let start = device.start & !0xfff;
+        let size = align_up(device.start + device.size, 0x1000) - start;
+        let _ = table.map(&mut *pool, start, start, size, el2::DEVICE);
+    }
+    let (pool_start, pool_size) = pool.used_span();
+    arch::clean_invalidate_dcache_range(pool_start, pool_size);
+    let state = arch::MmuState {
+        mair: el2::MAIR,
+        tcr: el2::tcr(arch::cpu_features().pa_range),
+        ttbr0: table.root(),
+        sctlr: el2::SCTLR_MMU_ON,
+    };
+    drop(pool);
+    // SAFETY: the table identity-maps all RAM (this image, its stacks, the table pool and the
+    // device tree) as normal memory and the devices the hypervisor drives as device memory.
+    unsafe { arch::set_mmu_state(state) };
+}
