@@ -158,8 +158,8 @@ pub fn initramfs() -> Result<Vec<u8>> {
     let modules_dir = linux_modules::directory()?;
     let mut modules = Vec::new();
     for name in linux_modules::MODULES {
-        if let Some(path) = linux_modules::find_file(&modules_dir, name) {
-            modules.push((format!("lib/modules/{name}"), std::fs::read(path)?));
+        if let Some(module) = linux_modules::read_module(&modules_dir, name)? {
+            modules.push((format!("lib/modules/{name}"), module));
         }
     }
     let mut members = vec![

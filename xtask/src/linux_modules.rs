@@ -105,6 +105,41 @@ pub fn directory() -> Result<PathBuf> {
     bail!("{}", no_match(&image, Some(release)))
 }
 
+/// Compressed forms a kernel may install a module in (Debian's 6.12 kernels: `.ko.xz`), with the
+/// tool that decompresses each to stdout and the Debian package that has the tool.
+const COMPRESSED: [(&str, &str, &str); 3] = [
+    ("xz", "xz", "xz-utils"),
+    ("gz", "gzip", "gzip"),
+    ("zst", "zstd", "zstd"),
+];
+
+/// The module `name` (e.g. `i2c-dev.ko`) under `dir`, as a plain `.ko` or decompressed from
+/// `.ko.xz`, `.ko.gz` or `.ko.zst`; `None` when `dir` has none of them.
+pub fn read_module(dir: &Path, name: &str) -> Result<Option<Vec<u8>>> {
+    if let Some(path) = find_file(dir, name) {
+        return Ok(Some(std::fs::read(path)?));
+    }
+    for (suffix, tool, package) in COMPRESSED {
+        let Some(path) = find_file(dir, &format!("{name}.{suffix}")) else {
+            continue;
+        };
+        crate::tools::ensure_tool(tool, package)?;
+        let out = std::process::Command::new(tool)
+            .arg("-dc")
+            .arg(&path)
+            .output()
+            .with_context(|| format!("running {tool} -dc {}", path.display()))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{tool} -dc {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return Ok(Some(out.stdout));
+    }
+    Ok(None)
+}
+
 /// Refuses `--linux-modules DIR` when its modules were built for another release than `image`.
 fn check_release(image: &Path, dir: &Path) -> Result<()> {
     let bytes = std::fs::read(image).with_context(|| format!("reading {}", image.display()))?;
@@ -112,15 +147,15 @@ fn check_release(image: &Path, dir: &Path) -> Result<()> {
         return Ok(());
     };
     for name in MODULES {
-        let Some(path) = find_file(dir, name) else {
+        let Some(module) = read_module(dir, name)? else {
             continue;
         };
-        let module = std::fs::read(&path)?;
         if let Some(built_for) = module_release(&module) {
             anyhow::ensure!(
                 built_for == release,
-                "{} is built for Linux {built_for}, but --linux-image {} is Linux {release}",
-                path.display(),
+                "{name} in {} is built for Linux {built_for}, but --linux-image {} is Linux \
+                 {release}",
+                dir.display(),
                 image.display()
             );
         }
@@ -204,6 +239,26 @@ mod tests {
         assert!(error.contains("is Linux 6.12.9-arm64"), "{error}");
         std::fs::write(&image, b"Linux version 6.1.0-57-arm64 (me)").unwrap();
         assert!(check_release(&image, &dir).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_compressed_module_is_read_decompressed() {
+        let dir = std::env::temp_dir().join(format!("bulkhead-modules-gz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("kernel")).unwrap();
+        let module = b"vermagic=6.12.43+deb12-arm64 SMP\0".to_vec();
+        std::fs::write(dir.join("kernel/i2c-dev.ko"), &module).unwrap();
+        let gzip = std::process::Command::new("gzip")
+            .arg("-k")
+            .arg(dir.join("kernel/i2c-dev.ko"))
+            .status();
+        if !gzip.is_ok_and(|s| s.success()) {
+            return; // no gzip on this host
+        }
+        std::fs::remove_file(dir.join("kernel/i2c-dev.ko")).unwrap();
+        assert_eq!(read_module(&dir, "i2c-dev.ko").unwrap(), Some(module));
+        assert_eq!(read_module(&dir, "i2c-bcm2835.ko").unwrap(), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -145,6 +145,21 @@ pub fn ensure_python_venv() -> Result<()> {
     apt_install(&["python3-venv"], None)
 }
 
+/// Makes sure the command `tool` (from Debian's `package`) is installed.
+pub fn ensure_tool(tool: &str, package: &str) -> Result<()> {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if found {
+        return Ok(());
+    }
+    if !(is_root() && has_apt()) {
+        bail!("{tool} is needed. Install it with:\n    sudo apt-get install -y {package}");
+    }
+    apt_install(&[package], None)
+}
+
 /// Makes sure the bare-metal Rust target is installed.
 pub fn ensure_rust_target() -> Result<()> {
     let installed = shell::output(Command::new("rustup").args(["target", "list", "--installed"]))
