@@ -350,6 +350,16 @@ fn leave_guest(system: &System, cpu: usize) -> ! {
     // guest never deactivated are deactivated here.
     interrupts::quiesce_vcpu(cpu);
     set_in_guest(cpu, false);
+    let _ = system;
+    // SAFETY: the trap path holds no lock guard here and nothing refers to its frames.
+    unsafe { arch::reset_stack_and_call(cpu, wait_again) }
+}
+
+/// [`wait_for_power_on`] from the top of this CPU's stack.
+extern "C" fn wait_again(cpu: usize) -> ! {
+    let Some(system) = SYSTEM.get() else {
+        arch::park()
+    };
     wait_for_power_on(system, cpu)
 }
 
