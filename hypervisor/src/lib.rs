@@ -38,6 +38,7 @@ mod pl011;
 
 pub mod console;
 pub mod doorbell;
+pub mod el2_map;
 pub mod entropy;
 pub mod host_dt;
 pub mod pagetable;
