@@ -30,6 +30,8 @@ pub mod caller;
 #[cfg(target_os = "none")]
 mod cpu;
 #[cfg(target_os = "none")]
+pub mod fatal;
+#[cfg(target_os = "none")]
 mod interrupts;
 #[cfg(target_os = "none")]
 mod mini_uart;

@@ -100,6 +100,9 @@ extern "C" {
 /// Everything on this CPU's stack is abandoned: the guest runs with SP_EL2 at the top of this
 /// CPU's stack, so however deep the caller is, every entry and trap starts at the same depth.
 pub fn enter_guest(entry: &GuestEntry) -> ! {
+    if crate::fatal::failed() {
+        super::park()
+    }
     reset_el1_state(entry.vmpidr);
     let frame = TrapFrame::boot(entry);
     // SAFETY: `enter_guest_asm` reads `frame` once, after moving SP to this CPU's stack top
