@@ -146,7 +146,10 @@ mod tests {
         let text = std::string::String::from_utf8(SINK.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("before\r\n"), "{text}");
         assert!(text.contains("HIL:PANIC test\r\n"), "{text}");
-        assert!(!text.contains("after"), "the locked path is silenced: {text}");
+        assert!(
+            !text.contains("after"),
+            "the locked path is silenced: {text}"
+        );
     }
 
     #[test]

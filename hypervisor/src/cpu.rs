@@ -163,6 +163,13 @@ pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
         },
     );
     match exit {
+        Exit::Call { conduit, imm, .. } if imm != 0 => {
+            // SMCCC calls use immediate 0; anything else is not a call Bulkhead offers.
+            if conduit == Conduit::Smc {
+                frame.elr += 4;
+            }
+            frame.x[..4].copy_from_slice(&[smccc::SmcccError::NotSupported.to_register(), 0, 0, 0]);
+        }
         Exit::Call {
             conduit, aarch32, ..
         } => {
@@ -265,8 +272,23 @@ fn apply_action(
         } => result(frame, cpu_on(system, partition, target, entry, context)),
         Action::CpuOff => {
             set_power(cpu, Power::Off);
+            if partition.cpus.iter().all(|&c| power(c) == Power::Off) {
+                // Its last running vCPU switched itself off: the partition is off.
+                stop(system, partition, cpu, StopReason::CpuOff, frame);
+            }
             leave_guest(system, cpu);
         }
+        Action::StackHighWater { vcpu } => {
+            let usage = partition
+                .cpus
+                .get(vcpu)
+                .and_then(|&c| arch::stack::high_water(c));
+            frame.x[..4].copy_from_slice(&match usage {
+                Some((high_water, size)) => [0, high_water, size, 0],
+                None => [PsciError::InvalidParameters.to_register(), 0, 0, 0],
+            });
+        }
+        Action::TestOverflowStack => crate::test_hooks::overflow_stack(),
         Action::CpuSuspend { .. } => {
             // Every suspend state is treated as standby: wait for an interrupt, then return.
             arch::wait_for_interrupt();
@@ -522,6 +544,12 @@ fn stop(
         let fast = arch::fast_path::fast_counts(vcpu_cpu);
         trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
         println!("{}", line);
+        if let Some((high_water, size)) = arch::stack::high_water(vcpu_cpu) {
+            println!(
+                "HIL:STACK partition={} cpu={vcpu_cpu} high-water={high_water} size={size}",
+                partition.name
+            );
+        }
     }
     println!(
         "HIL:VGIC partition={} ignored-writes={} stray-interrupts={}",

@@ -37,6 +37,8 @@ mod interrupts;
 mod mini_uart;
 #[cfg(target_os = "none")]
 mod pl011;
+#[cfg(target_os = "none")]
+mod test_hooks;
 
 pub mod console;
 pub mod doorbell;

@@ -6,6 +6,7 @@
 //! stacks are painted at boot; [`high_water`] measures the deepest use since.
 
 use core::mem::size_of;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The guard page below each stack (left unmapped in the EL2 map).
 pub const GUARD_SIZE: usize = 4096;
@@ -119,12 +120,22 @@ pub fn guard_page_of(address: u64) -> Option<(usize, bool)> {
         .map(|(_, cpu, emergency)| (cpu, emergency))
 }
 
-/// Paints the unused part of this CPU's stack, below the caller's frame, so that
-/// [`high_water`] can tell how deep it was used since. Call once per CPU, early and shallow.
-pub fn paint_unused(cpu: usize) {
+/// Whether each CPU's stack was painted.
+static PAINTED: [AtomicBool; crate::MAX_CPUS] = [const { AtomicBool::new(false) }; crate::MAX_CPUS];
+
+/// Paints the unused part of this CPU's stack, below the caller's frame, the first time it is
+/// called on this CPU, so that [`high_water`] can tell how deep it was used since (the first
+/// guest entry calls it: everything after that starts at the top of the stack).
+pub fn paint_once(cpu: usize) {
     let Some((bottom, _)) = bounds(cpu) else {
         return;
     };
+    if PAINTED
+        .get(cpu)
+        .is_none_or(|p| p.swap(true, Ordering::AcqRel))
+    {
+        return;
+    }
     // SAFETY: writes the paint from `bottom` up to 256 bytes below SP: memory of this CPU's
     // own stack that no live frame uses (interrupts are masked at EL2, so nothing else pushes
     // onto it while this runs; the margin covers this function's own frame).
@@ -145,9 +156,13 @@ pub fn paint_unused(cpu: usize) {
     }
 }
 
-/// The deepest `cpu`'s stack was used since it was painted, in bytes from its top.
-pub fn high_water(cpu: usize) -> Option<u64> {
+/// The deepest `cpu`'s stack was used since it was painted, in bytes from its top, and its
+/// size; a high-water mark of 0 while it was never painted (its CPU never entered a guest).
+pub fn high_water(cpu: usize) -> Option<(u64, u64)> {
     let (bottom, top) = bounds(cpu)?;
+    if !PAINTED.get(cpu)?.load(Ordering::Acquire) {
+        return Some((0, top - bottom));
+    }
     let mut address = bottom;
     while address < top {
         // SAFETY: `address` is an 8-byte aligned word of `cpu`'s stack, mapped RW at EL2; a
@@ -157,7 +172,7 @@ pub fn high_water(cpu: usize) -> Option<u64> {
         }
         address += 8;
     }
-    Some(top - address)
+    Some((top - address, top - bottom))
 }
 
 extern "C" {

@@ -103,6 +103,7 @@ pub fn enter_guest(entry: &GuestEntry) -> ! {
     if crate::fatal::failed() {
         super::park()
     }
+    super::stack::paint_once(super::current_cpu());
     reset_el1_state(entry.vmpidr);
     let frame = TrapFrame::boot(entry);
     // SAFETY: `enter_guest_asm` reads `frame` once, after moving SP to this CPU's stack top

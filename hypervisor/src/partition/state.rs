@@ -32,6 +32,8 @@ pub enum StopReason {
     SystemReset,
     /// It faulted (the report says how).
     Fault,
+    /// Its last running vCPU called PSCI CPU_OFF.
+    CpuOff,
 }
 
 impl StopReason {
@@ -41,6 +43,7 @@ impl StopReason {
             StopReason::SystemOff => "system-off",
             StopReason::SystemReset => "system-reset",
             StopReason::Fault => "fault",
+            StopReason::CpuOff => "cpu-off",
         }
     }
 }
