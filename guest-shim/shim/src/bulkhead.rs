@@ -36,6 +36,10 @@ pub const DOORBELL_INFO: u32 = 0x8600_0101;
 pub const RESERVED_IPC: u32 = 0x8600_0102;
 /// BULKHEAD_DOORBELL_RING's return code when the peer partition is not running.
 pub const PEER_DOWN: i64 = -4;
+/// BULKHEAD_STACK_HIGH_WATER: the deepest use of the EL2 stack of one of the caller's vCPUs.
+pub const STACK_HIGH_WATER: u32 = 0x8600_0400;
+/// BULKHEAD_TEST_OVERFLOW_EL2_STACK: overflow the EL2 stack on purpose (test-hooks builds).
+pub const TEST_OVERFLOW_EL2_STACK: u32 = 0x8600_04ff;
 /// The first function ID reserved for the watchdog.
 pub const RESERVED_WATCHDOG: u32 = 0x8600_0200;
 /// The first function ID reserved for partition management.
@@ -189,6 +193,14 @@ impl Bulkhead {
             vcpus: regs[2],
             vcpu: regs[3],
         })
+    }
+
+    /// BULKHEAD_STACK_HIGH_WATER for vCPU `vcpu` of this partition: (deepest use of its
+    /// CPU's EL2 stack in bytes, the stack's size).
+    pub fn stack_high_water(&self, vcpu: u32) -> Result<(u64, u64), SmcccError> {
+        let regs = smccc::call(STACK_HIGH_WATER, [u64::from(vcpu), 0, 0, 0, 0, 0]);
+        status(regs)?;
+        Ok((regs[1], regs[2]))
     }
 
     /// BULKHEAD_PARTITION_NAME into `out`: returns the name's full length (bytes beyond
