@@ -1,6 +1,6 @@
 //! `cpu-cycles=N`: switch vCPU 1 on (PSCI CPU_ON) and let it switch itself off (CPU_OFF) N
-//! times, and read the EL2 stack high-water mark of its CPU after the first cycle and after the
-//! last (scenario `cpu_on_off_cycles`: the two must be equal). Before that it checks that an
+//! times, and read the EL2 stack high-water mark of its CPU after the first 10 cycles and after
+//! the last (scenario `cpu_on_off_cycles`: the two must be equal). Before that it checks that an
 //! `hvc`/`smc` with a non-zero immediate gets NOT_SUPPORTED.
 //!
 //! `then=last-cpu-off` (see main.rs) ends with both vCPUs switching themselves off, vCPU 0
@@ -13,6 +13,9 @@ use guest_shim::boot_info::parse_u64;
 use guest_shim::console::Pl011;
 use guest_shim::{bulkhead, psci, smccc};
 
+/// The cycle after which the first high-water mark is read: by then every path of a cycle has
+/// run (the first entry comes from the CPU's start, the second from the reset stack).
+const WARM_UP: u64 = 10;
 /// AFFINITY_INFO's answer for a vCPU that is off.
 const AFFINITY_OFF: u64 = 1;
 
@@ -69,10 +72,23 @@ fn cpu_on(target: u64, entry: u64, context: u64) -> u64 {
 fn nonzero_immediates(out: &mut Pl011) {
     let mut hvc: u64 = u64::from(psci::PSCI_VERSION);
     let mut smc: u64 = u64::from(psci::PSCI_VERSION);
-    // SAFETY: a hypervisor call with immediate 1; it returns to the next instruction.
-    unsafe { core::arch::asm!("hvc #1", inout("x0") hvc, options(nostack)) };
-    // SAFETY: a trapped SMC with immediate 1; the hypervisor steps over it.
-    unsafe { core::arch::asm!("smc #1", inout("x0") smc, options(nostack)) };
+    // SAFETY: a hypervisor call with immediate 1; it returns to the next instruction, with
+    // x1..x3 (results) and x4..x17 (SMCCC 1.0) possibly changed.
+    unsafe {
+        core::arch::asm!("hvc #1", inout("x0") hvc,
+            lateout("x1") _, lateout("x2") _, lateout("x3") _, lateout("x4") _, lateout("x5") _,
+            lateout("x6") _, lateout("x7") _, lateout("x8") _, lateout("x9") _, lateout("x10") _,
+            lateout("x11") _, lateout("x12") _, lateout("x13") _, lateout("x14") _,
+            lateout("x15") _, lateout("x16") _, lateout("x17") _, options(nostack))
+    };
+    // SAFETY: a trapped SMC with immediate 1; the hypervisor steps over it (clobbers as above).
+    unsafe {
+        core::arch::asm!("smc #1", inout("x0") smc,
+            lateout("x1") _, lateout("x2") _, lateout("x3") _, lateout("x4") _, lateout("x5") _,
+            lateout("x6") _, lateout("x7") _, lateout("x8") _, lateout("x9") _, lateout("x10") _,
+            lateout("x11") _, lateout("x12") _, lateout("x13") _, lateout("x14") _,
+            lateout("x15") _, lateout("x16") _, lateout("x17") _, options(nostack))
+    };
     for (what, x0) in [("hvc", hvc), ("smc", smc)] {
         let ok = smccc::SmcccError::from_w0(x0) == Some(smccc::SmcccError::NotSupported);
         let verdict = if ok { "PASS" } else { "FAIL" };
@@ -107,6 +123,11 @@ pub fn run(out: &mut Pl011, cycles: &str) {
     nonzero_immediates(out);
     let cycles = parse_u64(cycles).unwrap_or(0);
     let hv = bulkhead::detect();
+    let _ = writeln!(
+        out,
+        "HIL:CYCLES start cycles={cycles} bulkhead={}",
+        hv.is_some()
+    );
     let mut first = (u64::MAX, 0);
     let mut done = 0;
     while done < cycles {
@@ -114,7 +135,7 @@ pub fn run(out: &mut Pl011, cycles: &str) {
             break;
         }
         done += 1;
-        if done == 1 {
+        if done == WARM_UP {
             first = high_water(hv.as_ref());
         }
         if done % 1000 == 0 {
