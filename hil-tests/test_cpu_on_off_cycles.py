@@ -7,7 +7,7 @@ reported hypervisor fault, and the corner cases of issue 11's point 1.
   NOT_SUPPORTED, and when both its vCPUs have switched themselves off the partition is stopped
   (reason=cpu-off) and the machine can power off.
 - Linux hotplugs cpu1 10 and 1,000 times (two boots); the high-water mark of CPU 1 in the stop
-  report is the same.
+  report stays flat (within less than one leaked cycle's worth).
 - A hypervisor built with its test hooks recurses on an EL2 stack until the guard page: one
   `HIL:PANIC EL2 stack overflow on CPU n` report, then the other partition stops and the machine
   powers off.
@@ -68,9 +68,12 @@ def test_cpu_on_off_cycles_linux_hotplug_keeps_the_el2_stack_depth(boot):
     few, size = linux_hotplug(boot, "linux-hotplug-short", 10)
     many, _ = linux_hotplug(boot, "linux-hotplug", 1000)
     assert 0 < few < size // 2, f"a measured high-water mark ({few} of {size} bytes)"
-    # Every entry and trap starts at the top of the stack, so 1,000 cycles go no deeper than 10
-    # (before the fix each cycle left about 1.8 KiB: 1,000 would overflow the 16 KiB stack).
-    assert many == few, f"the EL2 stack depth stayed constant ({few} -> {many} bytes)"
+    # Every entry and trap starts at the top of the stack, so the depth is that of the deepest
+    # trap path, not of the number of cycles: before the fix each cycle left about 1.8 KiB, and
+    # 1,000 would overflow the 16 KiB stack after a few. Linux's longer run can take a rarer trap
+    # path once (measured: 2,584 bytes after 10 cycles, 2,760 after 1,000), so the bound is
+    # less than one leaked cycle's worth, not equality.
+    assert few <= many < few + 1024, f"the EL2 stack depth stayed flat ({few} -> {many} bytes)"
 
 
 def test_cpu_on_off_cycles_guard_page_hit_is_a_hypervisor_fault(boot):
