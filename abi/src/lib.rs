@@ -113,6 +113,12 @@ pub mod vendor {
     pub const RESERVED_WATCHDOG: core::ops::RangeInclusive<u16> = 0x0200..=0x02ff;
     /// Function numbers reserved for partition management.
     pub const RESERVED_MANAGEMENT: core::ops::RangeInclusive<u16> = 0x0300..=0x03ff;
+    /// BULKHEAD_STACK_HIGH_WATER: how deep the EL2 stack of one of the caller's vCPUs' CPUs
+    /// was ever used, in bytes (diagnostics, 0x0400..=0x04ff).
+    pub const STACK_HIGH_WATER: u32 = 0x8600_0400;
+    /// BULKHEAD_TEST_OVERFLOW_EL2_STACK: recurse at EL2 until the stack's guard page (only in a
+    /// hypervisor built with the `test-hooks` feature; NOT_SUPPORTED otherwise).
+    pub const TEST_OVERFLOW_EL2_STACK: u32 = 0x8600_04ff;
     /// Call UID query (Arm DEN0028, "Call UID Query").
     pub const CALL_UID: u32 = 0x8600_ff01;
     /// Revision query (Arm DEN0028, "Revision Query").

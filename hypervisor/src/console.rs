@@ -1,9 +1,12 @@
 //! The hypervisor console: one UART shared by the hypervisor and the partitions' virtual UARTs.
 //!
 //! Output is serialised by a lock so lines from different CPUs never interleave. Partitions'
-//! lines are prefixed with `[name] `.
+//! lines are prefixed with `[name] `. A hypervisor failure writes through [`emergency_print`],
+//! which takes no lock (the CPU that failed may hold it, or another CPU that will never release
+//! it) and silences the locked path for good.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Something bytes can be written to.
 pub trait ByteSink: Sync {
@@ -30,15 +33,45 @@ impl Write for Console {
 }
 
 static CONSOLE: spin::Mutex<Console> = spin::Mutex::new(Console { sink: None });
+/// The same sink, for the emergency path (read without a lock once set).
+static EMERGENCY: spin::Once<&'static dyn ByteSink> = spin::Once::new();
+/// Set once the emergency path took over: the locked path prints nothing more.
+static SILENCED: AtomicBool = AtomicBool::new(false);
 
 /// Makes `sink` the console.
 pub fn init(sink: &'static dyn ByteSink) {
     CONSOLE.lock().sink = Some(sink);
+    EMERGENCY.call_once(|| sink);
 }
 
 /// Writes formatted text to the console (used by [`println!`](crate::println)).
 pub fn print(args: fmt::Arguments<'_>) {
+    if SILENCED.load(Ordering::Acquire) {
+        return;
+    }
     let _ = CONSOLE.lock().write_fmt(args);
+}
+
+/// Takes the console over for the emergency path: from now on only [`emergency_print`]
+/// prints. Returns `false` if it was taken over already (by another CPU, or by this one).
+pub fn take_over() -> bool {
+    !SILENCED.swap(true, Ordering::AcqRel)
+}
+
+/// Writes formatted text straight to the UART, without the console lock.
+pub fn emergency_print(args: fmt::Arguments<'_>) {
+    let mut console = Console {
+        sink: EMERGENCY.get().copied(),
+    };
+    let _ = console.write_fmt(args);
+}
+
+/// Prints a line through the emergency path (see [`emergency_print`]).
+#[macro_export]
+macro_rules! emergency_println {
+    ($($arg:tt)*) => {
+        $crate::console::emergency_print(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// Prints a line on the hypervisor console.
@@ -90,6 +123,33 @@ mod tests {
             }
         }
         assert_eq!(lines, ["hello", "world"]);
+    }
+
+    struct Recorder(std::sync::Mutex<std::vec::Vec<u8>>);
+    impl ByteSink for Recorder {
+        fn write_byte(&self, byte: u8) {
+            self.0.lock().unwrap().push(byte);
+        }
+    }
+
+    #[test]
+    fn the_emergency_path_prints_while_the_console_is_locked_and_silences_it() {
+        static SINK: Recorder = Recorder(std::sync::Mutex::new(std::vec::Vec::new()));
+        init(&SINK);
+        crate::println!("before");
+        let held = CONSOLE.lock();
+        assert!(take_over());
+        assert!(!take_over(), "only the first failure takes over");
+        crate::emergency_println!("HIL:PANIC test");
+        drop(held);
+        crate::println!("after");
+        let text = std::string::String::from_utf8(SINK.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("before\r\n"), "{text}");
+        assert!(text.contains("HIL:PANIC test\r\n"), "{text}");
+        assert!(
+            !text.contains("after"),
+            "the locked path is silenced: {text}"
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! between guests, and applying each trap's [`Outcome`].
 //!
 //! The decisions are in [`crate::vcpu`] (pure, host-tested over a fake machine); this file
-//! only carries them out.
+//! only carries them out. Its three `unsafe` calls are `arch` contracts only the board side
+//! can vouch for (which stage-2 table belongs to this CPU's partition, that a guest PA is that
+//! partition's RAM, that nothing on the stack is used after leaving a guest); each says why it
+//! holds.
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -182,6 +185,12 @@ impl Machine for Board<'_> {
             let fast = arch::fast_path::fast_counts(vcpu_cpu);
             trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
             println!("{}", line);
+            if let Some((high_water, size)) = arch::stack::high_water(vcpu_cpu) {
+                println!(
+                    "HIL:STACK partition={} cpu={vcpu_cpu} high-water={high_water} size={size}",
+                    partition.name
+                );
+            }
         }
         println!(
             "HIL:VGIC partition={} ignored-writes={} stray-interrupts={}",
@@ -205,6 +214,15 @@ impl Machine for Board<'_> {
 
     fn quiesce_vcpu(&mut self, cpu: usize) {
         interrupts::quiesce_vcpu(cpu);
+    }
+
+    fn stack_high_water(&self, cpu: usize) -> Option<(u64, u64)> {
+        arch::stack::high_water(cpu)
+    }
+
+    fn test_overflow_stack(&mut self) {
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::overflow_stack();
     }
 
     fn reset_vcpu(&mut self, cpu: usize) {
@@ -266,6 +284,11 @@ fn cpu_loop(cpu: usize) -> ! {
     }
 }
 
+/// [`cpu_loop`] as [`arch::reset_stack_and_call`] calls it.
+extern "C" fn cpu_loop_entry(cpu: usize) -> ! {
+    cpu_loop(cpu)
+}
+
 /// Handles one trap from the guest running on this CPU: decide, then apply.
 pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
     let cpu = arch::current_cpu();
@@ -303,7 +326,10 @@ fn apply(system: &System, cpu: usize, outcome: &Outcome, frame: &mut TrapFrame) 
     }
     match outcome.next {
         Next::Resume => {}
-        Next::Leave => cpu_loop(cpu),
+        // SAFETY: the decision is over and applied: no lock guard or reference into this
+        // CPU's stack is live (the frame is abandoned with the guest), so the loop may start
+        // again from the stack's top.
+        Next::Leave => unsafe { arch::reset_stack_and_call(cpu, cpu_loop_entry) },
         Next::PowerOff => power_off(system),
     }
 }
@@ -317,9 +343,7 @@ pub fn power_off(system: &System) -> ! {
     }
     if let Some(base) = system.pm_watchdog {
         println!("HIL:HALT no PSCI: resetting the board through the PM watchdog");
-        // SAFETY: the device tree names this PM block; the EL2 map covers it as device memory
-        // and it is a host device no partition can be given.
-        unsafe { crate::board_reset::reset(base) }
+        crate::board_reset::reset_through(base);
     }
     println!("HIL:HALT (no firmware power-off available)");
     arch::park()

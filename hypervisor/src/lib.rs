@@ -31,6 +31,10 @@ pub mod interrupts;
 // old paths.
 #[cfg(target_os = "none")]
 use arch::{board_reset, mini_uart, pl011};
+#[cfg(target_os = "none")]
+pub mod fatal;
+#[cfg(all(target_os = "none", feature = "test-hooks"))]
+mod test_hooks;
 
 pub mod console;
 pub mod devices;
@@ -45,6 +49,7 @@ pub mod devices;
 )]
 #[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod doorbell;
+pub mod el2_map;
 #[deny(
     clippy::unwrap_used,
     clippy::expect_used,

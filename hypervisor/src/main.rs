@@ -9,16 +9,12 @@ use bulkhead as _;
 #[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    bulkhead::println!(
-        "HIL:PANIC hypervisor bug on CPU {}: {}",
+    // The emergency path: no console lock, the machine's partitions stopped (see fatal.rs).
+    bulkhead::fatal::fail(format_args!(
+        "hypervisor bug on CPU {}: {}",
         bulkhead::arch::current_cpu(),
         info
-    );
-    bulkhead::println!(
-        "CPU {} stopped; other CPUs continue",
-        bulkhead::arch::current_cpu()
-    );
-    bulkhead::arch::park()
+    ))
 }
 
 #[cfg(not(target_os = "none"))]

@@ -227,11 +227,29 @@ pub mod el2 {
     const SH_INNER: u64 = 3 << 8;
     const AF: u64 = 1 << 10;
     const XN: u64 = 1 << 54;
+    /// AP[2:1]: AP[1] is RES1 in a regime with one Exception level; AP[2] makes it read-only.
+    const AP_RW: u64 = 0b01 << 6;
+    const AP_RO: u64 = 0b11 << 6;
+    const NORMAL: u64 = ATTR_INDEX_NORMAL | SH_INNER | AF;
 
-    /// Normal cacheable memory, read/write/execute at EL2.
-    pub const NORMAL: Attributes = Attributes(ATTR_INDEX_NORMAL | SH_INNER | AF);
-    /// Device memory, never executable.
-    pub const DEVICE: Attributes = Attributes(ATTR_INDEX_DEVICE | AF | XN);
+    /// The hypervisor's code: normal memory, read-only, executable.
+    pub const TEXT: Attributes = Attributes(NORMAL | AP_RO);
+    /// Read-only data: normal memory, read-only, never executable.
+    pub const READ_ONLY: Attributes = Attributes(NORMAL | AP_RO | XN);
+    /// Data, stacks and RAM: normal memory, read/write, never executable.
+    pub const READ_WRITE: Attributes = Attributes(NORMAL | AP_RW | XN);
+    /// Device memory, read/write, never executable.
+    pub const DEVICE: Attributes = Attributes(ATTR_INDEX_DEVICE | AP_RW | AF | XN);
+
+    /// Whether `attrs` forbid execution at EL2.
+    pub fn is_execute_never(attrs: Attributes) -> bool {
+        attrs.0 & XN != 0
+    }
+
+    /// Whether `attrs` forbid writes at EL2.
+    pub fn is_read_only(attrs: Attributes) -> bool {
+        attrs.0 & AP_RO == AP_RO
+    }
 
     /// TCR_EL2 for a 39-bit identity map with 4 KiB pages, write-back inner-shareable walks and
     /// the physical address size `pa_range` (ID_AA64MMFR0_EL1.PARange).
@@ -241,8 +259,10 @@ pub mod el2 {
         t0sz | (1 << 8) | (1 << 10) | (3 << 12) | (u64::from(pa_range.min(5)) << 16) | res1
     }
 
-    /// SCTLR_EL2 with the MMU, data and instruction caches and stack alignment checks on.
-    pub const SCTLR_MMU_ON: u64 = 0x30c5_0830 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12);
+    /// SCTLR_EL2 with the MMU, data and instruction caches, stack alignment checks and WXN
+    /// (every writable page is execute-never, whatever its descriptor says) on.
+    pub const SCTLR_MMU_ON: u64 =
+        0x30c5_0830 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12) | (1 << 19);
 }
 
 /// Descriptor attributes for the stage-2 regime (Arm ARM D8.5.5, MemAttr with FWB = 0).
@@ -443,6 +463,37 @@ mod tests {
             pt.map(&mut pool, u64::MAX - 0xfff, 0, 0x1000, stage2::RAM),
             Err(MapError::OutOfRange { .. })
         ));
+    }
+
+    #[test]
+    fn el2_attributes_are_write_xor_execute() {
+        for attrs in [el2::TEXT, el2::READ_ONLY, el2::READ_WRITE, el2::DEVICE] {
+            assert!(
+                el2::is_read_only(attrs) || el2::is_execute_never(attrs),
+                "{attrs:?}"
+            );
+        }
+        assert!(!el2::is_execute_never(el2::TEXT));
+        assert!(!el2::is_read_only(el2::READ_WRITE));
+        assert_ne!(el2::SCTLR_MMU_ON & (1 << 19), 0, "WXN");
+    }
+
+    #[test]
+    fn neighbouring_pages_keep_their_own_attributes() {
+        let (mut pool, mut pt) = setup();
+        pt.map(&mut pool, 0x4020_0000, 0x4020_0000, 0x3000, el2::TEXT)
+            .unwrap();
+        let stats = pt
+            .map(&mut pool, 0x4020_4000, 0x4020_4000, 0x1000, el2::READ_WRITE)
+            .unwrap();
+        assert_eq!(stats.pages, 1);
+        assert_eq!(pt.lookup(&mut pool, 0x4020_2ff8).unwrap().1, el2::TEXT);
+        assert!(
+            pt.lookup(&mut pool, 0x4020_3000).is_none(),
+            "the gap stays unmapped"
+        );
+        let (_, attrs, size) = pt.lookup(&mut pool, 0x4020_4008).unwrap();
+        assert_eq!((attrs, size), (el2::READ_WRITE, 0x1000));
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub const BUILT_GUESTS: &[(&str, &str)] = &[
 ];
 
 fn cargo_build(package: &str, envs: &[(&str, String)]) -> Result<PathBuf> {
+    cargo_build_with(package, envs, &[])
+}
+
+fn cargo_build_with(package: &str, envs: &[(&str, String)], features: &[&str]) -> Result<PathBuf> {
     tools::ensure_rust_target()?;
     let mut command = Command::new(env!("CARGO"));
     command.current_dir(paths::root()).args([
@@ -24,6 +28,9 @@ fn cargo_build(package: &str, envs: &[(&str, String)]) -> Result<PathBuf> {
         "--target",
         paths::BARE_TARGET,
     ]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
     for (key, value) in envs {
         command.env(key, value);
     }
@@ -31,9 +38,11 @@ fn cargo_build(package: &str, envs: &[(&str, String)]) -> Result<PathBuf> {
     Ok(paths::target().join(paths::BARE_TARGET).join("release"))
 }
 
-/// Builds the hypervisor for `board` and returns its flat image (with the arm64 Image header).
-pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts) -> Result<Vec<u8>> {
-    let dir = cargo_build(
+/// Builds the hypervisor for `board` and returns its flat image (with the arm64 Image header);
+/// `test_hooks` adds the hypervisor's test-only failure hooks (feature `test-hooks`).
+pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts, test_hooks: bool) -> Result<Vec<u8>> {
+    let features: &[&str] = if test_hooks { &["test-hooks"] } else { &[] };
+    let dir = cargo_build_with(
         "hypervisor",
         &[
             ("BULKHEAD_BOARD", board.name.to_string()),
@@ -42,6 +51,7 @@ pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts) -> Result<Vec<u8>> 
                 format!("{:#x}", board.load_address),
             ),
         ],
+        features,
     )?;
     let (base, image) = elf::flatten(&dir.join("bulkhead"), Some("__image_end"))?;
     anyhow::ensure!(

@@ -58,7 +58,12 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
         std::env::set_var("BULKHEAD_LINUX_MODULES", path);
     }
     let loaded = check_config::load(&config, Some(board.name), args.smp)?;
-    let mut image = artifacts::hypervisor(board)?;
+    let stem = config
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Only test configurations, by name, get the hypervisor's deliberate-failure hooks.
+    let mut image = artifacts::hypervisor(board, stem.starts_with("test-hooks-"))?;
     let mut entries: Vec<(&str, &[u8])> =
         vec![(bulkhead_config::bundle::CONFIG_ENTRY, &loaded.dtb)];
     entries.extend(
@@ -78,10 +83,6 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
         "the image ({total} bytes) does not fit the {} MiB reserved for the hypervisor",
         board.hypervisor_reserve.size >> 20
     );
-    let stem = config
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let out = paths::out_dir(board.name).join(format!("{stem}.img"));
     std::fs::create_dir_all(out.parent().expect("out_dir has a parent"))?;
     artifacts::write_if_changed(&out, &image)?;

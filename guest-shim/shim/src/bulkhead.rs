@@ -38,6 +38,10 @@ pub const DOORBELL_INFO: u32 = vendor::DOORBELL_INFO;
 pub const RESERVED_IPC: u32 = vendor::DOORBELL_INFO + 1;
 /// BULKHEAD_DOORBELL_RING's return code when the peer partition is not running.
 pub const PEER_DOWN: i64 = bulkhead_abi::error::vendor::PEER_DOWN as i64;
+/// BULKHEAD_STACK_HIGH_WATER: the deepest use of the EL2 stack of one of the caller's vCPUs.
+pub const STACK_HIGH_WATER: u32 = vendor::STACK_HIGH_WATER;
+/// BULKHEAD_TEST_OVERFLOW_EL2_STACK: overflow the EL2 stack on purpose (test-hooks builds).
+pub const TEST_OVERFLOW_EL2_STACK: u32 = vendor::TEST_OVERFLOW_EL2_STACK;
 /// The first function ID reserved for the watchdog.
 pub const RESERVED_WATCHDOG: u32 = vendor::id(*vendor::RESERVED_WATCHDOG.start());
 /// The first function ID reserved for partition management.
@@ -191,6 +195,14 @@ impl Bulkhead {
             vcpus: regs[2],
             vcpu: regs[3],
         })
+    }
+
+    /// BULKHEAD_STACK_HIGH_WATER for vCPU `vcpu` of this partition: (deepest use of its
+    /// CPU's EL2 stack in bytes, the stack's size).
+    pub fn stack_high_water(&self, vcpu: u32) -> Result<(u64, u64), SmcccError> {
+        let regs = smccc::call(STACK_HIGH_WATER, [u64::from(vcpu), 0, 0, 0, 0, 0]);
+        status(regs)?;
+        Ok((regs[1], regs[2]))
     }
 
     /// BULKHEAD_PARTITION_NAME into `out`: returns the name's full length (bytes beyond

@@ -148,6 +148,9 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if info.arg("trng") == Some("1") {
         crate::trng_report::run(&mut out);
     }
+    if let Some(cycles) = info.arg("cpu-cycles") {
+        crate::cpu_cycles::run(&mut out, cycles);
+    }
     let beats = info.arg("heartbeat").and_then(parse_u64).unwrap_or(0);
     let period_us = info.arg("period-ms").and_then(parse_u64).unwrap_or(100) * 1000;
     let mut seq = 0u64;
@@ -173,6 +176,8 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
                 core::hint::spin_loop();
             }
         }
+        Some("last-cpu-off") => crate::cpu_cycles::last_cpu_off(&mut out),
+        Some("overflow-el2-stack") => crate::cpu_cycles::overflow_el2_stack(&mut out),
         Some("fault") => {
             let addr = info
                 .arg("fault-addr")

@@ -6,11 +6,15 @@
 //!   each result (`ram-end=A`: the end of its RAM; `expect-name=N`: its partition name;
 //!   `smc-allowed=1`: the configuration allow-lists the firmware call it probes);
 //! - `trng=1`: report what the Arm TRNG service offers (`HIL:TRNG ...` lines);
+//! - `cpu-cycles=N`: check non-zero `hvc`/`smc` immediates, then switch vCPU 1 on and off N
+//!   times and report the EL2 stack high-water mark after the first and the last cycle (see
+//!   `cpu_cycles.rs`);
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
-//! - `then=off|reset|reset2|fault|spin`: what to do after the heartbeats (`reset2`: PSCI
-//!   SYSTEM_RESET2, warm);
+//! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
+//!   heartbeats (`reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
+//!   first; `overflow-el2-stack`: the test-hooks hypervisor call that overflows an EL2 stack);
 //! - `fault-addr=A`: the address `then=fault` writes to.
 //!
 //! Every line it prints is a one-line marker the scenario tests look for.
@@ -21,6 +25,8 @@
 mod abi;
 #[cfg(target_os = "none")]
 mod attack;
+#[cfg(target_os = "none")]
+mod cpu_cycles;
 #[cfg(target_os = "none")]
 mod doorbell;
 #[cfg(target_os = "none")]

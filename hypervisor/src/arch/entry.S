@@ -1,5 +1,6 @@
 // Bulkhead's entry points: the arm64 Image header, the boot CPU's entry and secondary CPUs' entry.
-// Everything here runs at EL2 with the MMU off, before Rust has a stack.
+// Everything here runs at EL2 with the MMU off, before Rust has a stack; and the two ways back
+// to the top of a CPU's stack.
 
 .section .text.head, "ax"
 .global _start
@@ -20,11 +21,8 @@ primary_entry:
     msr     daifset, #0xf
     mov     x19, x0
     msr     tpidr_el2, xzr              // logical CPU index 0
-    adrp    x1, PRIMARY_STACK
-    add     x1, x1, :lo12:PRIMARY_STACK
-    mov     x2, #{PRIMARY_STACK_SIZE}
-    add     x1, x1, x2
-    mov     sp, x1
+    bl      el2_stack_top
+    mov     sp, x0
     adrp    x1, el2_vectors
     add     x1, x1, :lo12:el2_vectors
     msr     vbar_el2, x1
@@ -71,12 +69,8 @@ secondary_entry:
     isb
     msr     sctlr_el2, x5
     isb
-    adrp    x1, SECONDARY_STACKS
-    add     x1, x1, :lo12:SECONDARY_STACKS
-    mov     x2, #{SECONDARY_STACK_SIZE}
-    madd    x1, x19, x2, x1
-    add     x1, x1, x2
-    mov     sp, x1
+    bl      el2_stack_top
+    mov     sp, x0
     adrp    x1, el2_vectors
     add     x1, x1, :lo12:el2_vectors
     msr     vbar_el2, x1
@@ -85,3 +79,34 @@ secondary_entry:
     bl      secondary_main
 1:  wfe
     b       1b
+
+// x0 = the top of this CPU's EL2 stack (TPIDR_EL2 = logical CPU index): PRIMARY_STACK for CPU
+// 0, SECONDARY_STACKS[cpu] otherwise; each stack has its guard page at its start. Clobbers x1
+// and x2 only, uses no stack.
+.global el2_stack_top
+el2_stack_top:
+    mrs     x1, tpidr_el2
+    cbnz    x1, 1f
+    adrp    x0, PRIMARY_STACK
+    add     x0, x0, :lo12:PRIMARY_STACK
+    add     x0, x0, #{PRIMARY_PAGES}, lsl #12
+    ret
+1:  adrp    x0, SECONDARY_STACKS
+    add     x0, x0, :lo12:SECONDARY_STACKS
+    mov     x2, #{SECONDARY_STRIDE}
+    madd    x0, x1, x2, x0
+    add     x0, x0, x2
+    ret
+
+// reset_stack_and_call_asm(x0 = argument, x1 = f): SP back to this CPU's stack top, then
+// f(argument), which never returns. Everything that was on the stack is abandoned.
+.global reset_stack_and_call_asm
+reset_stack_and_call_asm:
+    mov     x19, x0
+    mov     x20, x1
+    bl      el2_stack_top
+    mov     sp, x0
+    mov     x0, x19
+    mov     x29, xzr                    // the frame chain ends here
+    mov     x30, xzr
+    br      x20

@@ -6,9 +6,13 @@ use aarch64_cpu::registers::{Readable, ESR_EL2, FAR_EL2, HPFAR_EL2};
 
 use crate::trap::{Snapshot, VectorKind};
 
-/// Called by `vectors.S` for every exception from a guest, with the saved frame.
+/// Called by `vectors.S` for every exception from a guest, with the saved frame. Once the
+/// hypervisor failed on some CPU, this CPU parks instead.
 #[no_mangle]
 extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64) {
+    if crate::fatal::failed() {
+        super::park()
+    }
     let snapshot = Snapshot {
         kind: VectorKind::lower(kind),
         esr: ESR_EL2.get(),
@@ -18,31 +22,36 @@ extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64) {
     crate::cpu::handle_trap(frame, &snapshot);
 }
 
-/// Called by `vectors.S` for an exception taken at EL2: a hypervisor bug. Prints the state and
-/// stops this CPU only; other CPUs and their partitions keep running.
+/// Called by `vectors.S`, on this CPU's emergency stack, for an exception taken at EL2: a
+/// hypervisor bug. `frame.pad` holds the SP at the exception. An access to a guard page (or an SP
+/// inside one) is reported as a stack overflow. Nothing here takes a lock.
 #[no_mangle]
 extern "C" fn handle_current_el(frame: &mut TrapFrame, kind: u64) -> ! {
     let esr = ESR_EL2.get();
     let far = FAR_EL2.get();
-    crate::println!(
-        "HIL:PANIC EL2 exception ({}) on CPU {}: ESR {:#010x} FAR {:#018x} ELR {:#018x} SPSR {:#010x}",
-        ["sync", "irq", "fiq", "serror"].get(kind as usize & 3).unwrap_or(&"?"),
-        super::current_cpu(),
-        esr,
-        far,
-        frame.elr,
-        frame.spsr
-    );
-    for (row, regs) in frame.x.chunks(4).enumerate() {
-        let mut line: heapless::String<128> = heapless::String::new();
-        for (col, value) in regs.iter().enumerate() {
-            let _ = core::fmt::Write::write_fmt(
-                &mut line,
-                format_args!("x{:<2} {:#018x}  ", row * 4 + col, value),
-            );
-        }
-        crate::println!("    {}", line.trim_end());
+    let sp = frame.pad;
+    let cpu = super::current_cpu();
+    let kind = ["sync", "irq", "fiq", "serror"]
+        .get(kind as usize & 3)
+        .copied()
+        .unwrap_or("?");
+    // FAR is only meaningful for aborts (EC 0x21 instruction, 0x25 data abort at EL2).
+    let abort = matches!(esr >> 26, 0x21 | 0x25);
+    let guard = super::stack::guard_page_of(sp)
+        .or_else(|| abort.then(|| super::stack::guard_page_of(far)).flatten());
+    match guard {
+        Some((owner, emergency)) => crate::fatal::fail(format_args!(
+            "EL2 stack overflow on CPU {}{}: SP {:#018x} FAR {:#018x} ELR {:#018x} ESR {:#010x}",
+            owner,
+            if emergency { " (emergency stack)" } else { "" },
+            sp,
+            far,
+            frame.elr,
+            esr
+        )),
+        None => crate::fatal::fail(format_args!(
+            "EL2 exception ({}) on CPU {}: ESR {:#010x} FAR {:#018x} ELR {:#018x} SPSR {:#010x} SP {:#018x}",
+            kind, cpu, esr, far, frame.elr, frame.spsr, sp
+        )),
     }
-    crate::println!("CPU {} stopped; other CPUs continue", super::current_cpu());
-    super::park()
 }

@@ -6,6 +6,34 @@ extern "C" {
     static __image_end: u8;
 }
 
+/// The image's sections as `[start, end)`, page-aligned by the linker script: text, read-only
+/// data, data and bss, the stacks.
+pub fn image_sections() -> [(u64, u64); 4] {
+    extern "C" {
+        static __text_start: u8;
+        static __text_end: u8;
+        static __rodata_start: u8;
+        static __rodata_end: u8;
+        static __data_start: u8;
+        static __data_end: u8;
+    }
+    [
+        (
+            core::ptr::addr_of!(__text_start) as u64,
+            core::ptr::addr_of!(__text_end) as u64,
+        ),
+        (
+            core::ptr::addr_of!(__rodata_start) as u64,
+            core::ptr::addr_of!(__rodata_end) as u64,
+        ),
+        (
+            core::ptr::addr_of!(__data_start) as u64,
+            core::ptr::addr_of!(__data_end) as u64,
+        ),
+        super::stack::region(),
+    ]
+}
+
 /// The hypervisor image as loaded: `[start, end)` (end = where the bundle begins).
 pub fn image_range() -> (u64, u64) {
     (

@@ -22,6 +22,7 @@ mod registers;
 pub mod rng;
 pub mod rng200;
 mod smc;
+pub mod stack;
 mod sysreg;
 mod vcpu;
 
@@ -31,40 +32,22 @@ pub use registers::{
     cpu_features, current_cpu, publish_cpu_mpidrs, set_mmu_state, CpuFeatures, MmuState,
 };
 pub use smc::smc_call;
+pub use stack::reset_stack_and_call;
 pub use vcpu::{
     enter_guest, prepare_el2_for_guests, reset_el1_state, translate_guest_va, GuestEntry,
 };
 
-/// Size of the boot CPU's EL2 stack: building the system from the configuration needs
-/// large frames (the parsed configuration and its validation report live on it).
-pub const PRIMARY_STACK_SIZE: usize = 256 * 1024;
-/// Size of each secondary CPU's EL2 stack (the trap path only).
-pub const SECONDARY_STACK_SIZE: usize = 16 * 1024;
-
-/// The boot CPU's stack.
-#[repr(C, align(16))]
-pub struct PrimaryStack([u8; PRIMARY_STACK_SIZE]);
-
-/// One EL2 stack per secondary CPU (index = logical CPU number; entry 0 is unused).
-#[repr(C, align(16))]
-pub struct SecondaryStacks([[u8; SECONDARY_STACK_SIZE]; crate::MAX_CPUS]);
-
-/// The boot CPU's stack, used by `entry.S` before Rust runs.
-#[no_mangle]
-pub static mut PRIMARY_STACK: PrimaryStack = PrimaryStack([0; PRIMARY_STACK_SIZE]);
-
-/// Secondary CPUs' stacks, used by `entry.S` before Rust runs.
-#[no_mangle]
-pub static mut SECONDARY_STACKS: SecondaryStacks =
-    SecondaryStacks([[0; SECONDARY_STACK_SIZE]; crate::MAX_CPUS]);
-
 core::arch::global_asm!(
     include_str!("entry.S"),
-    PRIMARY_STACK_SIZE = const PRIMARY_STACK_SIZE,
     MAX_CPUS = const crate::MAX_CPUS,
-    SECONDARY_STACK_SIZE = const SECONDARY_STACK_SIZE,
+    PRIMARY_PAGES = const stack::layout::PRIMARY_PAGES,
+    SECONDARY_STRIDE = const stack::layout::SECONDARY_STRIDE,
 );
-core::arch::global_asm!(include_str!("vectors.S"));
+core::arch::global_asm!(
+    include_str!("vectors.S"),
+    MAX_CPUS = const crate::MAX_CPUS,
+    EMERGENCY_SHIFT = const stack::EMERGENCY_SHIFT,
+);
 
 /// Waits for an interrupt (or any event that wakes WFI), with no effect on guest state.
 pub fn wait_for_interrupt() {

@@ -109,13 +109,20 @@ extern "C" {
     fn enter_guest_asm(frame: *const TrapFrame) -> !;
 }
 
-/// Enters the guest with `frame` for the first time; this CPU returns to EL2 only through the
-/// exception vectors.
+/// Enters the guest at `entry`; this CPU returns to EL2 only through the exception vectors.
+/// Everything on this CPU's stack is abandoned: the guest runs with SP_EL2 at the top of this
+/// CPU's stack, so however deep the caller is, every entry and trap starts at the same depth.
 pub fn enter_guest(entry: &GuestEntry) -> ! {
+    if crate::fatal::failed() {
+        super::park()
+    }
+    super::stack::paint_once(super::current_cpu());
     reset_el1_state(entry.vmpidr);
     let frame = TrapFrame::boot(entry);
-    // SAFETY: `frame` lives on this CPU's stack, which `enter_guest` adopts as the trap stack;
-    // the EL2 controls were set by `prepare_el2_for_guests`.
+    // SAFETY: `enter_guest_asm` reads `frame` once, after moving SP to this CPU's stack top
+    // (nothing writes the stack in between: interrupts are masked at EL2); the EL2 controls were
+    // set by `prepare_el2_for_guests`. The frames it abandons are the caller's loop, which holds
+    // no lock guard: the CPU comes back only through the vectors.
     unsafe { enter_guest_asm(&frame) }
 }
 

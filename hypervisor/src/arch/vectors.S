@@ -1,6 +1,10 @@
 // EL2 exception vectors. Exceptions from the guest (lower EL) save the guest's general registers
 // in a TrapFrame on this CPU's EL2 stack, call `handle_lower_el` and return to the guest with eret.
-// Exceptions taken from EL2 itself are hypervisor bugs: `handle_current_el` reports and parks.
+// While a guest runs, this CPU's stack is empty (`enter_guest_asm` resets SP to its top), so every
+// trap's frame sits at the same place, right below the top.
+// Exceptions taken from EL2 itself are hypervisor bugs, a stack overflow into a guard page among
+// them: they switch to this CPU's emergency stack first (the faulting SP may be unusable), then
+// `handle_current_el` reports and stops the machine's partitions. They never return.
 
 // TrapFrame layout (keep in sync with arch::frame::TrapFrame): x0..x30, ELR_EL2, SPSR_EL2, pad.
 .equ FRAME_SIZE, 34 * 8
@@ -17,15 +21,26 @@
 // (`fast_irq` uses the GICv3 system registers, `fast_irq_v2` the GICv2's memory-mapped
 // interfaces). Each CPU starts on `el2_vectors`; on a GICv2 machine it switches to
 // `el2_vectors_gicv2` before entering its guest (arch::vcpu::prepare_el2_for_guests).
+// An exception taken at EL2: nothing on the stack may be touched, so x0 and x1 are stashed in
+// EL0/EL1 thread registers (the machine's partitions are stopped after this, so the guest's
+// values there are not needed again) and the kind goes in x0.
+.macro CURRENT kind
+.balign 0x80
+    msr     tpidr_el0, x0
+    msr     tpidrro_el0, x1
+    mov     x0, #\kind
+    b       save_current
+.endm
+
 .macro VECTORS irq_fast_path
-    ENTRY 0, save_current       // current EL, SP_EL0: sync
-    ENTRY 1, save_current       //   irq
-    ENTRY 2, save_current       //   fiq
-    ENTRY 3, save_current       //   serror
-    ENTRY 0, save_current       // current EL, SP_ELx: sync
-    ENTRY 1, save_current       //   irq
-    ENTRY 2, save_current       //   fiq
-    ENTRY 3, save_current       //   serror
+    CURRENT 0                   // current EL, SP_EL0: sync
+    CURRENT 1                   //   irq
+    CURRENT 2                   //   fiq
+    CURRENT 3                   //   serror
+    CURRENT 0                   // current EL, SP_ELx: sync
+    CURRENT 1                   //   irq
+    CURRENT 2                   //   fiq
+    CURRENT 3                   //   serror
 .balign 0x80                    // lower EL, AArch64: sync
     b       fast_hvc
 .balign 0x80                    //   irq
@@ -69,47 +84,79 @@ el2_vectors_gicv2:
     str     x3, [sp, #256]
 .endm
 
+// Loads the guest's registers, ELR_EL2 and SPSR_EL2 from the TrapFrame at \base (x0 last).
+.macro LOAD_GUEST base
+    ldp     x30, x2, [\base, #240]
+    ldr     x3, [\base, #256]
+    msr     elr_el2, x2
+    msr     spsr_el2, x3
+    ldp     x2, x3, [\base, #16]
+    ldp     x4, x5, [\base, #32]
+    ldp     x6, x7, [\base, #48]
+    ldp     x8, x9, [\base, #64]
+    ldp     x10, x11, [\base, #80]
+    ldp     x12, x13, [\base, #96]
+    ldp     x14, x15, [\base, #112]
+    ldp     x16, x17, [\base, #128]
+    ldp     x18, x19, [\base, #144]
+    ldp     x20, x21, [\base, #160]
+    ldp     x22, x23, [\base, #176]
+    ldp     x24, x25, [\base, #192]
+    ldp     x26, x27, [\base, #208]
+    ldp     x28, x29, [\base, #224]
+    ldp     x0, x1, [\base, #0]
+.endm
+
 save_lower:
     SAVE_REST
     mov     x0, sp
     bl      handle_lower_el
 .global return_to_guest
 return_to_guest:
-    ldp     x30, x2, [sp, #240]
-    ldr     x3, [sp, #256]
-    msr     elr_el2, x2
-    msr     spsr_el2, x3
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
-    ldp     x18, x19, [sp, #144]
-    ldp     x20, x21, [sp, #160]
-    ldp     x22, x23, [sp, #176]
-    ldp     x24, x25, [sp, #192]
-    ldp     x26, x27, [sp, #208]
-    ldp     x28, x29, [sp, #224]
-    ldp     x0, x1, [sp, #0]
+    LOAD_GUEST sp
     add     sp, sp, #FRAME_SIZE
     eret
 
+// x0 = kind; the interrupted x0 and x1 are in TPIDR_EL0 and TPIDRRO_EL0. The faulting SP goes to
+// TPIDR_EL1, SP to the top of this CPU's emergency stack, EMERGENCY_STACKS + (cpu + 1) << shift
+// (its guard page comes first), and the frame (with the faulting SP in its pad slot) is saved
+// there for `handle_current_el`.
 save_current:
+    mov     x1, sp
+    msr     tpidr_el1, x1
+    mrs     x1, tpidr_el2
+    cmp     x1, #{MAX_CPUS}
+    b.hs    1f
+    add     x1, x1, #1
+    lsl     x1, x1, #{EMERGENCY_SHIFT}
+    mov     sp, x1
+    adrp    x1, EMERGENCY_STACKS
+    add     x1, x1, :lo12:EMERGENCY_STACKS
+    add     sp, sp, x1
+    sub     sp, sp, #FRAME_SIZE
     SAVE_REST
+    mrs     x2, tpidr_el0
+    mrs     x3, tpidrro_el0
+    stp     x2, x3, [sp, #0]
+    mrs     x2, tpidr_el1
+    str     x2, [sp, #264]
+    mov     x1, x0
     mov     x0, sp
     bl      handle_current_el
 1:  wfe
     b       1b
 
-// Enters a guest vCPU for the first time: x0 = a TrapFrame on this CPU's stack holding the entry
-// state. The stack below the frame is discarded: this CPU lives in the guest from here on.
+// Enters a guest vCPU: x0 = a TrapFrame with its entry state (anywhere: it is read once). SP
+// goes back to the top of this CPU's stack first, so every entry, and every trap after it,
+// starts at the same depth however deep the caller was: leaving a guest can never nest.
 .global enter_guest_asm
 enter_guest_asm:
+    mov     x19, x0
+    bl      el2_stack_top
     mov     sp, x0
-    b       return_to_guest
+    mov     x0, x19
+    LOAD_GUEST x0                       // x0 itself last
+    eret
 
 // ---------------------------------------------------------------------------------------------
 // Fast paths. They run before anything is saved, touch only the registers they restore, and fall

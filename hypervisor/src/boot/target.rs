@@ -6,8 +6,7 @@ use bulkhead_config::range::Range;
 
 use crate::arch::{self, boot::BootHardware};
 use crate::cpu;
-use crate::host_dt::{Gic, HostInfo};
-use crate::pagetable::{el2, PageTable};
+use crate::host_dt::HostInfo;
 use crate::system::{Partition, SYSTEM};
 use crate::table_pool::POOL;
 
@@ -71,7 +70,7 @@ impl BootPlatform for Target {
     }
 
     fn enable_mmu(&mut self, host: &HostInfo<'_>) {
-        enable_mmu(host);
+        crate::el2_map::enable(host);
     }
 
     fn init_entropy(&mut self, host: &HostInfo<'_>) {
@@ -133,70 +132,4 @@ impl BootPlatform for Target {
             StartMethod::Unavailable => Ok(()),
         }
     }
-}
-
-fn align_up(value: u64, align: u64) -> u64 {
-    value.div_ceil(align) * align
-}
-
-/// Builds the EL2 identity map (RAM normal; the console UART, the watchdog, the RNG200 and the
-/// GIC as devices) and turns on the MMU and caches.
-fn enable_mmu(host: &HostInfo<'_>) {
-    let mut pool = POOL.lock();
-    let Ok(mut table) = PageTable::new(&mut *pool) else {
-        arch::park()
-    };
-    for ram in &host.ram {
-        let _ = table.map(&mut *pool, ram.start, ram.start, ram.size, el2::NORMAL);
-    }
-    let mut devices: heapless::Vec<Range, 8> = heapless::Vec::new();
-    if let Some((_, uart)) = host.uart {
-        let _ = devices.push(uart);
-    }
-    if let Some(watchdog) = host.pm_watchdog {
-        let _ = devices.push(watchdog);
-    }
-    if let Some(rng) = host.rng200 {
-        let _ = devices.push(rng);
-    }
-    match host.gic {
-        Some(Gic::V3 {
-            distributor,
-            redistributors,
-        }) => {
-            let _ = devices.push(distributor);
-            let _ = devices.push(redistributors);
-        }
-        Some(Gic::V2 {
-            distributor,
-            cpu,
-            hyp,
-            vcpu,
-        }) => {
-            for frame in [Some(distributor), Some(cpu), hyp, vcpu]
-                .into_iter()
-                .flatten()
-            {
-                let _ = devices.push(frame);
-            }
-        }
-        None => {}
-    }
-    for device in devices {
-        let start = device.start & !0xfff;
-        let size = align_up(device.start + device.size, 0x1000) - start;
-        let _ = table.map(&mut *pool, start, start, size, el2::DEVICE);
-    }
-    let (pool_start, pool_size) = pool.used_span();
-    arch::clean_invalidate_dcache_range(pool_start, pool_size);
-    let state = arch::MmuState {
-        mair: el2::MAIR,
-        tcr: el2::tcr(arch::cpu_features().pa_range),
-        ttbr0: table.root(),
-        sctlr: el2::SCTLR_MMU_ON,
-    };
-    drop(pool);
-    // SAFETY: the table identity-maps all RAM (this image, its stacks, the table pool and the
-    // device tree) as normal memory and the devices the hypervisor drives as device memory.
-    unsafe { arch::set_mmu_state(state) };
 }

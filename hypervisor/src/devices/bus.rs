@@ -35,7 +35,10 @@ impl core::fmt::Display for BusError {
         match self {
             BusError::Empty(range) => write!(f, "emulated device window {range} is empty or wraps"),
             BusError::Overlap(range, device) => {
-                write!(f, "emulated device window {range} overlaps the {device:?} window")
+                write!(
+                    f,
+                    "emulated device window {range} overlaps the {device:?} window"
+                )
             }
             BusError::Full => write!(f, "more than {MAX_WINDOWS} emulated device windows"),
         }

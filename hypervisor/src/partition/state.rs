@@ -33,7 +33,7 @@ pub enum StopReason {
     /// It faulted (the report says how).
     Fault,
     /// Its last running vCPU called PSCI CPU_OFF.
-    LastCpuOff,
+    CpuOff,
 }
 
 impl StopReason {
@@ -43,7 +43,7 @@ impl StopReason {
             StopReason::SystemOff => "system-off",
             StopReason::SystemReset => "system-reset",
             StopReason::Fault => "fault",
-            StopReason::LastCpuOff => "last-cpu-off",
+            StopReason::CpuOff => "cpu-off",
         }
     }
 }

@@ -69,6 +69,15 @@ pub enum Action {
         /// The peer's doorbell INTID (a purely virtual SPI in its distributor).
         intid: u32,
     },
+    /// BULKHEAD_STACK_HIGH_WATER for the caller's vCPU `vcpu` (checked against its vCPU
+    /// count): the vCPU layer answers 0, the high-water mark and the stack size in X1, X2.
+    StackHighWater {
+        /// The vCPU (index in the caller's partition) whose CPU's stack is measured.
+        vcpu: usize,
+    },
+    /// BULKHEAD_TEST_OVERFLOW_EL2_STACK (`test-hooks` builds only): overflow this CPU's EL2
+    /// stack into its guard page, which must be reported as a hypervisor fault.
+    TestOverflowStack,
     /// Make the same call to the platform firmware (SMC conduit) and return its X0..X3 to the
     /// guest: the partition's `smc-allow` lists `function`. Without an SMC conduit the vCPU
     /// layer answers NOT_SUPPORTED instead.

@@ -21,11 +21,12 @@ const SMC64_BIT: u32 = 1 << 30;
 const MAX_NAME: usize = 64;
 
 /// The vendor functions with only an SMC32 form.
-const SMC32_ONLY: [u32; 6] = [
+const SMC32_ONLY: [u32; 7] = [
     vendor::FEATURES,
     vendor::PARTITION_INFO,
     vendor::DOORBELL_RING,
     vendor::DOORBELL_INFO,
+    vendor::STACK_HIGH_WATER,
     vendor::CALL_UID,
     vendor::REVISION,
 ];
@@ -40,6 +41,9 @@ const BOTH_FORMS: [u32; 4] = [
 
 /// Whether Bulkhead implements vendor function `function` (exact ID).
 pub fn implements(function: u32) -> bool {
+    if function == vendor::TEST_OVERFLOW_EL2_STACK {
+        return cfg!(feature = "test-hooks");
+    }
     if function & SMC64_BIT != 0 {
         BOTH_FORMS.contains(&(function & !SMC64_BIT))
     } else {
@@ -82,6 +86,11 @@ pub fn call(id: FunctionId, args: &[u64; 6], caller: &dyn Caller) -> Action {
         vendor::CONSOLE_READ => console_read(arg(0), arg(1), caller),
         vendor::DOORBELL_RING => doorbell::ring(arg(0), caller),
         vendor::DOORBELL_INFO => doorbell::info(arg(0), caller),
+        vendor::STACK_HIGH_WATER => match usize::try_from(arg(0)) {
+            Ok(vcpu) if vcpu < caller.vcpu_count() => Action::StackHighWater { vcpu },
+            _ => invalid_parameter(),
+        },
+        vendor::TEST_OVERFLOW_EL2_STACK => Action::TestOverflowStack,
         vendor::CALL_UID => Action::Return(BULKHEAD_UID.to_registers()),
         vendor::REVISION => Action::Return([REVISION.0, REVISION.1, 0, 0]),
         _ => Action::not_supported(),
@@ -209,6 +218,31 @@ mod tests {
             vendor_call(vendor::REVISION, [0; 6], &caller),
             Action::Return([1, 1, 0, 0])
         );
+    }
+
+    #[test]
+    fn stack_high_water_names_only_the_callers_own_vcpus() {
+        let caller = FakeCaller {
+            vcpus: 2,
+            ..FakeCaller::default()
+        };
+        let ask = |vcpu: u64| vendor_call(vendor::STACK_HIGH_WATER, [vcpu, 0, 0, 0, 0, 0], &caller);
+        assert_eq!(ask(1), Action::StackHighWater { vcpu: 1 });
+        assert_eq!(ask(2), Action::error(INVALID_PARAMETER));
+        assert_eq!(ask(u64::MAX), Action::error(INVALID_PARAMETER));
+        // The SMC32 form takes W1: the upper half of X1 is ignored.
+        assert_eq!(ask(1 << 32), Action::StackHighWater { vcpu: 0 });
+    }
+
+    #[test]
+    fn the_stack_overflow_hook_exists_only_in_test_hook_builds() {
+        let caller = FakeCaller::default();
+        let action = vendor_call(vendor::TEST_OVERFLOW_EL2_STACK, [0; 6], &caller);
+        if cfg!(feature = "test-hooks") {
+            assert_eq!(action, Action::TestOverflowStack);
+        } else {
+            assert_eq!(action, Action::not_supported());
+        }
     }
 
     #[test]

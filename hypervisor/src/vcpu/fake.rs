@@ -229,6 +229,12 @@ impl Machine for FakeMachine {
     fn quiesce_vcpu(&mut self, cpu: usize) {
         self.quiesced.push(cpu);
     }
+    fn stack_high_water(&self, cpu: usize) -> Option<(u64, u64)> {
+        (cpu < CPUS).then_some((1024 + cpu as u64, 16384))
+    }
+    fn test_overflow_stack(&mut self) {
+        self.lines.push("overflow".into());
+    }
     fn reset_vcpu(&mut self, cpu: usize) {
         self.resets.push(cpu);
     }

@@ -91,6 +91,10 @@ pub trait Machine {
     fn reset_partition_interrupts(&mut self, partition: &Partition);
     /// Silences the virtual CPU interface of the vCPU leaving `cpu`.
     fn quiesce_vcpu(&mut self, cpu: usize);
+    /// The EL2 stack of `cpu`: (deepest use since boot, size), in bytes.
+    fn stack_high_water(&self, cpu: usize) -> Option<(u64, u64)>;
+    /// Overflows this CPU's EL2 stack on purpose (test-hooks builds; a no-op otherwise).
+    fn test_overflow_stack(&mut self);
     /// Resets the virtual CPU interface and EL1-visible interrupt state before `cpu` enters.
     fn reset_vcpu(&mut self, cpu: usize);
 }

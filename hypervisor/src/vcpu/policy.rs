@@ -181,7 +181,7 @@ impl VcpuTrap<'_> {
                 if psci::is_last_running_vcpu(self.partition, self.cpu, m) {
                     // The partition's last vCPU going off is the partition going off, as
                     // SYSTEM_OFF would: reported, and counted for the machine's power-off.
-                    return self.stop(StopReason::LastCpuOff, m);
+                    return self.stop(StopReason::CpuOff, m);
                 }
                 stop::leave(self.cpu, m);
                 Outcome::leave()
@@ -198,6 +198,18 @@ impl VcpuTrap<'_> {
                 Ok(()) => 0,
                 Err(crate::doorbell::PeerDown) => VendorError::PeerDown.to_register(),
             }),
+            Action::StackHighWater { vcpu } => {
+                let cpu = self.partition.cpus.get(vcpu).copied();
+                match cpu.and_then(|cpu| m.stack_high_water(cpu)) {
+                    Some((high_water, size)) => outcome.with_result([0, high_water, size, 0]),
+                    None => result(super::policy::invalid_parameters()),
+                }
+            }
+            Action::TestOverflowStack => {
+                // Does not return in a test-hooks build.
+                m.test_overflow_stack();
+                result(SmcccError::NotSupported.to_register())
+            }
             Action::ForwardToFirmware { function, args } => {
                 let [a1, a2, a3, ..] = args;
                 let values = m.firmware_call(function, [a1, a2, a3]).unwrap_or([

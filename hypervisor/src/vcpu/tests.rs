@@ -615,7 +615,7 @@ fn cpu_off_of_the_last_vcpu_stops_the_partition_as_system_off_would() {
     let outcome = call(&system, 0, &[PSCI_CPU_OFF], &mut m);
     assert_eq!(outcome.next, Next::Leave);
     assert_eq!(system.partitions[0].state(), PartitionState::Stopped);
-    assert!(m.printed("HIL:PART linux STOPPED reason=last-cpu-off"));
+    assert!(m.printed("HIL:PART linux STOPPED reason=cpu-off"));
 }
 
 #[test]
