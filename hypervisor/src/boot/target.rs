@@ -22,10 +22,9 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
     {
         // The hold on the machine ends with this block, before any guest runs.
         let mut target = Target { hardware };
-        let Some(super::Booted { host, system }) = super::build(&mut target, &POOL) else {
+        let Some(super::Booted { host, system }) = super::build(&mut target, &POOL, &SYSTEM) else {
             arch::park()
         };
-        let system = SYSTEM.call_once(|| system);
         if !super::start(&mut target, &host, system) {
             cpu::power_off(system);
         }
