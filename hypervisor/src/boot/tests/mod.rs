@@ -47,10 +47,8 @@ pub(super) fn boot(
 ) -> (FakeMachine, Option<Booted<'static>>, bool) {
     let mut machine = FakeMachine::new(Some(host), after_image);
     let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = build(&mut machine, &tables, system_slot());
-    let started = booted
-        .as_ref()
-        .is_some_and(|b| start(&mut machine, &b.host, b.system));
+    let booted = init(&mut machine, &tables, system_slot());
+    let started = booted.as_ref().is_some_and(|b| b.running);
     (machine, booted, started)
 }
 
