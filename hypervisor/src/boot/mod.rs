@@ -3,8 +3,8 @@
 //! publish the constant hypercall answers, start every CPU, and run.
 //!
 //! Every step is a function over plain values; the steps that touch hardware or global state go
-//! through [`BootPlatform`], which `arch/` implements on the target ([`target`]) and the host
-//! tests fake.
+//! through [`BootPlatform`]: on the target `boot/target.rs` implements it (over the safe
+//! hardware steps of `arch/boot.rs` and the hypervisor's global state); host tests fake it.
 
 mod board;
 mod bundle;
