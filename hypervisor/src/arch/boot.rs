@@ -111,17 +111,17 @@ impl BootHardware {
 
     /// Fills the exception vector's table of constant hypercall answers.
     pub fn install_fast_calls(&mut self, answers: &[FastAnswer]) {
-        let mut calls = [FastCall::default(); MAX_FAST_CALLS];
-        for (call, answer) in calls.iter_mut().zip(answers) {
-            *call = FastCall {
+        let calls: heapless::Vec<FastCall, MAX_FAST_CALLS> = answers
+            .iter()
+            .take(MAX_FAST_CALLS)
+            .map(|answer| FastCall {
                 function: u64::from(answer.function),
                 values: answer.values,
-            };
-        }
-        let count = answers.len().min(MAX_FAST_CALLS);
+            })
+            .collect();
         // SAFETY: this hold exists only before any CPU enters a guest (see the invariants), so
         // nothing reads the table meanwhile.
-        unsafe { super::fast_path::set_fast_calls(calls.get(..count).unwrap_or(&[])) };
+        unsafe { super::fast_path::set_fast_calls(&calls) };
     }
 
     /// Starts CPU `cpu` (MPIDR `mpidr`) at the secondary entry with PSCI CPU_ON; the PSCI

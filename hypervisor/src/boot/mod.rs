@@ -1,10 +1,10 @@
-//! Boot, as a story: read the host device tree, start the console, turn on the MMU, say hello,
-//! initialise the GIC, find the bundle, build the partitions from its configuration, publish
-//! the constant hypercall answers, start every CPU, and run.
+//! Boot, as a story ([`init`]): read the host device tree, start the console, turn on the MMU,
+//! say hello, initialise the GIC, find the bundle, build the partitions from its configuration,
+//! publish the constant hypercall answers, start every CPU, and run.
 //!
 //! Every step is a function over plain values; the steps that touch hardware or global state go
-//! through [`BootPlatform`], which `arch/` implements on the target ([`target`]) and the host
-//! tests fake.
+//! through [`BootPlatform`]: on the target `boot/target.rs` implements it (over the safe
+//! hardware steps of `arch/boot.rs` and the hypervisor's global state); host tests fake it.
 
 mod board;
 mod bundle;
@@ -19,8 +19,6 @@ mod target;
 #[cfg(test)]
 mod tests;
 mod vgic;
-
-use bulkhead_config::range::Range;
 
 use crate::host_dt::{Gic, HostInfo, PsciConduit};
 use crate::pagetable::TablePool;
@@ -43,22 +41,27 @@ pub const BOARD: &str = match option_env!("BULKHEAD_BOARD") {
     None => "qemu-virt",
 };
 
-/// What the first half of boot produced: the host's facts and the system built for it.
+/// What boot produced: the system, frozen, and whether any partition runs.
 #[derive(Debug)]
-pub struct Booted {
-    /// The host device tree's facts.
-    pub host: HostInfo<'static>,
+pub struct Booted<'s> {
     /// The partitions and everything the trap path needs.
-    pub system: System,
+    pub system: &'s System,
+    /// Whether a partition runs (otherwise the machine is to be powered off).
+    pub running: bool,
 }
 
-/// Boots up to a built system: `None` (stop this CPU) without a readable host device tree,
-/// since there is then no console to say why.
-pub fn build<P: BootPlatform, T: TablePool>(
+/// Boots: builds the system in place in `system` (about 10 KiB: moving it would cost thousands
+/// of instructions at boot), then starts it. `None` (stop this CPU) without a readable host
+/// device tree, since there is then no console to say why.
+pub fn init<'s, P: BootPlatform, T: TablePool>(
     platform: &mut P,
     tables: &spin::Mutex<T>,
-) -> Option<Booted> {
-    let (dtb, host) = read_host(platform)?;
+    system: &'s spin::Once<System>,
+) -> Option<Booted<'s>> {
+    let (dtb, blob) = platform.host_device_tree()?;
+    let mut host = HostInfo::parse(blob).ok()?;
+    // The boot CPU is logical CPU 0 (TPIDR_EL2 = 0 from `entry.S`), wherever the tree lists it.
+    host.put_first(platform.boot_cpu().mpidr);
     platform.start_console(&host);
     platform.enable_mmu(&host);
     let cpu = platform.boot_cpu();
@@ -74,17 +77,9 @@ pub fn build<P: BootPlatform, T: TablePool>(
         dtb,
         cpu,
     };
-    let system = build_system(platform, &mut *tables.lock(), &machine, bundle);
-    Some(Booted { host, system })
-}
-
-/// The host device tree and its facts, the boot CPU made logical CPU 0 (TPIDR_EL2 = 0 from
-/// `entry.S`) wherever the tree lists it.
-pub fn read_host(platform: &mut impl BootPlatform) -> Option<(Range, HostInfo<'static>)> {
-    let (dtb, blob) = platform.host_device_tree()?;
-    let mut host = HostInfo::parse(blob).ok()?;
-    host.put_first(platform.boot_cpu().mpidr);
-    Some((dtb, host))
+    let system = system.call_once(|| build_system(platform, &mut *tables.lock(), &machine, bundle));
+    let running = start(platform, &host, system);
+    Some(Booted { system, running })
 }
 
 /// The `HIL:BOOT` line: version, board, CPUs, RAM, GIC, PSCI and the counter.
@@ -130,9 +125,9 @@ fn init_gic(platform: &mut impl BootPlatform, host: &HostInfo<'_>) {
     }
 }
 
-/// The second half of boot, once the system is frozen where every CPU finds it: publish the
-/// constant hypercall answers and start the secondary CPUs. `false` (power off) if no partition
-/// can run.
+/// Starts the system, once it is frozen where every CPU finds it: publishes the constant
+/// hypercall answers and starts the secondary CPUs. `false` (power off) if no partition can
+/// run.
 pub fn start(platform: &mut impl BootPlatform, host: &HostInfo<'_>, system: &System) -> bool {
     let running = system
         .partitions

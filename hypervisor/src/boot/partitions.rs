@@ -132,57 +132,52 @@ pub fn build_system(
             ));
             refused = true;
         }
-        let built = if refused {
-            None
+        let mut partition = if refused {
+            Partition::new(id, name, PartitionState::Refused)
         } else {
-            let partition = build_partition(
+            match build_partition(
                 id,
                 partition_config,
                 &bundle,
                 &mut allocator,
                 tables,
                 cpu_interface,
-            );
-            match partition {
+            ) {
                 Ok(mut partition) => match partition.register_devices(&system.gic) {
-                    Ok(()) => Some(partition),
+                    Ok(()) => partition,
                     Err(why) => {
                         platform.print(format_args!(
                             "partition \"{name}\" (id {id}) refused: {why}"
                         ));
-                        None
+                        Partition::new(id, name, PartitionState::Refused)
                     }
                 },
                 Err(why) => {
                     platform.print(format_args!(
                         "partition \"{name}\" (id {id}) refused: {why}"
                     ));
-                    None
+                    Partition::new(id, name, PartitionState::Refused)
                 }
             }
         };
-        let partition = match built {
-            Some(mut partition) => {
-                platform.allow_firmware_calls(id, &partition_config.smc_allow);
-                platform.load_images(&partition);
-                print_placement(platform, &partition, partition_config);
-                partition.doorbells = crate::doorbell::doorbells_of(&config, name);
-                for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
-                    if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
-                        let _ = partition.cpus.push(cpu);
-                        if let Some(slot) = system.slots.get_mut(cpu) {
-                            *slot = Some(VcpuSlot {
-                                partition: index,
-                                vcpu,
-                            });
-                        }
+        if partition.state() == PartitionState::Running {
+            platform.allow_firmware_calls(id, &partition_config.smc_allow);
+            platform.load_images(&partition);
+            print_placement(platform, &partition, partition_config);
+            partition.doorbells = crate::doorbell::doorbells_of(&config, name);
+            for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
+                if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
+                    let _ = partition.cpus.push(cpu);
+                    if let Some(slot) = system.slots.get_mut(cpu) {
+                        *slot = Some(VcpuSlot {
+                            partition: index,
+                            vcpu,
+                        });
                     }
                 }
-                setup_virtual_gic(platform, host.gic, index, &partition, partition_config);
-                partition
             }
-            None => Partition::new(id, name, PartitionState::Refused),
-        };
+            setup_virtual_gic(platform, host.gic, index, &partition, partition_config);
+        }
         if system.partitions.push(partition).is_err() {
             break;
         }

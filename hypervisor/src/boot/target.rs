@@ -21,12 +21,11 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
     {
         // The hold on the machine ends with this block, before any guest runs.
         let mut target = Target { hardware };
-        let Some(super::Booted { host, system }) = super::build(&mut target, &POOL) else {
+        let Some(booted) = super::init(&mut target, &POOL, &SYSTEM) else {
             arch::park()
         };
-        let system = SYSTEM.call_once(|| system);
-        if !super::start(&mut target, &host, system) {
-            cpu::power_off(system);
+        if !booted.running {
+            cpu::power_off(booted.system);
         }
     }
     cpu::run(0)
@@ -45,7 +44,7 @@ struct Target {
 
 impl BootPlatform for Target {
     fn print(&mut self, args: core::fmt::Arguments<'_>) {
-        crate::println!("{args}");
+        crate::console::print(format_args!("{args}\n"));
     }
 
     fn host_device_tree(&mut self) -> Option<(Range, &'static [u8])> {

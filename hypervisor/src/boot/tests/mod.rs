@@ -35,17 +35,20 @@ pub(super) const GUEST_IMAGES: &[(&str, usize)] = &[
     ("doorbell-bystander.dtb", DTB_SIZE),
 ];
 
+/// A place for one boot's system.
+pub(super) fn system_slot() -> &'static spin::Once<crate::system::System> {
+    std::boxed::Box::leak(std::boxed::Box::new(spin::Once::new()))
+}
+
 /// Boots `host` with `after_image` behind the image, through both halves of boot.
 pub(super) fn boot(
     host: &'static [u8],
     after_image: Vec<u8>,
-) -> (FakeMachine, Option<Booted>, bool) {
+) -> (FakeMachine, Option<Booted<'static>>, bool) {
     let mut machine = FakeMachine::new(Some(host), after_image);
     let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = build(&mut machine, &tables);
-    let started = booted
-        .as_ref()
-        .is_some_and(|b| start(&mut machine, &b.host, &b.system));
+    let booted = init(&mut machine, &tables, system_slot());
+    let started = booted.as_ref().is_some_and(|b| b.running);
     (machine, booted, started)
 }
 

@@ -158,7 +158,7 @@ fn on_gicv2_each_partition_sees_the_virtual_cpu_interface_at_the_gicc_address() 
     let mut machine = FakeMachine::new(Some(VIRT_GICV2), bundle(BARE_METAL, GUEST_IMAGES));
     machine.cpu.gic_sysregs = false;
     let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = build(&mut machine, &tables).unwrap();
+    let booted = init(&mut machine, &tables, system_slot()).unwrap();
     assert!(machine.lines[0].contains(" gic=v2 "));
     assert!(!booted.system.gic_sysregs);
     assert_eq!(booted.system.gic.redistributors, None);
