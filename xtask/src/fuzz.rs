@@ -6,8 +6,8 @@
 //! a crash is written to `target/fuzz/artifacts/<target>/`. `docs/fuzzing.md` says how to turn
 //! a finding into a regression case.
 //!
-//! A new target (next: `trap_decision`, the pure trap policy) is a file in `fuzz/fuzz_targets/`,
-//! a `[[bin]]` in `fuzz/Cargo.toml`, seeds in `fuzz/seeds/<target>/` and a line in [`TARGETS`].
+//! A new target is a file in `fuzz/fuzz_targets/`, a `[[bin]]` in `fuzz/Cargo.toml`, seeds in
+//! `fuzz/seeds/<target>/` and a line in [`TARGETS`].
 
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -42,8 +42,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "bundle_read",
         "Bundle::parse on random bytes; written bundles read back",
     ),
-    // Next: ("trap_decision", "the trap policy on random exits and vCPU views"), with point 2
-    // of issue 10.
+    (
+        "trap_decision",
+        "the trap policy on random exits, registers and CPUs over the fake machine",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.

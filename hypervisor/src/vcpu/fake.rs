@@ -17,8 +17,22 @@ use crate::vuart::VirtualPl011;
 
 use super::machine::{Machine, Power};
 
+use bulkhead_config::model::OnStop;
+use bulkhead_config::range::Range;
+
+use crate::partition::{Mapping, PartitionState};
+use crate::system::{GuestGicLayout, System, VcpuSlot, VirtualConsole};
+
 /// CPUs the fake has.
 pub const CPUS: usize = 4;
+/// The test system's GIC distributor (IPA = PA, as on QEMU virt).
+pub const GICD: u64 = 0x0800_0000;
+/// Its GICv3 redistributor region.
+pub const GICR: u64 = 0x080a_0000;
+/// Each partition's virtual console.
+pub const UART: u64 = 0x0900_0000;
+/// Each partition's RAM (IPA).
+pub const RAM: u64 = 0x4000_0000;
 
 /// The fake machine.
 pub struct FakeMachine {
@@ -238,4 +252,69 @@ impl Machine for FakeMachine {
     fn reset_vcpu(&mut self, cpu: usize) {
         self.resets.push(cpu);
     }
+}
+
+fn partition(id: usize, name: &str, cpus: &[usize], on_stop: OnStop) -> Partition {
+    let mut p = Partition::new(id, name, PartitionState::Running);
+    for &cpu in cpus {
+        p.cpus.push(cpu).unwrap();
+    }
+    p.memory
+        .push(Mapping {
+            ipa: RAM,
+            pa: 0x8000_0000 * id as u64,
+            size: 0x100_0000,
+        })
+        .unwrap();
+    p.entry = RAM;
+    p.dtb = RAM + 0xf0_0000;
+    p.on_stop = on_stop;
+    p.console = Some(VirtualConsole {
+        window: Range {
+            start: UART,
+            size: 0x1000,
+        },
+        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
+    });
+    p
+}
+
+/// Partition "linux" on CPUs 0-1 and "rtos" on CPU 2, each with 16 MiB of RAM at IPA
+/// [`RAM`] and a virtual console at [`UART`]; the GICv3 layout of QEMU virt.
+pub fn system(on_stop: OnStop) -> System {
+    let gic = GuestGicLayout {
+        distributor: Range {
+            start: GICD,
+            size: 0x1_0000,
+        },
+        redistributors: Some(Range {
+            start: GICR,
+            size: 0xf6_0000,
+        }),
+    };
+    let mut system = System {
+        partitions: heapless::Vec::new(),
+        cpus: heapless::Vec::from_slice(&[0, 1, 2, 3]).unwrap(),
+        slots: [None; crate::MAX_CPUS],
+        vtcr: 0,
+        firmware_psci: true,
+        gic_sysregs: true,
+        gic,
+        pm_watchdog: None,
+    };
+    for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
+        .into_iter()
+        .enumerate()
+    {
+        let mut p = partition(index + 1, name, cpus, on_stop);
+        p.register_devices(&gic).unwrap();
+        for (vcpu, &cpu) in cpus.iter().enumerate() {
+            system.slots[cpu] = Some(VcpuSlot {
+                partition: index,
+                vcpu,
+            });
+        }
+        system.partitions.push(p).unwrap();
+    }
+    system
 }

@@ -19,7 +19,7 @@
     clippy::panic
 )]
 #![cfg_attr(
-    test,
+    any(test, feature = "fakes"),
     allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)
 )]
 
@@ -30,8 +30,8 @@ pub mod policy;
 pub mod psci;
 pub mod stop;
 
-#[cfg(test)]
-mod fake;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake;
 #[cfg(test)]
 mod tests;
 

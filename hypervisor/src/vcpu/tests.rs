@@ -3,10 +3,9 @@
 //! fault reports, and what a CPU does between guests.
 
 use bulkhead_config::model::OnStop;
-use bulkhead_config::range::Range;
 
 use super::entry::try_enter;
-use super::fake::FakeMachine;
+use super::fake::{system, FakeMachine, GICR, RAM, UART};
 
 fn writes(outcome: &Outcome) -> Vec<(u8, u64)> {
     outcome.writes().collect()
@@ -14,16 +13,12 @@ fn writes(outcome: &Outcome) -> Vec<(u8, u64)> {
 use super::machine::Power;
 use super::outcome::{Next, Outcome};
 use super::policy::{handle_exit, Trap};
-use crate::partition::{Mapping, PartitionState};
-use crate::system::{GuestGicLayout, Partition, System, VcpuSlot, VirtualConsole};
+use crate::partition::PartitionState;
+use crate::system::System;
 use crate::trap::{Conduit, Exit, MmioAccess, SysRegId};
 use crate::vgic::distributor::GicVersion;
-use crate::vuart::VirtualPl011;
 
-const GICD: u64 = 0x0800_0000;
-const GICR: u64 = 0x080a_0000;
-const UART: u64 = 0x0900_0000;
-const RAM: u64 = 0x4000_0000;
+const GICD: u64 = super::fake::GICD;
 /// ESR with IL set (a 32-bit instruction).
 const IL: u64 = 1 << 25;
 
@@ -35,70 +30,6 @@ const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
 const PSCI_SYSTEM_RESET: u64 = 0x8400_0009;
 const NOT_SUPPORTED: u64 = -1i64 as u64;
 const INVALID_PARAMETERS: u64 = -2i64 as u64;
-
-fn partition(id: usize, name: &str, cpus: &[usize], on_stop: OnStop) -> Partition {
-    let mut p = Partition::new(id, name, PartitionState::Running);
-    for &cpu in cpus {
-        p.cpus.push(cpu).unwrap();
-    }
-    p.memory
-        .push(Mapping {
-            ipa: RAM,
-            pa: 0x8000_0000 * id as u64,
-            size: 0x100_0000,
-        })
-        .unwrap();
-    p.entry = RAM;
-    p.dtb = RAM + 0xf0_0000;
-    p.on_stop = on_stop;
-    p.console = Some(VirtualConsole {
-        window: Range {
-            start: UART,
-            size: 0x1000,
-        },
-        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
-    });
-    p
-}
-
-/// Partition "linux" on CPUs 0-1, "rtos" on CPU 2; GICv3 layout.
-fn system(on_stop: OnStop) -> System {
-    let gic = GuestGicLayout {
-        distributor: Range {
-            start: GICD,
-            size: 0x1_0000,
-        },
-        redistributors: Some(Range {
-            start: GICR,
-            size: 0xf6_0000,
-        }),
-    };
-    let mut system = System {
-        partitions: heapless::Vec::new(),
-        cpus: heapless::Vec::from_slice(&[0, 1, 2, 3]).unwrap(),
-        slots: [None; crate::MAX_CPUS],
-        vtcr: 0,
-        firmware_psci: true,
-        gic_sysregs: true,
-        gic,
-        pm_watchdog: None,
-    };
-    for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
-        .into_iter()
-        .enumerate()
-    {
-        let mut p = partition(index + 1, name, cpus, on_stop);
-        p.register_devices(&gic).unwrap();
-        for (vcpu, &cpu) in cpus.iter().enumerate() {
-            system.slots[cpu] = Some(VcpuSlot {
-                partition: index,
-                vcpu,
-            });
-        }
-        system.partitions.push(p).unwrap();
-    }
-    system
-}
 
 fn machine() -> FakeMachine {
     let mut m = FakeMachine::new(GicVersion::V3);
