@@ -44,8 +44,10 @@ def test_cpu_on_off_cycles_bare_metal_keeps_the_el2_stack_depth(boot):
     # Both vCPUs switched themselves off: the partition is stopped, not a zombie, and with
     # "watch" off too the machine powers off.
     s.expect(r"^HIL:PART cycler STOPPED reason=cpu-off$", timeout=60)
+    # The stop report's mark includes the stop itself (vCPU 1 stopped the partition on CPU 2,
+    # a deeper path than a cycle's), so it is at least the vendor call's.
     high_water, _ = stack_line(s.console.text, "cycler", 2)
-    assert high_water == last, "the stop report agrees with the vendor call"
+    assert last <= high_water < size // 2, f"the stop report's mark ({high_water} bytes)"
     s.expect(r"all partitions are off: powering off", timeout=60)
     assert s.wait_exit(timeout=30) == 0
     assert "HIL:PANIC" not in s.console.text
