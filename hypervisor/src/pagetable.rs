@@ -152,6 +152,9 @@ fn map_level(
     attrs: Attributes,
     stats: &mut MapStats,
 ) -> Result<(), MapError> {
+    if level == 3 {
+        return map_pages(pool, table, va, pa, size, attrs, stats);
+    }
     let entry_size = LEVEL_SIZE[level];
     while size > 0 {
         let index = ((va / entry_size) % ENTRIES as u64) as usize;
@@ -196,6 +199,39 @@ fn map_level(
         pa += chunk;
         size -= chunk;
     }
+    Ok(())
+}
+
+/// Fills the level-3 entries for `[va, va + size)`, all in `table` (the caller's level-2 entry
+/// covers the range), with one borrow of the table: nothing is written if any is mapped.
+fn map_pages(
+    pool: &mut dyn TablePool,
+    table: u64,
+    va: u64,
+    pa: u64,
+    size: u64,
+    attrs: Attributes,
+    stats: &mut MapStats,
+) -> Result<(), MapError> {
+    let first = ((va / PAGE_SIZE) % ENTRIES as u64) as usize;
+    let count = (size / PAGE_SIZE) as usize;
+    let slots = pool
+        .table(table)
+        .ok_or(MapError::OutOfTables)?
+        .get_mut(first..first.saturating_add(count))
+        .ok_or(MapError::OutOfTables)?;
+    if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
+        return Err(MapError::AlreadyMapped {
+            va: va + mapped as u64 * PAGE_SIZE,
+        });
+    }
+    let kind = DESC_VALID | DESC_TABLE_OR_PAGE;
+    let mut out = pa;
+    for slot in slots {
+        *slot = (out & DESC_ADDR_MASK) | attrs.0 | kind;
+        out += PAGE_SIZE;
+    }
+    stats.pages += count as u32;
     Ok(())
 }
 
