@@ -168,21 +168,32 @@ fn map_level(
             .ok_or(MapError::OutOfTables)?;
         let whole_entry =
             chunk == entry_size && va.is_multiple_of(entry_size) && pa.is_multiple_of(entry_size);
-        if whole_entry && level >= 1 {
-            if current & DESC_VALID != 0 {
-                return Err(MapError::AlreadyMapped { va });
+        if whole_entry {
+            // A run of whole blocks in this table, filled with one borrow of it.
+            let run = (size / entry_size).min((ENTRIES - index) as u64);
+            let slots = pool
+                .table(table)
+                .ok_or(MapError::OutOfTables)?
+                .get_mut(index..index + run as usize)
+                .ok_or(MapError::OutOfTables)?;
+            if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
+                return Err(MapError::AlreadyMapped {
+                    va: va + mapped as u64 * entry_size,
+                });
             }
-            let kind = if level == 3 {
-                DESC_VALID | DESC_TABLE_OR_PAGE
-            } else {
-                DESC_VALID
-            };
-            set_entry(pool, table, index, (pa & DESC_ADDR_MASK) | attrs.0 | kind)?;
+            let mut out = pa;
+            for slot in slots {
+                *slot = (out & DESC_ADDR_MASK) | attrs.0 | DESC_VALID;
+                out += entry_size;
+            }
             match level {
-                1 => stats.gib_blocks += 1,
-                2 => stats.mib2_blocks += 1,
-                _ => stats.pages += 1,
+                1 => stats.gib_blocks += run as u32,
+                _ => stats.mib2_blocks += run as u32,
             }
+            va += run * entry_size;
+            pa += run * entry_size;
+            size -= run * entry_size;
+            continue;
         } else {
             let next = if current & DESC_VALID == 0 {
                 let next = pool.alloc().ok_or(MapError::OutOfTables)?;
