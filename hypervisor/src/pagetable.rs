@@ -513,6 +513,29 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_blocks_is_refused_whole_when_part_of_it_is_mapped() {
+        let (mut pool, mut pt) = setup();
+        pt.map(&mut pool, 0x4020_0000, 0x4020_0000, 4 * MIB, stage2::RAM)
+            .unwrap();
+        assert_eq!(
+            pt.map(&mut pool, 0x4000_0000, 0x4000_0000, 8 * MIB, stage2::RAM),
+            Err(MapError::AlreadyMapped { va: 0x4020_0000 })
+        );
+        assert!(
+            pt.lookup(&mut pool, 0x4000_0000).is_none(),
+            "nothing of the run written"
+        );
+        let stats = pt
+            .map(&mut pool, 0x8000_0000, 0x8000_0000, 3 * GIB, stage2::RAM)
+            .unwrap();
+        assert_eq!(stats.gib_blocks, 3);
+        assert_eq!(
+            pt.lookup(&mut pool, 0x1_3fff_f000).unwrap().0,
+            0x1_3fff_f000
+        );
+    }
+
+    #[test]
     fn el2_attributes_are_write_xor_execute() {
         for attrs in [el2::TEXT, el2::READ_ONLY, el2::READ_WRITE, el2::DEVICE] {
             assert!(
