@@ -40,7 +40,11 @@ def test_cpu_on_off_cycles_bare_metal_keeps_the_el2_stack_depth(boot):
     assert cycles == CYCLES, "every CPU_ON succeeded"
     assert runs == CYCLES, "vCPU 1 ran once per cycle"
     assert 0 < first < size // 2, f"a measured high-water mark ({first} of {size} bytes)"
-    assert last == first, f"the EL2 stack depth stayed constant ({first} -> {last} bytes)"
+    # Every trap starts at the top of the stack, so the mark is the deepest trap path's, not a
+    # function of the cycles. vCPU 1 takes one of two paths per entry: its CPU_OFF call, or, when
+    # the CPU_ON kick arrives after it already left its wait loop, an IRQ trap first (measured 24
+    # bytes deeper), which can happen first at any cycle. A leak would add about 1.8 KiB per cycle.
+    assert first <= last <= first + 128, f"the EL2 stack depth stayed flat ({first} -> {last} bytes)"
     # Both vCPUs switched themselves off: the partition is stopped, not a zombie, and with
     # "watch" off too the machine powers off.
     s.expect(r"^HIL:PART cycler STOPPED reason=cpu-off$", timeout=60)
