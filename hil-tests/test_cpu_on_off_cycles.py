@@ -40,12 +40,18 @@ def test_cpu_on_off_cycles_bare_metal_keeps_the_el2_stack_depth(boot):
     assert cycles == CYCLES, "every CPU_ON succeeded"
     assert runs == CYCLES, "vCPU 1 ran once per cycle"
     assert 0 < first < size // 2, f"a measured high-water mark ({first} of {size} bytes)"
-    assert last == first, f"the EL2 stack depth stayed constant ({first} -> {last} bytes)"
+    # Every trap starts at the top of the stack, so the mark is the deepest trap path's, not a
+    # function of the cycles. vCPU 1 takes one of two paths per entry: its CPU_OFF call, or, when
+    # the CPU_ON kick arrives after it already left its wait loop, an IRQ trap first (measured 24
+    # bytes deeper), which can happen first at any cycle. A leak would add about 1.8 KiB per cycle.
+    assert first <= last <= first + 128, f"the EL2 stack depth stayed flat ({first} -> {last} bytes)"
     # Both vCPUs switched themselves off: the partition is stopped, not a zombie, and with
     # "watch" off too the machine powers off.
     s.expect(r"^HIL:PART cycler STOPPED reason=cpu-off$", timeout=60)
+    # The stop report's mark includes the stop itself (vCPU 1 stopped the partition on CPU 2,
+    # a deeper path than a cycle's), so it is at least the vendor call's.
     high_water, _ = stack_line(s.console.text, "cycler", 2)
-    assert high_water == last, "the stop report agrees with the vendor call"
+    assert last <= high_water < size // 2, f"the stop report's mark ({high_water} bytes)"
     s.expect(r"all partitions are off: powering off", timeout=60)
     assert s.wait_exit(timeout=30) == 0
     assert "HIL:PANIC" not in s.console.text

@@ -152,6 +152,9 @@ fn map_level(
     attrs: Attributes,
     stats: &mut MapStats,
 ) -> Result<(), MapError> {
+    if level == 3 {
+        return map_pages(pool, table, va, pa, size, attrs, stats);
+    }
     let entry_size = LEVEL_SIZE[level];
     while size > 0 {
         let index = ((va / entry_size) % ENTRIES as u64) as usize;
@@ -165,21 +168,32 @@ fn map_level(
             .ok_or(MapError::OutOfTables)?;
         let whole_entry =
             chunk == entry_size && va.is_multiple_of(entry_size) && pa.is_multiple_of(entry_size);
-        if whole_entry && level >= 1 {
-            if current & DESC_VALID != 0 {
-                return Err(MapError::AlreadyMapped { va });
+        if whole_entry {
+            // A run of whole blocks in this table, filled with one borrow of it.
+            let run = (size / entry_size).min((ENTRIES - index) as u64);
+            let slots = pool
+                .table(table)
+                .ok_or(MapError::OutOfTables)?
+                .get_mut(index..index + run as usize)
+                .ok_or(MapError::OutOfTables)?;
+            if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
+                return Err(MapError::AlreadyMapped {
+                    va: va + mapped as u64 * entry_size,
+                });
             }
-            let kind = if level == 3 {
-                DESC_VALID | DESC_TABLE_OR_PAGE
-            } else {
-                DESC_VALID
-            };
-            set_entry(pool, table, index, (pa & DESC_ADDR_MASK) | attrs.0 | kind)?;
+            let mut out = pa;
+            for slot in slots {
+                *slot = (out & DESC_ADDR_MASK) | attrs.0 | DESC_VALID;
+                out += entry_size;
+            }
             match level {
-                1 => stats.gib_blocks += 1,
-                2 => stats.mib2_blocks += 1,
-                _ => stats.pages += 1,
+                1 => stats.gib_blocks += run as u32,
+                _ => stats.mib2_blocks += run as u32,
             }
+            va += run * entry_size;
+            pa += run * entry_size;
+            size -= run * entry_size;
+            continue;
         } else {
             let next = if current & DESC_VALID == 0 {
                 let next = pool.alloc().ok_or(MapError::OutOfTables)?;
@@ -196,6 +210,39 @@ fn map_level(
         pa += chunk;
         size -= chunk;
     }
+    Ok(())
+}
+
+/// Fills the level-3 entries for `[va, va + size)`, all in `table` (the caller's level-2 entry
+/// covers the range), with one borrow of the table: nothing is written if any is mapped.
+fn map_pages(
+    pool: &mut dyn TablePool,
+    table: u64,
+    va: u64,
+    pa: u64,
+    size: u64,
+    attrs: Attributes,
+    stats: &mut MapStats,
+) -> Result<(), MapError> {
+    let first = ((va / PAGE_SIZE) % ENTRIES as u64) as usize;
+    let count = (size / PAGE_SIZE) as usize;
+    let slots = pool
+        .table(table)
+        .ok_or(MapError::OutOfTables)?
+        .get_mut(first..first.saturating_add(count))
+        .ok_or(MapError::OutOfTables)?;
+    if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
+        return Err(MapError::AlreadyMapped {
+            va: va + mapped as u64 * PAGE_SIZE,
+        });
+    }
+    let kind = DESC_VALID | DESC_TABLE_OR_PAGE;
+    let mut out = pa;
+    for slot in slots {
+        *slot = (out & DESC_ADDR_MASK) | attrs.0 | kind;
+        out += PAGE_SIZE;
+    }
+    stats.pages += count as u32;
     Ok(())
 }
 
@@ -463,6 +510,29 @@ mod tests {
             pt.map(&mut pool, u64::MAX - 0xfff, 0, 0x1000, stage2::RAM),
             Err(MapError::OutOfRange { .. })
         ));
+    }
+
+    #[test]
+    fn a_run_of_blocks_is_refused_whole_when_part_of_it_is_mapped() {
+        let (mut pool, mut pt) = setup();
+        pt.map(&mut pool, 0x4020_0000, 0x4020_0000, 4 * MIB, stage2::RAM)
+            .unwrap();
+        assert_eq!(
+            pt.map(&mut pool, 0x4000_0000, 0x4000_0000, 8 * MIB, stage2::RAM),
+            Err(MapError::AlreadyMapped { va: 0x4020_0000 })
+        );
+        assert!(
+            pt.lookup(&mut pool, 0x4000_0000).is_none(),
+            "nothing of the run written"
+        );
+        let stats = pt
+            .map(&mut pool, 0x8000_0000, 0x8000_0000, 3 * GIB, stage2::RAM)
+            .unwrap();
+        assert_eq!(stats.gib_blocks, 3);
+        assert_eq!(
+            pt.lookup(&mut pool, 0x1_3fff_f000).unwrap().0,
+            0x1_3fff_f000
+        );
     }
 
     #[test]

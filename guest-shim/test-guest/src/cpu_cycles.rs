@@ -1,5 +1,5 @@
 //! `cpu-cycles=N`: switch vCPU 1 on (PSCI CPU_ON) and let it switch itself off (CPU_OFF) N
-//! times, and read the EL2 stack high-water mark of its CPU after the first 10 cycles and after
+//! times, and read the EL2 stack high-water mark of its CPU after the first 100 cycles and after
 //! the last (scenario `cpu_on_off_cycles`: the two must be equal). Before that it checks that an
 //! `hvc`/`smc` with a non-zero immediate gets NOT_SUPPORTED.
 //!
@@ -15,7 +15,7 @@ use guest_shim::{bulkhead, psci, smccc};
 
 /// The cycle after which the first high-water mark is read: by then every path of a cycle has
 /// run (the first entry comes from the CPU's start, the second from the reset stack).
-const WARM_UP: u64 = 10;
+const WARM_UP: u64 = 100;
 /// AFFINITY_INFO's answer for a vCPU that is off.
 const AFFINITY_OFF: u64 = 1;
 

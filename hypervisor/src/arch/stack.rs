@@ -136,16 +136,22 @@ pub fn paint_once(cpu: usize) {
     {
         return;
     }
-    // SAFETY: writes the paint from `bottom` up to 256 bytes below SP: memory of this CPU's
-    // own stack that no live frame uses (interrupts are masked at EL2, so nothing else pushes
-    // onto it while this runs; the margin covers this function's own frame).
+    // SAFETY: writes the paint from `bottom` (page-aligned) up to at least 256 bytes below SP,
+    // 64 bytes at a time: memory of this CPU's own stack that no live frame uses (interrupts are
+    // masked at EL2, so nothing else pushes onto it while this runs; the margin covers this
+    // function's own frame).
     unsafe {
         core::arch::asm!(
             "mov {end}, sp",
             "sub {end}, {end}, #256",
+            "and {end}, {end}, #~63",
             "1: cmp {p}, {end}",
             "b.hs 2f",
-            "str {paint}, [{p}], #8",
+            "stp {paint}, {paint}, [{p}]",
+            "stp {paint}, {paint}, [{p}, #16]",
+            "stp {paint}, {paint}, [{p}, #32]",
+            "stp {paint}, {paint}, [{p}, #48]",
+            "add {p}, {p}, #64",
             "b 1b",
             "2:",
             p = inout(reg) bottom => _,

@@ -39,7 +39,8 @@ fn read_sections(data: &[u8]) -> Result<Sections> {
             "text" => &mut sizes.text,
             "rodata" => &mut sizes.rodata,
             "data" => &mut sizes.data,
-            "bss" => &mut sizes.bss,
+            // The EL2 stacks have their own page-aligned section after .bss; counted with it.
+            "bss" | "stacks" => &mut sizes.bss,
             _ => continue,
         };
         *slot += section.size();
@@ -49,7 +50,10 @@ fn read_sections(data: &[u8]) -> Result<Sections> {
         match name {
             "__image_start" => sizes.image_start = symbol.address(),
             "__image_end" => sizes.image_end = symbol.address(),
-            "PRIMARY_STACK" | "SECONDARY_STACKS" => sizes.stacks += symbol.size(),
+            // With their guard pages (arch/stack.rs).
+            "PRIMARY_STACK" | "SECONDARY_STACKS" | "EMERGENCY_STACKS" => {
+                sizes.stacks += symbol.size()
+            }
             _ if name.contains("table_pool") && name.contains("POOL") => {
                 sizes.table_pool += symbol.size()
             }
