@@ -53,13 +53,13 @@ impl Caller for RunningVcpu<'_> {
 
     fn read_guest(&self, ipa: u64, out: &mut [u8]) -> Result<(), GuestMemoryError> {
         let pa = self.checked_pa(ipa, out.len())?;
-        guest_ram::read(pa, out);
+        guest_ram::read(self.partition, pa, out);
         Ok(())
     }
 
     fn write_guest(&self, ipa: u64, data: &[u8]) -> Result<(), GuestMemoryError> {
         let pa = self.checked_pa(ipa, data.len())?;
-        guest_ram::write(pa, data);
+        guest_ram::write(self.partition, pa, data);
         Ok(())
     }
 
@@ -103,36 +103,31 @@ impl Caller for RunningVcpu<'_> {
 /// Copies to and from guest RAM by physical address (bare-metal builds only: the host has no
 /// guest RAM, and nothing runs this code there).
 mod guest_ram {
-    /// Copies `out.len()` bytes from partition RAM at `pa`.
+    use crate::system::Partition;
+
+    /// Copies `out.len()` bytes from `partition`'s RAM at `pa` (checked again by `arch`).
     #[cfg(target_os = "none")]
-    pub fn read(pa: u64, out: &mut [u8]) {
-        // A guest with its MMU off reads and writes memory past the caches: drop any stale line
-        // EL2 may hold first. EL2 never leaves dirty lines in partition RAM, so nothing of the
-        // guest's is lost.
-        crate::arch::clean_invalidate_dcache_range(pa, out.len() as u64);
-        // SAFETY: `pa` comes from `Partition::ram_to_pa` for exactly this length: RAM of the
-        // calling partition, identity-mapped at EL2.
-        unsafe { crate::arch::memory::read_guest_phys(pa, out) };
+    pub fn read(partition: &Partition, pa: u64, out: &mut [u8]) {
+        if !crate::arch::partition_ram::PartitionRam::of(partition).read(pa, out) {
+            out.fill(0);
+        }
     }
 
-    /// Copies `data` into partition RAM at `pa`.
+    /// Copies `data` into `partition`'s RAM at `pa` (checked again by `arch`).
     #[cfg(target_os = "none")]
-    pub fn write(pa: u64, data: &[u8]) {
-        // SAFETY: as for `read`: the calling partition's own RAM, checked for this length.
-        unsafe { crate::arch::memory::write_guest_phys(pa, data) };
-        // Make the bytes visible to a guest running with its MMU and caches off.
-        crate::arch::clean_invalidate_dcache_range(pa, data.len() as u64);
+    pub fn write(partition: &Partition, pa: u64, data: &[u8]) {
+        crate::arch::partition_ram::PartitionRam::of(partition).write(pa, data);
     }
 
     /// Host builds: no guest RAM.
     #[cfg(not(target_os = "none"))]
-    pub fn read(_pa: u64, out: &mut [u8]) {
+    pub fn read(_partition: &Partition, _pa: u64, out: &mut [u8]) {
         out.fill(0);
     }
 
     /// Host builds: no guest RAM.
     #[cfg(not(target_os = "none"))]
-    pub fn write(_pa: u64, _data: &[u8]) {}
+    pub fn write(_partition: &Partition, _pa: u64, _data: &[u8]) {}
 }
 
 /// The CPU facts and instructions the caller needs (bare-metal builds; neutral values on the

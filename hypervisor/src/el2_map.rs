@@ -5,6 +5,10 @@
 //! the bundle, the device tree) read-write and never executable, devices never executable. The
 //! guard page below every EL2 stack is left unmapped, so an overflow faults. SCTLR_EL2.WXN is set
 //! on top ([`crate::pagetable::el2::SCTLR_MMU_ON`]): whatever is writable is never executable.
+//!
+//! The one `unsafe` outside `arch` besides `cpu.rs`'s is here, in [`enable`]: only the code
+//! that built the map can vouch that it covers everything the hypervisor touches, which is
+//! `arch::set_mmu_state`'s contract.
 
 use bulkhead_config::range::Range;
 
