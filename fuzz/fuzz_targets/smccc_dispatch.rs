@@ -126,7 +126,10 @@ fuzz_target!(|input: Input| {
                 assert!(caller.allowed.contains(&f), "{f:#x} is not in smc-allow");
             }
             Action::StackHighWater { vcpu } => {
-                assert!(vcpu < caller.vcpus, "{call:x?} named vCPU {vcpu} of another partition");
+                assert!(
+                    vcpu < caller.vcpus,
+                    "{call:x?} named vCPU {vcpu} of another partition"
+                );
             }
             Action::TestOverflowStack => {
                 panic!("{call:x?}: the stack overflow hook exists only in test-hooks builds")

@@ -61,7 +61,7 @@ impl PartitionRam<'_> {
 
     /// The aligned word at `pa` of the partition's RAM, if it is its RAM.
     pub fn read_u32(&self, pa: u64) -> Option<u32> {
-        if pa % 4 != 0 || !self.owns(pa, 4) {
+        if !pa.is_multiple_of(4) || !self.owns(pa, 4) {
             return None;
         }
         // SAFETY: as for `read`; 4-byte aligned.
