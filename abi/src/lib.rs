@@ -121,6 +121,8 @@ pub mod vendor {
     pub const TEST_OVERFLOW_EL2_STACK: u32 = 0x8600_04ff;
     /// Call UID query (Arm DEN0028, "Call UID Query").
     pub const CALL_UID: u32 = 0x8600_ff01;
+    /// Call count query (Arm DEN0028, deprecated; Bulkhead answers NOT_SUPPORTED).
+    pub const CALL_COUNT: u32 = 0x8600_ff00;
     /// Revision query (Arm DEN0028, "Revision Query").
     pub const REVISION: u32 = 0x8600_ff03;
     /// The identifier of vendor function `number` (SMC32 form).

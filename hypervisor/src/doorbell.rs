@@ -7,6 +7,14 @@
 //! that list is the index guests pass to the hypercalls (`docs/guest-abi.md`). The table is
 //! built once at boot from the validated configuration and never changes; shared memory, the
 //! rest of a channel, will hang off the same entries.
+// Panic guards: guest input (doorbell indices) reaches this module.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 #![forbid(unsafe_code)]
 
 use bulkhead_config::model::Config;

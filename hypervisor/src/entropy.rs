@@ -16,6 +16,14 @@
 //!    rather than served from something guessable.
 //!
 //! No `unsafe` here: the RNG200's registers are claimed from `arch`.
+// Panic guards: guest input (TRNG requests) reaches this module.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 #![forbid(unsafe_code)]
 
 mod chacha20;

@@ -13,8 +13,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::system::SYSTEM;
 use crate::{arch, emergency_println};
 
-/// PSCI SYSTEM_OFF (32-bit form).
-const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
+use crate::smccc::function_id::psci::SYSTEM_OFF as PSCI_SYSTEM_OFF;
 
 static FAILED: AtomicBool = AtomicBool::new(false);
 

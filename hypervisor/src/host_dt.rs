@@ -2,6 +2,14 @@
 //!
 //! Nothing the device tree says is hard-coded: RAM, CPUs, the GIC, the console UART, the PSCI
 //! conduit and the hardware RNG all come from here.
+// Panic guards: boot loader input (the host device tree) reaches this module.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 use bulkhead_config::fdt_scan;
 use bulkhead_config::range::Range;

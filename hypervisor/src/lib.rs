@@ -38,33 +38,9 @@ mod test_hooks;
 
 pub mod console;
 pub mod devices;
-// Guest input (doorbell indices, TRNG requests) and boot loader input (the host device tree)
-// reach these: the panic guards are denied on them as on `smccc`, `trap`, `vgic` and `vuart`,
-// which say so in their own headers.
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod doorbell;
 pub mod el2_map;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod entropy;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-#[cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 pub mod host_dt;
 pub mod pagetable;
 pub mod partition;

@@ -16,8 +16,7 @@ extern "C" {
     fn secondary_entry();
 }
 
-/// PSCI CPU_ON, SMC64 form (Arm DEN0022, 5.1.4).
-const PSCI_CPU_ON_64: u32 = 0xc400_0003;
+use crate::smccc::function_id::psci::CPU_ON_64 as PSCI_CPU_ON_64;
 
 /// The boot CPU's hold on the machine while it boots.
 ///

@@ -1,15 +1,18 @@
-//! SMCCC, PSCI, TRNG and Bulkhead vendor service return codes.
+//! SMCCC, PSCI, TRNG and Bulkhead vendor service return codes, as types; their values are
+//! `bulkhead-abi`'s, shared with the guest shim.
+
+use bulkhead_abi::error::{psci, smccc, trng, vendor};
 
 /// SMCCC return codes (Arm DEN0028, "Return codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum SmcccError {
     /// The function is not implemented.
-    NotSupported = -1,
+    NotSupported = smccc::NOT_SUPPORTED,
     /// The call is not needed on this system (e.g. a workaround the CPU does not need).
-    NotRequired = -2,
+    NotRequired = smccc::NOT_REQUIRED,
     /// An argument is invalid.
-    InvalidParameter = -3,
+    InvalidParameter = smccc::INVALID_PARAMETER,
 }
 
 /// PSCI return codes (Arm DEN0022, table "Return error codes").
@@ -17,23 +20,23 @@ pub enum SmcccError {
 #[repr(i32)]
 pub enum PsciError {
     /// The function is not implemented.
-    NotSupported = -1,
+    NotSupported = psci::NOT_SUPPORTED,
     /// An argument is invalid.
-    InvalidParameters = -2,
+    InvalidParameters = psci::INVALID_PARAMETERS,
     /// The caller may not do this.
-    Denied = -3,
+    Denied = psci::DENIED,
     /// The CPU is already on.
-    AlreadyOn = -4,
+    AlreadyOn = psci::ALREADY_ON,
     /// A CPU_ON for this CPU is in progress.
-    OnPending = -5,
+    OnPending = psci::ON_PENDING,
     /// Internal failure.
-    InternalFailure = -6,
+    InternalFailure = psci::INTERNAL_FAILURE,
     /// The target is not present.
-    NotPresent = -7,
+    NotPresent = psci::NOT_PRESENT,
     /// The target is disabled.
-    Disabled = -8,
+    Disabled = psci::DISABLED,
     /// The address is invalid.
-    InvalidAddress = -9,
+    InvalidAddress = psci::INVALID_ADDRESS,
 }
 
 /// TRNG return codes (Arm DEN0098, "Return codes"). They differ from SMCCC's: -2 is
@@ -42,11 +45,11 @@ pub enum PsciError {
 #[repr(i32)]
 pub enum TrngError {
     /// The function is not implemented (or there is no entropy source at all).
-    NotSupported = -1,
+    NotSupported = trng::NOT_SUPPORTED,
     /// An argument is invalid (a bit count of 0 or above the call's maximum).
-    InvalidParameters = -2,
+    InvalidParameters = trng::INVALID_PARAMETERS,
     /// The entropy source has no entropy to give right now; the caller may retry.
-    NoEntropy = -3,
+    NoEntropy = trng::NO_ENTROPY,
 }
 
 /// Return codes of Bulkhead's vendor service beyond SMCCC's own (`docs/guest-abi.md`). They
@@ -56,7 +59,7 @@ pub enum TrngError {
 pub enum VendorError {
     /// BULKHEAD_DOORBELL_RING: the peer partition is not running (stopped, refused at boot, or
     /// between a stop and its restart); nothing was made pending.
-    PeerDown = -4,
+    PeerDown = vendor::PEER_DOWN,
 }
 
 impl VendorError {
