@@ -23,6 +23,9 @@ const DESC_VALID: u64 = 1 << 0;
 const DESC_TABLE_OR_PAGE: u64 = 1 << 1;
 /// Output address bits [47:12] of a descriptor.
 const DESC_ADDR_MASK: u64 = 0x0000_ffff_ffff_f000;
+/// The end of the output address space (48 bits): below it, adding an entry's size to a
+/// descriptor moves its address and never carries into the attributes.
+const OUTPUT_LIMIT: u64 = 1 << 48;
 
 /// The attribute bits of a block or page descriptor (everything except the address and type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,8 @@ pub enum MapError {
     Unaligned { va: u64, pa: u64, size: u64 },
     /// The range does not fit in the 39-bit input address space.
     OutOfRange { va: u64, size: u64 },
+    /// The output range does not fit in the 48-bit output address space.
+    OutputOutOfRange { pa: u64, size: u64 },
     /// Part of the range is already mapped.
     AlreadyMapped { va: u64 },
 }
@@ -61,6 +66,9 @@ impl fmt::Display for MapError {
             }
             MapError::OutOfRange { va, size } => {
                 write!(f, "{va:#x} + {size:#x} is beyond the 39-bit address space")
+            }
+            MapError::OutputOutOfRange { pa, size } => {
+                write!(f, "{pa:#x} + {size:#x} is beyond the 48-bit output space")
             }
             MapError::AlreadyMapped { va } => write!(f, "{va:#x} is already mapped"),
         }
@@ -113,6 +121,10 @@ impl PageTable {
         match va.checked_add(size) {
             Some(end) if end <= 1 << INPUT_BITS => {}
             _ => return Err(MapError::OutOfRange { va, size }),
+        }
+        match pa.checked_add(size) {
+            Some(end) if end <= OUTPUT_LIMIT => {}
+            _ => return Err(MapError::OutputOutOfRange { pa, size }),
         }
         let mut stats = MapStats::default();
         map_level(pool, self.root, 1, va, pa, size, attrs, &mut stats)?;
@@ -176,16 +188,12 @@ fn map_level(
                 .ok_or(MapError::OutOfTables)?
                 .get_mut(index..index + run as usize)
                 .ok_or(MapError::OutOfTables)?;
-            if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
+            if let Some(mapped) = first_valid(slots) {
                 return Err(MapError::AlreadyMapped {
                     va: va + mapped as u64 * entry_size,
                 });
             }
-            let mut out = pa;
-            for slot in slots {
-                *slot = (out & DESC_ADDR_MASK) | attrs.0 | DESC_VALID;
-                out += entry_size;
-            }
+            fill(slots, pa, entry_size, attrs.0 | DESC_VALID);
             match level {
                 1 => stats.gib_blocks += run as u32,
                 _ => stats.mib2_blocks += run as u32,
@@ -231,19 +239,34 @@ fn map_pages(
         .ok_or(MapError::OutOfTables)?
         .get_mut(first..first.saturating_add(count))
         .ok_or(MapError::OutOfTables)?;
-    if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
+    if let Some(mapped) = first_valid(slots) {
         return Err(MapError::AlreadyMapped {
             va: va + mapped as u64 * PAGE_SIZE,
         });
     }
-    let kind = DESC_VALID | DESC_TABLE_OR_PAGE;
-    let mut out = pa;
-    for slot in slots {
-        *slot = (out & DESC_ADDR_MASK) | attrs.0 | kind;
-        out += PAGE_SIZE;
-    }
+    fill(slots, pa, PAGE_SIZE, attrs.0 | DESC_VALID | DESC_TABLE_OR_PAGE);
     stats.pages += count as u32;
     Ok(())
+}
+
+/// The index of the first valid descriptor in `slots`, if any. One OR over the run first: it
+/// is the common answer (nothing mapped) at a third of the cost of a search.
+fn first_valid(slots: &[u64]) -> Option<usize> {
+    if slots.iter().fold(0, |acc, &desc| acc | desc) & DESC_VALID == 0 {
+        return None;
+    }
+    slots.iter().position(|&desc| desc & DESC_VALID != 0)
+}
+
+/// Fills `slots` with the descriptors of consecutive `step`-sized outputs from `pa`, with
+/// `bits` (attributes and type). `map` checked that the outputs end below [`OUTPUT_LIMIT`], so
+/// adding `step` moves the address and never carries out of it.
+fn fill(slots: &mut [u64], pa: u64, step: u64, bits: u64) {
+    let mut desc = (pa & DESC_ADDR_MASK) | (bits & !DESC_ADDR_MASK);
+    for slot in slots {
+        *slot = desc;
+        desc = desc.wrapping_add(step);
+    }
 }
 
 fn set_entry(
