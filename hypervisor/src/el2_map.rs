@@ -274,10 +274,11 @@ pub fn enable(host: &crate::host_dt::HostInfo<'_>) {
         let _ = guards.push(page);
     }
     let mut regions = Regions::new();
-    let Ok(()) = plan(&host.ram, &image, &guards, &host_devices(host), &mut regions) else {
+    let devices = host_devices(host);
+    if plan(&host.ram, &image, &guards, &devices, &mut regions).is_err() {
         crate::println!("HIL:PANIC the EL2 memory map cannot be planned");
         arch::park()
-    };
+    }
     let mut pool = crate::table_pool::POOL.lock();
     let Ok(table) = build(&mut *pool, &regions) else {
         crate::println!("HIL:PANIC the EL2 memory map does not fit the table pool");
