@@ -385,6 +385,19 @@ mod tests {
     }
 
     #[test]
+    fn guard_pages_in_any_order_and_a_reused_plan_give_the_same_regions() {
+        let (regions, image, mut guards) = planned();
+        guards.reverse();
+        guards.push(guards[0]);
+        let ram = [r(0x4000_0000, 2048 * MIB)];
+        let devices = [r(0x0900_0000, 0x1000), r(0x0800_0000, 0x1_0000)];
+        let mut again = Regions::new();
+        plan(&ram, &image, &[], &[], &mut again).unwrap();
+        plan(&ram, &image, &guards, &devices, &mut again).unwrap();
+        assert_eq!(again.as_slice(), regions.as_slice());
+    }
+
+    #[test]
     fn partition_ram_is_never_executable_and_regions_never_overlap() {
         let (regions, image, _) = planned();
         for address in [0x4000_0000, 0x4100_0000, 0x7fff_f000, end(image.stacks)] {

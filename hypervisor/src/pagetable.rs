@@ -513,6 +513,26 @@ mod tests {
             pt.map(&mut pool, u64::MAX - 0xfff, 0, 0x1000, stage2::RAM),
             Err(MapError::OutOfRange { .. })
         ));
+        // An output range past 48 bits would carry into the attributes: refused.
+        assert!(matches!(
+            pt.map(&mut pool, 0, (1 << 48) - 0x1000, 0x2000, stage2::RAM),
+            Err(MapError::OutputOutOfRange { .. })
+        ));
+        assert!(matches!(
+            pt.map(&mut pool, 0, u64::MAX - 0xfff, 0x1000, stage2::RAM),
+            Err(MapError::OutputOutOfRange { .. })
+        ));
+        // The last pages below the limit map, with their own addresses.
+        pt.map(
+            &mut pool,
+            0x20_0000,
+            (1 << 48) - 0x2000,
+            0x2000,
+            stage2::RAM,
+        )
+        .unwrap();
+        let (out, attrs, _) = pt.lookup(&mut pool, 0x20_1000).unwrap();
+        assert_eq!((out, attrs), ((1 << 48) - 0x1000, stage2::RAM));
     }
 
     #[test]
