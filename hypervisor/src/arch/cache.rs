@@ -6,9 +6,9 @@ use tock_registers::interfaces::Readable;
 /// CTR_EL0.DminLine, bits [19:16]: log2 of the smallest data cache line, in words.
 const CTR_DMINLINE_SHIFT: u64 = 16;
 
-/// The smallest data cache line of the CPU (CTR_EL0.DminLine), in bytes.
-fn dcache_line() -> u64 {
-    4 << ((CTR_EL0.get() >> CTR_DMINLINE_SHIFT) & 0xf)
+/// log2 of the smallest data cache line of the CPU (CTR_EL0.DminLine), in bytes.
+fn dcache_line_shift() -> u64 {
+    2 + ((CTR_EL0.get() >> CTR_DMINLINE_SHIFT) & 0xf)
 }
 
 /// Which maintenance [`by_line`] does.
@@ -23,10 +23,13 @@ enum Op {
 /// Runs `op` on every data cache line of `[start, start + len)`, four lines per iteration (the
 /// loop's own instructions were half the cost of a line at a time), then `dsb sy`.
 fn by_line(op: Op, start: u64, len: u64) {
-    let line = dcache_line();
+    let shift = dcache_line_shift();
+    let line = 1 << shift;
     let first = start & !(line - 1);
     let end = start.saturating_add(len);
-    let lines = end.saturating_sub(first).div_ceil(line);
+    // `first <= start <= end`; a partial last line counts (a shift, not a division).
+    let span = end - first;
+    let lines = (span >> shift) + u64::from(span & (line - 1) != 0);
     // SAFETY: `dc cvac`/`dc civac` on the `lines` lines from `first`, addresses mapped at EL2
     // (the callers' ranges, rounded out to whole lines): they only write back (and drop) cache
     // lines. Groups of four first, then the remaining `lines % 4` one at a time; nothing if
