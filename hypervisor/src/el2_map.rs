@@ -94,7 +94,8 @@ pub enum PlanError {
     BadLayout,
 }
 
-type Regions = heapless::Vec<Region, MAX_REGIONS>;
+/// A plan: the regions to map, in the order [`build`] maps them.
+pub type Regions = heapless::Vec<Region, MAX_REGIONS>;
 
 fn end(range: Range) -> u64 {
     range.start.saturating_add(range.size)
@@ -115,7 +116,7 @@ fn push(regions: &mut Regions, start: u64, stop: u64, access: Access) -> Result<
     Ok(())
 }
 
-/// Pushes `[start, stop)` minus the pages in `holes` (page addresses, sorted or not).
+/// Pushes `[start, stop)` minus the pages in `holes` (page addresses, sorted ascending).
 fn push_with_holes(
     regions: &mut Regions,
     start: u64,
@@ -124,38 +125,30 @@ fn push_with_holes(
     holes: &[u64],
 ) -> Result<(), PlanError> {
     let mut cursor = start;
-    while cursor < stop {
-        let next_hole = holes
-            .iter()
-            .copied()
-            .filter(|&hole| hole >= cursor && hole < stop)
-            .min();
-        match next_hole {
-            Some(hole) => {
-                push(regions, cursor, hole, access)?;
-                cursor = hole + PAGE_SIZE;
-            }
-            None => {
-                push(regions, cursor, stop, access)?;
-                cursor = stop;
-            }
+    for &hole in holes {
+        if hole >= cursor && hole < stop {
+            push(regions, cursor, hole, access)?;
+            cursor = hole + PAGE_SIZE;
         }
     }
-    Ok(())
+    push(regions, cursor, stop, access)
 }
 
 fn aligned(range: Range) -> bool {
     range.start.is_multiple_of(PAGE_SIZE) && range.size.is_multiple_of(PAGE_SIZE)
 }
 
-/// Plans the EL2 map: `ram` (the host's RAM) with the image carved out and given per-section
-/// permissions, the stacks' `guard_pages` left out, and `devices` (rounded out to pages).
+/// Plans the EL2 map into `regions` (emptied first): `ram` (the host's RAM) with the image
+/// carved out and given per-section permissions, the stacks' `guard_pages` (in any order) left
+/// out, and `devices` (rounded out to pages). The plan is filled in place: a returned plan
+/// would be copied twice on the way out, which cost more than building the table from it.
 pub fn plan(
     ram: &[Range],
     image: &ImageLayout,
     guard_pages: &[u64],
     devices: &[Range],
-) -> Result<Regions, PlanError> {
+    regions: &mut Regions,
+) -> Result<(), PlanError> {
     let sections = [image.text, image.rodata, image.data, image.stacks];
     let in_order = sections
         .windows(2)
@@ -167,49 +160,54 @@ pub fn plan(
     if !sections.iter().all(|&s| aligned(s)) || !in_order || !inside_ram {
         return Err(PlanError::BadLayout);
     }
-    let mut regions = Regions::new();
+    let mut holes: heapless::Vec<u64, MAX_REGIONS> = heapless::Vec::new();
+    holes
+        .extend_from_slice(guard_pages)
+        .map_err(|_| PlanError::TooManyRegions)?;
+    holes.sort_unstable();
+    regions.clear();
     for &r in ram {
         // RAM rounded in to pages, minus the image.
         let start = r.start.next_multiple_of(PAGE_SIZE);
         let stop = end(r) & !(PAGE_SIZE - 1);
         if span.start >= start && end(span) <= stop {
-            push(&mut regions, start, span.start, Access::ReadWrite)?;
-            push(&mut regions, end(span), stop, Access::ReadWrite)?;
+            push(regions, start, span.start, Access::ReadWrite)?;
+            push(regions, end(span), stop, Access::ReadWrite)?;
         } else {
-            push(&mut regions, start, stop, Access::ReadWrite)?;
+            push(regions, start, stop, Access::ReadWrite)?;
         }
     }
     push(
-        &mut regions,
+        regions,
         image.text.start,
         end(image.text),
         Access::ReadExecute,
     )?;
     push(
-        &mut regions,
+        regions,
         image.rodata.start,
         end(image.rodata),
         Access::ReadOnly,
     )?;
     push(
-        &mut regions,
+        regions,
         image.data.start,
         end(image.data),
         Access::ReadWrite,
     )?;
     push_with_holes(
-        &mut regions,
+        regions,
         image.stacks.start,
         end(image.stacks),
         Access::ReadWrite,
-        guard_pages,
+        &holes,
     )?;
     for &device in devices {
         let start = device.start & !(PAGE_SIZE - 1);
         let stop = end(device).next_multiple_of(PAGE_SIZE);
-        push(&mut regions, start, stop, Access::Device)?;
+        push(regions, start, stop, Access::Device)?;
     }
-    Ok(regions)
+    Ok(())
 }
 
 /// Builds the identity map of `regions` in a new table from `pool`.
@@ -279,10 +277,12 @@ pub fn enable(host: &crate::host_dt::HostInfo<'_>) {
     for (page, _, _) in arch::stack::guard_pages() {
         let _ = guards.push(page);
     }
-    let Ok(regions) = plan(&host.ram, &image, &guards, &host_devices(host)) else {
+    let mut regions = Regions::new();
+    let devices = host_devices(host);
+    if plan(&host.ram, &image, &guards, &devices, &mut regions).is_err() {
         crate::println!("HIL:PANIC the EL2 memory map cannot be planned");
         arch::park()
-    };
+    }
     let mut pool = crate::table_pool::POOL.lock();
     let Ok(table) = build(&mut *pool, &regions) else {
         crate::println!("HIL:PANIC the EL2 memory map does not fit the table pool");
@@ -338,7 +338,8 @@ mod tests {
         let (image, guards) = layout();
         let ram = [r(0x4000_0000, 2048 * MIB)];
         let devices = [r(0x0900_0000, 0x1000), r(0x0800_0000, 0x1_0000)];
-        let regions = plan(&ram, &image, &guards, &devices).unwrap();
+        let mut regions = Regions::new();
+        plan(&ram, &image, &guards, &devices, &mut regions).unwrap();
         (regions.to_vec(), image, guards)
     }
 
@@ -388,6 +389,19 @@ mod tests {
     }
 
     #[test]
+    fn guard_pages_in_any_order_and_a_reused_plan_give_the_same_regions() {
+        let (regions, image, mut guards) = planned();
+        guards.reverse();
+        guards.push(guards[0]);
+        let ram = [r(0x4000_0000, 2048 * MIB)];
+        let devices = [r(0x0900_0000, 0x1000), r(0x0800_0000, 0x1_0000)];
+        let mut again = Regions::new();
+        plan(&ram, &image, &[], &[], &mut again).unwrap();
+        plan(&ram, &image, &guards, &devices, &mut again).unwrap();
+        assert_eq!(again.as_slice(), regions.as_slice());
+    }
+
+    #[test]
     fn partition_ram_is_never_executable_and_regions_never_overlap() {
         let (regions, image, _) = planned();
         for address in [0x4000_0000, 0x4100_0000, 0x7fff_f000, end(image.stacks)] {
@@ -410,10 +424,14 @@ mod tests {
         let (mut image, guards) = layout();
         image.rodata.start += 8;
         let ram = [r(0x4000_0000, 2048 * MIB)];
-        assert_eq!(plan(&ram, &image, &guards, &[]), Err(PlanError::BadLayout));
+        let mut regions = Regions::new();
+        assert_eq!(
+            plan(&ram, &image, &guards, &[], &mut regions),
+            Err(PlanError::BadLayout)
+        );
         let (image, guards) = layout();
         assert_eq!(
-            plan(&[r(0x8000_0000, MIB)], &image, &guards, &[]),
+            plan(&[r(0x8000_0000, MIB)], &image, &guards, &[], &mut regions),
             Err(PlanError::BadLayout)
         );
     }

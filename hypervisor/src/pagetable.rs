@@ -23,6 +23,9 @@ const DESC_VALID: u64 = 1 << 0;
 const DESC_TABLE_OR_PAGE: u64 = 1 << 1;
 /// Output address bits [47:12] of a descriptor.
 const DESC_ADDR_MASK: u64 = 0x0000_ffff_ffff_f000;
+/// The end of the output address space (48 bits): below it, adding an entry's size to a
+/// descriptor moves its address and never carries into the attributes.
+const OUTPUT_LIMIT: u64 = 1 << 48;
 
 /// The attribute bits of a block or page descriptor (everything except the address and type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,8 @@ pub enum MapError {
     Unaligned { va: u64, pa: u64, size: u64 },
     /// The range does not fit in the 39-bit input address space.
     OutOfRange { va: u64, size: u64 },
+    /// The output range does not fit in the 48-bit output address space.
+    OutputOutOfRange { pa: u64, size: u64 },
     /// Part of the range is already mapped.
     AlreadyMapped { va: u64 },
 }
@@ -61,6 +66,9 @@ impl fmt::Display for MapError {
             }
             MapError::OutOfRange { va, size } => {
                 write!(f, "{va:#x} + {size:#x} is beyond the 39-bit address space")
+            }
+            MapError::OutputOutOfRange { pa, size } => {
+                write!(f, "{pa:#x} + {size:#x} is beyond the 48-bit output space")
             }
             MapError::AlreadyMapped { va } => write!(f, "{va:#x} is already mapped"),
         }
@@ -114,8 +122,12 @@ impl PageTable {
             Some(end) if end <= 1 << INPUT_BITS => {}
             _ => return Err(MapError::OutOfRange { va, size }),
         }
+        match pa.checked_add(size) {
+            Some(end) if end <= OUTPUT_LIMIT => {}
+            _ => return Err(MapError::OutputOutOfRange { pa, size }),
+        }
         let mut stats = MapStats::default();
-        map_level(pool, self.root, 1, va, pa, size, attrs, &mut stats)?;
+        map_range(pool, self.root, va, pa, size, attrs, &mut stats)?;
         Ok(stats)
     }
 
@@ -141,109 +153,100 @@ impl PageTable {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn map_level(
+/// Maps `[va, va + size)` (checked by [`PageTable::map`]) one run at a time, without recursion:
+/// each run is the largest entry size that the alignment of both addresses and the remaining
+/// size allow, as many entries of it as remain and fit in one table. A run is checked and filled
+/// with one borrow of its table, and nothing of it is written if any of it is mapped.
+fn map_range(
     pool: &mut dyn TablePool,
-    table: u64,
-    level: usize,
+    root: u64,
     mut va: u64,
     mut pa: u64,
     mut size: u64,
     attrs: Attributes,
     stats: &mut MapStats,
 ) -> Result<(), MapError> {
-    if level == 3 {
-        return map_pages(pool, table, va, pa, size, attrs, stats);
-    }
-    let entry_size = LEVEL_SIZE[level];
     while size > 0 {
+        let level = (1..3)
+            .find(|&level| {
+                let entry = LEVEL_SIZE[level];
+                size >= entry && (va | pa).is_multiple_of(entry)
+            })
+            .unwrap_or(3);
+        let table = walk_to(pool, root, level, va)?;
+        let entry_size = LEVEL_SIZE[level];
         let index = ((va / entry_size) % ENTRIES as u64) as usize;
-        // The part of the range that falls into this entry.
-        let entry_end = (va / entry_size + 1) * entry_size;
-        let chunk = size.min(entry_end - va);
+        let run = (size / entry_size).min((ENTRIES - index) as u64);
+        let slots = pool
+            .table(table)
+            .ok_or(MapError::OutOfTables)?
+            .get_mut(index..index + run as usize)
+            .ok_or(MapError::OutOfTables)?;
+        if let Some(mapped) = first_valid(slots) {
+            return Err(MapError::AlreadyMapped {
+                va: va + mapped as u64 * entry_size,
+            });
+        }
+        let kind = if level == 3 {
+            DESC_VALID | DESC_TABLE_OR_PAGE
+        } else {
+            DESC_VALID
+        };
+        fill(slots, pa, entry_size, attrs.0 | kind);
+        match level {
+            1 => stats.gib_blocks += run as u32,
+            2 => stats.mib2_blocks += run as u32,
+            _ => stats.pages += run as u32,
+        }
+        va += run * entry_size;
+        pa += run * entry_size;
+        size -= run * entry_size;
+    }
+    Ok(())
+}
+
+/// The table at `level` (1 to 3) whose entries cover `va`, walking down from `root` and
+/// allocating the missing tables on the way; a block on the way means `va` is already mapped.
+fn walk_to(pool: &mut dyn TablePool, root: u64, level: usize, va: u64) -> Result<u64, MapError> {
+    let mut table = root;
+    for &entry_size in LEVEL_SIZE.get(1..level).unwrap_or(&[]) {
+        let index = ((va / entry_size) % ENTRIES as u64) as usize;
         let current = *pool
             .table(table)
             .ok_or(MapError::OutOfTables)?
             .get(index)
             .ok_or(MapError::OutOfTables)?;
-        let whole_entry =
-            chunk == entry_size && va.is_multiple_of(entry_size) && pa.is_multiple_of(entry_size);
-        if whole_entry {
-            // A run of whole blocks in this table, filled with one borrow of it.
-            let run = (size / entry_size).min((ENTRIES - index) as u64);
-            let slots = pool
-                .table(table)
-                .ok_or(MapError::OutOfTables)?
-                .get_mut(index..index + run as usize)
-                .ok_or(MapError::OutOfTables)?;
-            if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
-                return Err(MapError::AlreadyMapped {
-                    va: va + mapped as u64 * entry_size,
-                });
-            }
-            let mut out = pa;
-            for slot in slots {
-                *slot = (out & DESC_ADDR_MASK) | attrs.0 | DESC_VALID;
-                out += entry_size;
-            }
-            match level {
-                1 => stats.gib_blocks += run as u32,
-                _ => stats.mib2_blocks += run as u32,
-            }
-            va += run * entry_size;
-            pa += run * entry_size;
-            size -= run * entry_size;
-            continue;
+        table = if current & DESC_VALID == 0 {
+            let next = pool.alloc().ok_or(MapError::OutOfTables)?;
+            set_entry(pool, table, index, next | DESC_VALID | DESC_TABLE_OR_PAGE)?;
+            next
+        } else if current & DESC_TABLE_OR_PAGE != 0 {
+            current & DESC_ADDR_MASK
         } else {
-            let next = if current & DESC_VALID == 0 {
-                let next = pool.alloc().ok_or(MapError::OutOfTables)?;
-                set_entry(pool, table, index, next | DESC_VALID | DESC_TABLE_OR_PAGE)?;
-                next
-            } else if current & DESC_TABLE_OR_PAGE != 0 && level < 3 {
-                current & DESC_ADDR_MASK
-            } else {
-                return Err(MapError::AlreadyMapped { va });
-            };
-            map_level(pool, next, level + 1, va, pa, chunk, attrs, stats)?;
-        }
-        va += chunk;
-        pa += chunk;
-        size -= chunk;
+            return Err(MapError::AlreadyMapped { va });
+        };
     }
-    Ok(())
+    Ok(table)
 }
 
-/// Fills the level-3 entries for `[va, va + size)`, all in `table` (the caller's level-2 entry
-/// covers the range), with one borrow of the table: nothing is written if any is mapped.
-fn map_pages(
-    pool: &mut dyn TablePool,
-    table: u64,
-    va: u64,
-    pa: u64,
-    size: u64,
-    attrs: Attributes,
-    stats: &mut MapStats,
-) -> Result<(), MapError> {
-    let first = ((va / PAGE_SIZE) % ENTRIES as u64) as usize;
-    let count = (size / PAGE_SIZE) as usize;
-    let slots = pool
-        .table(table)
-        .ok_or(MapError::OutOfTables)?
-        .get_mut(first..first.saturating_add(count))
-        .ok_or(MapError::OutOfTables)?;
-    if let Some(mapped) = slots.iter().position(|&desc| desc & DESC_VALID != 0) {
-        return Err(MapError::AlreadyMapped {
-            va: va + mapped as u64 * PAGE_SIZE,
-        });
+/// The index of the first valid descriptor in `slots`, if any. One OR over the run first: it
+/// is the common answer (nothing mapped) at a third of the cost of a search.
+fn first_valid(slots: &[u64]) -> Option<usize> {
+    if slots.iter().fold(0, |acc, &desc| acc | desc) & DESC_VALID == 0 {
+        return None;
     }
-    let kind = DESC_VALID | DESC_TABLE_OR_PAGE;
-    let mut out = pa;
+    slots.iter().position(|&desc| desc & DESC_VALID != 0)
+}
+
+/// Fills `slots` with the descriptors of consecutive `step`-sized outputs from `pa`, with
+/// `bits` (attributes and type). `map` checked that the outputs end below [`OUTPUT_LIMIT`], so
+/// adding `step` moves the address and never carries out of it.
+fn fill(slots: &mut [u64], pa: u64, step: u64, bits: u64) {
+    let mut desc = (pa & DESC_ADDR_MASK) | (bits & !DESC_ADDR_MASK);
     for slot in slots {
-        *slot = (out & DESC_ADDR_MASK) | attrs.0 | kind;
-        out += PAGE_SIZE;
+        *slot = desc;
+        desc = desc.wrapping_add(step);
     }
-    stats.pages += count as u32;
-    Ok(())
 }
 
 fn set_entry(
@@ -510,6 +513,26 @@ mod tests {
             pt.map(&mut pool, u64::MAX - 0xfff, 0, 0x1000, stage2::RAM),
             Err(MapError::OutOfRange { .. })
         ));
+        // An output range past 48 bits would carry into the attributes: refused.
+        assert!(matches!(
+            pt.map(&mut pool, 0, (1 << 48) - 0x1000, 0x2000, stage2::RAM),
+            Err(MapError::OutputOutOfRange { .. })
+        ));
+        assert!(matches!(
+            pt.map(&mut pool, 0, u64::MAX - 0xfff, 0x1000, stage2::RAM),
+            Err(MapError::OutputOutOfRange { .. })
+        ));
+        // The last pages below the limit map, with their own addresses.
+        pt.map(
+            &mut pool,
+            0x20_0000,
+            (1 << 48) - 0x2000,
+            0x2000,
+            stage2::RAM,
+        )
+        .unwrap();
+        let (out, attrs, _) = pt.lookup(&mut pool, 0x20_1000).unwrap();
+        assert_eq!((out, attrs), ((1 << 48) - 0x1000, stage2::RAM));
     }
 
     #[test]

@@ -10,6 +10,11 @@ struct Tables([Table; POOL_TABLES]);
 
 /// A bump allocator of zeroed tables. The hypervisor identity-maps its memory, so a table's
 /// address is its physical address.
+///
+/// Tables are handed out once and never given back, and no table is reachable before it is
+/// handed out ([`TablePool::table`] refuses it), so each one still holds the zeros the pool was
+/// created with: `alloc` does not clear it again (clearing the eight tables of a boot with
+/// 8-byte stores cost 12,000 instructions).
 pub struct StaticPool {
     tables: Tables,
     used: usize,
@@ -49,7 +54,6 @@ impl TablePool for StaticPool {
     fn alloc(&mut self) -> Option<u64> {
         let index = self.used;
         let table = self.tables.0.get_mut(index)?;
-        table.fill(0);
         self.used += 1;
         Some(table.as_ptr() as u64)
     }
@@ -88,6 +92,21 @@ mod tests {
         assert!(pt
             .map(&mut *pool, 0x8000_0000, 0x8000_0000, 0x1000, stage2::RAM)
             .is_err());
+    }
+
+    #[test]
+    fn handed_out_tables_are_zero_and_distinct() {
+        let mut pool = std::boxed::Box::new(StaticPool::new());
+        let mut seen = std::vec::Vec::new();
+        while let Some(pa) = pool.alloc() {
+            let table = pool.table(pa).unwrap();
+            assert!(table.iter().all(|&desc| desc == 0), "{pa:#x} is zero");
+            // Dirty it: a later table must not be this one.
+            table.fill(u64::MAX);
+            assert!(!seen.contains(&pa), "{pa:#x} handed out twice");
+            seen.push(pa);
+        }
+        assert_eq!(seen.len(), POOL_TABLES);
     }
 
     #[test]

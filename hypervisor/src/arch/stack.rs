@@ -3,7 +3,9 @@
 //!
 //! Every guest entry and every trap starts at the top of this CPU's stack: `enter_guest_asm`
 //! and [`reset_stack_and_call`] reset SP to [`top`], so leaving a guest can never nest. The
-//! stacks are painted at boot; [`high_water`] measures the deepest use since.
+//! stacks are painted at each CPU's first guest entry; [`high_water`] measures the deepest use
+//! since. On the boot CPU only the top [`PRIMARY_MEASURED_SIZE`] bytes are painted and measured:
+//! the trap path's reach (the rest of its 256 KiB only ever held boot's frames).
 
 use core::mem::size_of;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +20,11 @@ pub const SECONDARY_STACK_SIZE: usize = 16 * 1024;
 /// Size of each CPU's emergency stack (the report of an exception taken at EL2); with its guard
 /// page it spans `1 << EMERGENCY_SHIFT` bytes, so `vectors.S` finds it with a shift.
 pub const EMERGENCY_STACK_SIZE: usize = 12 * 1024;
+/// How much of the boot CPU's stack, from its top, is painted and measured: the whole of a
+/// secondary CPU's stack, which the trap path fits (every trap starts at the top of the stack).
+/// Painting all 256 KiB cost 32,000 instructions of boot; a leak still shows, as a mark that
+/// grows until it reaches this size.
+pub const PRIMARY_MEASURED_SIZE: usize = SECONDARY_STACK_SIZE;
 /// log2 of an emergency stack's stride.
 pub const EMERGENCY_SHIFT: usize = 14;
 /// What unused stack holds (checked by [`high_water`]).
@@ -120,14 +127,21 @@ pub fn guard_page_of(address: u64) -> Option<(usize, bool)> {
         .map(|(_, cpu, emergency)| (cpu, emergency))
 }
 
+/// `[bottom, top)` of the part of `cpu`'s stack that is painted and measured: the top
+/// [`PRIMARY_MEASURED_SIZE`] bytes of the boot CPU's, all of a secondary CPU's.
+fn measured(cpu: usize) -> Option<(u64, u64)> {
+    let (bottom, top) = bounds(cpu)?;
+    Some((bottom.max(top - PRIMARY_MEASURED_SIZE as u64), top))
+}
+
 /// Whether each CPU's stack was painted.
 static PAINTED: [AtomicBool; crate::MAX_CPUS] = [const { AtomicBool::new(false) }; crate::MAX_CPUS];
 
-/// Paints the unused part of this CPU's stack, below the caller's frame, the first time it is
-/// called on this CPU, so that [`high_water`] can tell how deep it was used since (the first
-/// guest entry calls it: everything after that starts at the top of the stack).
+/// Paints the unused part of this CPU's measured stack, below the caller's frame, the first
+/// time it is called on this CPU, so that [`high_water`] can tell how deep it was used since
+/// (the first guest entry calls it: everything after that starts at the top of the stack).
 pub fn paint_once(cpu: usize) {
-    let Some((bottom, _)) = bounds(cpu) else {
+    let Some((bottom, _)) = measured(cpu) else {
         return;
     };
     if PAINTED
@@ -137,23 +151,26 @@ pub fn paint_once(cpu: usize) {
         return;
     }
     // SAFETY: writes the paint from `bottom` (page-aligned) up to at least 256 bytes below SP,
-    // 64 bytes at a time: memory of this CPU's own stack that no live frame uses (interrupts are
-    // masked at EL2, so nothing else pushes onto it while this runs; the margin covers this
-    // function's own frame).
+    // 128 bytes at a time: memory of this CPU's own stack that no live frame uses (interrupts
+    // are masked at EL2, so nothing else pushes onto it while this runs; the margin covers this
+    // function's own frame). If SP is below `bottom` nothing is written.
     unsafe {
         core::arch::asm!(
             "mov {end}, sp",
             "sub {end}, {end}, #256",
-            "and {end}, {end}, #~63",
-            "1: cmp {p}, {end}",
-            "b.hs 2f",
-            "stp {paint}, {paint}, [{p}]",
+            "and {end}, {end}, #~127",
+            "b 2f",
+            "1: stp {paint}, {paint}, [{p}]",
             "stp {paint}, {paint}, [{p}, #16]",
             "stp {paint}, {paint}, [{p}, #32]",
             "stp {paint}, {paint}, [{p}, #48]",
-            "add {p}, {p}, #64",
-            "b 1b",
-            "2:",
+            "stp {paint}, {paint}, [{p}, #64]",
+            "stp {paint}, {paint}, [{p}, #80]",
+            "stp {paint}, {paint}, [{p}, #96]",
+            "stp {paint}, {paint}, [{p}, #112]",
+            "add {p}, {p}, #128",
+            "2: cmp {p}, {end}",
+            "b.lo 1b",
             p = inout(reg) bottom => _,
             end = out(reg) _,
             paint = in(reg) PAINT,
@@ -162,10 +179,12 @@ pub fn paint_once(cpu: usize) {
     }
 }
 
-/// The deepest `cpu`'s stack was used since it was painted, in bytes from its top, and its
-/// size; a high-water mark of 0 while it was never painted (its CPU never entered a guest).
+/// The deepest `cpu`'s stack was used since it was painted, in bytes from its top, and the size
+/// of its measured part (all of a secondary CPU's stack, the top [`PRIMARY_MEASURED_SIZE`] of
+/// the boot CPU's: a mark equal to it means at least that deep); a high-water mark of 0 while it
+/// was never painted (its CPU never entered a guest).
 pub fn high_water(cpu: usize) -> Option<(u64, u64)> {
-    let (bottom, top) = bounds(cpu)?;
+    let (bottom, top) = measured(cpu)?;
     if !PAINTED.get(cpu)?.load(Ordering::Acquire) {
         return Some((0, top - bottom));
     }
