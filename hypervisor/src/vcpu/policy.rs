@@ -1,6 +1,6 @@
 //! One trap's decision: [`handle_exit`].
 
-use crate::devices::{access, DeviceId, MmioFault};
+use crate::devices::{access, MmioFault};
 use crate::partition::{FaultReport, PartitionState, StopReason};
 use crate::smccc::{Action, Call, PsciError, SmcccError, VendorError};
 use crate::system::{Partition, System};
@@ -70,31 +70,19 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
         partition,
         vcpu,
         cpu,
-        trap,
+        trap: *trap,
     };
     match trap.exit {
         Exit::Call {
             conduit,
             aarch32,
             imm,
-        } => vcpu_trap.call(conduit, aarch32, imm, m),
+        } => vcpu_trap.copy().call(conduit, aarch32, imm, m),
         Exit::DataAbort {
             ipa,
             access: Some(access),
             ..
-        } => match partition.bus.lookup(ipa) {
-            Some((device, offset)) => match vcpu_trap.mmio(device, ipa, offset, &access, m) {
-                Ok(loaded) => {
-                    let outcome = Outcome::step(trap.length());
-                    match loaded {
-                        Some(value) => outcome.with_write(access.register, value),
-                        None => outcome,
-                    }
-                }
-                Err(MmioFault::Unaligned | MmioFault::Width) => vcpu_trap.fault(m),
-            },
-            None => vcpu_trap.fault(m),
-        },
+        } => vcpu_trap.mmio(ipa, access, m),
         Exit::SysReg { register, rt, read } if is_sgi_register(register) => {
             let outcome = Outcome::step(trap.length());
             if read {
@@ -127,7 +115,7 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
         | Exit::InstructionAbort { .. }
         | Exit::SysReg { .. }
         | Exit::SError
-        | Exit::Unknown { .. } => vcpu_trap.fault(m),
+        | Exit::Unknown { .. } => vcpu_trap.copy().fault(m),
     }
 }
 
@@ -137,17 +125,28 @@ fn is_sgi_register(register: SysRegId) -> bool {
         || register == SysRegId::ICC_ASGI1R_EL1
 }
 
-/// The trap with what it belongs to.
+/// The trap with what it belongs to. Passed by value: the paths taken out of line (calls,
+/// faults, stops) get their own copy, so the emulated-access path keeps it in registers.
+#[derive(Clone, Copy)]
 struct VcpuTrap<'a> {
     system: &'a System,
     partition: &'a Partition,
     vcpu: usize,
     cpu: usize,
-    trap: &'a Trap<'a>,
+    trap: Trap<'a>,
 }
 
 impl VcpuTrap<'_> {
-    fn call<M: Machine>(&self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
+    /// A fresh copy, for a call out of line: the copy is made where that call is, so the
+    /// original stays in registers on the paths that make no such call.
+    #[inline(always)]
+    fn copy(&self) -> Self {
+        VcpuTrap { ..*self }
+    }
+
+    /// An SMCCC call. Out of line: it keeps the emulated-access path's frame small.
+    #[inline(never)]
+    fn call<M: Machine>(self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
         // HVC leaves ELR past the instruction; a trapped SMC returns to the SMC itself.
         let step = match conduit {
             Conduit::Hvc => 0,
@@ -167,8 +166,8 @@ impl VcpuTrap<'_> {
         let result = |value: u64| Outcome::step(step).with_result([value, 0, 0, 0]);
         match m.smccc(self.partition, self.vcpu, &call) {
             Action::Return(values) => outcome.with_result(values),
-            Action::SystemOff => self.stop(StopReason::SystemOff, m),
-            Action::SystemReset => self.stop(StopReason::SystemReset, m),
+            Action::SystemOff => self.copy().stop(StopReason::SystemOff, m),
+            Action::SystemReset => self.copy().stop(StopReason::SystemReset, m),
             Action::CpuOn {
                 target,
                 entry,
@@ -181,7 +180,7 @@ impl VcpuTrap<'_> {
                 if psci::is_last_running_vcpu(self.partition, self.cpu, m) {
                     // The partition's last vCPU going off is the partition going off, as
                     // SYSTEM_OFF would: reported, and counted for the machine's power-off.
-                    return self.stop(StopReason::CpuOff, m);
+                    return self.copy().stop(StopReason::CpuOff, m);
                 }
                 stop::leave(self.cpu, m);
                 Outcome::leave()
@@ -223,27 +222,36 @@ impl VcpuTrap<'_> {
         }
     }
 
-    /// Performs an emulated access; for a load, the value its register receives.
+    /// Performs an emulated access at `ipa`: the device is found on the partition's bus, the
+    /// access checked against the rules of [`access`], and a load's register written.
     #[inline(always)]
-    fn mmio<M: Machine>(
-        &self,
-        device: DeviceId,
-        ipa: u64,
-        offset: u64,
-        decoded: &MmioAccess,
-        m: &mut M,
-    ) -> Result<Option<u64>, MmioFault> {
-        let request = access::check(decoded, ipa, offset, self.vcpu)?;
+    fn mmio<M: Machine>(self, ipa: u64, decoded: MmioAccess, m: &mut M) -> Outcome {
+        let Some((device, offset)) = self.partition.bus.lookup(ipa) else {
+            return self.copy().fault(m);
+        };
+        let Ok(request) = access::check(&decoded, ipa, offset, self.vcpu) else {
+            return self.copy().fault(m);
+        };
+        let outcome = Outcome::step(self.trap.length());
         if decoded.write {
             let value = request.width.truncate(self.trap.register(decoded.register));
-            m.mmio(self.partition, device, request, Some(value))?;
-            return Ok(None);
+            return match m.mmio(self.partition, device, request, Some(value)) {
+                Ok(_) => outcome,
+                Err(MmioFault::Unaligned | MmioFault::Width) => self.copy().fault(m),
+            };
         }
-        let raw = m.mmio(self.partition, device, request, None)?;
-        Ok(Some(access::load(request.width, decoded, raw)))
+        match m.mmio(self.partition, device, request, None) {
+            Ok(raw) => {
+                outcome.with_write(decoded.register, access::load(request.width, &decoded, raw))
+            }
+            Err(MmioFault::Unaligned | MmioFault::Width) => self.copy().fault(m),
+        }
     }
 
-    fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
+    /// Reports the trap as a fault and stops the partition (cold: once per partition run).
+    #[cold]
+    #[inline(never)]
+    fn fault<M: Machine>(self, m: &mut M) -> Outcome {
         let exit = self.trap.exit;
         let report = FaultReport {
             partition: &self.partition.name,
@@ -260,10 +268,13 @@ impl VcpuTrap<'_> {
             },
         };
         m.print(format_args!("{report}"));
-        self.stop(StopReason::Fault, m)
+        self.copy().stop(StopReason::Fault, m)
     }
 
-    fn stop<M: Machine>(&self, reason: StopReason, m: &mut M) -> Outcome {
+    /// Stops (or restarts) the partition for `reason`.
+    #[cold]
+    #[inline(never)]
+    fn stop<M: Machine>(self, reason: StopReason, m: &mut M) -> Outcome {
         match stop::stop_partition(self.system, self.partition, self.cpu, reason, m) {
             Next::PowerOff => Outcome {
                 next: Next::PowerOff,
