@@ -144,8 +144,7 @@ impl VcpuTrap<'_> {
         VcpuTrap { ..*self }
     }
 
-    /// An SMCCC call. Out of line: it keeps the emulated-access path's frame small.
-    #[inline(never)]
+    /// An SMCCC call.
     fn call<M: Machine>(self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
         // HVC leaves ELR past the instruction; a trapped SMC returns to the SMC itself.
         let step = match conduit {
@@ -248,10 +247,18 @@ impl VcpuTrap<'_> {
         }
     }
 
-    /// Reports the trap as a fault and stops the partition (cold: once per partition run).
+    /// Reports the trap as a fault and stops the partition.
+    #[inline(always)]
+    fn fault<M: Machine>(self, m: &mut M) -> Outcome {
+        stopped(self.copy().report_fault(m))
+    }
+
+    /// [`Self::fault`]'s work, out of line (cold: once per partition run). Returns only where
+    /// the vCPU goes, in a register: an outcome returned through memory would put every path's
+    /// outcome in memory.
     #[cold]
     #[inline(never)]
-    fn fault<M: Machine>(self, m: &mut M) -> Outcome {
+    fn report_fault<M: Machine>(self, m: &mut M) -> Next {
         let exit = self.trap.exit;
         let report = FaultReport {
             partition: &self.partition.name,
@@ -268,20 +275,33 @@ impl VcpuTrap<'_> {
             },
         };
         m.print(format_args!("{report}"));
-        self.copy().stop(StopReason::Fault, m)
+        self.copy().stop_partition(StopReason::Fault, m)
     }
 
     /// Stops (or restarts) the partition for `reason`.
+    #[inline(always)]
+    fn stop<M: Machine>(self, reason: StopReason, m: &mut M) -> Outcome {
+        stopped(self.copy().stop_partition(reason, m))
+    }
+
+    /// [`Self::stop`]'s work, out of line (cold), returning where the vCPU goes.
     #[cold]
     #[inline(never)]
-    fn stop<M: Machine>(self, reason: StopReason, m: &mut M) -> Outcome {
-        match stop::stop_partition(self.system, self.partition, self.cpu, reason, m) {
-            Next::PowerOff => Outcome {
-                next: Next::PowerOff,
-                ..Outcome::resume()
-            },
-            _ => Outcome::leave(),
-        }
+    fn stop_partition<M: Machine>(self, reason: StopReason, m: &mut M) -> Next {
+        stop::stop_partition(self.system, self.partition, self.cpu, reason, m)
+    }
+}
+
+/// The outcome of a stop that sends the vCPU to `next`: the machine powers off, or the vCPU
+/// leaves its guest.
+#[inline(always)]
+fn stopped(next: Next) -> Outcome {
+    match next {
+        Next::PowerOff => Outcome {
+            next: Next::PowerOff,
+            ..Outcome::resume()
+        },
+        _ => Outcome::leave(),
     }
 }
 
