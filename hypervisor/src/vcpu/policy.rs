@@ -77,7 +77,7 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             conduit,
             aarch32,
             imm,
-        } => vcpu_trap.copy().call(conduit, aarch32, imm, m),
+        } => vcpu_trap.call(conduit, aarch32, imm, m),
         Exit::DataAbort {
             ipa,
             access: Some(access),
@@ -115,7 +115,7 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
         | Exit::InstructionAbort { .. }
         | Exit::SysReg { .. }
         | Exit::SError
-        | Exit::Unknown { .. } => vcpu_trap.copy().fault(m),
+        | Exit::Unknown { .. } => vcpu_trap.fault(m),
     }
 }
 
@@ -125,9 +125,7 @@ fn is_sgi_register(register: SysRegId) -> bool {
         || register == SysRegId::ICC_ASGI1R_EL1
 }
 
-/// The trap with what it belongs to. Passed by value: the paths taken out of line (calls,
-/// faults, stops) get their own copy, so the emulated-access path keeps it in registers.
-#[derive(Clone, Copy)]
+/// The trap with what it belongs to.
 struct VcpuTrap<'a> {
     system: &'a System,
     partition: &'a Partition,
@@ -137,15 +135,8 @@ struct VcpuTrap<'a> {
 }
 
 impl VcpuTrap<'_> {
-    /// A fresh copy, for a call out of line: the copy is made where that call is, so the
-    /// original stays in registers on the paths that make no such call.
-    #[inline(always)]
-    fn copy(&self) -> Self {
-        VcpuTrap { ..*self }
-    }
-
     /// An SMCCC call.
-    fn call<M: Machine>(self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
+    fn call<M: Machine>(&self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
         // HVC leaves ELR past the instruction; a trapped SMC returns to the SMC itself.
         let step = match conduit {
             Conduit::Hvc => 0,
@@ -165,8 +156,8 @@ impl VcpuTrap<'_> {
         let result = |value: u64| Outcome::step(step).with_result([value, 0, 0, 0]);
         match m.smccc(self.partition, self.vcpu, &call) {
             Action::Return(values) => outcome.with_result(values),
-            Action::SystemOff => self.copy().stop(StopReason::SystemOff, m),
-            Action::SystemReset => self.copy().stop(StopReason::SystemReset, m),
+            Action::SystemOff => self.stop(StopReason::SystemOff, m),
+            Action::SystemReset => self.stop(StopReason::SystemReset, m),
             Action::CpuOn {
                 target,
                 entry,
@@ -179,7 +170,7 @@ impl VcpuTrap<'_> {
                 if psci::is_last_running_vcpu(self.partition, self.cpu, m) {
                     // The partition's last vCPU going off is the partition going off, as
                     // SYSTEM_OFF would: reported, and counted for the machine's power-off.
-                    return self.copy().stop(StopReason::CpuOff, m);
+                    return self.stop(StopReason::CpuOff, m);
                 }
                 stop::leave(self.cpu, m);
                 Outcome::leave()
@@ -224,72 +215,111 @@ impl VcpuTrap<'_> {
     /// Performs an emulated access at `ipa`: the device is found on the partition's bus, the
     /// access checked against the rules of [`access`], and a load's register written.
     #[inline(always)]
-    fn mmio<M: Machine>(self, ipa: u64, decoded: MmioAccess, m: &mut M) -> Outcome {
+    fn mmio<M: Machine>(&self, ipa: u64, decoded: MmioAccess, m: &mut M) -> Outcome {
         let Some((device, offset)) = self.partition.bus.lookup(ipa) else {
-            return self.copy().fault(m);
+            return self.fault(m);
         };
         let Ok(request) = access::check(&decoded, ipa, offset, self.vcpu) else {
-            return self.copy().fault(m);
+            return self.fault(m);
         };
         let outcome = Outcome::step(self.trap.length());
         if decoded.write {
             let value = request.width.truncate(self.trap.register(decoded.register));
             return match m.mmio(self.partition, device, request, Some(value)) {
                 Ok(_) => outcome,
-                Err(MmioFault::Unaligned | MmioFault::Width) => self.copy().fault(m),
+                Err(MmioFault::Unaligned | MmioFault::Width) => self.fault(m),
             };
         }
         match m.mmio(self.partition, device, request, None) {
             Ok(raw) => {
                 outcome.with_write(decoded.register, access::load(request.width, &decoded, raw))
             }
-            Err(MmioFault::Unaligned | MmioFault::Width) => self.copy().fault(m),
+            Err(MmioFault::Unaligned | MmioFault::Width) => self.fault(m),
         }
     }
 
     /// Reports the trap as a fault and stops the partition.
     #[inline(always)]
-    fn fault<M: Machine>(self, m: &mut M) -> Outcome {
-        stopped(self.copy().report_fault(m))
-    }
-
-    /// [`Self::fault`]'s work, out of line (cold: once per partition run). Returns only where
-    /// the vCPU goes, in a register: an outcome returned through memory would put every path's
-    /// outcome in memory.
-    #[cold]
-    #[inline(never)]
-    fn report_fault<M: Machine>(self, m: &mut M) -> Next {
-        let exit = self.trap.exit;
-        let report = FaultReport {
-            partition: &self.partition.name,
-            id: self.partition.id,
-            vcpu: self.vcpu,
-            cpu: self.cpu,
-            exit,
+    fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
+        let trap = FaultedTrap {
+            exit: self.trap.exit,
             esr: self.trap.esr,
             elr: self.trap.elr,
-            instruction: m.guest_instruction(self.partition, self.trap.elr),
-            emulated: match exit {
-                Exit::DataAbort { ipa, .. } => self.partition.bus.contains(ipa),
-                _ => false,
-            },
         };
-        m.print(format_args!("{report}"));
-        self.copy().stop_partition(StopReason::Fault, m)
+        stopped(report_fault(
+            self.system,
+            self.partition,
+            self.vcpu,
+            self.cpu,
+            trap,
+            m,
+        ))
     }
 
     /// Stops (or restarts) the partition for `reason`.
     #[inline(always)]
-    fn stop<M: Machine>(self, reason: StopReason, m: &mut M) -> Outcome {
-        stopped(self.copy().stop_partition(reason, m))
+    fn stop<M: Machine>(&self, reason: StopReason, m: &mut M) -> Outcome {
+        stopped(stop_partition(
+            self.system,
+            self.partition,
+            self.cpu,
+            reason,
+            m,
+        ))
     }
+}
 
-    /// [`Self::stop`]'s work, out of line (cold), returning where the vCPU goes.
-    #[cold]
-    #[inline(never)]
-    fn stop_partition<M: Machine>(self, reason: StopReason, m: &mut M) -> Next {
-        stop::stop_partition(self.system, self.partition, self.cpu, reason, m)
-    }
+/// What a fault report needs of the trap, copied out of it for the call out of line (the trap
+/// itself then stays in registers on the paths that make no such call).
+struct FaultedTrap {
+    exit: Exit,
+    esr: u64,
+    elr: u64,
+}
+
+/// [`VcpuTrap::fault`]'s work, out of line (cold: once per partition run). Returns only where
+/// the vCPU goes, in a register: an outcome returned through memory would put every path's
+/// outcome in memory.
+#[cold]
+#[inline(never)]
+fn report_fault<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    vcpu: usize,
+    cpu: usize,
+    trap: FaultedTrap,
+    m: &mut M,
+) -> Next {
+    let FaultedTrap { exit, esr, elr } = trap;
+    let report = FaultReport {
+        partition: &partition.name,
+        id: partition.id,
+        vcpu,
+        cpu,
+        exit,
+        esr,
+        elr,
+        instruction: m.guest_instruction(partition, elr),
+        emulated: match exit {
+            Exit::DataAbort { ipa, .. } => partition.bus.contains(ipa),
+            _ => false,
+        },
+    };
+    m.print(format_args!("{report}"));
+    stop_partition(system, partition, cpu, StopReason::Fault, m)
+}
+
+/// [`VcpuTrap::stop`]'s work, out of line (cold), returning where the vCPU goes.
+#[cold]
+#[inline(never)]
+fn stop_partition<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    cpu: usize,
+    reason: StopReason,
+    m: &mut M,
+) -> Next {
+    stop::stop_partition(system, partition, cpu, reason, m)
 }
 
 /// The outcome of a stop that sends the vCPU to `next`: the machine powers off, or the vCPU
