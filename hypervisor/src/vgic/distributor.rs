@@ -71,6 +71,7 @@ pub struct VirtualDistributor {
 impl VirtualDistributor {
     /// A distributor in its reset state for a partition with `vcpus` vCPUs that owns the
     /// hardware SPIs `hardware` and the purely virtual SPIs `software`.
+    #[inline(always)]
     pub fn new(version: GicVersion, vcpus: usize, hardware: IntidSet, software: IntidSet) -> Self {
         // The highest SPI either set holds, a 32-INTID word at a time (word 0 holds no SPIs).
         let highest = (1..MAX_INTIDS / 32)
