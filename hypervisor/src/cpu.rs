@@ -19,7 +19,7 @@ use crate::doorbell::PeerDown;
 use crate::interrupts;
 use crate::println;
 use crate::smccc::{self, Action, Call};
-use crate::system::{Partition, System, SYSTEM};
+use crate::system::{Partition, System, VirtualConsole, SYSTEM};
 use crate::trap::{Exit, Snapshot};
 use crate::trap_stats;
 use crate::vcpu::entry::try_enter;
@@ -138,22 +138,12 @@ impl Machine for Board<'_> {
                 let Some(console) = &partition.console else {
                     return Ok(0);
                 };
-                let mut state = console.state.lock();
-                let (uart, lines) = &mut *state;
-                let Some(store) = store else {
-                    // A read makes no effects: no effect list to set up.
-                    return MmioDevice::read(uart, access).map(|raw| access.width.truncate(raw));
-                };
-                let mut effects = DeviceEffects::new();
-                let value = devices::perform(uart, access, Some(store), &mut effects)?;
-                for effect in &effects {
-                    if let DeviceEffect::ConsoleByte(byte) = *effect {
-                        if let Some(line) = lines.push(byte) {
-                            println!("[{}] {}", partition.name, line);
-                        }
-                    }
+                match store {
+                    // A read makes no effects: no effect list to set up. The policy cuts the
+                    // value to the access width.
+                    None => MmioDevice::read(&mut console.state.lock().0, access),
+                    Some(value) => console_write(partition, console, access, value),
                 }
-                Ok(value)
             }
         }
     }
@@ -231,6 +221,29 @@ impl Machine for Board<'_> {
             trap_stats::reset(cpu, arch::counter(), &fast);
         }
     }
+}
+
+/// A write to `partition`'s virtual console: a byte written to its data register completes a
+/// line, printed with the partition's name. Out of line: the trap path's reads need none of it.
+#[inline(never)]
+fn console_write(
+    partition: &Partition,
+    console: &VirtualConsole,
+    access: DeviceAccess,
+    value: u64,
+) -> Result<u64, MmioFault> {
+    let mut state = console.state.lock();
+    let (uart, lines) = &mut *state;
+    let mut effects = DeviceEffects::new();
+    let value = devices::perform(uart, access, Some(value), &mut effects)?;
+    for effect in &effects {
+        if let DeviceEffect::ConsoleByte(byte) = *effect {
+            if let Some(line) = lines.push(byte) {
+                println!("[{}] {}", partition.name, line);
+            }
+        }
+    }
+    Ok(value)
 }
 
 /// Runs this CPU: sets up its GIC interface, then runs its vCPU when (and whenever) it is

@@ -80,6 +80,7 @@ impl VirtualPl011 {
     }
 
     /// A read of the 32-bit register at `offset`.
+    #[inline(always)]
     pub fn read(&mut self, offset: u64) -> u32 {
         match offset {
             reg::DR => 0,
@@ -121,6 +122,7 @@ impl VirtualPl011 {
 impl crate::devices::MmioDevice for VirtualPl011 {
     /// The PL011's registers are 32-bit words (TRM 3.2); byte and halfword reads return the
     /// addressed lanes of the word.
+    #[inline(always)]
     fn read(&mut self, access: DeviceAccess) -> Result<u64, MmioFault> {
         let lane = (access.offset & 3).wrapping_mul(8);
         Ok(u64::from(VirtualPl011::read(self, access.offset & !3)) >> lane)

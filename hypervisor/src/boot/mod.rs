@@ -77,7 +77,11 @@ pub fn init<'s, P: BootPlatform, T: TablePool>(
         dtb,
         cpu,
     };
-    let system = system.call_once(|| build_system(platform, &mut *tables.lock(), &machine, bundle));
+    let system = system.call_once(|| {
+        let mut built = partitions::empty_system(&machine);
+        partitions::add_partitions(platform, &mut *tables.lock(), &machine, bundle, &mut built);
+        built
+    });
     let running = start(platform, &host, system);
     Some(Booted { system, running })
 }

@@ -2,7 +2,6 @@
 //! its configuration, sorted and disjoint, found by binary search.
 
 use bulkhead_config::range::Range;
-use heapless::Vec;
 
 /// The most emulated-device windows a partition has (GIC distributor, redistributors, console,
 /// and room for the virtio-mmio transports and the watchdog).
@@ -46,21 +45,33 @@ impl core::fmt::Display for BusError {
 }
 
 /// A partition's emulated devices by IPA.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// The windows are kept in fixed-size arrays, sorted by start, the unused tail holding starts of
+/// `u64::MAX` (and empty ends): the binary search then always takes log2([`MAX_WINDOWS`]) steps,
+/// without branches or bounds checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceBus {
-    /// Window starts, sorted (searched on every emulated access: kept apart, so the search
-    /// reads consecutive words).
-    starts: Vec<u64, MAX_WINDOWS>,
+    /// Window starts, sorted.
+    starts: [u64; MAX_WINDOWS],
     /// Window ends (exclusive) and devices, in the same order; windows are disjoint.
-    windows: Vec<(u64, DeviceId), MAX_WINDOWS>,
+    windows: [(u64, DeviceId); MAX_WINDOWS],
+    /// How many windows are registered.
+    len: usize,
+}
+
+impl Default for DeviceBus {
+    fn default() -> Self {
+        DeviceBus::new()
+    }
 }
 
 impl DeviceBus {
     /// An empty bus.
     pub const fn new() -> Self {
         DeviceBus {
-            starts: Vec::new(),
-            windows: Vec::new(),
+            starts: [u64::MAX; MAX_WINDOWS],
+            windows: [(0, DeviceId::Console); MAX_WINDOWS],
+            len: 0,
         }
     }
 
@@ -71,31 +82,40 @@ impl DeviceBus {
             .checked_add(range.size)
             .filter(|_| range.size > 0)
             .ok_or(BusError::Empty(range))?;
-        let at = self.starts.partition_point(|&start| start < range.start);
+        let len = self.len;
+        let registered = self.starts.get(..len).unwrap_or_default();
+        let at = registered.partition_point(|&start| start < range.start);
         for neighbour in [at.checked_sub(1), Some(at)].into_iter().flatten() {
             if let (Some(&start), Some(&(w_end, w_device))) =
-                (self.starts.get(neighbour), self.windows.get(neighbour))
+                (registered.get(neighbour), self.windows.get(neighbour))
             {
                 if start < end && range.start < w_end {
                     return Err(BusError::Overlap(range, w_device));
                 }
             }
         }
-        if self.starts.is_full() {
+        if len >= MAX_WINDOWS {
             return Err(BusError::Full);
         }
-        self.starts
-            .insert(at, range.start)
-            .and_then(|()| {
-                self.windows
-                    .insert(at, (end, device))
-                    .map_err(|_| range.start)
-            })
-            .map_err(|_| BusError::Full)
+        if let (Some(starts), Some(windows)) = (
+            self.starts.get_mut(at..=len),
+            self.windows.get_mut(at..=len),
+        ) {
+            starts.rotate_right(1);
+            windows.rotate_right(1);
+            if let (Some(start), Some(window)) = (starts.first_mut(), windows.first_mut()) {
+                *start = range.start;
+                *window = (end, device);
+            }
+        }
+        self.len = len + 1;
+        Ok(())
     }
 
     /// The device whose window holds `ipa`, and the offset of `ipa` in it.
+    #[inline]
     pub fn lookup(&self, ipa: u64) -> Option<(DeviceId, u64)> {
+        // Over all the slots: unused ones start at u64::MAX and hold nothing (end 0).
         let index = self
             .starts
             .partition_point(|&start| start <= ipa)

@@ -130,7 +130,9 @@ pub fn ring_doorbell(system: &System, peer: usize, intid: u32) -> Result<(), Pee
     STATE.ring_doorbell(system, peer, intid)
 }
 
-/// See [`InterruptState::vgic_access`].
+/// See [`InterruptState::vgic_access`]. Out of line: the trap path's other accesses keep a small
+/// frame.
+#[inline(never)]
 pub fn vgic_access(
     system: &System,
     partition: &Partition,

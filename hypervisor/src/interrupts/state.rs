@@ -244,32 +244,32 @@ impl<G: PhysicalGic> InterruptState<G> {
         }
     }
 
-    /// Writes `entry` into a suitable list register; `false` if all are busy.
+    /// Writes `entry` into a suitable list register; `false` if all are busy. The choice is
+    /// [`list_registers::choose`]'s: the register already holding the same interrupt (merged
+    /// with it), else the lowest empty one. Only the occupied registers are read (an empty one,
+    /// its ICH_ELRSR_EL2 / GICH_ELRSR bit set, holds nothing to merge with): usually none is,
+    /// and this is on the path of every injected interrupt (a doorbell's included).
     fn write_list_register(&self, entry: ListEntry) -> bool {
         let count = self.gic.list_register_count().min(16);
-        let empty = self.gic.empty_list_registers();
-        let mut entries = [ListEntry::decode_v3(0); 16];
-        for (index, slot) in entries.iter_mut().enumerate().take(count) {
-            // An empty list register (its ICH_ELRSR_EL2 / GICH_ELRSR bit set) holds nothing to
-            // merge with: it stays Invalid here instead of being read. Usually they all are, and
-            // this is on the path of every injected interrupt (a doorbell's included).
-            if empty & (1 << index) == 0 {
-                *slot = self.gic.read_lr(index);
-            }
-        }
+        let all = (1u64 << count).wrapping_sub(1);
+        let empty = self.gic.empty_list_registers() & all;
         let per_source_sgis = !self.gic.is_v3();
-        let Some(index) = list_registers::choose(&entries[..count], empty, &entry, per_source_sgis)
-        else {
-            return false;
-        };
-        let held = entries[index];
-        if list_registers::same_interrupt(&held, &entry, per_source_sgis) {
-            if let Some(merged) = list_registers::merge(&held, &entry) {
-                self.gic.write_lr(index, &merged);
+        let mut occupied = all & !empty;
+        while occupied != 0 {
+            let index = occupied.trailing_zeros() as usize;
+            occupied &= occupied.wrapping_sub(1);
+            let held = self.gic.read_lr(index);
+            if list_registers::same_interrupt(&held, &entry, per_source_sgis) {
+                if let Some(merged) = list_registers::merge(&held, &entry) {
+                    self.gic.write_lr(index, &merged);
+                }
+                return true;
             }
-        } else {
-            self.gic.write_lr(index, &entry);
         }
+        if empty == 0 {
+            return false;
+        }
+        self.gic.write_lr(empty.trailing_zeros() as usize, &entry);
         true
     }
 

@@ -35,6 +35,12 @@ impl Exit {
     pub fn decode(snapshot: &Snapshot) -> Exit {
         let esr = snapshot.esr;
         let ec = ((esr >> ESR_EC_SHIFT) & 0x3f) as u8;
+        let ipa = ((snapshot.hpfar & HPFAR_FIPA_MASK) << 8) | (snapshot.far & 0xfff);
+        // The most frequent trap first (an emulated device access), so it takes two tests
+        // rather than a walk down the class tree.
+        if snapshot.kind == VectorKind::Sync && ec == ec::DABT_LOWER {
+            return data_abort(esr & ISS_MASK, ipa, snapshot.far);
+        }
         match snapshot.kind {
             VectorKind::Irq | VectorKind::Fiq => return Exit::Irq,
             VectorKind::SError => return Exit::SError,
@@ -44,7 +50,6 @@ impl Exit {
             _ => {}
         }
         let iss = esr & ISS_MASK;
-        let ipa = ((snapshot.hpfar & HPFAR_FIPA_MASK) << 8) | (snapshot.far & 0xfff);
         match ec {
             ec::HVC64 | ec::HVC32 => Exit::Call {
                 conduit: Conduit::Hvc,
@@ -56,19 +61,7 @@ impl Exit {
                 aarch32: ec == ec::SMC32,
                 imm: iss as u16,
             },
-            ec::DABT_LOWER => Exit::DataAbort {
-                ipa,
-                far: snapshot.far,
-                access: (iss & ISS_ISV != 0).then(|| MmioAccess {
-                    write: iss & ISS_WNR != 0,
-                    size: 1 << ((iss >> ISS_SAS_SHIFT) & 0b11),
-                    register: ((iss >> ISS_SRT_SHIFT) & 0x1f) as u8,
-                    sign_extend: iss & ISS_SSE != 0,
-                    sixty_four: iss & ISS_SF != 0,
-                }),
-                write: iss & ISS_WNR != 0,
-                stage1_walk: iss & ISS_S1PTW != 0,
-            },
+            ec::DABT_LOWER => data_abort(iss, ipa, snapshot.far),
             ec::IABT_LOWER => Exit::InstructionAbort {
                 ipa,
                 far: snapshot.far,
@@ -91,6 +84,24 @@ impl Exit {
             },
             _ => Exit::Unknown { ec, esr },
         }
+    }
+}
+
+/// A stage-2 data abort with syndrome `iss` at `ipa` (guest VA `far`).
+#[inline(always)]
+fn data_abort(iss: u64, ipa: u64, far: u64) -> Exit {
+    Exit::DataAbort {
+        ipa,
+        far,
+        access: (iss & ISS_ISV != 0).then(|| MmioAccess {
+            write: iss & ISS_WNR != 0,
+            size: 1 << ((iss >> ISS_SAS_SHIFT) & 0b11),
+            register: ((iss >> ISS_SRT_SHIFT) & 0x1f) as u8,
+            sign_extend: iss & ISS_SSE != 0,
+            sixty_four: iss & ISS_SF != 0,
+        }),
+        write: iss & ISS_WNR != 0,
+        stage1_walk: iss & ISS_S1PTW != 0,
     }
 }
 

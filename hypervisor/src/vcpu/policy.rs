@@ -1,6 +1,6 @@
 //! One trap's decision: [`handle_exit`].
 
-use crate::devices::{access, DeviceId, MmioFault};
+use crate::devices::{access, MmioFault};
 use crate::partition::{FaultReport, PartitionState, StopReason};
 use crate::smccc::{Action, Call, PsciError, SmcccError, VendorError};
 use crate::system::{Partition, System};
@@ -70,7 +70,7 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
         partition,
         vcpu,
         cpu,
-        trap,
+        trap: *trap,
     };
     match trap.exit {
         Exit::Call {
@@ -82,19 +82,7 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             ipa,
             access: Some(access),
             ..
-        } => match partition.bus.lookup(ipa) {
-            Some((device, offset)) => match vcpu_trap.mmio(device, ipa, offset, &access, m) {
-                Ok(loaded) => {
-                    let outcome = Outcome::step(trap.length());
-                    match loaded {
-                        Some(value) => outcome.with_write(access.register, value),
-                        None => outcome,
-                    }
-                }
-                Err(MmioFault::Unaligned | MmioFault::Width) => vcpu_trap.fault(m),
-            },
-            None => vcpu_trap.fault(m),
-        },
+        } => vcpu_trap.mmio(ipa, access, m),
         Exit::SysReg { register, rt, read } if is_sgi_register(register) => {
             let outcome = Outcome::step(trap.length());
             if read {
@@ -143,10 +131,11 @@ struct VcpuTrap<'a> {
     partition: &'a Partition,
     vcpu: usize,
     cpu: usize,
-    trap: &'a Trap<'a>,
+    trap: Trap<'a>,
 }
 
 impl VcpuTrap<'_> {
+    /// An SMCCC call.
     fn call<M: Machine>(&self, conduit: Conduit, aarch32: bool, imm: u16, m: &mut M) -> Outcome {
         // HVC leaves ELR past the instruction; a trapped SMC returns to the SMC itself.
         let step = match conduit {
@@ -223,54 +212,126 @@ impl VcpuTrap<'_> {
         }
     }
 
-    /// Performs an emulated access; for a load, the value its register receives.
+    /// Performs an emulated access at `ipa`: the device is found on the partition's bus, the
+    /// access checked against the rules of [`access`], and a load's register written.
     #[inline(always)]
-    fn mmio<M: Machine>(
-        &self,
-        device: DeviceId,
-        ipa: u64,
-        offset: u64,
-        decoded: &MmioAccess,
-        m: &mut M,
-    ) -> Result<Option<u64>, MmioFault> {
-        let request = access::check(decoded, ipa, offset, self.vcpu)?;
+    fn mmio<M: Machine>(&self, ipa: u64, decoded: MmioAccess, m: &mut M) -> Outcome {
+        let Some((device, offset)) = self.partition.bus.lookup(ipa) else {
+            return self.fault(m);
+        };
+        let Ok(request) = access::check(&decoded, ipa, offset, self.vcpu) else {
+            return self.fault(m);
+        };
+        let outcome = Outcome::step(self.trap.length());
         if decoded.write {
             let value = request.width.truncate(self.trap.register(decoded.register));
-            m.mmio(self.partition, device, request, Some(value))?;
-            return Ok(None);
+            return match m.mmio(self.partition, device, request, Some(value)) {
+                Ok(_) => outcome,
+                Err(MmioFault::Unaligned | MmioFault::Width) => self.fault(m),
+            };
         }
-        let raw = m.mmio(self.partition, device, request, None)?;
-        Ok(Some(access::load(request.width, decoded, raw)))
+        match m.mmio(self.partition, device, request, None) {
+            Ok(raw) => {
+                outcome.with_write(decoded.register, access::load(request.width, &decoded, raw))
+            }
+            Err(MmioFault::Unaligned | MmioFault::Width) => self.fault(m),
+        }
     }
 
+    /// Reports the trap as a fault and stops the partition.
+    #[inline(always)]
     fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
-        let exit = self.trap.exit;
-        let report = FaultReport {
-            partition: &self.partition.name,
-            id: self.partition.id,
-            vcpu: self.vcpu,
-            cpu: self.cpu,
-            exit,
+        let trap = FaultedTrap {
+            exit: self.trap.exit,
             esr: self.trap.esr,
             elr: self.trap.elr,
-            instruction: m.guest_instruction(self.partition, self.trap.elr),
-            emulated: match exit {
-                Exit::DataAbort { ipa, .. } => self.partition.bus.contains(ipa),
-                _ => false,
-            },
         };
-        m.print(format_args!("{report}"));
-        self.stop(StopReason::Fault, m)
+        stopped(report_fault(
+            self.system,
+            self.partition,
+            self.vcpu,
+            self.cpu,
+            trap,
+            m,
+        ))
     }
 
+    /// Stops (or restarts) the partition for `reason`.
+    #[inline(always)]
     fn stop<M: Machine>(&self, reason: StopReason, m: &mut M) -> Outcome {
-        match stop::stop_partition(self.system, self.partition, self.cpu, reason, m) {
-            Next::PowerOff => Outcome {
-                next: Next::PowerOff,
-                ..Outcome::resume()
-            },
-            _ => Outcome::leave(),
-        }
+        stopped(stop_partition(
+            self.system,
+            self.partition,
+            self.cpu,
+            reason,
+            m,
+        ))
+    }
+}
+
+/// What a fault report needs of the trap, copied out of it for the call out of line (the trap
+/// itself then stays in registers on the paths that make no such call).
+struct FaultedTrap {
+    exit: Exit,
+    esr: u64,
+    elr: u64,
+}
+
+/// [`VcpuTrap::fault`]'s work, out of line (cold: once per partition run). Returns only where
+/// the vCPU goes, in a register: an outcome returned through memory would put every path's
+/// outcome in memory.
+#[cold]
+#[inline(never)]
+fn report_fault<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    vcpu: usize,
+    cpu: usize,
+    trap: FaultedTrap,
+    m: &mut M,
+) -> Next {
+    let FaultedTrap { exit, esr, elr } = trap;
+    let report = FaultReport {
+        partition: &partition.name,
+        id: partition.id,
+        vcpu,
+        cpu,
+        exit,
+        esr,
+        elr,
+        instruction: m.guest_instruction(partition, elr),
+        emulated: match exit {
+            Exit::DataAbort { ipa, .. } => partition.bus.contains(ipa),
+            _ => false,
+        },
+    };
+    m.print(format_args!("{report}"));
+    stop_partition(system, partition, cpu, StopReason::Fault, m)
+}
+
+/// [`VcpuTrap::stop`]'s work, out of line (cold), returning where the vCPU goes.
+#[cold]
+#[inline(never)]
+fn stop_partition<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    cpu: usize,
+    reason: StopReason,
+    m: &mut M,
+) -> Next {
+    stop::stop_partition(system, partition, cpu, reason, m)
+}
+
+/// The outcome of a stop that sends the vCPU to `next`: the machine powers off, or the vCPU
+/// leaves its guest.
+#[inline(always)]
+fn stopped(next: Next) -> Outcome {
+    match next {
+        Next::PowerOff => Outcome {
+            next: Next::PowerOff,
+            ..Outcome::resume()
+        },
+        _ => Outcome::leave(),
     }
 }
 

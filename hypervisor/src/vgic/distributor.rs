@@ -71,10 +71,15 @@ pub struct VirtualDistributor {
 impl VirtualDistributor {
     /// A distributor in its reset state for a partition with `vcpus` vCPUs that owns the
     /// hardware SPIs `hardware` and the purely virtual SPIs `software`.
+    #[inline(always)]
     pub fn new(version: GicVersion, vcpus: usize, hardware: IntidSet, software: IntidSet) -> Self {
-        let highest = (FIRST_SPI..MAX_INTIDS as u32)
+        // The highest SPI either set holds, a 32-INTID word at a time (word 0 holds no SPIs).
+        let highest = (1..MAX_INTIDS / 32)
             .rev()
-            .find(|&i| hardware.contains(i) || software.contains(i))
+            .find_map(|word| {
+                let bits = hardware.word(word) | software.word(word);
+                (bits != 0).then(|| word as u32 * 32 + 31 - bits.leading_zeros())
+            })
             .unwrap_or(FIRST_SPI - 1);
         let lines = (highest + 1).div_ceil(32) * 32;
         VirtualDistributor {
@@ -675,6 +680,27 @@ mod tests {
             d.read(0, &PrivateIrqs::default(), reg::PIDR2, 4) >> 4 & 0xf,
             3
         );
+    }
+
+    #[test]
+    fn typer_lines_follow_the_highest_owned_spi() {
+        let lines = |hardware: &[u32], software: &[u32]| {
+            let mut h = IntidSet::default();
+            let mut s = IntidSet::default();
+            hardware.iter().for_each(|&i| assert!(h.insert(i)));
+            software.iter().for_each(|&i| assert!(s.insert(i)));
+            let d = VirtualDistributor::new(GicVersion::V3, 1, h, s);
+            d.read(0, &PrivateIrqs::default(), reg::TYPER, 4) as u32 & 0x1f
+        };
+        // ITLinesNumber N: 32 * (N + 1) INTIDs, at least 64.
+        assert_eq!(lines(&[], &[]), 1);
+        assert_eq!(lines(&[33], &[]), 1);
+        assert_eq!(lines(&[64], &[]), 2);
+        assert_eq!(lines(&[40], &[95]), 2);
+        assert_eq!(lines(&[96], &[48]), 3);
+        assert_eq!(lines(&[], &[511]), 15);
+        // SGIs and PPIs never widen the distributor.
+        assert_eq!(lines(&[27, 31], &[]), 1);
     }
 
     #[test]
