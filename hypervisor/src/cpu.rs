@@ -103,6 +103,10 @@ impl Machine for Board<'_> {
     }
 
     fn handle_interrupts(&mut self, cpu: usize) {
+        // A hypervisor failure elsewhere kicks every CPU: it parks here, at its next interrupt.
+        if crate::fatal::failed() {
+            arch::park()
+        }
         interrupts::handle_physical(self.system, cpu);
     }
 

@@ -6,13 +6,11 @@ use aarch64_cpu::registers::{Readable, ESR_EL2, FAR_EL2, HPFAR_EL2};
 
 use crate::trap::{Snapshot, VectorKind};
 
-/// Called by `vectors.S` for every exception from a guest, with the saved frame. Once the
-/// hypervisor failed on some CPU, this CPU parks instead.
+/// Called by `vectors.S` for every exception from a guest, with the saved frame. (Once the
+/// hypervisor failed on some CPU, the kick it sends every other CPU is taken as an interrupt,
+/// whose handling parks: see `cpu.rs`; the synchronous exits need not look.)
 #[no_mangle]
 extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64) {
-    if crate::fatal::failed() {
-        super::park()
-    }
     let snapshot = Snapshot {
         kind: VectorKind::lower(kind),
         esr: ESR_EL2.get(),

@@ -65,6 +65,10 @@ el2_vectors_gicv2:
 
 .macro SAVE_REST
     stp     x2, x3, [sp, #16]
+    SAVE_FROM_X4
+.endm
+
+.macro SAVE_FROM_X4
     stp     x4, x5, [sp, #32]
     stp     x6, x7, [sp, #48]
     stp     x8, x9, [sp, #64]
@@ -108,7 +112,9 @@ el2_vectors_gicv2:
 .endm
 
 save_lower:
-    SAVE_REST
+    stp     x2, x3, [sp, #16]
+save_lower_from_x4:                     // x0..x3 saved already (fast_hvc's miss)
+    SAVE_FROM_X4
     mov     x0, sp
     bl      handle_lower_el
 .global return_to_guest
@@ -166,7 +172,9 @@ enter_guest_asm:
 // UID and revision, ...): answered from FAST_CALLS, a table of (function, x0, x1, x2, x3)
 // ending with function 0, filled at boot from the dispatcher's own answers.
 fast_hvc:
-    stp     x2, x3, [sp, #-16]!
+    // x2/x3 go straight into their slots of the frame the general path builds (FRAME_SIZE below
+    // SP, x2 at +16), so a miss reloads nothing.
+    stp     x2, x3, [sp, #-(FRAME_SIZE - 16)]!
     mrs     x2, esr_el2
     movz    w3, #0x5a00, lsl #16        // EC 0x16 (HVC64), IL, imm 0
     cmp     w2, w3
@@ -186,13 +194,11 @@ fast_hvc:
     str     x0, [x1]
     ldp     x0, x1, [x2, #-32]
     ldp     x2, x3, [x2, #-16]
-    add     sp, sp, #16
+    add     sp, sp, #(FRAME_SIZE - 16)
     eret
-2:  ldp     x2, x3, [sp], #16
-    sub     sp, sp, #FRAME_SIZE
-    stp     x0, x1, [sp, #0]
+2:  stp     x0, x1, [sp, #-16]!         // SP is now the frame's base
     mov     x1, #0
-    b       save_lower
+    b       save_lower_from_x4
 
 // Both timer fast paths start here: save x0/x1, load VTIMER_LR[cpu] into x1, and take the
 // general path while it is 0 (the guest has the timer's PPI disabled).
