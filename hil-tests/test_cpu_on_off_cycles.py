@@ -76,10 +76,12 @@ def test_cpu_on_off_cycles_linux_hotplug_keeps_the_el2_stack_depth(boot):
     assert 0 < few < size // 2, f"a measured high-water mark ({few} of {size} bytes)"
     # Every entry and trap starts at the top of the stack, so the depth is that of the deepest
     # trap path, not of the number of cycles: before the fix each cycle left about 1.8 KiB, and
-    # 1,000 would overflow the 16 KiB stack after a few. Linux's longer run can take a rarer trap
-    # path once (measured: 2,584 bytes after 10 cycles, 2,760 after 1,000), so the bound is
-    # less than one leaked cycle's worth, not equality.
-    assert few <= many < few + 1024, f"the EL2 stack depth stayed flat ({few} -> {many} bytes)"
+    # 1,000 cycles would run into the guard page after a few (a HIL:PANIC, refused above). The
+    # init takes cpu1 off before it powers off, so the stop path never runs on cpu1. Which of
+    # the vGIC's deeper write paths (Linux moves its interrupts as CPUs go and come) a run takes
+    # varies with timing (measured on cpu1: 2,584 to 3,776 bytes, once 5,896), so the check is
+    # a bound half the stack, far below what a leak reaches in 1,000 cycles, not equality.
+    assert many < size // 2, f"the EL2 stack depth stayed bounded ({few} -> {many} of {size} bytes)"
 
 
 def test_cpu_on_off_cycles_guard_page_hit_is_a_hypervisor_fault(boot):
