@@ -18,6 +18,7 @@ use crate::devices::{
 use crate::doorbell::PeerDown;
 use crate::interrupts;
 use crate::println;
+use crate::smccc::function_id::psci::SYSTEM_OFF as PSCI_SYSTEM_OFF;
 use crate::smccc::{self, Action, Call};
 use crate::system::{Partition, System, VirtualConsole, SYSTEM};
 use crate::trap::{Exit, Snapshot};
@@ -26,9 +27,6 @@ use crate::vcpu::entry::try_enter;
 use crate::vcpu::policy::{self, Trap};
 use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
-
-/// PSCI SYSTEM_OFF (32-bit form), for powering the machine off.
-const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
 
 static POWER: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(Power::Off as u8) }; MAX_CPUS];
 /// Whether each physical CPU is currently inside its guest (between entry and its last trap).
