@@ -3,10 +3,9 @@
 //! between guests, and applying each trap's [`Outcome`].
 //!
 //! The decisions are in [`crate::vcpu`] (pure, host-tested over a fake machine); this file
-//! only carries them out. Its three `unsafe` calls are `arch` contracts only the board side
-//! can vouch for (which stage-2 table belongs to this CPU's partition, that a guest PA is that
-//! partition's RAM, that nothing on the stack is used after leaving a guest); each says why it
-//! holds.
+//! only carries them out. Its two `unsafe` calls are `arch` contracts only the board side can
+//! vouch for (which stage-2 table belongs to this CPU's partition, and that nothing on the stack
+//! is used after leaving a guest); each says why it holds.
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -160,11 +159,7 @@ impl Machine for Board<'_> {
 
     fn guest_instruction(&self, partition: &Partition, elr: u64) -> Option<u32> {
         let pa = arch::translate_guest_va(elr)?;
-        if pa % 4 != 0 || !partition.owns_pa(pa) {
-            return None;
-        }
-        // SAFETY: `pa` is 4-byte aligned RAM of this partition, identity-mapped at EL2.
-        Some(unsafe { arch::memory::read_phys_u32(pa) })
+        arch::partition_ram::PartitionRam::of(partition).read_u32(pa)
     }
 
     fn print(&mut self, line: fmt::Arguments<'_>) {
