@@ -42,6 +42,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "bundle_read",
         "Bundle::parse on random bytes; written bundles read back",
     ),
+    (
+        "host_dt",
+        "HostInfo::parse on random bytes (the boot loader's device tree)",
+    ),
     // Next: ("trap_decision", "the trap policy on random exits and vCPU views"), with point 2
     // of issue 10.
 ];
