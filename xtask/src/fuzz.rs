@@ -140,6 +140,7 @@ fn run_one(target: &str, runs: Option<u32>, seconds: Option<u64>) -> Result<bool
 /// Runs every target for [`TEST_RUNS`] iterations; returns how many passed and, for each that
 /// failed (or for the build), a line that says what to run.
 pub fn test_runs() -> Result<(u64, Vec<String>)> {
+    let started = std::time::Instant::now();
     if let Err(error) = build() {
         return Ok((
             0,
@@ -159,6 +160,11 @@ pub fn test_runs() -> Result<(u64, Vec<String>)> {
             ));
         }
     }
+    eprintln!(
+        "fuzz: {} targets, {TEST_RUNS} runs each, in {:.0?} (build included)",
+        TARGETS.len(),
+        started.elapsed()
+    );
     Ok((passed, failed))
 }
 
