@@ -382,7 +382,8 @@ impl<'a> HostInfo<'a> {
             .find(|(node_path, _, _)| node_path.as_bytes() == stdout)
             .or_else(|| uarts.iter().find(|(_, kind, _)| *kind == UartKind::Pl011))
             .map(|(_, kind, range)| (*kind, *range));
-        info.size = fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize;
+        // As far as the walk read: a header may claim more than the blob holds.
+        info.size = (fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize).min(blob.len());
         Ok(info)
     }
 
@@ -397,9 +398,11 @@ impl<'a> HostInfo<'a> {
         }
     }
 
-    /// Total RAM in bytes.
+    /// Total RAM in bytes (`u64::MAX` if the device tree claims more).
     pub fn ram_bytes(&self) -> u64 {
-        self.ram.iter().map(|r| r.size).sum()
+        self.ram
+            .iter()
+            .fold(0u64, |total, r| total.saturating_add(r.size))
     }
 }
 
@@ -409,6 +412,30 @@ mod tests {
 
     const VIRT_GICV3: &[u8] = include_bytes!("../tests/fixtures/qemu-virt-gicv3.dtb");
     const VIRT_GICV2: &[u8] = include_bytes!("../tests/fixtures/qemu-virt-gicv2.dtb");
+
+    #[test]
+    fn ram_total_saturates() {
+        // `sum()` escapes the overflow lint: two huge memory nodes overflowed it (a panic in a
+        // debug build, a wrong RAM size in the boot line in release).
+        let mut info = HostInfo::parse(VIRT_GICV3).unwrap();
+        info.ram
+            .push(Range {
+                start: 0x1_0000_0000,
+                size: u64::MAX,
+            })
+            .unwrap();
+        assert_eq!(info.ram_bytes(), u64::MAX);
+    }
+
+    #[test]
+    fn size_is_never_past_the_blob() {
+        // Found by the host_dt fuzz target: a header whose totalsize exceeds the blob was
+        // reported as the tree's size, although the walk stopped at the blob's end.
+        let mut blob = VIRT_GICV3.to_vec();
+        blob[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(HostInfo::parse(&blob).unwrap().size, VIRT_GICV3.len());
+        assert_eq!(HostInfo::parse(VIRT_GICV3).unwrap().size, VIRT_GICV3.len());
+    }
 
     #[test]
     fn qemu_virt_gicv3_facts_are_read_from_the_tree() {

@@ -46,6 +46,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "trap_decision",
         "the trap policy on random exits, registers and CPUs over the fake machine",
     ),
+    (
+        "host_dt",
+        "HostInfo::parse on random bytes (the boot loader's device tree)",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.
@@ -138,6 +142,7 @@ fn run_one(target: &str, runs: Option<u32>, seconds: Option<u64>) -> Result<bool
 /// Runs every target for [`TEST_RUNS`] iterations; returns how many passed and, for each that
 /// failed (or for the build), a line that says what to run.
 pub fn test_runs() -> Result<(u64, Vec<String>)> {
+    let started = std::time::Instant::now();
     if let Err(error) = build() {
         return Ok((
             0,
@@ -157,6 +162,11 @@ pub fn test_runs() -> Result<(u64, Vec<String>)> {
             ));
         }
     }
+    eprintln!(
+        "fuzz: {} targets, {TEST_RUNS} runs each, in {:.0?} (build included)",
+        TARGETS.len(),
+        started.elapsed()
+    );
     Ok((passed, failed))
 }
 
