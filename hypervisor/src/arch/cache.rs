@@ -20,6 +20,38 @@ enum Op {
     CleanInvalidate,
 }
 
+/// `dc <op>` on `$lines` lines from `$first`, `$line` bytes apart: four per iteration, then the
+/// rest one at a time, then `dsb sy`. One loop for every data cache operation of [`by_line`].
+macro_rules! dc_lines {
+    ($op:literal, $first:expr, $lines:expr, $line:expr) => {
+        core::arch::asm!(
+            "cmp {n}, #4",
+            "b.lo 2f",
+            concat!("1: dc ", $op, ", {a}"),
+            "add {a}, {a}, {line}",
+            concat!("dc ", $op, ", {a}"),
+            "add {a}, {a}, {line}",
+            concat!("dc ", $op, ", {a}"),
+            "add {a}, {a}, {line}",
+            concat!("dc ", $op, ", {a}"),
+            "add {a}, {a}, {line}",
+            "sub {n}, {n}, #4",
+            "cmp {n}, #4",
+            "b.hs 1b",
+            "2: cbz {n}, 4f",
+            concat!("3: dc ", $op, ", {a}"),
+            "add {a}, {a}, {line}",
+            "subs {n}, {n}, #1",
+            "b.ne 3b",
+            "4: dsb sy",
+            a = inout(reg) $first => _,
+            n = inout(reg) $lines => _,
+            line = in(reg) $line,
+            options(nostack),
+        )
+    };
+}
+
 /// Runs `op` on every data cache line of `[start, start + len)`, four lines per iteration (the
 /// loop's own instructions were half the cost of a line at a time), then `dsb sy`.
 fn by_line(op: Op, start: u64, len: u64) {
@@ -36,56 +68,8 @@ fn by_line(op: Op, start: u64, len: u64) {
     // `lines` is 0.
     unsafe {
         match op {
-            Op::Clean => core::arch::asm!(
-                "cmp {n}, #4",
-                "b.lo 2f",
-                "1: dc cvac, {a}",
-                "add {a}, {a}, {line}",
-                "dc cvac, {a}",
-                "add {a}, {a}, {line}",
-                "dc cvac, {a}",
-                "add {a}, {a}, {line}",
-                "dc cvac, {a}",
-                "add {a}, {a}, {line}",
-                "sub {n}, {n}, #4",
-                "cmp {n}, #4",
-                "b.hs 1b",
-                "2: cbz {n}, 4f",
-                "3: dc cvac, {a}",
-                "add {a}, {a}, {line}",
-                "subs {n}, {n}, #1",
-                "b.ne 3b",
-                "4: dsb sy",
-                a = inout(reg) first => _,
-                n = inout(reg) lines => _,
-                line = in(reg) line,
-                options(nostack),
-            ),
-            Op::CleanInvalidate => core::arch::asm!(
-                "cmp {n}, #4",
-                "b.lo 2f",
-                "1: dc civac, {a}",
-                "add {a}, {a}, {line}",
-                "dc civac, {a}",
-                "add {a}, {a}, {line}",
-                "dc civac, {a}",
-                "add {a}, {a}, {line}",
-                "dc civac, {a}",
-                "add {a}, {a}, {line}",
-                "sub {n}, {n}, #4",
-                "cmp {n}, #4",
-                "b.hs 1b",
-                "2: cbz {n}, 4f",
-                "3: dc civac, {a}",
-                "add {a}, {a}, {line}",
-                "subs {n}, {n}, #1",
-                "b.ne 3b",
-                "4: dsb sy",
-                a = inout(reg) first => _,
-                n = inout(reg) lines => _,
-                line = in(reg) line,
-                options(nostack),
-            ),
+            Op::Clean => dc_lines!("cvac", first, lines, line),
+            Op::CleanInvalidate => dc_lines!("civac", first, lines, line),
         }
     }
 }
