@@ -51,8 +51,10 @@ mod structure;
 mod text;
 pub mod validate;
 
-#[cfg(test)]
-mod test_support;
+/// Helpers for unit tests (this crate's, and with the `test-support` feature other crates'):
+/// compiling DTS with `dtc`, malformed blobs, the qemu-virt board.
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 
 pub use board::{Board, Reserved};
 #[cfg(any(feature = "alloc", test))]

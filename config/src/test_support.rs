@@ -1,5 +1,15 @@
 //! Helpers for unit tests: compiling DTS with `dtc`, hand-building malformed
-//! blobs, and the qemu-virt board.
+//! blobs, and the qemu-virt board. Other crates' tests use [`compile`] (feature
+//! `test-support`); the rest serves this crate's own tests.
+#![cfg_attr(not(test), allow(dead_code))]
+// Test code: a failed helper is a failed test, so the panic guards do not apply.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 extern crate std;
 
@@ -11,7 +21,7 @@ use std::vec::Vec;
 
 /// Compiles device-tree source with `dtc`, panicking with dtc's message on
 /// failure.
-pub(crate) fn compile(dts: &str) -> Vec<u8> {
+pub fn compile(dts: &str) -> Vec<u8> {
     let mut child = Command::new("dtc")
         .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"])
         .stdin(Stdio::piped())

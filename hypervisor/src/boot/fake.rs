@@ -209,31 +209,7 @@ impl TablePool for FakeTables {
     }
 }
 
-/// Compiles device-tree source with `dtc`.
-pub fn compile(dts: &str) -> Vec<u8> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("dtc")
-        .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dtc is installed");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(dts.as_bytes())
-        .expect("write dts");
-    let out = child.wait_with_output().expect("dtc runs");
-    assert!(
-        out.status.success(),
-        "dtc failed: {}\n{dts}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+pub use bulkhead_config::test_support::compile;
 
 /// A bundle of the configuration `dts` and the named images (each `size` bytes of its first
 /// letter).
