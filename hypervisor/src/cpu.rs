@@ -10,7 +10,7 @@
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use crate::arch::{self, GuestEntry, TrapFrame};
+use crate::arch::{self, GuestEntry, Resume, TrapFrame};
 use crate::devices::{
     self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioDevice, MmioFault,
 };
@@ -299,8 +299,8 @@ extern "C" fn cpu_loop_entry(cpu: usize) -> ! {
     cpu_loop(cpu)
 }
 
-/// Handles one trap from the guest running on this CPU: decide, then apply.
-pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
+/// Handles one trap from the guest running on this CPU, which was at `elr`: decide, then apply.
+pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot, elr: u64) -> Resume {
     let cpu = arch::current_cpu();
     let Some(system) = SYSTEM.get() else {
         arch::park()
@@ -312,14 +312,26 @@ pub fn handle_trap(frame: &mut TrapFrame, snapshot: &Snapshot) {
         exit,
         esr: snapshot.esr,
         x: &frame.x,
-        elr: frame.elr,
+        elr,
     };
     let outcome = policy::handle_exit(system, cpu, &trap, &mut board);
-    apply(system, cpu, &outcome, frame);
+    apply(system, cpu, &outcome, frame, elr)
 }
 
-/// Carries out `outcome` on the trap frame (the only register writes of the trap path).
-fn apply(system: &System, cpu: usize, outcome: &Outcome, frame: &mut TrapFrame) {
+/// The first callee-saved general register (AAPCS64: x19..x29).
+const FIRST_CALLEE_SAVED: u8 = 19;
+
+/// Carries out `outcome` on the trap frame of the guest at `elr` (the only register writes of
+/// the trap path), returning where the guest resumes and whether one of x19..x29 was written (the
+/// return path reloads those only then).
+fn apply(
+    system: &System,
+    cpu: usize,
+    outcome: &Outcome,
+    frame: &mut TrapFrame,
+    elr: u64,
+) -> Resume {
+    let mut callee_saved_written = false;
     if let Some(values) = outcome.result {
         if let Some(x) = frame.x.get_mut(..4) {
             x.copy_from_slice(&values);
@@ -328,14 +340,17 @@ fn apply(system: &System, cpu: usize, outcome: &Outcome, frame: &mut TrapFrame) 
     if let Some((register, value)) = outcome.load {
         if let Some(slot) = frame.x.get_mut(usize::from(register)) {
             *slot = value;
+            callee_saved_written = register >= FIRST_CALLEE_SAVED;
         }
     }
-    frame.elr = frame.elr.wrapping_add(u64::from(outcome.step));
     if outcome.standby {
         arch::wait_for_interrupt();
     }
     match outcome.next {
-        Next::Resume => {}
+        Next::Resume => Resume {
+            callee_saved_written: u64::from(callee_saved_written),
+            elr: elr.wrapping_add(u64::from(outcome.step)),
+        },
         // SAFETY: the decision is over and applied: no lock guard or reference into this
         // CPU's stack is live (the frame is abandoned with the guest), so the loop may start
         // again from the stack's top.

@@ -1,23 +1,25 @@
 //! The Rust side of the exception vectors: reads the syndrome once, then hands a plain snapshot
 //! to the safe trap path.
 
-use super::frame::TrapFrame;
+use super::frame::{Resume, TrapFrame};
 use aarch64_cpu::registers::{Readable, ESR_EL2, FAR_EL2, HPFAR_EL2};
 
 use crate::trap::{Snapshot, VectorKind};
 
-/// Called by `vectors.S` for every exception from a guest, with the saved frame. (Once the
-/// hypervisor failed on some CPU, the kick it sends every other CPU is taken as an interrupt,
-/// whose handling parks: see `cpu.rs`; the synchronous exits need not look.)
+/// Called by `vectors.S` for every exception from a guest, with the saved frame, ESR_EL2 as the
+/// vector read it (for an interrupt, which does not write ESR_EL2, a stale value the decoder
+/// ignores) and ELR_EL2; returns what the return path needs (see [`Resume`]).
+/// (Once the hypervisor failed on some CPU, the kick it sends every other CPU is taken as an
+/// interrupt, whose handling parks: see `cpu.rs`; the synchronous exits need not look.)
 #[no_mangle]
-extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64) {
+extern "C" fn handle_lower_el(frame: &mut TrapFrame, kind: u64, esr: u64, elr: u64) -> Resume {
     let snapshot = Snapshot {
         kind: VectorKind::lower(kind),
-        esr: ESR_EL2.get(),
+        esr,
         far: FAR_EL2.get(),
         hpfar: HPFAR_EL2.get(),
     };
-    crate::cpu::handle_trap(frame, &snapshot);
+    crate::cpu::handle_trap(frame, &snapshot, elr)
 }
 
 /// Called by `vectors.S`, on this CPU's emergency stack, for an exception taken at EL2: a

@@ -27,7 +27,7 @@ mod sysreg;
 mod vcpu;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
-pub use frame::TrapFrame;
+pub use frame::{Resume, TrapFrame};
 pub use registers::{
     cpu_features, current_cpu, publish_cpu_mpidrs, set_mmu_state, CpuFeatures, MmuState,
 };

@@ -1,5 +1,12 @@
 // EL2 exception vectors. Exceptions from the guest (lower EL) save the guest's general registers
-// in a TrapFrame on this CPU's EL2 stack, call `handle_lower_el` and return to the guest with eret.
+// in a TrapFrame on this CPU's EL2 stack and call `handle_lower_el(frame, kind, ESR_EL2,
+// ELR_EL2)`, which returns (x0) whether it changed any of x19..x29 in the frame and (x1) the ELR
+// to resume at; then they return to the guest with eret. Two things are left out on that path
+// because nothing between the trap and the eret could change them: SPSR_EL2 (EL2 runs with
+// interrupts masked, and an exception taken at EL2 never returns, so the register still holds
+// the guest's PSTATE at the eret) and, unless x0 says otherwise, x19..x29 (callee-saved, AAPCS64:
+// the Rust code gives them back as it found them). The frame's `elr` and `spsr` slots are read
+// only by `enter_guest_asm` and `handle_current_el`.
 // While a guest runs, this CPU's stack is empty (`enter_guest_asm` resets SP to its top), so every
 // trap's frame sits at the same place, right below the top.
 // Exceptions taken from EL2 itself are hypervisor bugs, a stack overflow into a guard page among
@@ -9,12 +16,36 @@
 // TrapFrame layout (keep in sync with arch::frame::TrapFrame): x0..x30, ELR_EL2, SPSR_EL2, pad.
 .equ FRAME_SIZE, 34 * 8
 
-.macro ENTRY kind, handler
+// A lower-EL vector that always takes the general path: x0..x3 into the frame, x2 = ESR_EL2,
+// x1 = the kind (the `VectorKind` index).
+.macro ENTRY kind
 .balign 0x80
     sub     sp, sp, #FRAME_SIZE
     stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    mrs     x2, esr_el2
     mov     x1, #\kind
-    b       \handler
+    b       save_lower_from_x4
+.endm
+
+// The lower-EL synchronous vector, in its slot (32 instructions): an HVC #0 goes to `fast_hvc`,
+// which answers constant calls; everything else (an emulated device access first of all) saves
+// the frame and calls the general path here, without a branch to get there.
+.macro SYNC_LOWER
+.balign 0x80
+    // x2/x3 go straight into their slots of the frame the general path builds (FRAME_SIZE below
+    // SP, x2 at +16), so a miss reloads nothing.
+    stp     x2, x3, [sp, #-(FRAME_SIZE - 16)]!
+    mrs     x2, esr_el2
+    movz    w3, #0x5a00, lsl #16        // EC 0x16 (HVC64), IL, imm 0
+    cmp     w2, w3
+    b.eq    fast_hvc
+    stp     x0, x1, [sp, #-16]!         // SP is now the frame's base
+    mov     x1, #0
+    SAVE_FROM_X4
+    mov     x0, sp
+    bl      handle_lower_el
+    b       return_from_trap
 .endm
 
 // The table, once per GIC generation: they differ only in where a guest's IRQ goes first
@@ -32,42 +63,15 @@
     b       save_current
 .endm
 
-.macro VECTORS irq_fast_path
-    CURRENT 0                   // current EL, SP_EL0: sync
-    CURRENT 1                   //   irq
-    CURRENT 2                   //   fiq
-    CURRENT 3                   //   serror
-    CURRENT 0                   // current EL, SP_ELx: sync
-    CURRENT 1                   //   irq
-    CURRENT 2                   //   fiq
-    CURRENT 3                   //   serror
-.balign 0x80                    // lower EL, AArch64: sync
-    b       fast_hvc
-.balign 0x80                    //   irq
-    b       \irq_fast_path
-    ENTRY 2, save_lower         //   fiq
-    ENTRY 3, save_lower         //   serror
-    ENTRY 4, save_lower         // lower EL, AArch32: sync
-    ENTRY 5, save_lower         //   irq
-    ENTRY 6, save_lower         //   fiq
-    ENTRY 7, save_lower         //   serror
-.endm
-
-.section .text.vectors, "ax"
-.balign 0x800
-.global el2_vectors
-el2_vectors:
-    VECTORS fast_irq
-.balign 0x800
-.global el2_vectors_gicv2
-el2_vectors_gicv2:
-    VECTORS fast_irq_v2
-
 .macro SAVE_REST
     stp     x2, x3, [sp, #16]
     SAVE_FROM_X4
+    mrs     x4, spsr_el2
+    stp     x3, x4, [sp, #248]
 .endm
 
+// x4..x30 into the frame at SP (x0..x3 are there already), x3 = ELR_EL2; x2 is kept (it holds
+// ESR_EL2 on the lower-EL paths).
 .macro SAVE_FROM_X4
     stp     x4, x5, [sp, #32]
     stp     x6, x7, [sp, #48]
@@ -82,11 +86,42 @@ el2_vectors_gicv2:
     stp     x24, x25, [sp, #192]
     stp     x26, x27, [sp, #208]
     stp     x28, x29, [sp, #224]
-    mrs     x2, elr_el2
-    mrs     x3, spsr_el2
-    stp     x30, x2, [sp, #240]
-    str     x3, [sp, #256]
+    str     x30, [sp, #240]
+    mrs     x3, elr_el2
 .endm
+
+.macro VECTORS irq_fast_path
+    CURRENT 0                   // current EL, SP_EL0: sync
+    CURRENT 1                   //   irq
+    CURRENT 2                   //   fiq
+    CURRENT 3                   //   serror
+    CURRENT 0                   // current EL, SP_ELx: sync
+    CURRENT 1                   //   irq
+    CURRENT 2                   //   fiq
+    CURRENT 3                   //   serror
+    SYNC_LOWER                  // lower EL, AArch64: sync
+.balign 0x80                    //   irq
+    b       \irq_fast_path
+    ENTRY 2                     //   fiq
+    ENTRY 3                     //   serror
+    ENTRY 4                     // lower EL, AArch32: sync
+    ENTRY 5                     //   irq
+    ENTRY 6                     //   fiq
+    ENTRY 7                     //   serror
+.endm
+
+.section .text.vectors, "ax"
+.balign 0x800
+.global el2_vectors
+el2_vectors:
+    VECTORS fast_irq
+// A slot past its 32 instructions would push the later ones out of place: .org fails then.
+.org el2_vectors + 0x800
+.balign 0x800
+.global el2_vectors_gicv2
+el2_vectors_gicv2:
+    VECTORS fast_irq_v2
+.org el2_vectors_gicv2 + 0x800
 
 // Loads the guest's registers, ELR_EL2 and SPSR_EL2 from the TrapFrame at \base (x0 last).
 .macro LOAD_GUEST base
@@ -111,15 +146,45 @@ el2_vectors_gicv2:
     ldp     x0, x1, [\base, #0]
 .endm
 
-save_lower:
-    stp     x2, x3, [sp, #16]
-save_lower_from_x4:                     // x0..x3 saved already (fast_hvc's miss)
+// The general path of every lower-EL vector but the synchronous one (which has it in its slot):
+// x0..x3 are saved already, x1 = the kind, x2 = ESR_EL2.
+save_lower_from_x4:
     SAVE_FROM_X4
     mov     x0, sp
     bl      handle_lower_el
-.global return_to_guest
-return_to_guest:
-    LOAD_GUEST sp
+// w0 = whether x19..x29 in the frame changed (else the callee-saved registers hold the guest's),
+// x1 = where the guest resumes.
+return_from_trap:
+    msr     elr_el2, x1
+    ldr     x30, [sp, #240]
+    cbnz    w0, 1f
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldr     x18, [sp, #144]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #FRAME_SIZE
+    eret
+1:  ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldp     x0, x1, [sp, #0]
     add     sp, sp, #FRAME_SIZE
     eret
 
@@ -170,15 +235,10 @@ enter_guest_asm:
 
 // HVC #0 with a function whose answer never changes (SMCCC_VERSION, PSCI_VERSION, the vendor
 // UID and revision, ...): answered from FAST_CALLS, a table of (function, x0, x1, x2, x3)
-// ending with function 0, filled at boot from the dispatcher's own answers.
+// ending with function 0, filled at boot from the dispatcher's own answers. Entered from the
+// synchronous vector (SYNC_LOWER) with the syndrome checked and x2/x3 in the frame FRAME_SIZE - 16
+// below SP.
 fast_hvc:
-    // x2/x3 go straight into their slots of the frame the general path builds (FRAME_SIZE below
-    // SP, x2 at +16), so a miss reloads nothing.
-    stp     x2, x3, [sp, #-(FRAME_SIZE - 16)]!
-    mrs     x2, esr_el2
-    movz    w3, #0x5a00, lsl #16        // EC 0x16 (HVC64), IL, imm 0
-    cmp     w2, w3
-    b.ne    2f
     adrp    x2, FAST_CALLS
     add     x2, x2, :lo12:FAST_CALLS
 1:  ldr     x3, [x2], #40
@@ -197,6 +257,7 @@ fast_hvc:
     add     sp, sp, #(FRAME_SIZE - 16)
     eret
 2:  stp     x0, x1, [sp, #-16]!         // SP is now the frame's base
+    mrs     x2, esr_el2
     mov     x1, #0
     b       save_lower_from_x4
 
@@ -246,8 +307,10 @@ fast_irq_slow:
     ldp     x0, x1, [sp], #16
     sub     sp, sp, #FRAME_SIZE
     stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    mrs     x2, esr_el2                 // not written by an interrupt: passed for uniformity
     mov     x1, #1
-    b       save_lower
+    b       save_lower_from_x4
 
 // The same on a GICv2 (GIC-400), whose CPU and hypervisor interfaces are memory-mapped (EL2's
 // identity map has them as device memory): GICH_ELRSR0 bit 0 says list register 0 is empty,
