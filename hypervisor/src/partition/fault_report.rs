@@ -55,7 +55,7 @@ impl fmt::Display for FaultReport<'_> {
                         f,
                         "unaligned {}-byte {what} of an emulated device at IPA {ipa:#018x} \
                          (VA {far:#018x})",
-                        access.size
+                        access.width.bytes()
                     )?,
                 }
             }
@@ -120,7 +120,7 @@ mod tests {
             far: 0x080a_0401,
             access: Some(crate::trap::MmioAccess {
                 write: true,
-                size: 4,
+                width: crate::trap::AccessWidth::Word,
                 register: 1,
                 sign_extend: false,
                 sixty_four: false,

@@ -1,6 +1,7 @@
 //! ESR_EL2 decoding (Arm ARM D19.2.46, "ESR_EL2, Exception Syndrome Register (EL2)").
 
 use super::exit::{Conduit, Exit, MmioAccess, SysRegId};
+use super::width::AccessWidth;
 use super::{Snapshot, VectorKind};
 
 /// Exception classes (ESR_EL2.EC) the hypervisor handles.
@@ -95,7 +96,7 @@ fn data_abort(iss: u64, ipa: u64, far: u64) -> Exit {
         far,
         access: (iss & ISS_ISV != 0).then(|| MmioAccess {
             write: iss & ISS_WNR != 0,
-            size: 1 << ((iss >> ISS_SAS_SHIFT) & 0b11),
+            width: AccessWidth::from_sas(iss >> ISS_SAS_SHIFT),
             register: ((iss >> ISS_SRT_SHIFT) & 0x1f) as u8,
             sign_extend: iss & ISS_SSE != 0,
             sixty_four: iss & ISS_SF != 0,
@@ -190,7 +191,7 @@ mod tests {
                     access,
                     MmioAccess {
                         write: true,
-                        size: 4,
+                        width: AccessWidth::Word,
                         register: 3,
                         sign_extend: false,
                         sixty_four: false

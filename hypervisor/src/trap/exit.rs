@@ -1,5 +1,7 @@
 //! Why a guest left: the boundary between the trap decoder and the hypervisor's policy.
 
+use super::width::AccessWidth;
+
 /// How a guest made an SMCCC call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conduit {
@@ -14,8 +16,8 @@ pub enum Conduit {
 pub struct MmioAccess {
     /// `true` for a store.
     pub write: bool,
-    /// Access size in bytes: 1, 2, 4 or 8.
-    pub size: u8,
+    /// The access width (SAS).
+    pub width: AccessWidth,
     /// The general register transferred (31 = xzr/wzr).
     pub register: u8,
     /// Loads: sign-extend the value to the register width.

@@ -13,8 +13,10 @@
 
 mod decode;
 mod exit;
+mod width;
 
 pub use exit::{exception_class_name, Conduit, Exit, MmioAccess, SysRegId};
+pub use width::AccessWidth;
 
 /// Which vector an exception from a lower EL came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -231,9 +231,7 @@ impl VcpuTrap<'_> {
             };
         }
         match m.mmio(self.partition, device, request, None) {
-            Ok(raw) => {
-                outcome.with_write(decoded.register, access::load(request.width, &decoded, raw))
-            }
+            Ok(raw) => outcome.with_write(decoded.register, access::loaded_value(&decoded, raw)),
             Err(MmioFault::Unaligned | MmioFault::Width) => self.fault(m),
         }
     }

@@ -15,7 +15,7 @@ use super::outcome::{Next, Outcome};
 use super::policy::{handle_exit, Trap};
 use crate::partition::PartitionState;
 use crate::system::System;
-use crate::trap::{Conduit, Exit, MmioAccess, SysRegId};
+use crate::trap::{AccessWidth, Conduit, Exit, MmioAccess, SysRegId};
 use crate::vgic::distributor::GicVersion;
 
 const GICD: u64 = super::fake::GICD;
@@ -69,7 +69,7 @@ fn call(system: &System, cpu: usize, x: &[u64], m: &mut FakeMachine) -> Outcome 
 fn mmio(write: bool, size: u8, register: u8, sign_extend: bool, sixty_four: bool) -> MmioAccess {
     MmioAccess {
         write,
-        size,
+        width: AccessWidth::from_bytes(size).unwrap(),
         register,
         sign_extend,
         sixty_four,
