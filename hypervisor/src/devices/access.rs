@@ -40,7 +40,8 @@ pub fn check(
     vcpu: usize,
 ) -> Result<DeviceAccess, MmioFault> {
     let width = access.width;
-    if ipa & (u64::from(width.bytes()) - 1) != 0 {
+    // The address bits below the width's size: all zero when naturally aligned.
+    if ipa & !(u64::MAX << (width as u8)) != 0 {
         return Err(MmioFault::Unaligned);
     }
     Ok(DeviceAccess {

@@ -1,40 +1,36 @@
 //! The width of one data access, as a syndrome encodes it (ESR_EL2.ISS.SAS) and as emulated
 //! devices take it.
 
-/// The width of one access (its value is its size in bytes).
+/// The width of one access. Its value is the log2 of its size in bytes, as SAS encodes it, so a
+/// syndrome's field is the width as it stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum AccessWidth {
     /// 8 bits.
-    Byte = 1,
+    Byte = 0,
     /// 16 bits.
-    Half = 2,
+    Half = 1,
     /// 32 bits.
-    Word = 4,
+    Word = 2,
     /// 64 bits.
-    Double = 8,
+    Double = 3,
 }
 
 impl AccessWidth {
     /// The width of a `bytes`-byte access, if it is one (1, 2, 4 or 8).
     pub fn from_bytes(bytes: u8) -> Option<Self> {
-        // A table, not a match: this runs on every emulated access.
-        const BY_SIZE: [Option<AccessWidth>; 9] = [
-            None,
-            Some(AccessWidth::Byte),
-            Some(AccessWidth::Half),
-            None,
-            Some(AccessWidth::Word),
-            None,
-            None,
-            None,
-            Some(AccessWidth::Double),
-        ];
-        BY_SIZE.get(usize::from(bytes)).copied().flatten()
+        match bytes {
+            1 => Some(AccessWidth::Byte),
+            2 => Some(AccessWidth::Half),
+            4 => Some(AccessWidth::Word),
+            8 => Some(AccessWidth::Double),
+            _ => None,
+        }
     }
 
     /// The width a data abort's SAS field (ISS bits [23:22]) names: `sas` 0..=3 is a byte,
     /// halfword, word or doubleword (only the low two bits are looked at).
+    #[inline]
     pub fn from_sas(sas: u64) -> Self {
         match sas & 0b11 {
             0 => AccessWidth::Byte,
@@ -45,21 +41,26 @@ impl AccessWidth {
     }
 
     /// Its size in bytes.
+    #[inline]
     pub fn bytes(self) -> u8 {
-        self as u8
+        1 << (self as u8)
     }
 
     /// Its size in bits.
+    #[inline]
     pub fn bits(self) -> u32 {
-        u32::from(self.bytes()) * 8
+        8 << (self as u32)
     }
 
     /// The mask of its bits.
+    #[inline]
     pub fn mask(self) -> u64 {
-        u64::MAX >> (64 - self.bits())
+        // bits() is 8..=64: the shift is 0..=56.
+        u64::MAX >> 64u32.wrapping_sub(self.bits())
     }
 
     /// `value` cut to this width.
+    #[inline]
     pub fn truncate(self, value: u64) -> u64 {
         value & self.mask()
     }
@@ -78,5 +79,7 @@ mod tests {
         }
         assert_eq!(AccessWidth::from_bytes(3), None);
         assert_eq!(AccessWidth::Half.mask(), 0xffff);
+        assert_eq!(AccessWidth::Double.mask(), u64::MAX);
+        assert_eq!(AccessWidth::Byte.bits(), 8);
     }
 }
