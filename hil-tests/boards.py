@@ -1,10 +1,13 @@
 """One board abstraction for every scenario: start, expect a regex on the console, send, stop.
 
 Backends:
-  QemuBoard   -- QEMU, console on stdio (CI and developers).
-  SerialBoard -- a real board on a bench: a serial port plus a power-cycle command.
+  QemuBoard    -- QEMU, console on stdio (CI and developers).
+  BenchBoard   -- a real board on a bench: serial port, power commands, SD mux or TFTP (bench.py).
+  LabgridBoard -- a labgrid place or environment: its console, power and boot media drivers
+                  (labgrid_board.py).
 
-Targets are described in ``targets/<name>.toml``; scenarios never see which backend runs them.
+Targets are described in ``targets/<name>.toml`` (targets.py picks the backend); scenarios never
+see which backend runs them. Boot phases and their verdicts are in phases.py.
 """
 
 from __future__ import annotations
@@ -95,7 +98,13 @@ class Console:
 class Board:
     """A board that boots an image and exposes its console."""
 
+    console: Console
+
+    def deploy(self, image: Path) -> None:
+        """Puts `image` where the board boots it from (SD card, TFTP folder); QEMU needs nothing."""
+
     def start(self, image: Path) -> Console:
+        """Powers the board on (or starts QEMU) with the console already listening."""
         raise NotImplementedError
 
     def send(self, text: str) -> None:
@@ -174,49 +183,6 @@ class QemuBoard(Board):
             self.process.wait()
             return None
         return self.process.returncode
-
-
-class SerialBoard(Board):
-    """A real board: power-cycled by a command, console on a serial port."""
-
-    def __init__(self, port: str, baud: int, power_cycle: str, power_off: str | None = None):
-        self.port, self.baud = port, baud
-        self.power_cycle, self.power_off = power_cycle, power_off
-        self.console = Console()
-        self.serial = None
-        self._running = False
-
-    def start(self, image: Path) -> Console:
-        import serial  # pyserial; only needed on a bench
-
-        # Deploying `image` (SD mux or TFTP directory) is the target's `deploy` command.
-        self.serial = serial.Serial(self.port, self.baud, timeout=0.2)
-        self._running = True
-        threading.Thread(target=self._pump, daemon=True).start()
-        subprocess.run(self.power_cycle, shell=True, check=True)
-        return self.console
-
-    def _pump(self) -> None:
-        while self._running and self.serial:
-            data = self.serial.read(4096)
-            if data:
-                self.console.feed(data.decode("utf-8", "replace"))
-        self.console.close()
-
-    def send(self, text: str) -> None:
-        assert self.serial
-        self.serial.write(text.encode())
-
-    def wait_exit(self, timeout: float) -> int:
-        raise NotImplementedError("a real board has no exit status; look for HIL:HALT")
-
-    def stop(self) -> int | None:
-        self._running = False
-        if self.power_off:
-            subprocess.run(self.power_off, shell=True, check=False)
-        if self.serial:
-            self.serial.close()
-        return None
 
 
 def qemu_monitor(qmp_socket: Path, command_line: str, timeout: float = 5.0) -> str:
