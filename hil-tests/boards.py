@@ -28,6 +28,17 @@ class ConsoleTimeout(AssertionError):
     """A marker did not appear in time; the message carries the console's tail."""
 
 
+class ConsolePanic(ConsoleTimeout):
+    """The hypervisor panicked while a scenario waited for a marker (the verdict "hypervisor
+    panic" of the markers phase, phases.py); the message carries the report."""
+
+
+# A hypervisor panic report's first line (fatal.rs); `HIL:PANIC-CPU` lines follow it.
+PANIC_LINE = re.compile(r"^HIL:PANIC .*$", re.MULTILINE)
+# How long a wait goes on after a panic, for a marker that is part of the report.
+PANIC_GRACE = 1.0
+
+
 @dataclass
 class Console:
     """A growing console log with a read cursor, fed by a backend thread."""
@@ -54,18 +65,39 @@ class Console:
             self.closed = True
             self.lock.notify_all()
 
+    def _panic_deadline(self, deadline: float, since: int) -> float:
+        """`deadline`, or a short grace once the hypervisor panicked after `since`: a scenario
+        waiting for a marker fails at once with the report instead of at its timeout."""
+        if PANIC_LINE.search(self.complete(), since):
+            return min(deadline, time.monotonic() + PANIC_GRACE)
+        return deadline
+
+    def _panic_error(self, what: str, since: int) -> ConsolePanic | None:
+        panic = PANIC_LINE.search(self.complete(), since)
+        if panic is None:
+            return None
+        report = self.text[panic.start() :][:2000]
+        return ConsolePanic(f"hypervisor panic while waiting for {what}; report:\n{report}")
+
     def expect(self, pattern: str, timeout: float = 30.0) -> re.Match:
-        """Waits for ``pattern`` after the cursor; moves the cursor past the match."""
+        """Waits for ``pattern`` after the cursor; moves the cursor past the match. A hypervisor
+        panic after the cursor ends the wait (ConsolePanic) unless the pattern follows soon."""
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
+        panicked = False
         with self.lock:
             while True:
                 match = regex.search(self.complete(), self.cursor)
                 if match:
                     self.cursor = match.end()
                     return match
+                if not panicked:
+                    cut = self._panic_deadline(deadline, self.cursor)
+                    panicked, deadline = cut != deadline, cut
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.closed:
+                    if panic := self._panic_error(f"marker {pattern!r}", self.cursor):
+                        raise panic
                     tail = self.text[-3000:]
                     why = "console closed" if self.closed else f"not seen in {timeout:.0f}s"
                     raise ConsoleTimeout(f"marker {pattern!r} {why}; console tail:\n{tail}")
@@ -75,13 +107,19 @@ class Console:
         """Waits until ``pattern`` matches ``count`` times anywhere in the log; returns the matches."""
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
+        panicked = False
         with self.lock:
             while True:
                 matches = list(regex.finditer(self.complete()))
                 if len(matches) >= count:
                     return matches
+                if not panicked:
+                    cut = self._panic_deadline(deadline, 0)
+                    panicked, deadline = cut != deadline, cut
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.closed:
+                    if panic := self._panic_error(f"{count} x {pattern!r}", 0):
+                        raise panic
                     tail = self.text[-3000:]
                     why = "console closed" if self.closed else f"not seen in {timeout:.0f}s"
                     raise ConsoleTimeout(

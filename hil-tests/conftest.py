@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from boards import Board, Console, QemuBoard
+pytest.register_assert_rewrite("hil_artifacts")
+
+from boards import Board, Console, QemuBoard  # noqa: E402 (after the rewrite registration)
 from hil_artifacts import record_boot, save_console
 from phases import BoardHealth, BootRecord, boot_through_phases
 from targets import TARGETS, load_target, make_board, phases_of, unsupported_request

@@ -10,7 +10,10 @@ Target keys (targets/labgrid-*.toml):
   env = "path/to/env.yaml"         a labgrid environment file (local resources or a RemotePlace)
   place = "name", coordinator = "host:port"   or: a place through a coordinator (an environment
                                    with one RemotePlace is made for it); acquire = true locks it
-                                   for the run (labgrid-client acquire) and releases it after
+                                   for the run (labgrid-client acquire) and releases it after;
+                                   drivers = ["SerialDriver", "USBPowerDriver", "USBSDMuxDriver",
+                                   "USBStorageDriver"] binds the place's resources (default:
+                                   SerialDriver and NetworkPowerDriver)
   labgrid_target = "main"          the target in the environment
   [media]                          when the labgrid target has no boot media driver: the bench
                                    backend's [media] (kind = sdmux, tftp or command)
@@ -50,11 +53,16 @@ def acquire(coordinator: str, place: str) -> None:
     atexit.register(lambda: labgrid_client(coordinator, "-p", place, "release"))
 
 
-def place_environment(place: str, coordinator: str, target: str) -> Path:
-    """A labgrid environment file with one target on the RemotePlace `place`."""
+DEFAULT_DRIVERS = ("SerialDriver", "NetworkPowerDriver")
+
+
+def place_environment(place: str, coordinator: str, target: str, drivers) -> Path:
+    """A labgrid environment file with one target on the RemotePlace `place`, binding
+    `drivers` (labgrid driver class names) to the place's resources."""
+    bound = "".join(f"      {name}: {{}}\n" for name in drivers)
     text = (
         f"targets:\n  {target}:\n    resources:\n      RemotePlace:\n        name: {place}\n"
-        "    drivers:\n      SerialDriver: {}\n      NetworkPowerDriver: {}\n"
+        f"    drivers:\n{bound}"
         f"options:\n  coordinator_address: '{coordinator}'\n"
     )
     handle, name = tempfile.mkstemp(prefix="bulkhead-lg-", suffix=".yaml")
@@ -90,7 +98,8 @@ class LabgridBoard(Board):
         if "env" in target:
             env = (Path(target["path"]).parent / target["env"]).resolve()
         elif "place" in target and coordinator:
-            env = place_environment(target["place"], coordinator, name)
+            drivers = target.get("drivers", DEFAULT_DRIVERS)
+            env = place_environment(target["place"], coordinator, name, drivers)
         else:
             raise ValueError(f"{target['path']}: a labgrid target needs `env`, or `place` and `coordinator`")
         if target.get("acquire") and "place" in target and coordinator:

@@ -201,9 +201,10 @@ def boot_through_phases(
         board = new_board()
         keep(board)
         try:
-            start = time.monotonic()
-            board.deploy(image)
-            record.durations["deploy"] = time.monotonic() - start
+            if attempt == 0:  # the media stay written for the retries
+                start = time.monotonic()
+                board.deploy(image)
+                record.durations["deploy"] = time.monotonic() - start
             start = time.monotonic()
             try:
                 console = board.start(image)

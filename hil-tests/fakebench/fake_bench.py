@@ -143,8 +143,11 @@ def record(out: Path, seconds: float, until: str | None, argv: list[str]) -> int
     stop_at = last + seconds
     os.set_blocking(process.stdout.fileno(), False)
     buffer = b""
-    while time.monotonic() < stop_at and process.poll() is None:
+    while time.monotonic() < stop_at:
+        exited = process.poll() is not None
         chunk = process.stdout.read(4096) or b""
+        if exited and not chunk:
+            break  # QEMU powered off and everything it printed is read
         buffer += chunk
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
