@@ -14,13 +14,12 @@ import hashlib
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from boards import ConsolePanic
-from conftest import ROOT, build_image
+from conftest import build_image
 from phases import (
     BoardBroken,
     BoardHealth,
@@ -29,6 +28,7 @@ from phases import (
     NoConsoleOutput,
     boot_through_phases,
 )
+from suite_runs import git_head, junit_cases, run_suite
 from targets import load_target, make_board, phases_of
 
 HERE = Path(__file__).resolve().parent
@@ -120,30 +120,6 @@ def boot_on(bench: FakeBench, image: Path, health: BoardHealth | None = None):
 def stop_all(bench: FakeBench) -> None:
     for board in getattr(bench, "boards", []):
         board.stop()
-
-
-def run_suite(target: Path, junit: Path, *selection: str) -> subprocess.CompletedProcess:
-    """The suite's pytest on `target`, as `cargo xtask hil --target FILE` runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "--target-only", f"--board={target}", f"--junitxml={junit}", *selection],
-        cwd=HERE, capture_output=True, text=True, timeout=300,
-    )
-
-
-def junit_cases(junit: Path) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]:
-    """(testsuite properties, outcome per test, properties per test) of a JUnit file."""
-    suite = ET.parse(junit).getroot().find("testsuite")
-    props = {p.get("name"): p.get("value") for p in suite.find("properties") or []}
-    outcomes, case_props = {}, {}
-    for case in suite.iter("testcase"):
-        name = case.get("name")
-        outcomes[name] = next((c.tag for c in case if c.tag in ("failure", "error", "skipped")), "passed")
-        case_props[name] = {p.get("name"): p.get("value") for p in case.iter("property")}
-    return props, outcomes, case_props
-
-
-def git_head() -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 def test_hil_fake_bench_boots_a_replayed_run_to_green(fake_bench, tmp_path):
