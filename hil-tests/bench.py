@@ -57,6 +57,25 @@ def find_port(usb_serial: str) -> str:
     raise RuntimeError(f"no USB serial adapter with serial number {usb_serial!r}; adapters: {seen}")
 
 
+def card_image(image: Path, kind: str, board: str, config: str) -> Path:
+    """What goes on the board's SD card: the SD card image of `config` (kind "sdcard":
+    firmware, config.txt, device tree and Bulkhead, by `cargo xtask sdcard`) or `image` itself
+    (kind "image")."""
+    if kind == "image":
+        return image
+    if kind != "sdcard":
+        raise ValueError(f"[media] image must be sdcard or image, not {kind!r}")
+    out = ROOT / "target" / "hil-media" / f"{Path(config).stem}-sdcard.img"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run_command(
+        f"cd {shlex.quote(str(ROOT))} && cargo xtask sdcard --board {board} "
+        f"--config {shlex.quote(config)} --out {shlex.quote(str(out))}",
+        "SD card image",
+        600,
+    )
+    return out
+
+
 class SdMux:
     """Writes the boot media through an SD card multiplexer: card to the host, write, card to
     the board. The board must be powered off meanwhile (the mux does not toggle card-detect)."""
@@ -77,17 +96,7 @@ class SdMux:
         self.board, self.config, self.timeout = board, config, timeout
 
     def media_image(self, image: Path) -> Path:
-        if self.kind == "image":
-            return image
-        out = ROOT / "target" / "hil-media" / f"{Path(self.config).stem}-sdcard.img"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        run_command(
-            f"cd {shlex.quote(str(ROOT))} && cargo xtask sdcard --board {self.board} "
-            f"--config {shlex.quote(self.config)} --out {shlex.quote(str(out))}",
-            "SD card image",
-            600,
-        )
-        return out
+        return card_image(image, self.kind, self.board, self.config)
 
     def deploy(self, image: Path) -> None:
         data = self.media_image(image)

@@ -15,6 +15,9 @@ Target keys (targets/labgrid-*.toml):
                                    "USBStorageDriver"] binds the place's resources (default:
                                    SerialDriver and NetworkPowerDriver)
   labgrid_target = "main"          the target in the environment
+  sd_image = "sdcard"              what USBStorageDriver writes: the SD card image of the
+                                   configuration (cargo xtask sdcard) or "image" (the raw image);
+                                   a TFTPProviderDriver stages the image file itself
   [media]                          when the labgrid target has no boot media driver: the bench
                                    backend's [media] (kind = sdmux, tftp or command)
 """
@@ -30,7 +33,7 @@ import threading
 from pathlib import Path
 
 from boards import Board, Console
-from bench import POWERED_OFF, media_of
+from bench import POWERED_OFF, card_image, media_of
 
 # Places this session acquired, released at exit.
 ACQUIRED: set[tuple[str, str]] = set()
@@ -74,7 +77,7 @@ def place_environment(place: str, coordinator: str, target: str, drivers) -> Pat
 class LabgridBoard(Board):
     """A labgrid target: console, power and boot media through its drivers."""
 
-    def __init__(self, env_file: Path, target_name: str, media, coordinator: str | None):
+    def __init__(self, env_file: Path, target_name: str, media, coordinator: str | None, card):
         from labgrid import Environment
 
         self.env = Environment(config_file=str(env_file))
@@ -84,6 +87,7 @@ class LabgridBoard(Board):
         if self.target is None:
             raise ValueError(f"{env_file}: no labgrid target {target_name!r}")
         self.media = media
+        self.card = card  # image -> what USBStorageDriver writes to the card
         self.console = Console()
         self._running = False
         self.powered = False
@@ -104,7 +108,9 @@ class LabgridBoard(Board):
             raise ValueError(f"{target['path']}: a labgrid target needs `env`, or `place` and `coordinator`")
         if target.get("acquire") and "place" in target and coordinator:
             acquire(coordinator, target["place"])
-        return cls(env, name, media_of(target, config, phases_of(target).power), coordinator)
+        kind = target.get("sd_image", "sdcard")
+        return cls(env, name, media_of(target, config, phases_of(target).power), coordinator,
+                   lambda image: card_image(image, kind, target["board"], config))
 
     def _optional(self, protocol: str):
         try:
@@ -123,7 +129,7 @@ class LabgridBoard(Board):
             self.target.activate(mux)
             mux.set_mode("host")
             self.target.activate(storage)
-            storage.write_image(str(image))
+            storage.write_image(str(self.card(image)))
             mux.set_mode("dut")
         elif tftp is not None:
             self.target.activate(tftp)
