@@ -20,7 +20,8 @@ pub struct TestArgs {
     /// Run only what needs no QEMU: the checks, the unit tests and the fuzz targets.
     #[arg(long, conflicts_with = "scenario")]
     pub host_only: bool,
-    /// The board the scenarios run against.
+    /// The target the scenarios run against (a name in hil-tests/targets/ or a file); those
+    /// that name another QEMU target (`on=`) run there. `cargo xtask hil` runs each on one target.
     #[arg(long, default_value = "qemu-virt")]
     pub board: String,
 }
@@ -126,9 +127,9 @@ fn scenarios(args: &TestArgs, python: &std::path::Path, counts: &mut Counts) -> 
     let mut pytest = Command::new(python);
     pytest
         .current_dir(paths::root().join("hil-tests"))
-        .args(["-m", "pytest", "-v", "-rfE", "--board", &args.board])
-        .arg("--junitxml")
-        .arg(&junit);
+        .args(["-m", "pytest", "-v", "-rfE"])
+        .arg(format!("--board={}", args.board))
+        .arg(format!("--junitxml={}", junit.display()));
     if let Some(filter) = &args.scenario {
         pytest.args(["-k", filter]);
     }
