@@ -4,6 +4,7 @@ does, and reading its JUnit XML: for the scenarios that test the harness itself
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,10 +15,12 @@ ROOT = HERE.parent
 
 
 def run_suite(target: Path, junit: Path, *selection: str) -> subprocess.CompletedProcess:
-    """The suite's pytest on `target`, as `cargo xtask hil --target FILE` runs it."""
+    """The suite's pytest on `target`, as `cargo xtask hil --target FILE` runs it; its console
+    logs go next to `junit`, not over the outer run's."""
+    env = dict(os.environ, BULKHEAD_HIL_LOGS=str(junit.parent / f"{junit.stem}-logs"))
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-v", "--target-only", f"--board={target}", f"--junitxml={junit}", *selection],
-        cwd=HERE, capture_output=True, text=True, timeout=300,
+        cwd=HERE, capture_output=True, text=True, timeout=300, env=env,
     )
 
 

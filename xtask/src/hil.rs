@@ -116,3 +116,22 @@ pub fn run(args: &HilArgs) -> Result<()> {
     anyhow::ensure!(ok && counts.failed == 0, "some scenarios failed on {name}");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::target_file;
+
+    #[test]
+    fn a_target_name_is_a_file_in_hil_tests_targets() {
+        let (file, name) = target_file("qemu-virt-gicv2").unwrap();
+        assert!(file.ends_with("hil-tests/targets/qemu-virt-gicv2.toml"));
+        assert_eq!(name, "qemu-virt-gicv2");
+    }
+
+    #[test]
+    fn an_unknown_target_lists_the_known_ones() {
+        let error = target_file("no-such-board").unwrap_err().to_string();
+        assert!(error.contains("qemu-raspi4b"), "{error}");
+        assert!(target_file("/nonexistent/bench.toml").is_err());
+    }
+}
