@@ -3,7 +3,8 @@ the loopback interface export a network serial port and a `simplerest` power por
 by a QEMU "board" (labgrid_lab/qemu_relay.py: power-on starts QEMU with the deployed image);
 the suite acquires the place through the coordinator and runs the `boot` scenario's first two
 tests through labgrid's SerialDriver and NetworkPowerDriver. Their results and markers match
-the same tests run directly on QEMU."""
+the same tests run directly on QEMU. The first test runs once more from a local labgrid
+environment file naming the same resources (no coordinator)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from suite_runs import HERE, git_head, junit_cases, run_suite
 
 sys.path.insert(0, str(HERE / "labgrid_lab"))
 
-SUBSET = ("test_boot.py", "-k", "test_demo_boots_two_partitions_on_different_cpus or test_bad_hypercalls_return_not_supported")
+FIRST = "test_demo_boots_two_partitions_on_different_cpus"
+SUBSET = ("test_boot.py", "-k", f"{FIRST} or test_bad_hypercalls_return_not_supported")
 # What the guests report, compared between the two runs (the counter values differ per boot).
 MARKERS = re.compile(r"^(?:\[\w+\] )?HIL:(?:TEST \S+ (?:PASS|FAIL)|CHECKS .*|PART \w+ UP cpu=\d+)", re.MULTILINE)
 
@@ -47,6 +49,9 @@ def test_hil_labgrid_the_suite_through_a_local_coordinator_matches_qemu(tmp_path
         lab_junit = tmp_path / "labgrid.xml"
         through = run_suite(lab.target_file(), lab_junit, *SUBSET)
         released = lab.client("-p", PLACE, "show")
+        # The same board from a local labgrid environment file (no coordinator), one test.
+        env_junit = tmp_path / "labgrid-env.xml"
+        from_env = run_suite(lab.env_target_file(), env_junit, *SUBSET[:2], FIRST)
     finally:
         lab.stop()
     assert through.returncode == 0, through.stdout[-4000:] + through.stderr[-2000:]
@@ -61,6 +66,10 @@ def test_hil_labgrid_the_suite_through_a_local_coordinator_matches_qemu(tmp_path
         through_labgrid = markers(lab_cases[name]["console_log"])
         assert through_labgrid, f"{name}: no markers came through labgrid"
         assert through_labgrid == markers(direct_cases[name]["console_log"]), name
+    assert from_env.returncode == 0, from_env.stdout[-4000:]
+    env_props, env_outcomes, env_cases = junit_cases(env_junit)
+    assert env_props["target"] == "labgrid-env" and env_outcomes == {FIRST: "passed"}, env_outcomes
+    assert markers(env_cases[FIRST]["console_log"]) == markers(direct_cases[FIRST]["console_log"])
     # The place was acquired for the run and released after it.
     assert re.search(r"acquired: None", released), released
     # The relay's QEMU booted what the deploy step put in its media folder: the image under test.

@@ -102,6 +102,26 @@ class LocalLab:
         )
         return path
 
+    def env_target_file(self) -> Path:
+        """A labgrid target for the suite from a local environment file: the same two
+        resources, named directly, with no coordinator."""
+        env = self.work / "env.yaml"
+        env.write_text(
+            "targets:\n  main:\n    resources:\n"
+            f"      NetworkSerialPort:\n        host: 127.0.0.1\n        port: {self.serial_port}\n"
+            "        speed: 115200\n        protocol: raw\n"
+            "      NetworkPowerPort:\n        model: simplerest\n"
+            f"        host: 'http://127.0.0.1:{self.power_port}/relay/{{index}}/{{value}}'\n        index: 0\n"
+            "    drivers:\n      SerialDriver: {}\n      NetworkPowerDriver: {}\n"
+        )
+        path = self.work / "labgrid-env.toml"
+        path.write_text(
+            'name = "labgrid-env"\nboard = "qemu-virt"\nbackend = "labgrid"\nenv = "env.yaml"\n'
+            'defaults = { smp = "4", gic = "3" }\nboot_retries = 1\n'
+            f'[media]\nkind = "command"\ndeploy = "cp {{image}} {self.media}/image.bin"\n'
+        )
+        return path
+
     def stop(self) -> None:
         for process in reversed(self.processes):
             process.terminate()
