@@ -38,6 +38,14 @@ REPLAYS = HERE / "fakebench" / "replays"
 PHASES = {"power": 5, "first_byte": 2, "banner": 2, "partitions": 3}
 
 
+@pytest.fixture(autouse=True)
+def harness_scenario(target):
+    """This scenario tests the harness on a board of its own: it runs with QEMU targets (in
+    `cargo xtask test`), not on a bench or lab board."""
+    if target["backend"] != "qemu":
+        pytest.skip(f"tests the harness itself; target {target['name']} is a {target['backend']} board")
+
+
 class FakeBench:
     """One fake board with its power switch and SD mux, in `state`."""
 

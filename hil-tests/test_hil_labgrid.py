@@ -26,6 +26,14 @@ SUBSET = ("test_boot.py", "-k", f"{FIRST} or test_bad_hypercalls_return_not_supp
 MARKERS = re.compile(r"^(?:\[\w+\] )?HIL:(?:TEST \S+ (?:PASS|FAIL)|CHECKS .*|PART \w+ UP cpu=\d+)", re.MULTILINE)
 
 
+@pytest.fixture(autouse=True)
+def harness_scenario(target):
+    """This scenario tests the harness on a board of its own: it runs with QEMU targets (in
+    `cargo xtask test`), not on a bench or lab board."""
+    if target["backend"] != "qemu":
+        pytest.skip(f"tests the harness itself; target {target['name']} is a {target['backend']} board")
+
+
 def markers(console_log: str) -> list[str]:
     return sorted(m[0] for m in MARKERS.finditer(Path(console_log).read_text()))
 
