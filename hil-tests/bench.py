@@ -191,6 +191,7 @@ class BenchBoard(Board):
         # The console listens before the board has power: the first bytes are the verdict's
         # evidence (the boot loader's lines with uart_2ndstage=1).
         self.serial = serial.Serial(port, self.baud, timeout=0.1, rtscts=False, xonxoff=False)
+        self.serial.reset_input_buffer()  # nothing from before this power-up
         self._running = True
         threading.Thread(target=self._pump, daemon=True).start()
         if "power_cycle" in self.power:
