@@ -1,10 +1,13 @@
 """One board abstraction for every scenario: start, expect a regex on the console, send, stop.
 
 Backends:
-  QemuBoard   -- QEMU, console on stdio (CI and developers).
-  SerialBoard -- a real board on a bench: a serial port plus a power-cycle command.
+  QemuBoard    -- QEMU, console on stdio (CI and developers).
+  BenchBoard   -- a real board on a bench: serial port, power commands, SD mux or TFTP (bench.py).
+  LabgridBoard -- a labgrid place or environment: its console, power and boot media drivers
+                  (labgrid_board.py).
 
-Targets are described in ``targets/<name>.toml``; scenarios never see which backend runs them.
+Targets are described in ``targets/<name>.toml`` (targets.py picks the backend); scenarios never
+see which backend runs them. Boot phases and their verdicts are in phases.py.
 """
 
 from __future__ import annotations
@@ -23,6 +26,17 @@ from pathlib import Path
 
 class ConsoleTimeout(AssertionError):
     """A marker did not appear in time; the message carries the console's tail."""
+
+
+class ConsolePanic(ConsoleTimeout):
+    """The hypervisor panicked while a scenario waited for a marker (the verdict "hypervisor
+    panic" of the markers phase, phases.py); the message carries the report."""
+
+
+# A hypervisor panic report's first line (fatal.rs); `HIL:PANIC-CPU` lines follow it.
+PANIC_LINE = re.compile(r"^HIL:PANIC .*$", re.MULTILINE)
+# How long a wait goes on after a panic, for a marker that is part of the report.
+PANIC_GRACE = 1.0
 
 
 @dataclass
@@ -51,18 +65,39 @@ class Console:
             self.closed = True
             self.lock.notify_all()
 
+    def _panic_deadline(self, deadline: float, since: int) -> float:
+        """`deadline`, or a short grace once the hypervisor panicked after `since`: a scenario
+        waiting for a marker fails at once with the report instead of at its timeout."""
+        if PANIC_LINE.search(self.complete(), since):
+            return min(deadline, time.monotonic() + PANIC_GRACE)
+        return deadline
+
+    def _panic_error(self, what: str, since: int) -> ConsolePanic | None:
+        panic = PANIC_LINE.search(self.complete(), since)
+        if panic is None:
+            return None
+        report = self.text[panic.start() :][:2000]
+        return ConsolePanic(f"hypervisor panic while waiting for {what}; report:\n{report}")
+
     def expect(self, pattern: str, timeout: float = 30.0) -> re.Match:
-        """Waits for ``pattern`` after the cursor; moves the cursor past the match."""
+        """Waits for ``pattern`` after the cursor; moves the cursor past the match. A hypervisor
+        panic after the cursor ends the wait (ConsolePanic) unless the pattern follows soon."""
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
+        panicked = False
         with self.lock:
             while True:
                 match = regex.search(self.complete(), self.cursor)
                 if match:
                     self.cursor = match.end()
                     return match
+                if not panicked:
+                    cut = self._panic_deadline(deadline, self.cursor)
+                    panicked, deadline = cut != deadline, cut
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.closed:
+                    if panic := self._panic_error(f"marker {pattern!r}", self.cursor):
+                        raise panic
                     tail = self.text[-3000:]
                     why = "console closed" if self.closed else f"not seen in {timeout:.0f}s"
                     raise ConsoleTimeout(f"marker {pattern!r} {why}; console tail:\n{tail}")
@@ -72,13 +107,19 @@ class Console:
         """Waits until ``pattern`` matches ``count`` times anywhere in the log; returns the matches."""
         regex = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + timeout
+        panicked = False
         with self.lock:
             while True:
                 matches = list(regex.finditer(self.complete()))
                 if len(matches) >= count:
                     return matches
+                if not panicked:
+                    cut = self._panic_deadline(deadline, 0)
+                    panicked, deadline = cut != deadline, cut
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.closed:
+                    if panic := self._panic_error(f"{count} x {pattern!r}", 0):
+                        raise panic
                     tail = self.text[-3000:]
                     why = "console closed" if self.closed else f"not seen in {timeout:.0f}s"
                     raise ConsoleTimeout(
@@ -95,7 +136,13 @@ class Console:
 class Board:
     """A board that boots an image and exposes its console."""
 
+    console: Console
+
+    def deploy(self, image: Path) -> None:
+        """Puts `image` where the board boots it from (SD card, TFTP folder); QEMU needs nothing."""
+
     def start(self, image: Path) -> Console:
+        """Powers the board on (or starts QEMU) with the console already listening."""
         raise NotImplementedError
 
     def send(self, text: str) -> None:
@@ -174,49 +221,6 @@ class QemuBoard(Board):
             self.process.wait()
             return None
         return self.process.returncode
-
-
-class SerialBoard(Board):
-    """A real board: power-cycled by a command, console on a serial port."""
-
-    def __init__(self, port: str, baud: int, power_cycle: str, power_off: str | None = None):
-        self.port, self.baud = port, baud
-        self.power_cycle, self.power_off = power_cycle, power_off
-        self.console = Console()
-        self.serial = None
-        self._running = False
-
-    def start(self, image: Path) -> Console:
-        import serial  # pyserial; only needed on a bench
-
-        # Deploying `image` (SD mux or TFTP directory) is the target's `deploy` command.
-        self.serial = serial.Serial(self.port, self.baud, timeout=0.2)
-        self._running = True
-        threading.Thread(target=self._pump, daemon=True).start()
-        subprocess.run(self.power_cycle, shell=True, check=True)
-        return self.console
-
-    def _pump(self) -> None:
-        while self._running and self.serial:
-            data = self.serial.read(4096)
-            if data:
-                self.console.feed(data.decode("utf-8", "replace"))
-        self.console.close()
-
-    def send(self, text: str) -> None:
-        assert self.serial
-        self.serial.write(text.encode())
-
-    def wait_exit(self, timeout: float) -> int:
-        raise NotImplementedError("a real board has no exit status; look for HIL:HALT")
-
-    def stop(self) -> int | None:
-        self._running = False
-        if self.power_off:
-            subprocess.run(self.power_off, shell=True, check=False)
-        if self.serial:
-            self.serial.close()
-        return None
 
 
 def qemu_monitor(qmp_socket: Path, command_line: str, timeout: float = 5.0) -> str:

@@ -5,23 +5,47 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from boards import Board, Console, QemuBoard, SerialBoard
+pytest.register_assert_rewrite("hil_artifacts")
+
+from boards import Board, Console, QemuBoard  # noqa: E402 (after the rewrite registration)
+from hil_artifacts import record_boot, save_console
+from phases import BoardHealth, BootRecord, boot_through_phases
+from targets import TARGETS, load_target, make_board, phases_of, unsupported_request
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = Path(__file__).resolve().parent / "targets"
+
+pytest_plugins = ["hil_artifacts"]
+
+# The target a scenario that names none (no `on=`) is written for.
+HOME_TARGET = "qemu-virt"
+# Boot verdicts per target, for the whole session (phases.py: a broken board fails fast).
+HEALTH = BoardHealth()
 
 
 def pytest_addoption(parser):
     parser.addoption(
         "--board",
         default=os.environ.get("HIL_BOARD", "qemu-virt"),
-        help="target in hil-tests/targets/ (qemu-virt, qemu-virt-gicv2, or a bench board)",
+        help="target: a name in hil-tests/targets/ (qemu-virt, qemu-virt-gicv2, qemu-raspi4b, a bench "
+        "or labgrid target) or a target file's path",
     )
+    parser.addoption(
+        "--target-only",
+        action="store_true",
+        help="run each scenario on the --board target itself, skipping those written for another board "
+        "(cargo xtask hil); without it a scenario with `on=` runs on that QEMU target",
+    )
+
+
+def pytest_configure(config):
+    try:
+        config.hil_target_name = load_target(config.getoption("--board"))["name"]
+    except ValueError:
+        config.hil_target_name = "unknown"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -35,26 +59,23 @@ def pytest_runtest_makereport(item, call):
         for board in getattr(item, "boards", []):
             if isinstance(board, QemuBoard):
                 report.sections.append(("qemu cpu state at failure", board.cpu_state()))
-            log = getattr(board, "console", None)
-            if log is not None:
-                path = ROOT / "target" / "hil-logs" / f"{item.name}.console.txt"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(log.text)
-                lines = [line for line in log.text.splitlines() if "HIL:HEARTBEAT" not in line]
-                report.sections.append(
-                    ("console (heartbeats left out; whole log: " + str(path) + ")", "\n".join(lines[-400:]))
-                )
+        path = save_console(item)
+        log = getattr(item.boards[-1], "console", None) if getattr(item, "boards", []) else None
+        if path is not None and log is not None:
+            lines = [line for line in log.text.splitlines() if "HIL:HEARTBEAT" not in line]
+            report.sections.append(
+                ("console (heartbeats left out; whole log: " + str(path) + ")", "\n".join(lines[-400:]))
+            )
     return report
 
 
 @pytest.fixture(scope="session")
 def target(request) -> dict:
-    name = request.config.getoption("--board")
-    path = TARGETS / f"{name}.toml"
-    if not path.exists():
-        raise pytest.UsageError(f"no target {name!r}: expected {path}")
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+    """The run's target (--board): its file's keys, plus `name` and `path`."""
+    try:
+        return load_target(request.config.getoption("--board"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from error
 
 
 def cargo_xtask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -98,19 +119,27 @@ class Session:
         return self.board.wait_exit(timeout)
 
 
-def load_target(name: str) -> dict:
-    """The target described by targets/<name>.toml."""
-    with open(TARGETS / f"{name}.toml", "rb") as f:
-        return tomllib.load(f)
+def target_for(run: dict, on: str | None, only: bool) -> dict:
+    """The target a scenario boots on: `on` (or the run's target) as today; with
+    --target-only the run's target itself, or a skip when the scenario is for another board."""
+    if not only:
+        return load_target(on) if on else run
+    home = load_target(on or HOME_TARGET)
+    if home["board"] != run["board"]:
+        pytest.skip(f"scenario for board {home['board']} ({home['name']}); target {run['name']} is board {run['board']}")
+    return run
 
 
 @pytest.fixture
 def boot(target, request):
     """boot(config, smp=None, gic=None, extra=[], on=None, built_for_smp=None) builds a
-    configuration and boots it on the --board target (or on target `on`, e.g. "qemu-raspi4b").
+    configuration and boots it on the --board target (or on target `on`, e.g. "qemu-raspi4b")
+    through the boot phases (phases.py: power, first byte, banner, every partition up).
     The build checks the configuration against the CPUs the run has (`--smp smp`), or against
     `built_for_smp` CPUs when given (a configuration meant for more CPUs than the run has)."""
     boards: list[Board] = []
+    booted: list[tuple[dict, BootRecord]] = []
+    only = request.config.getoption("--target-only")
 
     def start(
         config: str,
@@ -120,7 +149,9 @@ def boot(target, request):
         on: str | None = None,
         built_for_smp: int | None = None,
     ) -> Session:
-        chosen = load_target(on) if on else target
+        chosen = target_for(target, on, only)
+        if why := unsupported_request(chosen, smp, gic, extra):
+            pytest.skip(why)
         image = build_image(config, chosen["board"], built_for_smp or smp)
         values = dict(chosen.get("defaults", {}))
         values["image_dir"] = str(image.parent)
@@ -128,16 +159,17 @@ def boot(target, request):
             values["smp"] = str(smp)
         if gic is not None:
             values["gic"] = str(gic)
-        if chosen["backend"] == "qemu":
-            argv = [arg.format(image="{image}", **values) for arg in chosen["argv"]]
-            board: Board = QemuBoard(argv + (extra or []))
-        else:
-            subprocess.run(chosen["deploy"].format(image=image), shell=True, check=True)
-            board = SerialBoard(chosen["port"], chosen.get("baud", 115200), chosen["power_cycle"], chosen.get("power_off"))
-        boards.append(board)
-        return Session(board, board.start(image))
+        record = BootRecord()
+        booted.append((chosen, record))
+        board, console = boot_through_phases(
+            chosen["name"], lambda: make_board(chosen, values, extra or [], config), image,
+            phases_of(chosen), HEALTH, record, boards.append,
+        )
+        return Session(board, console)
 
     request.node.boards = boards
     yield start
     for board in boards:
         board.stop()
+    for chosen, record in booted:
+        record_boot(request.node, chosen, record)

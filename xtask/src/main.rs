@@ -10,6 +10,7 @@ mod elf;
 mod flash;
 mod fuzz;
 mod guest_dt;
+mod hil;
 mod image;
 mod initramfs;
 mod linux;
@@ -44,6 +45,10 @@ enum Command {
     /// Check formatting and clippy, run the host unit tests, each fuzz target for a fixed number
     /// of iterations and the QEMU scenario tests; ends with "N passed, N failed".
     Test(test::TestArgs),
+    /// Run the scenario suite on one target (QEMU, a bench board or a labgrid place; each
+    /// scenario on that target, those for another board skipped): JUnit XML with the commit and
+    /// the target, every console log, one summary line.
+    Hil(hil::HilArgs),
     /// Run the fuzz targets in fuzz/ (cargo-fuzz, nightly): one, or all in turn, for --time
     /// seconds each; `--help` lists them.
     Fuzz(fuzz::FuzzArgs),
@@ -72,6 +77,7 @@ fn main() {
         Command::Run(args) => qemu::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Hil(args) => hil::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Sdcard(args) => sdcard::run(&args),

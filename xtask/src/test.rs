@@ -20,20 +20,22 @@ pub struct TestArgs {
     /// Run only what needs no QEMU: the checks, the unit tests and the fuzz targets.
     #[arg(long, conflicts_with = "scenario")]
     pub host_only: bool,
-    /// The board the scenarios run against.
+    /// The target the scenarios run against (a name in hil-tests/targets/ or a file); those
+    /// that name another QEMU target (`on=`) run there. `cargo xtask hil` runs each on one target.
     #[arg(long, default_value = "qemu-virt")]
     pub board: String,
 }
 
+/// Tests passed, failed and skipped, added up over the runners.
 #[derive(Default, Debug)]
-struct Counts {
-    passed: u64,
-    failed: u64,
-    skipped: u64,
+pub struct Counts {
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
 }
 
 /// Runs `command`, echoing its output, and adds up cargo's and pytest's result lines.
-fn run_counting(command: &mut Command, counts: &mut Counts) -> Result<bool> {
+pub fn run_counting(command: &mut Command, counts: &mut Counts) -> Result<bool> {
     shell::show(command);
     let mut child = command
         .stdout(Stdio::piped())
@@ -65,25 +67,40 @@ fn run_counting(command: &mut Command, counts: &mut Counts) -> Result<bool> {
     Ok(child.wait()?.success())
 }
 
-fn pytest_venv() -> Result<PathBuf> {
+/// Set to skip labgrid (and scenario `hil_labgrid`) on a machine that only runs QEMU.
+const NO_LABGRID: &str = "BULKHEAD_HIL_NO_LABGRID";
+
+/// The scenario tests' venv (`target/hil-venv`), made from PyPI: `hil-tests/requirements.txt`,
+/// and `requirements-labgrid.txt` unless `BULKHEAD_HIL_NO_LABGRID` is set.
+pub fn pytest_venv() -> Result<PathBuf> {
     let venv = paths::target().join("hil-venv");
     let python = venv.join("bin/python");
-    let requirements = paths::root().join("hil-tests/requirements.txt");
+    let hil = paths::root().join("hil-tests");
+    let mut files = vec![hil.join("requirements.txt")];
+    if std::env::var_os(NO_LABGRID).is_none() {
+        files.push(hil.join("requirements-labgrid.txt"));
+    }
     let stamp = venv.join(".requirements");
-    let wanted = std::fs::read_to_string(&requirements)?;
+    let mut wanted = String::new();
+    for file in &files {
+        wanted += &std::fs::read_to_string(file)
+            .with_context(|| format!("reading {}", file.display()))?;
+    }
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         shell::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        shell::run(
-            Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "-r"])
-                .arg(&requirements),
-        )?;
+        let mut pip = Command::new(&python);
+        pip.args(["-m", "pip", "install", "--quiet"]);
+        for file in &files {
+            pip.arg("-r").arg(file);
+        }
+        shell::run(&mut pip)?;
         std::fs::write(&stamp, wanted)?;
     }
     Ok(python)
 }
 
-fn junit_counts(path: &std::path::Path, counts: &mut Counts) -> Result<()> {
+/// Adds a pytest JUnit file's totals to `counts`.
+pub fn junit_counts(path: &std::path::Path, counts: &mut Counts) -> Result<()> {
     let xml = std::fs::read_to_string(path)?;
     let attr = |name: &str| -> u64 {
         let key = format!(" {name}=\"");
@@ -110,9 +127,9 @@ fn scenarios(args: &TestArgs, python: &std::path::Path, counts: &mut Counts) -> 
     let mut pytest = Command::new(python);
     pytest
         .current_dir(paths::root().join("hil-tests"))
-        .args(["-m", "pytest", "-v", "-rfE", "--board", &args.board])
-        .arg("--junitxml")
-        .arg(&junit);
+        .args(["-m", "pytest", "-v", "-rfE"])
+        .arg(format!("--board={}", args.board))
+        .arg(format!("--junitxml={}", junit.display()));
     if let Some(filter) = &args.scenario {
         pytest.args(["-k", filter]);
     }
