@@ -142,7 +142,7 @@ impl Machine for Board<'_> {
                 match store {
                     // A read makes no effects: no effect list to set up. The policy cuts the
                     // value to the access width.
-                    None => MmioDevice::read(&mut console.state.lock().0, access),
+                    None => MmioDevice::read(&mut *console.state.lock(), access),
                     Some(value) => console_write(partition, console, access, value),
                 }
             }
@@ -220,8 +220,9 @@ impl Machine for Board<'_> {
     }
 }
 
-/// A write to `partition`'s virtual console: a byte written to its data register completes a
-/// line, printed with the partition's name. Out of line: the trap path's reads need none of it.
+/// A write to `partition`'s virtual console: a byte written to its data register goes to the
+/// console multiplexer, which never waits for the wire. Out of line: the trap path's reads
+/// need none of it.
 #[inline(never)]
 fn console_write(
     partition: &Partition,
@@ -229,16 +230,16 @@ fn console_write(
     access: DeviceAccess,
     value: u64,
 ) -> Result<u64, MmioFault> {
-    let mut state = console.state.lock();
-    let (uart, lines) = &mut *state;
     let mut effects = DeviceEffects::new();
-    let value = devices::perform(uart, access, Some(value), &mut effects)?;
+    let value = devices::perform(&mut *console.state.lock(), access, Some(value), &mut effects)?;
+    let mut bytes: heapless::Vec<u8, 8> = heapless::Vec::new();
     for effect in &effects {
         if let DeviceEffect::ConsoleByte(byte) = *effect {
-            if let Some(line) = lines.push(byte) {
-                println!("[{}] {}", partition.name, line);
-            }
+            let _ = bytes.push(byte);
         }
+    }
+    if !bytes.is_empty() {
+        crate::console::partition_output(partition.id - 1, &bytes);
     }
     Ok(value)
 }

@@ -7,7 +7,6 @@ use bulkhead_config::model::OnStop;
 use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
-use crate::console::LineBuffer;
 use crate::devices::bus::BusError;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
@@ -28,8 +27,8 @@ pub struct LoadedImage {
 pub struct VirtualConsole {
     /// The register window (IPA).
     pub window: Range,
-    /// The UART model and the line being assembled.
-    pub state: spin::Mutex<(VirtualPl011, LineBuffer)>,
+    /// The UART model (its output goes to the console multiplexer as it is written).
+    pub state: spin::Mutex<VirtualPl011>,
 }
 
 /// One partition.

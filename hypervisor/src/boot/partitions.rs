@@ -287,7 +287,7 @@ pub fn build_partition(
     partition.on_stop = config.on_stop;
     partition.console = config.console.map(|window| VirtualConsole {
         window,
-        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
+        state: spin::Mutex::new(VirtualPl011::new()),
     });
     Ok(partition)
 }

@@ -274,7 +274,7 @@ fn partition(id: usize, name: &str, cpus: &[usize], on_stop: OnStop) -> Partitio
             start: UART,
             size: 0x1000,
         },
-        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
+        state: spin::Mutex::new(VirtualPl011::new()),
     });
     p
 }
