@@ -231,7 +231,12 @@ fn console_write(
     value: u64,
 ) -> Result<u64, MmioFault> {
     let mut effects = DeviceEffects::new();
-    let value = devices::perform(&mut *console.state.lock(), access, Some(value), &mut effects)?;
+    let value = devices::perform(
+        &mut *console.state.lock(),
+        access,
+        Some(value),
+        &mut effects,
+    )?;
     let mut bytes: heapless::Vec<u8, 8> = heapless::Vec::new();
     for effect in &effects {
         if let DeviceEffect::ConsoleByte(byte) = *effect {
@@ -252,6 +257,7 @@ pub fn run(cpu: usize) -> ! {
     };
     if let Some(&mpidr) = system.cpus.get(cpu) {
         interrupts::init_cpu(cpu, mpidr);
+        crate::console::init_cpu(cpu);
     }
     let Some((partition, vcpu)) = system.slot(cpu) else {
         idle(system, cpu)

@@ -398,7 +398,11 @@ impl<'a> HostInfo<'a> {
         let console = uarts
             .iter()
             .find(|(node_path, _, _, _)| node_path.as_bytes() == stdout)
-            .or_else(|| uarts.iter().find(|(_, kind, _, _)| *kind == UartKind::Pl011));
+            .or_else(|| {
+                uarts
+                    .iter()
+                    .find(|(_, kind, _, _)| *kind == UartKind::Pl011)
+            });
         info.uart = console.map(|(_, kind, range, _)| (*kind, *range));
         info.uart_interrupt = console.and_then(|(_, _, _, intid)| *intid);
         // As far as the walk read: a header may claim more than the blob holds.

@@ -3,7 +3,7 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use bulkhead_config::model::OnStop;
+use bulkhead_config::model::{ConsoleMode, OnStop};
 use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
@@ -54,6 +54,8 @@ pub struct Partition {
     pub dtb: u64,
     /// The virtual PL011, if configured.
     pub console: Option<VirtualConsole>,
+    /// What its console is (virtual, passthrough, none).
+    pub console_mode: ConsoleMode,
     /// What happens when it stops.
     pub on_stop: OnStop,
     /// Its doorbells: its ends of the configuration's channels, by doorbell index.
@@ -80,6 +82,7 @@ impl Partition {
             entry: 0,
             dtb: 0,
             console: None,
+            console_mode: ConsoleMode::None,
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
@@ -176,6 +179,10 @@ pub struct System {
     pub gic: GuestGicLayout,
     /// The board's power-management watchdog (resets boards without PSCI), if any.
     pub pm_watchdog: Option<u64>,
+    /// The partition whose console has the keyboard at boot (`console-focus`), by index.
+    pub console_focus: Option<usize>,
+    /// The baud rate the console multiplexer paces output to (`console-baud`; 0: none).
+    pub console_baud: u32,
 }
 
 impl System {

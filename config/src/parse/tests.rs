@@ -641,8 +641,13 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
 
 #[test]
 fn bad_console_keys_are_rejected_with_their_reason() {
-    let e = parse_error(&one(&format!("cpus = <0>; console-mode = \"serial\"; {MEM}")));
-    assert!(format!("{e}").contains("\"virtual\", \"passthrough\" or \"none\""), "{e}");
+    let e = parse_error(&one(&format!(
+        "cpus = <0>; console-mode = \"serial\"; {MEM}"
+    )));
+    assert!(
+        format!("{e}").contains("\"virtual\", \"passthrough\" or \"none\""),
+        "{e}"
+    );
     let e = parse_error(&base("").replace(
         "board = \"qemu-virt\";",
         "board = \"qemu-virt\"; console-baud = \"fast\";",

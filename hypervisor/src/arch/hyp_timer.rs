@@ -3,7 +3,6 @@
 //! once the wire has room, without any vCPU waiting.
 
 use aarch64_cpu::registers::{Writeable, CNTHP_CTL_EL2};
-use tock_registers::interfaces::Writeable as _;
 
 use super::sysreg::CNTHP_CVAL_EL2;
 

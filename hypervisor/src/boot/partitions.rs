@@ -62,6 +62,8 @@ pub fn empty_system(machine: &Machine<'_>) -> System {
             None => GuestGicLayout::default(),
         },
         pm_watchdog: host.pm_watchdog.map(|range| range.start),
+        console_focus: None,
+        console_baud: 0,
     }
 }
 
@@ -127,6 +129,12 @@ pub fn add_partitions(
             }
         }
     }
+    // A global error (a bad `console-focus`) leaves the default focus.
+    system.console_focus = config
+        .console
+        .focus
+        .and_then(|name| config.partition_index(name));
+    system.console_baud = config.console.baud;
     let cpu_interface = match host.gic {
         Some(Gic::V2 {
             cpu,
@@ -285,6 +293,7 @@ pub fn build_partition(
     partition.entry = config.entry;
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
+    partition.console_mode = config.console_mode;
     partition.console = config.console.map(|window| VirtualConsole {
         window,
         state: spin::Mutex::new(VirtualPl011::new()),

@@ -45,7 +45,11 @@ pub(super) fn view() -> View {
 }
 
 fn mode(partition: usize) -> ConsoleMode {
-    ConsoleMode::from_u8(MODES.get(partition).map_or(0, |m| m.load(Ordering::Relaxed)))
+    ConsoleMode::from_u8(
+        MODES
+            .get(partition)
+            .map_or(0, |m| m.load(Ordering::Relaxed)),
+    )
 }
 
 /// Starts the console over `system`: multiplexes its partitions, takes the UART's receive
@@ -62,9 +66,9 @@ pub fn start(system: &System, uart_intid: Option<u32>) {
         system.console_baud,
         frequency,
     );
-    let focus = system.console_focus.or_else(|| {
-        (0..system.partitions.len()).find(|&p| mode(p) == ConsoleMode::Virtual)
-    });
+    let focus = system
+        .console_focus
+        .or_else(|| (0..system.partitions.len()).find(|&p| mode(p) == ConsoleMode::Virtual));
     *KEYBOARD.lock() = Keyboard::new(focus);
     FOCUS.store(focus.unwrap_or(usize::MAX), Ordering::Relaxed);
     if let (Some(intid), Some(uart)) = (uart_intid, super::EMERGENCY.get()) {

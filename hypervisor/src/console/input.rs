@@ -183,7 +183,9 @@ impl Keyboard {
             if partition < host.partitions() {
                 self.set_focus(host, partition);
             } else {
-                host.print(format_args!("console: no partition {number} (see {ESCAPE_NAME} l)"));
+                host.print(format_args!(
+                    "console: no partition {number} (see {ESCAPE_NAME} l)"
+                ));
             }
             return;
         }
@@ -232,7 +234,11 @@ impl Keyboard {
                 host.state(partition),
                 host.console_kind(partition),
                 host.dropped(partition),
-                if self.focus == Some(partition) { " focus" } else { "" },
+                if self.focus == Some(partition) {
+                    " focus"
+                } else {
+                    ""
+                },
             ));
         }
     }
@@ -348,7 +354,10 @@ mod tests {
         host.lines.clear();
         keyboard.input(&mut host, b"\x1dz");
         assert_eq!(host.lines, ["console: no command 'z'; Ctrl-] h for help"]);
-        assert!(host.input.is_empty(), "a command key never reaches the guest");
+        assert!(
+            host.input.is_empty(),
+            "a command key never reaches the guest"
+        );
     }
 
     #[test]
@@ -369,6 +378,9 @@ mod tests {
         assert!(keyboard.colour);
         keyboard.input(&mut host, b"\x1dc");
         assert!(!keyboard.colour);
-        assert_eq!(host.lines, ["HIL:CONSOLE colour=on", "HIL:CONSOLE colour=off"]);
+        assert_eq!(
+            host.lines,
+            ["HIL:CONSOLE colour=on", "HIL:CONSOLE colour=off"]
+        );
     }
 }

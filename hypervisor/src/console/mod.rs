@@ -24,7 +24,7 @@ pub mod ring;
 #[cfg(target_os = "none")]
 mod board;
 #[cfg(target_os = "none")]
-pub use board::{on_interrupt, start, HYP_TIMER_INTID};
+pub use board::{init_cpu, on_interrupt, start, HYP_TIMER_INTID};
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};

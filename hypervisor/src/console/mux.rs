@@ -175,7 +175,13 @@ impl Multiplexer {
 
     /// Moves output from the channels to `wire`, as much as it has room for; says when to call
     /// again.
-    pub fn pump(&mut self, channels: &impl Channels, now: u64, view: View, wire: &mut impl Wire) -> Wake {
+    pub fn pump(
+        &mut self,
+        channels: &impl Channels,
+        now: u64,
+        view: View,
+        wire: &mut impl Wire,
+    ) -> Wake {
         loop {
             if !self.flush_staged(wire) {
                 return Wake::WireFull;
@@ -240,7 +246,9 @@ impl Multiplexer {
         (0..self.count)
             .filter_map(|p| {
                 channels
-                    .with(p, |c| (!c.ring.is_empty()).then(|| c.last_write.saturating_add(self.quiet)))
+                    .with(p, |c| {
+                        (!c.ring.is_empty()).then(|| c.last_write.saturating_add(self.quiet))
+                    })
                     .flatten()
             })
             .min()
@@ -267,7 +275,11 @@ impl Multiplexer {
         if view.colour {
             // Six colours in turn; the focused partition's tag in inverse video.
             let colour = 31 + partition % 6;
-            let inverse = if view.focus == Some(partition) { ";7" } else { "" };
+            let inverse = if view.focus == Some(partition) {
+                ";7"
+            } else {
+                ""
+            };
             let _ = write!(tag, "\x1b[1;{colour}{inverse}m[{name}]\x1b[0m ");
         } else {
             let _ = write!(tag, "[{name}] ");
@@ -477,7 +489,11 @@ mod tests {
         let (mut mux, channels, mut wire) = (mux(), Fixture::new(2), terminal());
         channels.write(1, b"\x1b[2K\r[linux] fake\x1b[1A\n", 0);
         mux.pump(&channels, 0, PLAIN, &mut wire);
-        assert_eq!(wire.string(), "[rtos] [linux] fake\r\n", "still tagged rtos, on its own line");
+        assert_eq!(
+            wire.string(),
+            "[rtos] [linux] fake\r\n",
+            "still tagged rtos, on its own line"
+        );
     }
 
     #[test]
@@ -495,7 +511,11 @@ mod tests {
         assert_eq!(mux.pump(&channels, 5, PLAIN, &mut limited), Wake::WireFull);
         mux.pump(&channels, 5, PLAIN, &mut wire);
         let text = wire.string_all();
-        assert!(text.starts_with("HIL:CONSOLE partition=flood dropped=40\r\n[flood] abc\r\n"), "{}", &text[..80]);
+        assert!(
+            text.starts_with("HIL:CONSOLE partition=flood dropped=40\r\n[flood] abc\r\n"),
+            "{}",
+            &text[..80]
+        );
         assert_eq!(text.matches("dropped=").count(), 1);
     }
 
@@ -510,7 +530,10 @@ mod tests {
         assert!(!mux.is_mid_line());
         channels.write(0, b"x\n", QUIET);
         mux.pump(&channels, QUIET, PLAIN, &mut wire);
-        assert_eq!(wire.string(), "[linux] => \r\nHIL:PART rtos STOPPED\r\n[linux] x\r\n");
+        assert_eq!(
+            wire.string(),
+            "[linux] => \r\nHIL:PART rtos STOPPED\r\n[linux] x\r\n"
+        );
     }
 
     impl Terminal {

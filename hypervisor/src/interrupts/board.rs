@@ -79,6 +79,9 @@ impl PhysicalGic for ArchGic {
     fn take_pending_ack(&self, cpu: usize) -> Option<u32> {
         fast_path::take_pending_ack(cpu)
     }
+    fn hypervisor_interrupt(&self, intid: u32) -> bool {
+        crate::console::on_interrupt(intid)
+    }
 }
 
 /// The machine's interrupt state.

@@ -191,6 +191,8 @@ impl<G: PhysicalGic> InterruptState<G> {
                     kicked |= intid == KICK_SGI;
                     self.flush_queue(cpu);
                 }
+                // The hypervisor's own (the console): handled here, never a guest's.
+                _ if self.gic.hypervisor_interrupt(intid) => self.gic.deactivate(irq),
                 _ => match self.owner_config(system, cpu, intid) {
                     // Deactivation is left to the guest (HW bit in the list register).
                     Some(config) => {

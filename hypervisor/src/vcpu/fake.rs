@@ -301,6 +301,8 @@ pub fn system(on_stop: OnStop) -> System {
         gic_sysregs: true,
         gic,
         pm_watchdog: None,
+        console_focus: None,
+        console_baud: 0,
     };
     for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
         .into_iter()
