@@ -82,6 +82,32 @@ macro_rules! println {
     };
 }
 
+/// Each partition's line being assembled, by index in configuration order.
+static LINES: [spin::Mutex<LineBuffer>; bulkhead_config::MAX_PARTITIONS] =
+    [const { spin::Mutex::new(LineBuffer::new()) }; bulkhead_config::MAX_PARTITIONS];
+
+/// Output of partition `partition` (its index in configuration order, id - 1) for the
+/// console: what its virtual PL011 transmitted or its `BULKHEAD_CONSOLE_WRITE*` calls wrote,
+/// in order. Never waits for another partition's output.
+///
+/// Today each completed line is printed as `[name] line`; the multiplexed console replaces
+/// what is behind this function (issue 12).
+pub fn partition_output(partition: usize, bytes: &[u8]) {
+    let Some(slot) = LINES.get(partition) else {
+        return;
+    };
+    let name = crate::system::SYSTEM
+        .get()
+        .and_then(|system| system.partitions.get(partition))
+        .map_or("?", |p| p.name.as_str());
+    let mut buffer = slot.lock();
+    for &byte in bytes {
+        if let Some(line) = buffer.push(byte) {
+            crate::println!("[{}] {}", name, line);
+        }
+    }
+}
+
 /// Collects a partition's console output into lines.
 #[derive(Clone, Debug, Default)]
 pub struct LineBuffer {
@@ -89,6 +115,13 @@ pub struct LineBuffer {
 }
 
 impl LineBuffer {
+    /// An empty line.
+    pub const fn new() -> Self {
+        LineBuffer {
+            line: heapless::String::new(),
+        }
+    }
+
     /// Adds `byte`; returns the completed line (without its newline) when `byte` ends one or the
     /// buffer is full. Carriage returns and other control bytes are dropped.
     pub fn push(&mut self, byte: u8) -> Option<heapless::String<200>> {

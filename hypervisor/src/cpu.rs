@@ -11,15 +11,13 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::arch::{self, GuestEntry, TrapFrame};
-use crate::devices::{
-    self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioDevice, MmioFault,
-};
+use crate::devices::{self, DeviceAccess, DeviceId, MmioFault};
 use crate::doorbell::PeerDown;
 use crate::interrupts;
 use crate::println;
 use crate::smccc::function_id::psci::SYSTEM_OFF as PSCI_SYSTEM_OFF;
 use crate::smccc::{self, Action, Call};
-use crate::system::{Partition, System, VirtualConsole, SYSTEM};
+use crate::system::{Partition, System, SYSTEM};
 use crate::trap::{Exit, Snapshot};
 use crate::trap_stats;
 use crate::vcpu::entry::try_enter;
@@ -139,12 +137,13 @@ impl Machine for Board<'_> {
                 let Some(console) = &partition.console else {
                     return Ok(0);
                 };
-                match store {
-                    // A read makes no effects: no effect list to set up. The policy cuts the
-                    // value to the access width.
-                    None => MmioDevice::read(&mut console.state.lock().0, access),
-                    Some(value) => console_write(partition, console, access, value),
-                }
+                devices::pl011::port::guest_access(
+                    self.system,
+                    partition.id - 1,
+                    console,
+                    access,
+                    store,
+                )
             }
         }
     }
@@ -196,6 +195,9 @@ impl Machine for Board<'_> {
     }
 
     fn reset_partition_interrupts(&mut self, partition: &Partition) {
+        if let Some(console) = &partition.console {
+            console.reset();
+        }
         interrupts::reset_partition(partition.id - 1);
     }
 
@@ -218,29 +220,6 @@ impl Machine for Board<'_> {
             trap_stats::reset(cpu, arch::counter(), &fast);
         }
     }
-}
-
-/// A write to `partition`'s virtual console: a byte written to its data register completes a
-/// line, printed with the partition's name. Out of line: the trap path's reads need none of it.
-#[inline(never)]
-fn console_write(
-    partition: &Partition,
-    console: &VirtualConsole,
-    access: DeviceAccess,
-    value: u64,
-) -> Result<u64, MmioFault> {
-    let mut state = console.state.lock();
-    let (uart, lines) = &mut *state;
-    let mut effects = DeviceEffects::new();
-    let value = devices::perform(uart, access, Some(value), &mut effects)?;
-    for effect in &effects {
-        if let DeviceEffect::ConsoleByte(byte) = *effect {
-            if let Some(line) = lines.push(byte) {
-                println!("[{}] {}", partition.name, line);
-            }
-        }
-    }
-    Ok(value)
 }
 
 /// Runs this CPU: sets up its GIC interface, then runs its vCPU when (and whenever) it is

@@ -7,12 +7,10 @@ use bulkhead_config::model::OnStop;
 use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
-use crate::console::LineBuffer;
 use crate::devices::bus::BusError;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
-use crate::vuart::VirtualPl011;
 
 /// An image to copy into a partition's memory at boot and at every restart.
 #[derive(Clone, Copy, Debug)]
@@ -23,14 +21,8 @@ pub struct LoadedImage {
     pub pa: u64,
 }
 
-/// A partition's virtual console.
-#[derive(Debug)]
-pub struct VirtualConsole {
-    /// The register window (IPA).
-    pub window: Range,
-    /// The UART model and the line being assembled.
-    pub state: spin::Mutex<(VirtualPl011, LineBuffer)>,
-}
+/// A partition's virtual console: its virtual PL011.
+pub type VirtualConsole = crate::devices::pl011::ConsolePort;
 
 /// One partition.
 #[derive(Debug)]

@@ -12,7 +12,6 @@ use crate::pagetable::{stage2, PageTable, TablePool};
 use crate::partition::{plan_memory, Mapping, PartitionState};
 use crate::phys_alloc::PhysAllocator;
 use crate::system::{GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole};
-use crate::vuart::VirtualPl011;
 
 use super::board::board_from_host;
 use super::platform::{BootCpu, BootPlatform};
@@ -285,9 +284,8 @@ pub fn build_partition(
     partition.entry = config.entry;
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
-    partition.console = config.console.map(|window| VirtualConsole {
-        window,
-        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
-    });
+    partition.console = config
+        .console
+        .map(|window| VirtualConsole::new(window, bulkhead_config::CONSOLE_INTID));
     Ok(partition)
 }
