@@ -168,7 +168,8 @@ impl Machine for Board<'_> {
     fn report_stop_statistics(&mut self, partition: &Partition) {
         for &vcpu_cpu in &partition.cpus {
             let mut line: heapless::String<256> = heapless::String::new();
-            let fast = arch::fast_path::fast_counts(vcpu_cpu);
+            let [calls, irqs] = arch::fast_path::fast_counts(vcpu_cpu);
+            let fast = [calls, arch::console_fast_path::count(vcpu_cpu), irqs];
             trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
             println!("{}", line);
             if let Some((high_water, size)) = arch::stack::high_water(vcpu_cpu) {
@@ -216,9 +217,32 @@ impl Machine for Board<'_> {
 
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
-        if let Some(fast) = arch::fast_path::fast_counters(cpu) {
-            trap_stats::reset(cpu, arch::counter(), &fast);
+        if let (Some([calls, irqs]), Some(console)) = (
+            arch::fast_path::fast_counters(cpu),
+            arch::console_fast_path::counter(cpu),
+        ) {
+            trap_stats::reset(cpu, arch::counter(), &[calls, console, irqs]);
         }
+        // The console fast path answers for this vCPU's virtual PL011 (published afresh by its
+        // model at the first access the general path takes; until then: reset values).
+        let console = self
+            .system
+            .slot(cpu)
+            .and_then(|(partition, _)| partition.console.as_ref());
+        if let Some(console) = console {
+            use arch::console_fast_path::{publish, WRITE_OK};
+            let uart = console.state.lock();
+            publish(
+                cpu,
+                uart.flags(),
+                if uart.data_write_is_plain() {
+                    WRITE_OK
+                } else {
+                    0
+                },
+            );
+        }
+        arch::console_fast_path::set_window(cpu, console.map(|c| c.window.start));
     }
 }
 

@@ -172,20 +172,22 @@ impl VirtualPl011 {
         }
     }
 
-    /// Data written by the assembly fast path, in order, since this model last ran: each a
-    /// data write of its own. Room is the caller's to check ([`Self::stage_room`]).
-    pub fn transmitted(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.transmit(byte);
-        }
-        if !bytes.is_empty() {
-            self.last = Last::DataWrite;
-        }
+    /// Data writes the assembly fast path answered since this model last ran (their bytes
+    /// went to the console already, after this model's staged ones): the FIFO emptied through
+    /// its trigger level (TXRIS), and the last access was a data write.
+    pub fn fast_transmitted(&mut self) {
+        self.ris |= int::TX;
+        self.last = Last::DataWrite;
     }
 
-    /// Free room in the stage.
-    pub fn stage_room(&self) -> usize {
-        STAGE.saturating_sub(self.staged.len())
+    /// Whether the previous access was a flag read (the fast path keeps the batching rule).
+    pub fn last_was_flag_read(&self) -> bool {
+        self.last == Last::FlagRead
+    }
+
+    /// Whether transmitted bytes are staged here.
+    pub fn holds_output(&self) -> bool {
+        !self.staged.is_empty()
     }
 
     /// Whether the staged bytes must be handed to the console now (module doc).

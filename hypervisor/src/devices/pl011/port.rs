@@ -21,6 +21,45 @@ pub trait ConsoleHooks {
     /// The UART's interrupt line of partition `partition` (index in configuration order), INTID
     /// `intid`, became `high`.
     fn line(&mut self, partition: usize, intid: u32, high: bool);
+
+    /// Moves into `out` the bytes the assembly fast path of the calling CPU transmitted for
+    /// partition `partition` since its model last ran there; how many.
+    fn take_fast(&mut self, _partition: usize, _out: &mut [u8; FAST_STAGE]) -> usize {
+        0
+    }
+
+    /// What the fast path may answer for partition `partition` from now on: UARTFR's value,
+    /// whether a data write is plain ([`VirtualPl011::data_write_is_plain`]), whether the model
+    /// holds output, and whether the calling CPU's last access was a flag read.
+    fn publish(&mut self, _partition: usize, _state: FastState) {}
+}
+
+/// Bytes the assembly fast path stages per CPU (`arch::console_fast_path::STAGE`).
+pub const FAST_STAGE: usize = 96;
+
+/// What the model lets the assembly fast path answer (see [`ConsoleHooks::publish`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastState {
+    /// UARTFR.
+    pub flags: u32,
+    /// A data write only transmits (no interrupt edge).
+    pub plain_writes: bool,
+    /// The model holds staged output.
+    pub held: bool,
+    /// The previous access was a flag read.
+    pub last_flag_read: bool,
+}
+
+impl FastState {
+    /// The state of `uart`.
+    pub fn of(uart: &VirtualPl011) -> Self {
+        FastState {
+            flags: uart.flags(),
+            plain_writes: uart.data_write_is_plain(),
+            held: uart.holds_output(),
+            last_flag_read: uart.last_was_flag_read(),
+        }
+    }
 }
 
 /// A partition's virtual console.
@@ -56,6 +95,16 @@ impl ConsolePort {
     ) -> R {
         let mut uart = self.state.lock();
         let before = uart.line();
+        let mut fast = [0u8; FAST_STAGE];
+        let taken = hooks.take_fast(partition, &mut fast);
+        if let Some(bytes) = fast.get(..taken).filter(|bytes| !bytes.is_empty()) {
+            let held = uart.take_output();
+            if !held.is_empty() {
+                crate::console::partition_output(partition, &held);
+            }
+            crate::console::partition_output(partition, bytes);
+            uart.fast_transmitted();
+        }
         let result = f(&mut uart);
         if uart.output_due() {
             let bytes = uart.take_output();
@@ -65,6 +114,7 @@ impl ConsolePort {
         if after != before {
             hooks.line(partition, self.intid, after);
         }
+        hooks.publish(partition, FastState::of(&uart));
         result
     }
 
@@ -88,19 +138,58 @@ impl ConsolePort {
     }
 }
 
-/// The board's hooks: interrupt edges into the partition's virtual GIC.
+/// The board's hooks: interrupt edges into the partition's virtual GIC, and the assembly
+/// fast path's state (`arch::console_fast_path`). On the host: none.
 struct BoardHooks<'a> {
     #[cfg_attr(not(target_os = "none"), allow(dead_code))]
     system: &'a crate::system::System,
 }
 
+#[cfg(target_os = "none")]
+impl BoardHooks<'_> {
+    /// This CPU, if it runs a vCPU of partition `partition`.
+    fn own_cpu(&self, partition: usize) -> Option<usize> {
+        let cpu = crate::arch::current_cpu();
+        let slot = (*self.system.slots.get(cpu)?)?;
+        (slot.partition == partition).then_some(cpu)
+    }
+}
+
+#[cfg(target_os = "none")]
 impl ConsoleHooks for BoardHooks<'_> {
     fn line(&mut self, partition: usize, intid: u32, high: bool) {
-        #[cfg(target_os = "none")]
         crate::interrupts::set_software_line(self.system, partition, intid, high);
-        #[cfg(not(target_os = "none"))]
-        let _ = (partition, intid, high);
     }
+
+    fn take_fast(&mut self, partition: usize, out: &mut [u8; FAST_STAGE]) -> usize {
+        self.own_cpu(partition).map_or(0, |cpu| {
+            crate::arch::console_fast_path::take_staged(cpu, out)
+        })
+    }
+
+    fn publish(&mut self, partition: usize, state: FastState) {
+        use crate::arch::console_fast_path::{self as fast, HELD, WRITE_OK};
+        let mut control = 0;
+        if state.plain_writes {
+            control |= WRITE_OK;
+        }
+        if state.held {
+            control |= HELD;
+        }
+        if let Some(p) = self.system.partitions.get(partition) {
+            for &cpu in &p.cpus {
+                fast::publish(cpu, state.flags, control);
+            }
+        }
+        if let Some(cpu) = self.own_cpu(partition) {
+            fast::set_last_flag_read(cpu, state.last_flag_read);
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+impl ConsoleHooks for BoardHooks<'_> {
+    fn line(&mut self, _partition: usize, _intid: u32, _high: bool) {}
 }
 
 /// The running partition at `partition` (index in configuration order) and its console.
