@@ -11,7 +11,6 @@ use crate::devices::bus::BusError;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
-use crate::vuart::VirtualPl011;
 
 /// An image to copy into a partition's memory at boot and at every restart.
 #[derive(Clone, Copy, Debug)]
@@ -22,14 +21,8 @@ pub struct LoadedImage {
     pub pa: u64,
 }
 
-/// A partition's virtual console.
-#[derive(Debug)]
-pub struct VirtualConsole {
-    /// The register window (IPA).
-    pub window: Range,
-    /// The UART model (its output goes to the console multiplexer as it is written).
-    pub state: spin::Mutex<VirtualPl011>,
-}
+/// A partition's virtual console: its virtual PL011.
+pub type VirtualConsole = crate::devices::pl011::ConsolePort;
 
 /// One partition.
 #[derive(Debug)]

@@ -7,6 +7,7 @@
 pub mod board_reset;
 pub mod boot;
 mod cache;
+pub mod console_fast_path;
 mod exception;
 pub mod fast_path;
 pub mod frame;
@@ -48,6 +49,11 @@ core::arch::global_asm!(
     include_str!("vectors.S"),
     MAX_CPUS = const crate::MAX_CPUS,
     EMERGENCY_SHIFT = const stack::EMERGENCY_SHIFT,
+);
+core::arch::global_asm!(
+    include_str!("console_fast_path.S"),
+    STAGE = const console_fast_path::STAGE,
+    FRAME_SIZE = const core::mem::size_of::<TrapFrame>(),
 );
 
 /// Waits for an interrupt (or any event that wakes WFI), with no effect on guest state.

@@ -178,7 +178,7 @@ fast_hvc:
     mrs     x2, esr_el2
     movz    w3, #0x5a00, lsl #16        // EC 0x16 (HVC64), IL, imm 0
     cmp     w2, w3
-    b.ne    2f
+    b.ne    fast_console                // not an HVC: perhaps a console access
     adrp    x2, FAST_CALLS
     add     x2, x2, :lo12:FAST_CALLS
 1:  ldr     x3, [x2], #40

@@ -12,7 +12,6 @@ use crate::pagetable::{stage2, PageTable, TablePool};
 use crate::partition::{plan_memory, Mapping, PartitionState};
 use crate::phys_alloc::PhysAllocator;
 use crate::system::{GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole};
-use crate::vuart::VirtualPl011;
 
 use super::board::board_from_host;
 use super::platform::{BootCpu, BootPlatform};
@@ -294,9 +293,8 @@ pub fn build_partition(
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
     partition.console_mode = config.console_mode;
-    partition.console = config.console.map(|window| VirtualConsole {
-        window,
-        state: spin::Mutex::new(VirtualPl011::new()),
-    });
+    partition.console = config
+        .console
+        .map(|window| VirtualConsole::new(window, bulkhead_config::CONSOLE_INTID));
     Ok(partition)
 }

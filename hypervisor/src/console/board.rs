@@ -180,9 +180,8 @@ impl ConsoleHost for BoardHost<'_> {
     }
 }
 
-/// Hands typed bytes to partition `partition`'s virtual UART receiver.
-// Until the virtual PL011's receiver (`devices::pl011::console_input`) is merged, nothing
-// takes input: every byte is counted as refused.
-fn deliver(_partition: usize, _bytes: &[u8]) -> usize {
-    0
+/// Hands typed bytes to partition `partition`'s virtual PL011 receiver (its RX FIFO and
+/// interrupt); how many it took.
+fn deliver(partition: usize, bytes: &[u8]) -> usize {
+    crate::devices::pl011::console_input(partition, bytes)
 }

@@ -133,6 +133,11 @@ pub fn ring_doorbell(system: &System, peer: usize, intid: u32) -> Result<(), Pee
     STATE.ring_doorbell(system, peer, intid)
 }
 
+/// See [`InterruptState::set_software_line`].
+pub fn set_software_line(system: &System, partition: usize, intid: u32, high: bool) {
+    STATE.set_software_line(system, partition, intid, high);
+}
+
 /// See [`InterruptState::vgic_access`]. Out of line: the trap path's other accesses keep a small
 /// frame.
 #[inline(never)]
