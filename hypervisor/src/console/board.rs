@@ -91,16 +91,35 @@ pub fn init_cpu(cpu: usize) {
     gic::set_private_enabled(cpu, HYP_TIMER_INTID, true);
 }
 
-/// Partition output was added: drain, and arm the timer for what must wait.
+/// Partition output was added: drain, and arm the timer for what must wait (a partial line's
+/// quiet time, a full FIFO, typed bytes a UART has not taken yet).
 pub fn drain_and_schedule() {
-    match super::drain() {
-        Wake::Idle => {}
-        Wake::At(deadline) => hyp_timer::arm_at(deadline),
-        Wake::WireFull => {
-            let retry = arch::counter_frequency().saturating_mul(RETRY_US) / 1_000_000;
-            hyp_timer::arm_at(arch::counter().saturating_add(retry));
-        }
+    let retry = arch::counter()
+        .saturating_add(arch::counter_frequency().saturating_mul(RETRY_US) / 1_000_000);
+    let deadline = match super::drain() {
+        Wake::Idle => None,
+        Wake::At(deadline) => Some(deadline),
+        Wake::WireFull => Some(retry),
+    };
+    let input = INPUT_PENDING.load(Ordering::Acquire).then_some(retry);
+    if let Some(deadline) = [deadline, input].into_iter().flatten().min() {
+        hyp_timer::arm_at(deadline);
     }
+}
+
+/// Typed bytes wait for a partition's UART (the timer offers them again).
+static INPUT_PENDING: AtomicBool = AtomicBool::new(false);
+
+/// Offers waiting typed bytes to their UART again.
+fn retry_input() {
+    if !INPUT_PENDING.load(Ordering::Acquire) {
+        return;
+    }
+    let (Some(system), Some(mut keyboard)) = (SYSTEM.get(), KEYBOARD.try_lock()) else {
+        return;
+    };
+    keyboard.retry(&mut BoardHost { system });
+    INPUT_PENDING.store(keyboard.has_pending(), Ordering::Release);
 }
 
 /// A physical interrupt the console keeps: the EL2 timer or the UART. `false` if `intid` is
@@ -108,6 +127,7 @@ pub fn drain_and_schedule() {
 pub fn on_interrupt(intid: u32) -> bool {
     if intid == HYP_TIMER_INTID {
         hyp_timer::disarm();
+        retry_input();
         drain_and_schedule();
         return true;
     }
@@ -133,6 +153,7 @@ pub fn on_interrupt(intid: u32) -> bool {
         keyboard.input(&mut BoardHost { system }, &typed);
         FOCUS.store(keyboard.focus.unwrap_or(usize::MAX), Ordering::Relaxed);
         COLOUR.store(keyboard.colour, Ordering::Relaxed);
+        INPUT_PENDING.store(keyboard.has_pending(), Ordering::Release);
     }
     drain_and_schedule();
     true

@@ -107,9 +107,12 @@ fn name_of(host: &dyn ConsoleHost, partition: usize) -> heapless::String<32> {
 
 /// Bytes forwarded to the focused partition at once.
 const BATCH: usize = 32;
+/// Typed bytes held for a partition whose UART's receive FIFO is full (a pasted line into a
+/// UART without its FIFO enabled takes one byte at a time).
+pub const PENDING: usize = 256;
 
-/// The keyboard's state: focus, the escape key, colour.
-#[derive(Clone, Copy, Debug, Default)]
+/// The keyboard's state: focus, the escape key, colour, and typed bytes not yet taken.
+#[derive(Clone, Debug)]
 pub struct Keyboard {
     /// The partition input goes to.
     pub focus: Option<usize>,
@@ -117,8 +120,17 @@ pub struct Keyboard {
     pub colour: bool,
     /// The escape key was pressed and the next key is a command.
     escaped: bool,
-    /// Input bytes the focused partition's UART did not take (its FIFO was full).
+    /// Input bytes dropped: no partition took them, or more were waiting than [`PENDING`].
     pub refused: u64,
+    /// Bytes typed for `pending_for` that its UART has not taken yet, oldest first.
+    pending: heapless::Deque<u8, PENDING>,
+    pending_for: Option<usize>,
+}
+
+impl Default for Keyboard {
+    fn default() -> Self {
+        Self::new(None)
+    }
 }
 
 impl Keyboard {
@@ -129,6 +141,36 @@ impl Keyboard {
             colour: false,
             escaped: false,
             refused: 0,
+            pending: heapless::Deque::new(),
+            pending_for: None,
+        }
+    }
+
+    /// Whether typed bytes wait for a UART to take them ([`Keyboard::retry`] later).
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Offers the waiting bytes to their partition's UART again.
+    pub fn retry(&mut self, host: &mut dyn ConsoleHost) {
+        let Some(partition) = self.pending_for else {
+            return;
+        };
+        while !self.pending.is_empty() {
+            let mut chunk: heapless::Vec<u8, BATCH> = heapless::Vec::new();
+            for &byte in self.pending.iter().take(BATCH) {
+                let _ = chunk.push(byte);
+            }
+            let taken = host.send_input(partition, &chunk).min(chunk.len());
+            for _ in 0..taken {
+                let _ = self.pending.pop_front();
+            }
+            if taken < chunk.len() {
+                break;
+            }
+        }
+        if self.pending.is_empty() {
+            self.pending_for = None;
         }
     }
 
@@ -161,19 +203,30 @@ impl Keyboard {
         self.forward(host, &mut batch);
     }
 
+    /// Queues `batch` for the focused partition and offers it what waits. Bytes still waiting
+    /// for a partition that lost focus go to it first.
     fn forward(&mut self, host: &mut dyn ConsoleHost, batch: &mut heapless::Vec<u8, BATCH>) {
         if batch.is_empty() {
             return;
         }
-        let taken = match self.focus {
-            Some(partition) if host.console_kind(partition) == "virtual" => {
-                host.send_input(partition, batch)
+        let target = self
+            .focus
+            .filter(|&partition| host.console_kind(partition) == "virtual");
+        if self.pending_for.is_some() && self.pending_for != target {
+            self.retry(host);
+        }
+        match target {
+            Some(partition) if self.pending_for.is_none() || self.pending_for == target => {
+                self.pending_for = Some(partition);
+                for &byte in batch.iter() {
+                    if self.pending.push_back(byte).is_err() {
+                        self.refused = self.refused.saturating_add(1);
+                    }
+                }
+                self.retry(host);
             }
-            _ => 0,
-        };
-        self.refused = self
-            .refused
-            .saturating_add(batch.len().saturating_sub(taken) as u64);
+            _ => self.refused = self.refused.saturating_add(batch.len() as u64),
+        }
         batch.clear();
     }
 
@@ -361,14 +414,43 @@ mod tests {
     }
 
     #[test]
-    fn bytes_a_full_receiver_refuses_are_counted() {
+    fn bytes_a_full_receiver_cannot_take_wait_and_are_offered_again() {
         let (mut keyboard, mut host) = (Keyboard::new(Some(0)), host());
-        host.fifo_room = 4;
-        keyboard.input(&mut host, b"abcdefgh");
-        assert_eq!(keyboard.refused, 4);
-        let (mut keyboard, mut host) = (Keyboard::new(None), self::host());
+        host.fifo_room = 1;
+        keyboard.input(&mut host, b"abc");
+        assert!(keyboard.has_pending());
+        keyboard.retry(&mut host);
+        keyboard.retry(&mut host);
+        assert!(!keyboard.has_pending());
+        let taken: Vec<u8> = host.input.iter().flat_map(|(_, b)| b.clone()).collect();
+        assert_eq!(taken, b"abc");
+        assert_eq!(keyboard.refused, 0);
+    }
+
+    #[test]
+    fn waiting_bytes_go_to_the_partition_they_were_typed_for() {
+        let (mut keyboard, mut host) = (Keyboard::new(Some(0)), host());
+        host.fifo_room = 0;
+        keyboard.input(&mut host, b"ab\x1d2");
+        host.fifo_room = 64;
+        keyboard.input(&mut host, b"x");
+        let to: Vec<(usize, Vec<u8>)> = host
+            .input
+            .into_iter()
+            .filter(|(_, b)| !b.is_empty())
+            .collect();
+        assert_eq!(to, [(0, b"ab".to_vec()), (1, b"x".to_vec())]);
+    }
+
+    #[test]
+    fn input_nobody_can_take_is_counted() {
+        let (mut keyboard, mut host) = (Keyboard::new(None), host());
         keyboard.input(&mut host, b"xyz");
         assert_eq!(keyboard.refused, 3, "no focus: nobody takes input");
+        let (mut keyboard, mut host) = (Keyboard::new(Some(0)), self::host());
+        host.fifo_room = 0;
+        keyboard.input(&mut host, &[b'a'; PENDING + 5]);
+        assert_eq!(keyboard.refused, 5, "past what the keyboard holds");
     }
 
     #[test]

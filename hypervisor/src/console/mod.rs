@@ -143,6 +143,10 @@ pub fn partition_output(partition: usize, bytes: &[u8]) {
     if let Some(channel) = CHANNELS.get(partition) {
         channel.lock().write(bytes, now());
     }
+    // On the board: and the EL2 timer armed for what must wait (a partial line, a full FIFO).
+    #[cfg(target_os = "none")]
+    board::drain_and_schedule();
+    #[cfg(not(target_os = "none"))]
     let _ = drain();
 }
 
