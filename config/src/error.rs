@@ -245,6 +245,16 @@ pub enum ErrorKind {
         /// The INTID as written.
         intid: u32,
     },
+    /// A partition's `console-mode` does not fit its nodes.
+    ConsoleMode {
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// The root's `console-focus` names no partition with a virtual console.
+    ConsoleFocus {
+        /// The name as written.
+        name: String<32>,
+    },
     /// The console's IPA range overlaps memory or a device of the partition.
     ConsoleOverlaps {
         /// The overlapped IPA range.
@@ -427,6 +437,12 @@ impl fmt::Display for ErrorKind {
                 f,
                 "interrupt {intid} is not a shared peripheral interrupt; use a GIC INTID \
                  in 32..=1019"
+            ),
+            Self::ConsoleMode { why } => write!(f, "console-mode: {why}"),
+            Self::ConsoleFocus { name } => write!(
+                f,
+                "console-focus names \"{name}\", which is no partition with a virtual console; \
+                 name one that has a `console` node"
             ),
             Self::ConsoleOverlaps { range } => write!(
                 f,

@@ -62,8 +62,8 @@ pub use bundle::{try_write_bundle, write_bundle, BundleWriteError};
 pub use bundle::{Bundle, BundleError, Entries, CONFIG_ENTRY};
 pub use error::{ConfigError, ErrorKind};
 pub use limits::{
-    MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_DOORBELL_INTID, MAX_ERRORS, MAX_FILE_NAME,
-    MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
+    CONSOLE_INTID, MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_DOORBELL_INTID, MAX_ERRORS,
+    MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
 };
 pub use model::{
     Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig,

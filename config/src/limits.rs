@@ -21,6 +21,9 @@ pub const MAX_CHANNELS: usize = 16;
 /// in its partition's virtual distributor, which models INTIDs 0..=511 (the
 /// hypervisor checks at compile time that its virtual GIC covers this).
 pub const MAX_DOORBELL_INTID: u32 = 511;
+/// The INTID of every partition's virtual PL011 interrupt in its virtual GIC: SPI 1, where
+/// QEMU virt's UART0 interrupts (a purely virtual SPI: no physical interrupt is involved).
+pub const CONSOLE_INTID: u32 = 33;
 /// Longest partition or channel name, in bytes.
 pub const MAX_NAME: usize = 31;
 /// Longest image file name, in bytes: it must fit a bundle entry name.

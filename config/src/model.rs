@@ -21,6 +21,54 @@ pub struct Config<'a> {
     /// Inter-partition channels in the order they appear in the file (empty
     /// without a `/channels` node).
     pub channels: Vec<Channel<'a>, MAX_CHANNELS>,
+    /// The multiplexed console: `console-focus` and `console-baud` of the root.
+    pub console: ConsoleOptions<'a>,
+}
+
+/// How the hypervisor's multiplexed console behaves (docs/console.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConsoleOptions<'a> {
+    /// The partition whose virtual console has the keyboard at boot (`console-focus`); `None`:
+    /// the first partition with a virtual console.
+    pub focus: Option<&'a str>,
+    /// The wire's baud rate the multiplexer paces its output to (`console-baud`); 0: as fast as
+    /// the UART takes it.
+    pub baud: u32,
+}
+
+/// What a partition's console is (`console-mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ConsoleMode {
+    /// No console (`"none"`; the default without a `console` node).
+    #[default]
+    None = 0,
+    /// A virtual PL011, multiplexed onto the hypervisor's console (`"virtual"`; the default
+    /// with a `console` node, which it requires).
+    Virtual = 1,
+    /// A UART of its own among its passthrough devices (`"passthrough"`; it needs a `device`
+    /// node and no `console` node).
+    Passthrough = 2,
+}
+
+impl ConsoleMode {
+    /// Decodes [`ConsoleMode`] `as u8`.
+    pub fn from_u8(value: u8) -> Self {
+        match value {
+            1 => ConsoleMode::Virtual,
+            2 => ConsoleMode::Passthrough,
+            _ => ConsoleMode::None,
+        }
+    }
+
+    /// The configuration's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsoleMode::None => "none",
+            ConsoleMode::Virtual => "virtual",
+            ConsoleMode::Passthrough => "passthrough",
+        }
+    }
 }
 
 impl<'a> Config<'a> {
@@ -111,6 +159,8 @@ pub struct PartitionConfig<'a> {
     pub initrd: Option<ImageRef<'a>>,
     /// IPA range of the optional virtual PL011 console.
     pub console: Option<Range>,
+    /// What its console is (`console-mode`, or what the `console` node implies).
+    pub console_mode: ConsoleMode,
     /// Passthrough devices.
     pub devices: Vec<Device<'a>, MAX_DEVICES>,
     /// SMCCC function IDs (exact W0 values) whose calls the hypervisor

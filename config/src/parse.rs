@@ -53,6 +53,7 @@ impl<'a> Config<'a> {
             board: "",
             partitions: Vec::new(),
             channels: Vec::new(),
+            console: Default::default(),
         };
         Parser::new(&mut config).run(|parser| structure::walk(dtb, |event| parser.event(event)))?;
         Ok(config)
@@ -338,7 +339,28 @@ impl<'a, 'c> Parser<'a, 'c> {
                 Some(_) => Ok(()),
                 None => Err(rules::bad("model", rules::WHY_STRING)),
             },
-            _ => rules::check_ignored(name, value, "compatible, board, model"),
+            "console-focus" => match cells::string(value) {
+                Some(partition) => {
+                    self.config.console.focus = Some(partition);
+                    Ok(())
+                }
+                None => Err(rules::bad("console-focus", rules::WHY_STRING)),
+            },
+            "console-baud" => match cells::u32_cell(value) {
+                Some(baud) if baud <= 4_000_000 => {
+                    self.config.console.baud = baud;
+                    Ok(())
+                }
+                _ => Err(rules::bad(
+                    "console-baud",
+                    "must be one cell: a baud rate up to 4000000 (0: no pacing)",
+                )),
+            },
+            _ => rules::check_ignored(
+                name,
+                value,
+                "compatible, board, model, console-focus, console-baud",
+            ),
         };
         result.map_err(|kind| At::root().err(kind))
     }

@@ -3,7 +3,7 @@
 use crate::board::Board;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::MAX_ERRORS;
-use crate::model::{Config, PartitionConfig};
+use crate::model::{Config, ConsoleMode, PartitionConfig};
 use crate::range::Range;
 use crate::report::Report;
 use crate::text::bounded;
@@ -56,6 +56,20 @@ pub fn validate(
         check.smc_allow(&mut report);
     }
     channel::check(config, &mut report);
+    if let Some(focus) = config.console.focus {
+        let virtual_console = config
+            .partition(focus)
+            .is_some_and(|p| p.console_mode == ConsoleMode::Virtual);
+        if !virtual_console {
+            report.push(ConfigError::at(
+                None,
+                &[],
+                ErrorKind::ConsoleFocus {
+                    name: bounded(focus),
+                },
+            ));
+        }
+    }
     report.into_errors()
 }
 
@@ -326,6 +340,21 @@ impl Check<'_, '_> {
 
     fn console(&self, report: &mut Report) {
         let p = self.partition;
+        let why = match (p.console_mode, p.console.is_some()) {
+            (ConsoleMode::Virtual, false) => Some("\"virtual\" needs a `console` node (its IPA window)"),
+            (ConsoleMode::None, true) => Some("\"none\", but the partition has a `console` node; remove one"),
+            (ConsoleMode::Passthrough, true) => Some(
+                "\"passthrough\" gives the partition a UART of its own, not the virtual one; remove \
+                 the `console` node",
+            ),
+            (ConsoleMode::Passthrough, false) if p.devices.is_empty() => Some(
+                "\"passthrough\" needs the UART as a `device` node",
+            ),
+            _ => None,
+        };
+        if let Some(why) = why {
+            report.push(self.error("", ErrorKind::ConsoleMode { why }));
+        }
         let Some(console) = p.console else { return };
         self.aligned("console", "IPA", console.start, report);
         self.aligned("console", "size", console.size, report);

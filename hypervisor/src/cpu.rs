@@ -19,7 +19,7 @@ use crate::interrupts;
 use crate::println;
 use crate::smccc::function_id::psci::SYSTEM_OFF as PSCI_SYSTEM_OFF;
 use crate::smccc::{self, Action, Call};
-use crate::system::{Partition, System, VirtualConsole, SYSTEM};
+use crate::system::{Partition, System, SYSTEM};
 use crate::trap::{Exit, Snapshot};
 use crate::trap_stats;
 use crate::vcpu::entry::try_enter;
@@ -139,12 +139,13 @@ impl Machine for Board<'_> {
                 let Some(console) = &partition.console else {
                     return Ok(0);
                 };
-                match store {
-                    // A read makes no effects: no effect list to set up. The policy cuts the
-                    // value to the access width.
-                    None => MmioDevice::read(&mut console.state.lock().0, access),
-                    Some(value) => console_write(partition, console, access, value),
-                }
+                devices::pl011::port::guest_access(
+                    self.system,
+                    partition.id - 1,
+                    console,
+                    access,
+                    store,
+                )
             }
         }
     }
@@ -169,7 +170,8 @@ impl Machine for Board<'_> {
     fn report_stop_statistics(&mut self, partition: &Partition) {
         for &vcpu_cpu in &partition.cpus {
             let mut line: heapless::String<256> = heapless::String::new();
-            let fast = arch::fast_path::fast_counts(vcpu_cpu);
+            let [calls, irqs] = arch::fast_path::fast_counts(vcpu_cpu);
+            let fast = [calls, arch::console_fast_path::count(vcpu_cpu), irqs];
             trap_stats::report(&mut line, &partition.name, vcpu_cpu, arch::counter(), fast);
             println!("{}", line);
             if let Some((high_water, size)) = arch::stack::high_water(vcpu_cpu) {
@@ -196,6 +198,9 @@ impl Machine for Board<'_> {
     }
 
     fn reset_partition_interrupts(&mut self, partition: &Partition) {
+        if let Some(console) = &partition.console {
+            console.reset();
+        }
         interrupts::reset_partition(partition.id - 1);
     }
 
@@ -214,33 +219,33 @@ impl Machine for Board<'_> {
 
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
-        if let Some(fast) = arch::fast_path::fast_counters(cpu) {
-            trap_stats::reset(cpu, arch::counter(), &fast);
+        if let (Some([calls, irqs]), Some(console)) = (
+            arch::fast_path::fast_counters(cpu),
+            arch::console_fast_path::counter(cpu),
+        ) {
+            trap_stats::reset(cpu, arch::counter(), &[calls, console, irqs]);
         }
-    }
-}
-
-/// A write to `partition`'s virtual console: a byte written to its data register completes a
-/// line, printed with the partition's name. Out of line: the trap path's reads need none of it.
-#[inline(never)]
-fn console_write(
-    partition: &Partition,
-    console: &VirtualConsole,
-    access: DeviceAccess,
-    value: u64,
-) -> Result<u64, MmioFault> {
-    let mut state = console.state.lock();
-    let (uart, lines) = &mut *state;
-    let mut effects = DeviceEffects::new();
-    let value = devices::perform(uart, access, Some(value), &mut effects)?;
-    for effect in &effects {
-        if let DeviceEffect::ConsoleByte(byte) = *effect {
-            if let Some(line) = lines.push(byte) {
-                println!("[{}] {}", partition.name, line);
-            }
+        // The console fast path answers for this vCPU's virtual PL011 (published afresh by its
+        // model at the first access the general path takes; until then: reset values).
+        let console = self
+            .system
+            .slot(cpu)
+            .and_then(|(partition, _)| partition.console.as_ref());
+        if let Some(console) = console {
+            use arch::console_fast_path::{publish, WRITE_OK};
+            let uart = console.state.lock();
+            publish(
+                cpu,
+                uart.flags(),
+                if uart.data_write_is_plain() {
+                    WRITE_OK
+                } else {
+                    0
+                },
+            );
         }
+        arch::console_fast_path::set_window(cpu, console.map(|c| c.window.start));
     }
-    Ok(value)
 }
 
 /// Runs this CPU: sets up its GIC interface, then runs its vCPU when (and whenever) it is
@@ -251,6 +256,7 @@ pub fn run(cpu: usize) -> ! {
     };
     if let Some(&mpidr) = system.cpus.get(cpu) {
         interrupts::init_cpu(cpu, mpidr);
+        crate::console::init_cpu(cpu);
     }
     let Some((partition, vcpu)) = system.slot(cpu) else {
         idle(system, cpu)

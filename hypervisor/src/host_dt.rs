@@ -78,6 +78,9 @@ pub struct HostInfo<'a> {
     pub gic: Option<Gic>,
     /// The console: `/chosen/stdout-path`, else the first PL011.
     pub uart: Option<(UartKind, Range)>,
+    /// The console UART's interrupt as a GIC INTID (its `interrupts`, a three-cell GIC SPI),
+    /// if it has one: the hypervisor keeps it (console input).
+    pub uart_interrupt: Option<u32>,
     /// The PSCI conduit, if the firmware has PSCI.
     pub psci: Option<PsciConduit>,
     /// The BCM2835-family power management block (its watchdog resets the board), if any.
@@ -107,6 +110,7 @@ struct OpenNode<'a> {
     address_cells: usize,
     size_cells: usize,
     reg: Option<&'a [u8]>,
+    interrupts: Option<&'a [u8]>,
     release_address: Option<&'a [u8]>,
     ranges: Option<&'a [u8]>,
     compatible: &'a [u8],
@@ -175,6 +179,17 @@ fn reg_entry(stack: &[OpenNode<'_>], node: &OpenNode<'_>, index: usize) -> Optio
     })
 }
 
+/// The GIC INTID of an `interrupts` property's first specifier if it is a three-cell GIC SPI
+/// (`<0 N flags>`: INTID N + 32, below 1020).
+fn gic_spi(interrupts: Option<&[u8]>) -> Option<u32> {
+    let value = interrupts?;
+    if value.len() < 12 || fdt_scan::cells(value, 0, 1)? != 0 {
+        return None;
+    }
+    let spi = u32::try_from(fdt_scan::cells(value, 1, 1)?).ok()?;
+    spi.checked_add(32).filter(|&intid| intid < 1020)
+}
+
 /// The devices the hypervisor looks for, recognised once from `compatible`.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum DeviceKind {
@@ -215,6 +230,7 @@ impl<'a> HostInfo<'a> {
             release_addresses: Vec::new(),
             gic: None,
             uart: None,
+            uart_interrupt: None,
             psci: None,
             pm_watchdog: None,
             size: 0,
@@ -225,7 +241,8 @@ impl<'a> HostInfo<'a> {
         let mut path: heapless::String<MAX_PATH> = heapless::String::new();
         let mut stdout_path: &'a [u8] = b"";
         let mut serial_aliases: Vec<(&'a [u8], &'a [u8]), 4> = Vec::new();
-        let mut uarts: Vec<(heapless::String<MAX_PATH>, UartKind, Range), 8> = Vec::new();
+        let mut uarts: Vec<(heapless::String<MAX_PATH>, UartKind, Range, Option<u32>), 8> =
+            Vec::new();
 
         fdt_scan::walk(blob, |event| match event {
             fdt_scan::Event::Begin { name, depth } => {
@@ -254,6 +271,7 @@ impl<'a> HostInfo<'a> {
                         node.size_cells = fdt_scan::cells(value, 0, 1).unwrap_or(1) as usize
                     }
                     b"reg" => node.reg = Some(value),
+                    b"interrupts" => node.interrupts = Some(value),
                     b"cpu-release-addr" => node.release_address = Some(value),
                     b"ranges" => node.ranges = Some(value),
                     b"compatible" => {
@@ -356,7 +374,7 @@ impl<'a> HostInfo<'a> {
                         } else {
                             UartKind::MiniUart
                         };
-                        let _ = uarts.push((node_path, kind, range));
+                        let _ = uarts.push((node_path, kind, range, gic_spi(node.interrupts)));
                     }
                 }
                 path.truncate(node.path_len);
@@ -377,11 +395,16 @@ impl<'a> HostInfo<'a> {
             .find(|(alias, _)| *alias == stdout)
             .map_or(stdout, |(_, p)| *p);
         // The console is the stdout-path UART if we can drive it, else the first PL011.
-        info.uart = uarts
+        let console = uarts
             .iter()
-            .find(|(node_path, _, _)| node_path.as_bytes() == stdout)
-            .or_else(|| uarts.iter().find(|(_, kind, _)| *kind == UartKind::Pl011))
-            .map(|(_, kind, range)| (*kind, *range));
+            .find(|(node_path, _, _, _)| node_path.as_bytes() == stdout)
+            .or_else(|| {
+                uarts
+                    .iter()
+                    .find(|(_, kind, _, _)| *kind == UartKind::Pl011)
+            });
+        info.uart = console.map(|(_, kind, range, _)| (*kind, *range));
+        info.uart_interrupt = console.and_then(|(_, _, _, intid)| *intid);
         // As far as the walk read: a header may claim more than the blob holds.
         info.size = (fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize).min(blob.len());
         Ok(info)
@@ -471,6 +494,7 @@ mod tests {
                 }
             ))
         );
+        assert_eq!(info.uart_interrupt, Some(33), "the PL011's SPI 1");
         assert_eq!(info.psci, Some(PsciConduit::Smc));
         assert_eq!(info.rng_seed.map(<[u8]>::len), Some(32));
         assert_eq!(info.rng200, None);
@@ -514,6 +538,7 @@ mod tests {
                 }
             ))
         );
+        assert_eq!(info.uart_interrupt, Some(125), "the AUX interrupt, SPI 93");
         match info.gic {
             Some(Gic::V2 {
                 distributor,

@@ -52,4 +52,3 @@ pub mod trap;
 pub mod trap_stats;
 pub mod vcpu;
 pub mod vgic;
-pub mod vuart;

@@ -3,16 +3,14 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use bulkhead_config::model::OnStop;
+use bulkhead_config::model::{ConsoleMode, OnStop};
 use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
-use crate::console::LineBuffer;
 use crate::devices::bus::BusError;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
-use crate::vuart::VirtualPl011;
 
 /// An image to copy into a partition's memory at boot and at every restart.
 #[derive(Clone, Copy, Debug)]
@@ -23,14 +21,8 @@ pub struct LoadedImage {
     pub pa: u64,
 }
 
-/// A partition's virtual console.
-#[derive(Debug)]
-pub struct VirtualConsole {
-    /// The register window (IPA).
-    pub window: Range,
-    /// The UART model and the line being assembled.
-    pub state: spin::Mutex<(VirtualPl011, LineBuffer)>,
-}
+/// A partition's virtual console: its virtual PL011.
+pub type VirtualConsole = crate::devices::pl011::ConsolePort;
 
 /// One partition.
 #[derive(Debug)]
@@ -55,6 +47,8 @@ pub struct Partition {
     pub dtb: u64,
     /// The virtual PL011, if configured.
     pub console: Option<VirtualConsole>,
+    /// What its console is (virtual, passthrough, none).
+    pub console_mode: ConsoleMode,
     /// What happens when it stops.
     pub on_stop: OnStop,
     /// Its doorbells: its ends of the configuration's channels, by doorbell index.
@@ -81,6 +75,7 @@ impl Partition {
             entry: 0,
             dtb: 0,
             console: None,
+            console_mode: ConsoleMode::None,
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
@@ -177,6 +172,10 @@ pub struct System {
     pub gic: GuestGicLayout,
     /// The board's power-management watchdog (resets boards without PSCI), if any.
     pub pm_watchdog: Option<u64>,
+    /// The partition whose console has the keyboard at boot (`console-focus`), by index.
+    pub console_focus: Option<usize>,
+    /// The baud rate the console multiplexer paces output to (`console-baud`; 0: none).
+    pub console_baud: u32,
 }
 
 impl System {

@@ -24,10 +24,11 @@ pub enum Cause {
     Fault = 5,
 }
 
-/// Number of causes counted in Rust (the two assembly fast paths are counted in `vectors.S`).
+/// Number of causes counted in Rust (the three assembly fast paths are counted in `vectors.S`
+/// and `console_fast_path.S`).
 const CAUSES: usize = 6;
 /// Names, in [`Cause`] order, then the fast paths'.
-const NAMES: [&str; CAUSES + 2] = [
+const NAMES: [&str; CAUSES + 3] = [
     "call",
     "mmio",
     "sysreg",
@@ -35,6 +36,7 @@ const NAMES: [&str; CAUSES + 2] = [
     "wfx",
     "fault",
     "call-fast",
+    "mmio-fast",
     "irq-fast",
 ];
 
@@ -55,7 +57,7 @@ pub fn count(cpu: usize, cause: Cause) {
 }
 
 /// Starts counting afresh on `cpu` (its vCPU is entered at counter value `now`).
-pub fn reset(cpu: usize, now: u64, fast: &[&AtomicU64; 2]) {
+pub fn reset(cpu: usize, now: u64, fast: &[&AtomicU64; 3]) {
     if let Some(counters) = COUNTS.get(cpu) {
         for counter in counters {
             counter.store(0, Ordering::Relaxed);
@@ -75,7 +77,7 @@ pub fn report(
     partition: &str,
     cpu: usize,
     now: u64,
-    fast: [u64; 2],
+    fast: [u64; 3],
 ) {
     let ticks = now.saturating_sub(SINCE.get(cpu).map_or(0, |s| s.load(Ordering::Relaxed)));
     let _ = write!(

@@ -33,7 +33,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "vgic_redistributor",
         "the vGICv3 redistributors: random reads and writes",
     ),
-    ("vuart", "the virtual PL011: random reads and writes"),
+    (
+        "vuart",
+        "the virtual PL011: random reads, writes and console input",
+    ),
     (
         "config_parse",
         "Config::parse and validate on random DTB bytes",

@@ -11,7 +11,7 @@ use super::rules;
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::{MAX_DEVICES, MAX_REGIONS};
-use crate::model::{ImageRef, OnStop, PartitionConfig};
+use crate::model::{ConsoleMode, ImageRef, OnStop, PartitionConfig};
 use heapless::Vec;
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
@@ -27,6 +27,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         dtb: None,
         initrd: None,
         console: None,
+        console_mode: ConsoleMode::None,
         devices: Vec::new(),
         smc_allow: Vec::new(),
     }
@@ -39,6 +40,8 @@ pub(super) struct Partition<'a> {
     at: At<'a>,
     /// Whether the `kernel` node has ended.
     kernel: bool,
+    /// Whether `console-mode` was written (else the `console` node decides).
+    console_mode_set: core::cell::Cell<bool>,
 }
 
 impl<'a> Partition<'a> {
@@ -46,6 +49,7 @@ impl<'a> Partition<'a> {
     pub(super) fn begin(&mut self, at: At<'a>) {
         self.at = at;
         self.kernel = false;
+        self.console_mode_set.set(false);
     }
 
     /// Where this partition is.
@@ -69,7 +73,20 @@ impl<'a> Partition<'a> {
             }
             .map(|on_stop| slot.on_stop = on_stop),
             "smc-allow" => rules::smc_allow(value).map(|list| slot.smc_allow = list),
-            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow"),
+            "console-mode" => match cells::string(value) {
+                Some("virtual") => Ok(ConsoleMode::Virtual),
+                Some("passthrough") => Ok(ConsoleMode::Passthrough),
+                Some("none") => Ok(ConsoleMode::None),
+                _ => Err(rules::bad(
+                    "console-mode",
+                    "must be \"virtual\", \"passthrough\" or \"none\"",
+                )),
+            }
+            .map(|mode| {
+                slot.console_mode = mode;
+                self.console_mode_set.set(true);
+            }),
+            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow, console-mode"),
         };
         result.map_err(|kind| self.at.err(kind))
     }
@@ -124,7 +141,12 @@ impl<'a> Partition<'a> {
             }
             Part::Dtb(image) => slot.dtb = Some(image),
             Part::Initrd(image) => slot.initrd = Some(image),
-            Part::Console(range) => slot.console = Some(range),
+            Part::Console(range) => {
+                slot.console = Some(range);
+                if !self.console_mode_set.get() {
+                    slot.console_mode = ConsoleMode::Virtual;
+                }
+            }
         }
         Ok(())
     }

@@ -139,7 +139,7 @@ fn unknown_partition_property_is_rejected() {
         other => panic!("{other:?}"),
     }
     assert!(
-        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow"),
+        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow, console-mode"),
         "{e}"
     );
 }
@@ -625,6 +625,7 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
         board: "",
         partitions: heapless::Vec::new(),
         channels: heapless::Vec::new(),
+        console: Default::default(),
     };
     super::Parser::new(&mut config)
         .run(|parser| {
@@ -636,4 +637,21 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
         .expect("the example parses");
     assert_eq!(seen, tokens);
     assert_eq!(Config::parse(&dtb), Ok(config));
+}
+
+#[test]
+fn bad_console_keys_are_rejected_with_their_reason() {
+    let e = parse_error(&one(&format!(
+        "cpus = <0>; console-mode = \"serial\"; {MEM}"
+    )));
+    assert!(
+        format!("{e}").contains("\"virtual\", \"passthrough\" or \"none\""),
+        "{e}"
+    );
+    let e = parse_error(&base("").replace(
+        "board = \"qemu-virt\";",
+        "board = \"qemu-virt\"; console-baud = \"fast\";",
+    ));
+    assert_eq!(e.node.as_str(), "/");
+    assert!(format!("{e}").contains("console-baud"), "{e}");
 }

@@ -608,3 +608,82 @@ fn validation_does_not_trust_hand_built_configs() {
         assert!(!errors.is_empty());
     });
 }
+
+const CONSOLE: &str = "console { reg = <0 0x09000000 0 0x1000>; };";
+const UART: &str = "device@9040000 { reg = <0 0x09040000 0 0x1000>; interrupts = <40>; };";
+
+#[test]
+fn a_console_node_means_a_virtual_console_and_none_means_none() {
+    with_parsed(&p("", CONSOLE), |c| {
+        assert_eq!(
+            c.partitions[0].console_mode,
+            crate::model::ConsoleMode::Virtual
+        )
+    });
+    with_parsed(&p("", ""), |c| {
+        assert_eq!(
+            c.partitions[0].console_mode,
+            crate::model::ConsoleMode::None
+        )
+    });
+    with_parsed(&p("console-mode = \"passthrough\";", UART), |c| {
+        assert_eq!(
+            c.partitions[0].console_mode,
+            crate::model::ConsoleMode::Passthrough
+        )
+    });
+    assert!(validation_errors(&p("console-mode = \"passthrough\";", UART)).is_empty());
+    assert!(validation_errors(&p("console-mode = \"virtual\";", CONSOLE)).is_empty());
+}
+
+#[test]
+fn a_console_mode_that_contradicts_the_nodes_is_rejected_with_the_reason() {
+    let cases = [
+        ("console-mode = \"virtual\";", "", "needs a `console` node"),
+        ("console-mode = \"none\";", CONSOLE, "remove one"),
+        (
+            "console-mode = \"passthrough\";",
+            CONSOLE,
+            "remove the `console` node",
+        ),
+        (
+            "console-mode = \"passthrough\";",
+            "",
+            "needs the UART as a `device` node",
+        ),
+    ];
+    for (props, nodes, why) in cases {
+        let e = only(&p(props, nodes));
+        assert_eq!(e.node.as_str(), "/partitions/p", "{props} {nodes}");
+        assert!(format!("{e}").contains(why), "{e}");
+    }
+}
+
+#[test]
+fn console_focus_must_name_a_partition_with_a_virtual_console() {
+    let with_focus = |focus: &str, nodes: &str| {
+        p("", nodes).replace(
+            "board = \"qemu-virt\";",
+            &format!(
+                "board = \"qemu-virt\"; console-focus = \"{focus}\"; console-baud = <115200>;"
+            ),
+        )
+    };
+    assert!(validation_errors(&with_focus("p", CONSOLE)).is_empty());
+    with_parsed(&with_focus("p", CONSOLE), |c| {
+        assert_eq!((c.console.focus, c.console.baud), (Some("p"), 115_200))
+    });
+    let e = only(&with_focus("nobody", CONSOLE));
+    assert_eq!(e.node.as_str(), "/");
+    assert_eq!(
+        e.kind,
+        ErrorKind::ConsoleFocus {
+            name: name("nobody")
+        }
+    );
+    let e = only(&with_focus("p", ""));
+    assert!(
+        format!("{e}").contains("no partition with a virtual console"),
+        "{e}"
+    );
+}

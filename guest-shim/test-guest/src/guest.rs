@@ -151,11 +151,24 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if let Some(cycles) = info.arg("cpu-cycles") {
         crate::cpu_cycles::run(&mut out, cycles);
     }
+    if let Some(seconds) = info.arg("flood").and_then(parse_u64) {
+        crate::console_modes::flood(&mut out, seconds);
+    }
+    if info.arg("prompt") == Some("1") {
+        let after = info.arg("prompt-after-ms").and_then(parse_u64).unwrap_or(0);
+        crate::console_modes::prompt(&mut out, info.console.unwrap_or(0x0900_0000), after);
+    }
     let beats = info.arg("heartbeat").and_then(parse_u64).unwrap_or(0);
     let period_us = info.arg("period-ms").and_then(parse_u64).unwrap_or(100) * 1000;
+    let stamp = info.arg("stamp") == Some("1");
     let mut seq = 0u64;
     while beats == 0 || seq < beats {
-        let _ = writeln!(out, "HIL:HEARTBEAT {seq}");
+        if stamp {
+            let micros = timer::counter() * 1_000_000 / timer::frequency();
+            let _ = writeln!(out, "HIL:HEARTBEAT {seq} t-us={micros}");
+        } else {
+            let _ = writeln!(out, "HIL:HEARTBEAT {seq}");
+        }
         seq += 1;
         timer::delay_us(period_us);
     }

@@ -11,7 +11,9 @@
 //!   `cpu_cycles.rs`);
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
-//! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
+//! - `flood=S` and `prompt=1`: the console scenarios' roles (see `console_modes.rs`);
+//! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms
+//!   (`stamp=1`: `HIL:HEARTBEAT <seq> t-us=<counter in microseconds when the line began>`);
 //! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
 //!   heartbeats (`reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
 //!   first; `overflow-el2-stack`: the test-hooks hypervisor call that overflows an EL2 stack);
@@ -25,6 +27,8 @@
 mod abi;
 #[cfg(target_os = "none")]
 mod attack;
+#[cfg(target_os = "none")]
+mod console_modes;
 #[cfg(target_os = "none")]
 mod cpu_cycles;
 #[cfg(target_os = "none")]

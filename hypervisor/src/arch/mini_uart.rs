@@ -1,6 +1,6 @@
 //! The BCM2835/BCM2711 auxiliary "mini UART" (BCM2711 ARM Peripherals, 2.2): the Raspberry Pi's
-//! default console on GPIO14/15. Transmit only, polled; the firmware (`enable_uart=1`) has set
-//! its baud rate.
+//! default console on GPIO14/15. Transmit polled or non-blocking, receive by interrupt (the AUX
+//! interrupt); the firmware (`enable_uart=1`) or the board's init has set its baud rate.
 
 use core::sync::atomic::AtomicBool;
 
@@ -16,6 +16,19 @@ register_bitfields! {u32,
     LSR [
         /// The transmitter can accept a byte.
         TX_EMPTY OFFSET(5) NUMBITS(1) [],
+        /// The receive FIFO holds at least one byte.
+        DATA_READY OFFSET(0) NUMBITS(1) [],
+    ],
+    /// AUX_MU_IER_REG, interrupt enable. The BCM2835 manual swaps the two enables (its
+    /// erratum): bit 0 is receive, as in a 16550's IER, and bits 3:2 must be set for any
+    /// interrupt to reach the AUX interrupt line.
+    IER [
+        /// Receive interrupt enable.
+        RX OFFSET(0) NUMBITS(1) [],
+        /// Transmit interrupt enable.
+        TX OFFSET(1) NUMBITS(1) [],
+        /// Must be set for interrupts to be signalled.
+        LINE OFFSET(2) NUMBITS(2) [],
     ],
 }
 
@@ -25,7 +38,9 @@ register_structs! {
     pub Registers {
         /// AUX_MU_IO_REG: data.
         (0x00 => io: ReadWrite<u32>),
-        (0x04 => _reserved0),
+        /// AUX_MU_IER_REG: interrupt enable.
+        (0x04 => ier: ReadWrite<u32, IER::Register>),
+        (0x08 => _reserved0),
         /// AUX_MU_LSR_REG: line status.
         (0x14 => lsr: ReadOnly<u32, LSR::Register>),
         (0x18 => _reserved1),
@@ -68,5 +83,28 @@ impl ByteSink for MiniUart {
         let uart = self.registers();
         while !uart.lsr.is_set(LSR::TX_EMPTY) {}
         uart.io.set(u32::from(byte));
+    }
+
+    fn try_write_byte(&self, byte: u8) -> bool {
+        let uart = self.registers();
+        if !uart.lsr.is_set(LSR::TX_EMPTY) {
+            return false;
+        }
+        uart.io.set(u32::from(byte));
+        true
+    }
+
+    fn read_byte(&self) -> Option<u8> {
+        let uart = self.registers();
+        uart.lsr
+            .is_set(LSR::DATA_READY)
+            .then(|| uart.io.get() as u8)
+    }
+
+    fn enable_receive_interrupt(&self) {
+        // The receive interrupt clears itself when the FIFO is read empty.
+        self.registers()
+            .ier
+            .write(IER::RX::SET + IER::LINE.val(0b11));
     }
 }

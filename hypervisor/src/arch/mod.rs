@@ -7,12 +7,14 @@
 pub mod board_reset;
 pub mod boot;
 mod cache;
+pub mod console_fast_path;
 mod exception;
 pub mod fast_path;
 pub mod frame;
 pub mod gic;
 mod gic_v2;
 mod gic_v3;
+pub mod hyp_timer;
 pub mod memory;
 pub mod mini_uart;
 mod mmio;
@@ -47,6 +49,11 @@ core::arch::global_asm!(
     include_str!("vectors.S"),
     MAX_CPUS = const crate::MAX_CPUS,
     EMERGENCY_SHIFT = const stack::EMERGENCY_SHIFT,
+);
+core::arch::global_asm!(
+    include_str!("console_fast_path.S"),
+    STAGE = const console_fast_path::STAGE,
+    FRAME_SIZE = const core::mem::size_of::<TrapFrame>(),
 );
 
 /// Waits for an interrupt (or any event that wakes WFI), with no effect on guest state.

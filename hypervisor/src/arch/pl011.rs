@@ -1,12 +1,13 @@
-//! The hypervisor's own console UART: an Arm PL011 (transmit only, polled; Arm DDI 0183G,
-//! 3.2 "Summary of registers").
+//! The hypervisor's own console UART: an Arm PL011 (Arm DDI 0183G, 3.2 "Summary of
+//! registers"). Transmit polled or non-blocking (the console multiplexer only writes while the
+//! FIFO has room); receive by interrupt (RX and receive-timeout, 3.4).
 
 use core::sync::atomic::AtomicBool;
 
-use tock_registers::interfaces::{Readable, Writeable};
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 use tock_registers::register_bitfields;
 use tock_registers::register_structs;
-use tock_registers::registers::{ReadOnly, ReadWrite};
+use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
 use crate::console::ByteSink;
 
@@ -15,6 +16,15 @@ register_bitfields! {u32,
     FR [
         /// The transmit FIFO is full.
         TXFF OFFSET(5) NUMBITS(1) [],
+        /// The receive FIFO is empty.
+        RXFE OFFSET(4) NUMBITS(1) [],
+    ],
+    /// UARTIMSC / UARTICR: the interrupts (mask set/clear, and clear).
+    INT [
+        /// Receive timeout.
+        RT OFFSET(6) NUMBITS(1) [],
+        /// Receive.
+        RX OFFSET(4) NUMBITS(1) [],
     ],
 }
 
@@ -27,6 +37,12 @@ register_structs! {
         /// UARTFR: flags.
         (0x018 => fr: ReadOnly<u32, FR::Register>),
         (0x01c => _reserved1),
+        /// UARTIMSC: interrupt mask set/clear.
+        (0x038 => imsc: ReadWrite<u32, INT::Register>),
+        (0x03c => _reserved2),
+        /// UARTICR: interrupt clear.
+        (0x044 => icr: WriteOnly<u32, INT::Register>),
+        (0x048 => _reserved3),
         (0x1000 => @END),
     }
 }
@@ -67,5 +83,27 @@ impl ByteSink for Pl011 {
         let uart = self.registers();
         while uart.fr.is_set(FR::TXFF) {}
         uart.dr.set(u32::from(byte));
+    }
+
+    fn try_write_byte(&self, byte: u8) -> bool {
+        let uart = self.registers();
+        if uart.fr.is_set(FR::TXFF) {
+            return false;
+        }
+        uart.dr.set(u32::from(byte));
+        true
+    }
+
+    fn read_byte(&self) -> Option<u8> {
+        let uart = self.registers();
+        // UARTDR's bits [11:8] are the byte's error flags; a byte with an error is still
+        // the byte that arrived.
+        (!uart.fr.is_set(FR::RXFE)).then(|| uart.dr.get() as u8)
+    }
+
+    fn enable_receive_interrupt(&self) {
+        let uart = self.registers();
+        uart.icr.write(INT::RX::SET + INT::RT::SET);
+        uart.imsc.modify(INT::RX::SET + INT::RT::SET);
     }
 }

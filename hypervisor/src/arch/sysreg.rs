@@ -73,3 +73,5 @@ sysreg!(/** ICC_SGI1R_EL1: generate a group 1 SGI. */ ICC_SGI1R_EL1 = "S3_0_C12_
 sysreg!(/** ICH_ELRSR_EL2: the empty list registers. */ ICH_ELRSR_EL2 = "S3_4_C12_C11_5", r);
 sysreg!(/** VPIDR_EL2: the MIDR a guest reads. */ VPIDR_EL2 = "vpidr_el2", w);
 sysreg!(/** CTR_EL0: cache type (line sizes). */ CTR_EL0 = "ctr_el0", r);
+sysreg!(/** CNTHP_CVAL_EL2: the EL2 physical timer's compare value. */
+    CNTHP_CVAL_EL2 = "S3_4_C14_C2_2", w);

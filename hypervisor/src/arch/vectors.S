@@ -40,6 +40,9 @@
     movz    w3, #0x5a00, lsl #16        // EC 0x16 (HVC64), IL, imm 0
     cmp     w2, w3
     b.eq    fast_hvc
+    lsr     w3, w2, #26                 // a data abort (EC 0x24): perhaps the console's
+    cmp     w3, #0x24
+    b.eq    fast_console
     stp     x0, x1, [sp, #-16]!         // SP is now the frame's base
     mov     x1, #0
     SAVE_FROM_X4

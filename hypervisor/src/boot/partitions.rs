@@ -12,7 +12,6 @@ use crate::pagetable::{stage2, PageTable, TablePool};
 use crate::partition::{plan_memory, Mapping, PartitionState};
 use crate::phys_alloc::PhysAllocator;
 use crate::system::{GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole};
-use crate::vuart::VirtualPl011;
 
 use super::board::board_from_host;
 use super::platform::{BootCpu, BootPlatform};
@@ -62,6 +61,8 @@ pub fn empty_system(machine: &Machine<'_>) -> System {
             None => GuestGicLayout::default(),
         },
         pm_watchdog: host.pm_watchdog.map(|range| range.start),
+        console_focus: None,
+        console_baud: 0,
     }
 }
 
@@ -127,6 +128,12 @@ pub fn add_partitions(
             }
         }
     }
+    // A global error (a bad `console-focus`) leaves the default focus.
+    system.console_focus = config
+        .console
+        .focus
+        .and_then(|name| config.partition_index(name));
+    system.console_baud = config.console.baud;
     let cpu_interface = match host.gic {
         Some(Gic::V2 {
             cpu,
@@ -285,9 +292,9 @@ pub fn build_partition(
     partition.entry = config.entry;
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
-    partition.console = config.console.map(|window| VirtualConsole {
-        window,
-        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
-    });
+    partition.console_mode = config.console_mode;
+    partition.console = config
+        .console
+        .map(|window| VirtualConsole::new(window, bulkhead_config::CONSOLE_INTID));
     Ok(partition)
 }

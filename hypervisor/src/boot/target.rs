@@ -20,10 +20,14 @@ extern "C" fn primary_main(dtb_pa: u64) -> ! {
     };
     {
         // The hold on the machine ends with this block, before any guest runs.
-        let mut target = Target { hardware };
+        let mut target = Target {
+            hardware,
+            uart_interrupt: None,
+        };
         let Some(booted) = super::init(&mut target, &POOL, &SYSTEM) else {
             arch::park()
         };
+        crate::console::start(booted.system, target.uart_interrupt);
         if !booted.running {
             cpu::power_off(booted.system);
         }
@@ -40,6 +44,8 @@ extern "C" fn secondary_main(cpu: usize) -> ! {
 /// The real machine.
 struct Target {
     hardware: BootHardware,
+    /// The console UART's interrupt, from the host device tree.
+    uart_interrupt: Option<u32>,
 }
 
 impl BootPlatform for Target {
@@ -65,6 +71,7 @@ impl BootPlatform for Target {
     }
 
     fn start_console(&mut self, host: &HostInfo<'_>) {
+        self.uart_interrupt = host.uart_interrupt;
         self.hardware.start_console(host.uart);
     }
 

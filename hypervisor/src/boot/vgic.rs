@@ -19,6 +19,10 @@ pub fn virtual_gic(gic: &Gic, partition: &Partition, config: &PartitionConfig<'_
             hardware.insert(intid);
         }
     }
+    let mut software = crate::doorbell::receiving_intids(&partition.doorbells);
+    if partition.console.is_some() {
+        software.insert(bulkhead_config::CONSOLE_INTID);
+    }
     VirtualGic {
         version: match gic {
             Gic::V2 { .. } => GicVersion::V2,
@@ -26,7 +30,7 @@ pub fn virtual_gic(gic: &Gic, partition: &Partition, config: &PartitionConfig<'_
         },
         vcpus: partition.cpus.len(),
         hardware,
-        software: crate::doorbell::receiving_intids(&partition.doorbells),
+        software,
         boot_cpu: partition.cpus.first().copied().unwrap_or(0),
     }
 }

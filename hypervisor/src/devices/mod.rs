@@ -24,6 +24,7 @@
 
 pub mod access;
 pub mod bus;
+pub mod pl011;
 
 pub use access::{AccessWidth, DeviceAccess, MmioFault};
 pub use bus::{DeviceBus, DeviceId};
@@ -35,8 +36,6 @@ use crate::vgic::Effect;
 pub enum DeviceEffect {
     /// A change to the physical GIC or a virtual interrupt (vGIC models).
     Gic(Effect),
-    /// A byte for the partition's console (virtual UART output).
-    ConsoleByte(u8),
 }
 
 /// The effects of one access (a vGIC write to a whole bank may make dozens).

@@ -79,6 +79,9 @@ impl PhysicalGic for ArchGic {
     fn take_pending_ack(&self, cpu: usize) -> Option<u32> {
         fast_path::take_pending_ack(cpu)
     }
+    fn hypervisor_interrupt(&self, intid: u32) -> bool {
+        crate::console::on_interrupt(intid)
+    }
 }
 
 /// The machine's interrupt state.
@@ -128,6 +131,11 @@ pub fn handle_physical(system: &System, cpu: usize) -> bool {
 /// See [`InterruptState::ring_doorbell`].
 pub fn ring_doorbell(system: &System, peer: usize, intid: u32) -> Result<(), PeerDown> {
     STATE.ring_doorbell(system, peer, intid)
+}
+
+/// See [`InterruptState::set_software_line`].
+pub fn set_software_line(system: &System, partition: usize, intid: u32, high: bool) {
+    STATE.set_software_line(system, partition, intid, high);
 }
 
 /// See [`InterruptState::vgic_access`]. Out of line: the trap path's other accesses keep a small

@@ -48,4 +48,9 @@ pub trait PhysicalGic {
     fn set_vtimer_lr(&self, cpu: usize, value: u64);
     /// Takes the interrupt the fast path acknowledged on `cpu` and passed on, if any.
     fn take_pending_ack(&self, cpu: usize) -> Option<u32>;
+    /// Handles `intid` if it is one the hypervisor keeps for itself (the console's UART and
+    /// timer); `false` if it is not.
+    fn hypervisor_interrupt(&self, _intid: u32) -> bool {
+        false
+    }
 }

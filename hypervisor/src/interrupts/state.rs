@@ -191,6 +191,8 @@ impl<G: PhysicalGic> InterruptState<G> {
                     kicked |= intid == KICK_SGI;
                     self.flush_queue(cpu);
                 }
+                // The hypervisor's own (the console): handled here, never a guest's.
+                _ if self.gic.hypervisor_interrupt(intid) => self.gic.deactivate(irq),
                 _ => match self.owner_config(system, cpu, intid) {
                     // Deactivation is left to the guest (HW bit in the list register).
                     Some(config) => {
@@ -371,6 +373,21 @@ impl<G: PhysicalGic> InterruptState<G> {
         Ok(())
     }
 
+    /// Drives the level-sensitive, purely virtual SPI `intid` of partition `partition` (a
+    /// virtual device's interrupt line, its virtual PL011's): high makes it pending and
+    /// delivers it as a doorbell ring does (to this CPU's list registers or the target's queue
+    /// with a kick); low withdraws a pending state the guest has not been given yet. A
+    /// partition that is not running is left alone.
+    pub fn set_software_line(&self, system: &System, partition: usize, intid: u32, high: bool) {
+        if high {
+            let _ = self.ring_doorbell(system, partition, intid);
+        } else if let Some(slot) = self.distributors.get(partition) {
+            if let Some(distributor) = slot.lock().as_mut() {
+                let _ = distributor.set_software_pending(intid, false);
+            }
+        }
+    }
+
     /// Applies what a guest's access to its virtual GIC asks of the hardware.
     pub fn apply<'e>(
         &self,
@@ -492,9 +509,8 @@ impl<G: PhysicalGic> InterruptState<G> {
             }
             // By reference: the effect list is a kilobyte, and copying it costs more than the
             // rest of the access.
-            let gic = effects.iter().filter_map(|effect| match effect {
-                DeviceEffect::Gic(effect) => Some(effect),
-                DeviceEffect::ConsoleByte(_) => None,
+            let gic = effects.iter().map(|effect| match effect {
+                DeviceEffect::Gic(effect) => effect,
             });
             self.apply(system, index, gic);
         }

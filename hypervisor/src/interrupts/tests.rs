@@ -155,6 +155,8 @@ fn setup(cpu: usize) -> (System, InterruptState<FakeGic>) {
             redistributors: None,
         },
         pm_watchdog: None,
+        console_focus: None,
+        console_baud: 0,
     };
     system.partitions.push(partition(1, &[0, 1])).unwrap();
     system.partitions.push(partition(2, &[2])).unwrap();

@@ -4,6 +4,7 @@
 use std::string::String;
 use std::vec::Vec;
 
+use crate::devices::pl011::VirtualPl011;
 use crate::devices::{self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioFault};
 use crate::doorbell::PeerDown;
 use crate::smccc::caller::FakeCaller;
@@ -13,7 +14,6 @@ use crate::vgic::distributor::{GicVersion, VirtualDistributor};
 use crate::vgic::ports::{redistributor_frame, DistributorPort, RedistributorPort};
 use crate::vgic::redistributor::VirtualRedistributor;
 use crate::vgic::{Effect, IntidSet};
-use crate::vuart::VirtualPl011;
 
 use super::machine::{Machine, Power};
 
@@ -178,7 +178,11 @@ impl Machine for FakeMachine {
     ) -> Result<u64, MmioFault> {
         let mut effects = DeviceEffects::new();
         let value = match device {
-            DeviceId::Console => devices::perform(&mut self.uart, access, store, &mut effects)?,
+            DeviceId::Console => {
+                let value = devices::perform(&mut self.uart, access, store, &mut effects)?;
+                self.console_bytes.extend(self.uart.take_output());
+                value
+            }
             DeviceId::Distributor => {
                 let cpu = partition.cpus[access.vcpu];
                 let mut port = DistributorPort {
@@ -213,7 +217,6 @@ impl Machine for FakeMachine {
         for effect in effects {
             match effect {
                 DeviceEffect::Gic(effect) => self.gic_effects.push(effect),
-                DeviceEffect::ConsoleByte(byte) => self.console_bytes.push(byte),
             }
         }
         Ok(value)
@@ -269,13 +272,13 @@ fn partition(id: usize, name: &str, cpus: &[usize], on_stop: OnStop) -> Partitio
     p.entry = RAM;
     p.dtb = RAM + 0xf0_0000;
     p.on_stop = on_stop;
-    p.console = Some(VirtualConsole {
-        window: Range {
+    p.console = Some(VirtualConsole::new(
+        Range {
             start: UART,
             size: 0x1000,
         },
-        state: spin::Mutex::new((VirtualPl011::new(), Default::default())),
-    });
+        bulkhead_config::CONSOLE_INTID,
+    ));
     p
 }
 
@@ -301,6 +304,8 @@ pub fn system(on_stop: OnStop) -> System {
         gic_sysregs: true,
         gic,
         pm_watchdog: None,
+        console_focus: None,
+        console_baud: 0,
     };
     for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
         .into_iter()

@@ -143,9 +143,15 @@ fn doorbells_become_software_spis_and_channels_are_announced() {
         ping.hardware.word(1) == 0,
         "doorbells are not hardware SPIs"
     );
+    let bystander = &machine.vgics[2].1.software;
     assert!(
-        machine.vgics[2].1.software.word(1) == 0,
-        "the bystander has none"
+        bystander.word(1) & !(1 << (bulkhead_config::CONSOLE_INTID - 32)) == 0,
+        "the bystander has no doorbell (INTIDs 32..64 besides its console's)"
+    );
+    assert_eq!(
+        bystander.contains(bulkhead_config::CONSOLE_INTID),
+        booted.system.partitions[2].console.is_some(),
+        "a virtual console's interrupt is a software SPI"
     );
     assert_eq!(
         machine.lines_with("channel"),

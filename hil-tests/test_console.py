@@ -1,0 +1,93 @@
+"""Scenarios `console_prompt`, `console_flood` and `console_interactive`: the multiplexed
+physical console (docs/console.md). Every partition's lines are tagged `[name] `, a prompt
+without a newline appears after the console's quiet time, typed bytes go to the partition that
+has focus, Ctrl-] then a key runs a console command, and a partition that floods its console
+loses its own oldest output (counted) while everyone else's lines arrive whole and on time."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+ESCAPE = "\x1d"  # Ctrl-]
+# Under -icount shift=4 a guest second is 62.5 M instructions: the 30 s flood runs in well
+# under a minute of host time.
+FLOOD_ICOUNT = ["-icount", "shift=4,sleep=off"]
+LINUX_BOOT_TIMEOUT = 240
+
+
+def wait_raw(s, text: str, timeout: float = 30.0) -> int:
+    """Waits until `text` is in the console's raw log (a line still open counts); returns
+    where it ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at = s.console.text.find(text, s.console.cursor)
+        if at >= 0:
+            return at + len(text)
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not seen in {timeout}s; tail:\n{s.console.text[-2000:]}")
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+def test_console_prompt_appears_without_a_newline_and_the_answer_reaches_the_guest(boot, gic):
+    s = boot("console-prompt", gic=gic)
+    s.expect(r"^HIL:CONSOLE focus=asker ", timeout=30)
+    s.wait_all(r"^\[beat\] HIL:HEARTBEAT 4$", timeout=30)
+    # The prompt is shown with no newline after it (the guest wrote none): the multiplexer's
+    # quiet time flushed the partial line, and it stays open.
+    end = wait_raw(s, "[asker] HIL:PROMPT name? ")
+    time.sleep(0.5)
+    assert s.console.text[end:] == "", "the prompt is the last thing on the console"
+    s.board.send("bulkhead\r")
+    answer = s.expect(r"^\[asker\] HIL:PROMPT answer=(.*)$", timeout=30)
+    assert answer[1] == "bulkhead"
+    # The typed answer was echoed after the prompt (the open line continued).
+    assert re.search(r"^\[asker\] HIL:PROMPT name\? bulkhead$", s.console.text, re.MULTILINE), (
+        s.console.text[-2000:]
+    )
+    assert s.heartbeats("beat") == [0, 1, 2, 3, 4]
+
+
+def test_console_flood_drops_only_the_flooders_output_and_the_heartbeat_keeps_time(boot, request):
+    s = boot("console-flood", extra=FLOOD_ICOUNT)
+    s.expect(r"^HIL:CONSOLE focus=beat ", timeout=30)
+    s.expect(r"^\[flood\] HIL:FLOOD start seconds=30$", timeout=30)
+    done = s.expect(r"^\[flood\] HIL:FLOOD done lines=(\d+) bytes=(\d+)$", timeout=300)
+    s.expect(r"^HIL:PART flood STOPPED", timeout=60)
+    # The flood's ring drains; then the console lists the partitions with their drop counts.
+    s.wait_all(r"^\[beat\] HIL:HEARTBEAT \d+ t-us=\d+$", count=1, timeout=30)
+    time.sleep(2)
+    s.board.send(ESCAPE + "l")
+    listed = s.expect(r"^HIL:CONSOLE partition=flood number=1 state=stopped console=virtual "
+                      r"dropped=(\d+)$", timeout=30)
+    beat = s.expect(r"^HIL:CONSOLE partition=beat number=2 state=running console=virtual "
+                    r"dropped=(\d+) focus$", timeout=30)
+    written, dropped = int(done[2]), int(listed[1])
+    text = s.console.text
+
+    # The flood lost bytes (its own, oldest first), counted and reported as it happened.
+    notices = [int(m) for m in re.findall(r"^HIL:CONSOLE partition=flood dropped=(\d+)$", text, re.MULTILINE)]
+    assert notices and notices == sorted(notices), "drops were reported as they grew"
+    assert 0 < notices[-1] <= dropped < written
+    shown = sum(len(line) + 2 - len("[flood] ") for line in re.findall(r"^\[flood\] .*$", text, re.MULTILINE))
+    assert shown + dropped >= written * 0.95, f"shown {shown} + dropped {dropped} vs written {written}"
+    assert int(beat[1]) == 0, "the heartbeat partition lost nothing"
+
+    # Every heartbeat line arrived whole, none missing, and the period held within 5 %.
+    beat_lines = [l for l in text.splitlines() if l.startswith("[beat]")]
+    stamped = [re.fullmatch(r"\[beat\] HIL:HEARTBEAT (\d+) t-us=(\d+)", l) for l in beat_lines]
+    assert all(stamped), [l for l, m in zip(beat_lines, stamped) if not m][:5]
+    seqs = [int(m[1]) for m in stamped]
+    assert seqs == list(range(len(seqs))), "no heartbeat missing"
+    times = [int(m[2]) for m in stamped]
+    periods = [b - a for a, b in zip(times, times[1:])]
+    assert len(periods) >= 250, "the heartbeat ran through the 30 s flood"
+    worst = max(abs(p - 100_000) for p in periods)
+    with_flood = len(periods)
+    report = (f"flood wrote {written} bytes, {dropped} dropped; heartbeat periods {with_flood}, "
+              f"min {min(periods)} us, max {max(periods)} us")
+    request.node.add_report_section("call", "console flood", report)
+    print(report)
+    assert worst <= 5_000, f"a heartbeat period strayed more than 5 %: {report}"

@@ -1,0 +1,239 @@
+// The console fast path (see arch::console_fast_path): a UARTFR word read or a UARTDR byte or
+// word write of the vCPU's virtual PL011, answered from this CPU's CONSOLE_FAST slot without
+// saving the frame. Entered from the synchronous vector (SYNC_LOWER) on a data abort, with x2 = ESR_EL2 and
+// the guest's x2/x3 already in their frame slots (SP = frame base + 16). Anything else goes on
+// to the general path (`save_lower_from_x4`, x1 = 0: a synchronous exit) with x0..x3 in the frame.
+
+// CONSOLE_FAST slot layout (keep in sync with arch::console_fast_path::ConsoleFast).
+.equ CF_WINDOW, 0
+.equ CF_FLAGS, 8
+.equ CF_CONTROL, 12
+.equ CF_LEN, 16
+.equ CF_LAST_FR, 20
+.equ CF_COUNT, 24
+.equ CF_BYTES, 32
+.equ CF_SHIFT, 7                        // 128 bytes per CPU
+.equ CF_WRITE_OK, 0                     // control bits
+.equ CF_HELD, 1
+
+.text
+.global fast_console
+fast_console:
+    stp     x0, x1, [sp, #-16]!         // SP = the frame's base; x0..x3 in their slots
+    // EC, IL, ISV, SAS, SSE [31:21], EA [9], CM [8], S1PTW [7], WnR [6]: a plain access with
+    // a valid syndrome, not a cache maintenance, walk or external abort.
+    movz    w0, #0x03c0
+    movk    w0, #0xffe0, lsl #16
+    and     w0, w2, w0
+    movz    w1, #0x9380, lsl #16        // EC 0x24, IL, ISV, SAS word, read
+    cmp     w0, w1
+    b.eq    fast_console_read
+    movk    w1, #0x0040                 // ... write
+    cmp     w0, w1
+    b.eq    fast_console_write
+    movz    w1, #0x9300, lsl #16        // SAS byte, write
+    movk    w1, #0x0040
+    cmp     w0, w1
+    b.eq    fast_console_write
+fast_console_miss:
+    mrs     x2, esr_el2                 // the general path takes ESR_EL2 in x2 (x2 may hold SRT)
+    mov     x1, #0
+    b       save_lower_from_x4
+
+// x0 = this CPU's slot if the access is in its console page (else to the general path);
+// clobbers x1, x3.
+.macro CONSOLE_SLOT
+    mrs     x1, hpfar_el2
+    and     x1, x1, #0x00000ffffffffff0 // FIPA: IPA [51:12] in [43:4]
+    lsl     x1, x1, #8
+    mrs     x3, tpidr_el2
+    adrp    x0, CONSOLE_FAST
+    add     x0, x0, :lo12:CONSOLE_FAST
+    add     x0, x0, x3, lsl #CF_SHIFT
+    ldr     x3, [x0, #CF_WINDOW]
+    cmp     x1, x3
+    b.ne    fast_console_miss
+.endm
+
+// A word read: UARTFR only, and not a second flag read in a row while bytes are staged.
+fast_console_read:
+    mrs     x1, far_el2
+    and     x1, x1, #0xfff
+    cmp     x1, #0x18
+    b.ne    fast_console_miss
+    CONSOLE_SLOT
+    ldr     w1, [x0, #CF_LAST_FR]
+    cbz     w1, 1f
+    ldr     w1, [x0, #CF_LEN]
+    cbnz    w1, fast_console_miss
+    ldr     w1, [x0, #CF_CONTROL]
+    tbnz    w1, #CF_HELD, fast_console_miss
+1:  mov     w1, #1
+    str     w1, [x0, #CF_LAST_FR]
+    ldr     x1, [x0, #CF_COUNT]
+    add     x1, x1, #1
+    str     x1, [x0, #CF_COUNT]
+    ldr     w1, [x0, #CF_FLAGS]         // zero-extended: right for a W or an X destination
+    ubfx    x2, x2, #16, #5             // SRT
+    cmp     x2, #4
+    b.hs    2f
+    str     x1, [sp, x2, lsl #3]        // x0..x3: into the slot reloaded below
+    b       fast_console_done
+2:  adr     x3, fast_console_read_table
+    add     x3, x3, x2, lsl #3
+    br      x3
+fast_console_read_table = . - 4 * 8     // entry n (n >= 4) at table + 8n
+    mov     x4, x1
+    b       fast_console_done
+    mov     x5, x1
+    b       fast_console_done
+    mov     x6, x1
+    b       fast_console_done
+    mov     x7, x1
+    b       fast_console_done
+    mov     x8, x1
+    b       fast_console_done
+    mov     x9, x1
+    b       fast_console_done
+    mov     x10, x1
+    b       fast_console_done
+    mov     x11, x1
+    b       fast_console_done
+    mov     x12, x1
+    b       fast_console_done
+    mov     x13, x1
+    b       fast_console_done
+    mov     x14, x1
+    b       fast_console_done
+    mov     x15, x1
+    b       fast_console_done
+    mov     x16, x1
+    b       fast_console_done
+    mov     x17, x1
+    b       fast_console_done
+    mov     x18, x1
+    b       fast_console_done
+    mov     x19, x1
+    b       fast_console_done
+    mov     x20, x1
+    b       fast_console_done
+    mov     x21, x1
+    b       fast_console_done
+    mov     x22, x1
+    b       fast_console_done
+    mov     x23, x1
+    b       fast_console_done
+    mov     x24, x1
+    b       fast_console_done
+    mov     x25, x1
+    b       fast_console_done
+    mov     x26, x1
+    b       fast_console_done
+    mov     x27, x1
+    b       fast_console_done
+    mov     x28, x1
+    b       fast_console_done
+    mov     x29, x1
+    b       fast_console_done
+    mov     x30, x1
+    b       fast_console_done
+    b       fast_console_done           // x31: xzr
+    nop
+
+// A byte or word write: UARTDR only, while the model allows it, neither a newline nor a full
+// stage.
+fast_console_write:
+    mrs     x1, far_el2
+    tst     x1, #0xfff
+    b.ne    fast_console_miss
+    CONSOLE_SLOT
+    ldr     w1, [x0, #CF_CONTROL]
+    tbz     w1, #CF_WRITE_OK, fast_console_miss
+    ubfx    x2, x2, #16, #5             // SRT
+    cmp     x2, #4
+    b.hs    2f
+    ldr     x1, [sp, x2, lsl #3]
+    b       fast_console_value
+2:  adr     x3, fast_console_write_table
+    add     x3, x3, x2, lsl #3
+    br      x3
+fast_console_write_table = . - 4 * 8
+    mov     x1, x4
+    b       fast_console_value
+    mov     x1, x5
+    b       fast_console_value
+    mov     x1, x6
+    b       fast_console_value
+    mov     x1, x7
+    b       fast_console_value
+    mov     x1, x8
+    b       fast_console_value
+    mov     x1, x9
+    b       fast_console_value
+    mov     x1, x10
+    b       fast_console_value
+    mov     x1, x11
+    b       fast_console_value
+    mov     x1, x12
+    b       fast_console_value
+    mov     x1, x13
+    b       fast_console_value
+    mov     x1, x14
+    b       fast_console_value
+    mov     x1, x15
+    b       fast_console_value
+    mov     x1, x16
+    b       fast_console_value
+    mov     x1, x17
+    b       fast_console_value
+    mov     x1, x18
+    b       fast_console_value
+    mov     x1, x19
+    b       fast_console_value
+    mov     x1, x20
+    b       fast_console_value
+    mov     x1, x21
+    b       fast_console_value
+    mov     x1, x22
+    b       fast_console_value
+    mov     x1, x23
+    b       fast_console_value
+    mov     x1, x24
+    b       fast_console_value
+    mov     x1, x25
+    b       fast_console_value
+    mov     x1, x26
+    b       fast_console_value
+    mov     x1, x27
+    b       fast_console_value
+    mov     x1, x28
+    b       fast_console_value
+    mov     x1, x29
+    b       fast_console_value
+    mov     x1, x30
+    b       fast_console_value
+    mov     x1, xzr                     // x31: xzr
+    b       fast_console_value
+fast_console_value:
+    and     w1, w1, #0xff
+    cmp     w1, #0x0a
+    b.eq    fast_console_miss
+    ldr     w3, [x0, #CF_LEN]
+    cmp     w3, #{STAGE}
+    b.hs    fast_console_miss
+    add     x2, x0, #CF_BYTES
+    strb    w1, [x2, x3]
+    add     w3, w3, #1
+    str     w3, [x0, #CF_LEN]
+    str     wzr, [x0, #CF_LAST_FR]
+    ldr     x1, [x0, #CF_COUNT]
+    add     x1, x1, #1
+    str     x1, [x0, #CF_COUNT]
+fast_console_done:                      // step over the access, reload x0..x3, return
+    mrs     x0, elr_el2
+    add     x0, x0, #4
+    msr     elr_el2, x0
+    ldp     x0, x1, [sp, #0]
+    ldp     x2, x3, [sp, #16]
+    add     sp, sp, #{FRAME_SIZE}
+    eret

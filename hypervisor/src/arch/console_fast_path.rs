@@ -1,0 +1,123 @@
+//! Data shared with the console fast path in `console_fast_path.S`: per CPU, where its vCPU's
+//! virtual PL011 is, the UARTFR value to answer flag reads with, and a stage for the bytes data
+//! writes transmit, so the two accesses a polled console makes per character (a UARTFR read,
+//! a UARTDR write) are answered without saving the frame or entering Rust.
+//!
+//! The model ([`crate::devices::pl011`]) stays the one authority: it publishes what the fast
+//! path may answer after every access it performs ([`publish`]) and takes the staged bytes at
+//! its next access on this CPU ([`take_staged`]). The fast path falls back to the general path
+//! for anything else: another register or width, a newline (a line is handed over whole), a
+//! full stage, a data write that would raise the TX interrupt, and a second flag read in a row
+//! while bytes are staged (a guest polling after a prompt gets the prompt shown).
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Bytes one CPU's stage holds.
+pub const STAGE: usize = 96;
+
+/// [`ConsoleFast::control`]: data writes may be answered (the TX interrupt cannot change).
+pub const WRITE_OK: u32 = 1 << 0;
+/// [`ConsoleFast::control`]: the model holds staged bytes of its own.
+pub const HELD: u32 = 1 << 1;
+
+/// One CPU's console fast path state (layout shared with `console_fast_path.S`).
+#[repr(C, align(128))]
+pub struct ConsoleFast {
+    /// +0: the IPA of the console's register page; 1 (never a page address) when disabled.
+    /// Written at the vCPU's entry, read by the fast path.
+    window: AtomicU64,
+    /// +8: the UARTFR value (published by the model, from any CPU).
+    flags: AtomicU32,
+    /// +12: [`WRITE_OK`] and [`HELD`] (published by the model, from any CPU).
+    control: AtomicU32,
+    /// +16: bytes staged (this CPU only: the fast path appends, the model takes).
+    len: AtomicU32,
+    /// +20: 1 when this CPU's previous console access was a flag read (this CPU only).
+    last_flag_read: AtomicU32,
+    /// +24: accesses answered by the fast path.
+    count: AtomicU64,
+    /// +32: the staged bytes.
+    bytes: [core::sync::atomic::AtomicU8; STAGE],
+}
+
+const _: () = assert!(core::mem::size_of::<ConsoleFast>() == 128);
+const _: () = assert!(STAGE == crate::devices::pl011::port::FAST_STAGE);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, flags) == 8);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, control) == 12);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, len) == 16);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, last_flag_read) == 20);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, count) == 24);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, bytes) == 32);
+
+/// The fast path's state, per CPU.
+#[no_mangle]
+static CONSOLE_FAST: [ConsoleFast; crate::MAX_CPUS] = [const {
+    ConsoleFast {
+        window: AtomicU64::new(DISABLED),
+        flags: AtomicU32::new(0),
+        control: AtomicU32::new(0),
+        len: AtomicU32::new(0),
+        last_flag_read: AtomicU32::new(0),
+        count: AtomicU64::new(0),
+        bytes: [const { core::sync::atomic::AtomicU8::new(0) }; STAGE],
+    }
+}; crate::MAX_CPUS];
+
+/// A window value no page address equals.
+const DISABLED: u64 = 1;
+
+/// Points CPU `cpu`'s fast path at the console page `window` (an IPA), or disables it
+/// (`None`), dropping anything staged (a vCPU (re)starting).
+pub fn set_window(cpu: usize, window: Option<u64>) {
+    if let Some(fast) = CONSOLE_FAST.get(cpu) {
+        fast.window.store(DISABLED, Ordering::Release);
+        fast.len.store(0, Ordering::Relaxed);
+        fast.last_flag_read.store(0, Ordering::Relaxed);
+        if let Some(page) = window.filter(|page| page & 0xfff == 0) {
+            fast.window.store(page, Ordering::Release);
+        }
+    }
+}
+
+/// Publishes to CPU `cpu` what the model says the fast path may answer: the UARTFR value and
+/// the [`WRITE_OK`]/[`HELD`] bits.
+pub fn publish(cpu: usize, flags: u32, control: u32) {
+    if let Some(fast) = CONSOLE_FAST.get(cpu) {
+        fast.flags.store(flags, Ordering::Release);
+        fast.control.store(control, Ordering::Release);
+    }
+}
+
+/// Sets whether CPU `cpu`'s previous console access was a flag read (called on `cpu` only).
+pub fn set_last_flag_read(cpu: usize, flag_read: bool) {
+    if let Some(fast) = CONSOLE_FAST.get(cpu) {
+        fast.last_flag_read
+            .store(u32::from(flag_read), Ordering::Relaxed);
+    }
+}
+
+/// Moves the bytes CPU `cpu`'s fast path staged into `out` (called on `cpu` only, which the
+/// fast path runs on: nothing appends meanwhile). Returns how many.
+pub fn take_staged(cpu: usize, out: &mut [u8; STAGE]) -> usize {
+    let Some(fast) = CONSOLE_FAST.get(cpu) else {
+        return 0;
+    };
+    let len = (fast.len.load(Ordering::Acquire) as usize).min(STAGE);
+    for (slot, byte) in out.iter_mut().zip(fast.bytes.iter()).take(len) {
+        *slot = byte.load(Ordering::Relaxed);
+    }
+    fast.len.store(0, Ordering::Release);
+    len
+}
+
+/// Accesses CPU `cpu`'s console fast path answered.
+pub fn count(cpu: usize) -> u64 {
+    CONSOLE_FAST
+        .get(cpu)
+        .map_or(0, |fast| fast.count.load(Ordering::Relaxed))
+}
+
+/// CPU `cpu`'s counter, for resetting.
+pub fn counter(cpu: usize) -> Option<&'static AtomicU64> {
+    CONSOLE_FAST.get(cpu).map(|fast| &fast.count)
+}
