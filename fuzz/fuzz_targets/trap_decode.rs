@@ -55,7 +55,9 @@ fuzz_target!(|input: Input| {
             assert!(ipa < 1 << 52, "IPA {ipa:#x} wider than 52 bits");
             assert_eq!(ipa & 0xfff, far & 0xfff, "the page offset comes from FAR");
             if let Some(access) = access {
-                assert!(matches!(access.size, 1 | 2 | 4 | 8), "{access:?}");
+                // SAS (ISS bits [23:22]) is the log2 of the access size.
+                let sas = (input.esr >> 22) & 3;
+                assert_eq!(u64::from(access.width.bytes()), 1 << sas, "{access:?}");
                 assert!(access.register <= 31, "{access:?}");
                 assert_eq!(access.write, write);
             }

@@ -239,8 +239,8 @@ enter_guest_asm:
 // HVC #0 with a function whose answer never changes (SMCCC_VERSION, PSCI_VERSION, the vendor
 // UID and revision, ...): answered from FAST_CALLS, a table of (function, x0, x1, x2, x3)
 // ending with function 0, filled at boot from the dispatcher's own answers. Entered from the
-// synchronous vector (SYNC_LOWER) with the syndrome checked and x2/x3 in the frame FRAME_SIZE - 16
-// below SP.
+// synchronous vector (SYNC_LOWER) once the syndrome matched, with x2/x3 in their frame slots and
+// SP 16 above the frame's base.
 fast_hvc:
     adrp    x2, FAST_CALLS
     add     x2, x2, :lo12:FAST_CALLS
