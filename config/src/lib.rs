@@ -67,6 +67,7 @@ pub use limits::{
 };
 pub use model::{
     Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig,
+    Watchdog,
 };
 pub use parse::COMPATIBLE;
 pub use range::Range;

@@ -54,6 +54,7 @@ pub fn validate(
         check.devices(&mut report);
         check.console(&mut report);
         check.smc_allow(&mut report);
+        watchdog::check(config, index, partition, &mut report);
     }
     channel::check(config, &mut report);
     report.into_errors()
@@ -354,5 +355,6 @@ impl Check<'_, '_> {
 
 mod channel;
 mod smc;
+mod watchdog;
 #[cfg(test)]
 mod tests;

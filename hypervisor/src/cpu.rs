@@ -22,7 +22,9 @@ use crate::smccc::{self, Action, Call};
 use crate::system::{Partition, System, VirtualConsole, SYSTEM};
 use crate::trap::{Exit, Snapshot};
 use crate::trap_stats;
+use crate::devices::sbsa_watchdog::Frame;
 use crate::vcpu::entry::try_enter;
+use crate::vcpu::watchdog;
 use crate::vcpu::policy::{self, Trap};
 use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
@@ -135,6 +137,9 @@ impl Machine for Board<'_> {
             DeviceId::Distributor | DeviceId::Redistributors => {
                 interrupts::vgic_access(self.system, partition, device, access, store)
             }
+            DeviceId::WatchdogControl | DeviceId::WatchdogRefresh => {
+                watchdog_access(self, partition, device, access, store)
+            }
             DeviceId::Console => {
                 let Some(console) = &partition.console else {
                     return Ok(0);
@@ -218,6 +223,30 @@ impl Machine for Board<'_> {
             trap_stats::reset(cpu, arch::counter(), &fast);
         }
     }
+    fn counter(&self) -> u64 {
+        arch::counter()
+    }
+
+    fn set_hyp_timer(&mut self, deadline: Option<u64>) {
+        arch::hyp_timer::set(deadline);
+    }
+}
+
+/// An access to `partition`'s watchdog; out of line, as the console's writes.
+#[inline(never)]
+fn watchdog_access(
+    board: &mut Board<'_>,
+    partition: &Partition,
+    device: DeviceId,
+    access: DeviceAccess,
+    store: Option<u64>,
+) -> Result<u64, MmioFault> {
+    let frame = if device == DeviceId::WatchdogControl {
+        Frame::Control
+    } else {
+        Frame::Refresh
+    };
+    watchdog::access(partition, frame, access, store, board)
 }
 
 /// A write to `partition`'s virtual console: a byte written to its data register completes a
@@ -291,6 +320,10 @@ fn cpu_loop(cpu: usize) -> ! {
         }
         arch::wait_for_interrupt();
         interrupts::handle_physical(system, cpu);
+        // A vCPU that is off still has its partition's watchdog to keep time for.
+        if let Some(Next::PowerOff) = watchdog::tick_between_guests(system, cpu, &mut board) {
+            power_off(system);
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use heapless::{String, Vec};
 
 use crate::console::LineBuffer;
 use crate::devices::bus::BusError;
+use crate::devices::sbsa_watchdog::SbsaWatchdog;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
@@ -30,6 +31,19 @@ pub struct VirtualConsole {
     pub window: Range,
     /// The UART model and the line being assembled.
     pub state: spin::Mutex<(VirtualPl011, LineBuffer)>,
+}
+
+/// A partition's SBSA generic watchdog: its two frames, its interrupt and its state.
+#[derive(Debug)]
+pub struct VirtualWatchdog {
+    /// The control frame's window (IPA).
+    pub control: Range,
+    /// The refresh frame's window (IPA).
+    pub refresh: Range,
+    /// The purely virtual SPI WS0 makes pending.
+    pub intid: u32,
+    /// The model.
+    pub state: spin::Mutex<SbsaWatchdog>,
 }
 
 /// One partition.
@@ -61,6 +75,8 @@ pub struct Partition {
     pub doorbells: Doorbells,
     /// Its emulated devices by IPA ([`Partition::register_devices`]).
     pub bus: DeviceBus,
+    /// Its SBSA generic watchdog, if configured.
+    pub watchdog: Option<VirtualWatchdog>,
     state: AtomicU8,
 }
 
@@ -84,6 +100,7 @@ impl Partition {
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
+            watchdog: None,
             state: AtomicU8::new(state as u8),
         }
     }
@@ -124,6 +141,12 @@ impl Partition {
         }
         if let Some(console) = &self.console {
             self.bus.register(console.window, DeviceId::Console)?;
+        }
+        if let Some(watchdog) = &self.watchdog {
+            self.bus
+                .register(watchdog.control, DeviceId::WatchdogControl)?;
+            self.bus
+                .register(watchdog.refresh, DeviceId::WatchdogRefresh)?;
         }
         Ok(())
     }

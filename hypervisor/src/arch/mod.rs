@@ -13,6 +13,7 @@ pub mod frame;
 pub mod gic;
 mod gic_v2;
 mod gic_v3;
+pub mod hyp_timer;
 pub mod memory;
 pub mod mini_uart;
 mod mmio;

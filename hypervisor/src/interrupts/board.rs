@@ -79,6 +79,9 @@ impl PhysicalGic for ArchGic {
     fn take_pending_ack(&self, cpu: usize) -> Option<u32> {
         fast_path::take_pending_ack(cpu)
     }
+    fn mask_hyp_timer(&self) {
+        arch::hyp_timer::mask();
+    }
 }
 
 /// The machine's interrupt state.

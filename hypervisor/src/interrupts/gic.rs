@@ -48,4 +48,6 @@ pub trait PhysicalGic {
     fn set_vtimer_lr(&self, cpu: usize, value: u64);
     /// Takes the interrupt the fast path acknowledged on `cpu` and passed on, if any.
     fn take_pending_ack(&self, cpu: usize) -> Option<u32>;
+    /// Masks this CPU's EL2 physical timer, which fired (its owner re-arms it).
+    fn mask_hyp_timer(&self);
 }

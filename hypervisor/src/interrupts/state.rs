@@ -17,7 +17,9 @@ use crate::vgic::list_registers::{self, ListEntry, LrState};
 use crate::vgic::pending::PendingQueue;
 use crate::vgic::ports::{redistributor_frame, DistributorPort, RedistributorPort};
 use crate::vgic::redistributor::VirtualRedistributor;
-use crate::vgic::{Effect, IntidSet, FIRST_SPI, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID};
+use crate::vgic::{
+    Effect, IntidSet, FIRST_SPI, HYP_TIMER_INTID, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID,
+};
 use crate::MAX_CPUS;
 use bulkhead_config::MAX_PARTITIONS;
 
@@ -190,6 +192,12 @@ impl<G: PhysicalGic> InterruptState<G> {
                     self.gic.deactivate(irq);
                     kicked |= intid == KICK_SGI;
                     self.flush_queue(cpu);
+                }
+                HYP_TIMER_INTID => {
+                    // A watchdog deadline: masked (the level would be taken again at once)
+                    // until the tick that follows re-arms it (`vcpu::watchdog`).
+                    self.gic.mask_hyp_timer();
+                    self.gic.deactivate(irq);
                 }
                 _ => match self.owner_config(system, cpu, intid) {
                     // Deactivation is left to the guest (HW bit in the list register).
