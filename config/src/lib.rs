@@ -66,8 +66,7 @@ pub use limits::{
     MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
 };
 pub use model::{
-    Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig,
-    Watchdog,
+    Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig, Watchdog,
 };
 pub use parse::COMPATIBLE;
 pub use range::Range;

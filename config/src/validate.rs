@@ -355,6 +355,6 @@ impl Check<'_, '_> {
 
 mod channel;
 mod smc;
-mod watchdog;
 #[cfg(test)]
 mod tests;
+mod watchdog;

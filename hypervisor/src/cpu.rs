@@ -11,6 +11,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::arch::{self, GuestEntry, TrapFrame};
+use crate::devices::sbsa_watchdog::Frame;
 use crate::devices::{
     self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioDevice, MmioFault,
 };
@@ -22,10 +23,9 @@ use crate::smccc::{self, Action, Call};
 use crate::system::{Partition, System, VirtualConsole, SYSTEM};
 use crate::trap::{Exit, Snapshot};
 use crate::trap_stats;
-use crate::devices::sbsa_watchdog::Frame;
 use crate::vcpu::entry::try_enter;
-use crate::vcpu::watchdog;
 use crate::vcpu::policy::{self, Trap};
+use crate::vcpu::watchdog;
 use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
 

@@ -26,8 +26,13 @@ pub(super) fn check(
     let Some(watchdog) = partition.watchdog else {
         return;
     };
-    let error =
-        |kind| ConfigError::at(Some(index), &["partitions", partition.name, "watchdog"], kind);
+    let error = |kind| {
+        ConfigError::at(
+            Some(index),
+            &["partitions", partition.name, "watchdog"],
+            kind,
+        )
+    };
     for (frame, range) in [("control", watchdog.control), ("refresh", watchdog.refresh)] {
         if !range.start.is_multiple_of(PAGE_SIZE) {
             report.push(error(ErrorKind::Unaligned {
@@ -83,7 +88,10 @@ fn neighbours<'p>(
     frame: &'static str,
 ) -> impl Iterator<Item = (&'static str, Range)> + 'p {
     let memory = partition.memory.iter().map(|r| ("memory", r.ipa));
-    let devices = partition.devices.iter().map(|d| ("a device", d.ipa_range()));
+    let devices = partition
+        .devices
+        .iter()
+        .map(|d| ("a device", d.ipa_range()));
     let console = partition.console.map(|c| ("the console", c));
     let control = (frame == "refresh").then_some(("the control frame", watchdog.control));
     memory.chain(devices).chain(console).chain(control)
@@ -162,16 +170,16 @@ mod tests {
             }
         )));
         let in_ram = validation_errors(&config(&watchdog(0x4000_0000, 0x0a45_0000, 47), ""));
-        assert!(in_ram.iter().any(|e| matches!(
-            e.kind,
-            ErrorKind::WatchdogOverlaps { what: "memory", .. }
-        )));
+        assert!(in_ram
+            .iter()
+            .any(|e| matches!(e.kind, ErrorKind::WatchdogOverlaps { what: "memory", .. })));
     }
 
     #[test]
     fn the_interrupt_must_be_a_modelled_spi_the_partition_uses_for_nothing_else() {
         for (intid, by) in [(40, "device"), (48, "channel")] {
-            let errors = validation_errors(&config(&watchdog(0x0a44_0000, 0x0a45_0000, intid), PING));
+            let errors =
+                validation_errors(&config(&watchdog(0x0a44_0000, 0x0a45_0000, intid), PING));
             assert!(
                 errors.iter().any(|e| matches!(
                     e.kind,

@@ -7,11 +7,14 @@ use bulkhead_config::model::{Config, PartitionConfig};
 use bulkhead_config::range::Range;
 use bulkhead_config::validate::validate;
 
+use crate::devices::sbsa_watchdog::SbsaWatchdog;
 use crate::host_dt::{Gic, HostInfo, PsciConduit};
 use crate::pagetable::{stage2, PageTable, TablePool};
 use crate::partition::{plan_memory, Mapping, PartitionState};
 use crate::phys_alloc::PhysAllocator;
-use crate::system::{GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole};
+use crate::system::{
+    GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole, VirtualWatchdog,
+};
 use crate::vuart::VirtualPl011;
 
 use super::board::board_from_host;
@@ -285,6 +288,12 @@ pub fn build_partition(
     partition.entry = config.entry;
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
+    partition.watchdog = config.watchdog.map(|watchdog| VirtualWatchdog {
+        control: watchdog.control,
+        refresh: watchdog.refresh,
+        intid: watchdog.intid,
+        state: spin::Mutex::new(SbsaWatchdog::new()),
+    });
     partition.console = config.console.map(|window| VirtualConsole {
         window,
         state: spin::Mutex::new((VirtualPl011::new(), Default::default())),

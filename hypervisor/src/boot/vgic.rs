@@ -1,5 +1,5 @@
-//! Each partition's virtual distributor: which SPIs it owns in hardware, which doorbells it
-//! models in software, and where its hardware SPIs go until its guest routes them.
+//! Each partition's virtual distributor: which SPIs it owns in hardware, which doorbells (and
+//! watchdog interrupt) it models in software, and where its hardware SPIs go until its guest routes them.
 
 use bulkhead_config::model::PartitionConfig;
 
@@ -19,6 +19,11 @@ pub fn virtual_gic(gic: &Gic, partition: &Partition, config: &PartitionConfig<'_
             hardware.insert(intid);
         }
     }
+    let mut software = crate::doorbell::receiving_intids(&partition.doorbells);
+    if let Some(watchdog) = &partition.watchdog {
+        // The watchdog's WS0 interrupt is purely virtual, as a doorbell's.
+        software.insert(watchdog.intid);
+    }
     VirtualGic {
         version: match gic {
             Gic::V2 { .. } => GicVersion::V2,
@@ -26,7 +31,7 @@ pub fn virtual_gic(gic: &Gic, partition: &Partition, config: &PartitionConfig<'_
         },
         vcpus: partition.cpus.len(),
         hardware,
-        software: crate::doorbell::receiving_intids(&partition.doorbells),
+        software,
         boot_cpu: partition.cpus.first().copied().unwrap_or(0),
     }
 }

@@ -257,7 +257,11 @@ fn an_interrupt_nobody_owns_is_deactivated_and_counted_stray() {
 #[test]
 fn the_el2_timer_is_masked_and_deactivated_never_injected_or_stray() {
     let (system, state) = setup(0);
-    state.gic.pending.borrow_mut().push(crate::vgic::HYP_TIMER_INTID);
+    state
+        .gic
+        .pending
+        .borrow_mut()
+        .push(crate::vgic::HYP_TIMER_INTID);
     assert!(!state.handle_physical(&system, 0));
     assert!(state.gic.logged("mask hyp-timer"));
     assert!(state.gic.logged("deactivate 26"));

@@ -36,6 +36,8 @@ pub mod watchdog;
 pub mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watchdog_tests;
 
 pub use machine::{Machine, Power};
 pub use outcome::{Next, Outcome};
