@@ -80,6 +80,8 @@ pub struct SbsaWatchdog {
     offset: u64,
     /// WCV.
     compare: u64,
+    /// The counter at the last explicit refresh (for reports).
+    refreshed: u64,
 }
 
 impl SbsaWatchdog {
@@ -91,6 +93,7 @@ impl SbsaWatchdog {
             ws1: false,
             offset: 0,
             compare: 0,
+            refreshed: 0,
         }
     }
 
@@ -106,8 +109,19 @@ impl SbsaWatchdog {
         self.compare
     }
 
+    /// WOR.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The counter value at the last explicit refresh.
+    pub fn last_refresh(&self) -> u64 {
+        self.refreshed
+    }
+
     /// An explicit refresh at counter value `now`: WCV = now + WOR, WS0 and WS1 cleared.
     pub fn refresh(&mut self, now: u64) {
+        self.refreshed = now;
         self.compare = now.saturating_add(self.offset);
         self.ws0 = false;
         self.ws1 = false;

@@ -66,10 +66,15 @@ pub fn tick<M: Machine>(
         return None;
     }
     let now = m.counter();
-    let (signals, deadline) = {
+    let (signals, deadline, refreshed, offset) = {
         let mut state = watchdog.state.lock();
         let signals = state.advance(now);
-        (signals, state.next_deadline())
+        (
+            signals,
+            state.next_deadline(),
+            state.last_refresh(),
+            state.offset(),
+        )
     };
     m.set_hyp_timer(deadline);
     if signals.ws0 {
@@ -79,8 +84,9 @@ pub fn tick<M: Machine>(
     }
     if signals.ws1 {
         m.print(format_args!(
-            "HIL:WATCHDOG partition={} ws1 counter={now} on-stop={}",
+            "HIL:WATCHDOG partition={} ws1 counter={now} since-refresh={} wor={offset} on-stop={}",
             partition.name,
+            now.saturating_sub(refreshed),
             match partition.on_stop {
                 bulkhead_config::model::OnStop::Off => "off",
                 bulkhead_config::model::OnStop::Restart => "restart",
