@@ -35,6 +35,10 @@ pub const TARGETS: &[(&str, &str)] = &[
     ),
     ("vuart", "the virtual PL011: random reads and writes"),
     (
+        "sbsa_watchdog",
+        "the SBSA generic watchdog: random accesses between counter steps",
+    ),
+    (
         "config_parse",
         "Config::parse and validate on random DTB bytes",
     ),
