@@ -96,7 +96,10 @@ fuzz_target!(|steps: Vec<Step>| {
         let deadline = watchdog.next_deadline();
         let signals = watchdog.advance(now);
         if signals.ws0 || signals.ws1 {
-            assert!(deadline.is_some_and(|d| now >= d), "a signal before its deadline");
+            assert!(
+                deadline.is_some_and(|d| now >= d),
+                "a signal before its deadline"
+            );
         }
         assert!(!(signals.ws0 && ws0_rose), "WS0 rose twice");
         assert!(!(signals.ws1 && ws1_rose), "WS1 rose twice");

@@ -99,9 +99,8 @@ impl SbsaWatchdog {
 
     /// WCS as a guest reads it.
     pub fn wcs(&self) -> u32 {
-        u32::from(self.enabled) * WCS_EN
-            | u32::from(self.ws0) * WCS_WS0
-            | u32::from(self.ws1) * WCS_WS1
+        let bit = |set: bool, bit: u32| if set { bit } else { 0 };
+        bit(self.enabled, WCS_EN) | bit(self.ws0, WCS_WS0) | bit(self.ws1, WCS_WS1)
     }
 
     /// WCV.
