@@ -52,6 +52,9 @@ pub fn access<M: Machine>(
 /// taken, the EL2 timer's among them): WS0 makes its interrupt pending, WS1 stops (or
 /// restarts) the partition for [`StopReason::Watchdog`]. Re-arms this CPU's EL2 timer for the
 /// next deadline, or disarms it. Returns where this CPU goes if the partition stopped.
+///
+/// Out of line: the trap path's other exits keep the small frame they had without it.
+#[inline(never)]
 pub fn tick<M: Machine>(
     system: &System,
     partition: &Partition,
