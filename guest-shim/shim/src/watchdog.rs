@@ -95,3 +95,51 @@ impl SbsaWatchdog {
         unsafe { mmio::write32(self.control + offset, value) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::boxed::Box;
+
+    /// Two frames of plain memory standing in for the device: what the driver stores, and the
+    /// W_IIDR it reads.
+    fn frames(iidr: u32) -> (Box<[u32; 1024]>, Box<[u32; 1024]>) {
+        let mut control = Box::new([0u32; 1024]);
+        control[W_IIDR / 4] = iidr;
+        (control, Box::new([0xdead_beef; 1024]))
+    }
+
+    #[test]
+    fn start_writes_wor_then_enables_and_refresh_writes_wrr() {
+        let (mut control, mut refresh) = frames(1 << 16);
+        // SAFETY: two 4 KiB buffers that nothing else touches while the driver lives.
+        let watchdog = unsafe {
+            SbsaWatchdog::new(control.as_mut_ptr() as usize, refresh.as_mut_ptr() as usize)
+        };
+        assert_eq!(watchdog.revision(), 1);
+        watchdog.start(0x1_2345_6789);
+        assert_eq!(watchdog.status(), WCS_EN);
+        watchdog.refresh();
+        drop(watchdog);
+        assert_eq!(control[WOR / 4], 0x2345_6789);
+        assert_eq!(control[WOR_HIGH / 4], 0x1);
+        assert_eq!(refresh[WRR / 4], 0, "WRR written");
+    }
+
+    #[test]
+    fn a_revision_0_watchdog_gets_a_32_bit_offset_and_no_upper_half() {
+        let (mut control, mut refresh) = frames(0);
+        control[WOR_HIGH / 4] = 0x55;
+        // SAFETY: as above.
+        let watchdog = unsafe {
+            SbsaWatchdog::new(control.as_mut_ptr() as usize, refresh.as_mut_ptr() as usize)
+        };
+        watchdog.start(u64::MAX);
+        watchdog.stop();
+        drop(watchdog);
+        assert_eq!(control[WOR / 4], u32::MAX);
+        assert_eq!(control[WOR_HIGH / 4], 0x55, "untouched");
+        assert_eq!(control[WCS / 4], 0, "stopped");
+    }
+}
