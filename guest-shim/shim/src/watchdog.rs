@@ -121,7 +121,6 @@ mod tests {
         watchdog.start(0x1_2345_6789);
         assert_eq!(watchdog.status(), WCS_EN);
         watchdog.refresh();
-        drop(watchdog);
         assert_eq!(control[WOR / 4], 0x2345_6789);
         assert_eq!(control[WOR_HIGH / 4], 0x1);
         assert_eq!(refresh[WRR / 4], 0, "WRR written");
@@ -137,7 +136,6 @@ mod tests {
         };
         watchdog.start(u64::MAX);
         watchdog.stop();
-        drop(watchdog);
         assert_eq!(control[WOR / 4], u32::MAX);
         assert_eq!(control[WOR_HIGH / 4], 0x55, "untouched");
         assert_eq!(control[WCS / 4], 0, "stopped");
