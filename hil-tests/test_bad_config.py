@@ -24,6 +24,8 @@ def test_every_case_of_the_issue_has_a_fixture():
     # Channels between partitions: each rule of docs/configuration.md's `/channels/<name>`.
     assert {"channel-unknown-partition", "channel-loop", "channel-irq-not-spi",
             "channel-irq-beyond-vgic", "channel-irq-device", "channel-irq-twice"} <= names
+    # A partition's SBSA watchdog: docs/configuration.md's `watchdog`.
+    assert {"watchdog-overlaps-device", "watchdog-irq-device"} <= names
 
 
 @pytest.mark.parametrize("fixture", BAD, ids=lambda p: p.stem)

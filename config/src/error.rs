@@ -303,6 +303,30 @@ pub enum ErrorKind {
         /// The device's node name or the channel's name.
         other: String<32>,
     },
+    /// A watchdog frame overlaps memory, a device, the console or the other frame.
+    WatchdogOverlaps {
+        /// Which frame: `"control"` or `"refresh"`.
+        frame: &'static str,
+        /// What it overlaps: `"memory"`, `"a device"`, `"the console"`, `"the control frame"`.
+        what: &'static str,
+        /// The overlapped IPA range.
+        range: Range,
+    },
+    /// A watchdog's interrupt is not a shared peripheral interrupt the virtual GIC models.
+    BadWatchdogIrq {
+        /// The INTID as written.
+        intid: u32,
+    },
+    /// A watchdog's interrupt is already used in its partition, by a passthrough device or a
+    /// channel's doorbell.
+    WatchdogIrqTaken {
+        /// The INTID.
+        intid: u32,
+        /// What already uses it: `"device"` or `"channel"`.
+        by: &'static str,
+        /// The device's node name or the channel's name.
+        other: String<32>,
+    },
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
@@ -486,6 +510,22 @@ impl fmt::Display for ErrorKind {
                  partition already uses it for {by} `{other}`; give each doorbell an INTID its \
                  partition uses for nothing else"
             ),
+            Self::WatchdogOverlaps { frame, what, range } => write!(
+                f,
+                "the watchdog's {frame} frame overlaps {what} at {range}; give each frame a \
+                 4 KiB window of its own"
+            ),
+            Self::BadWatchdogIrq { intid } => write!(
+                f,
+                "interrupt {intid} cannot be the watchdog's: it is a virtual shared peripheral \
+                 interrupt, INTID 32..={}",
+                crate::limits::MAX_DOORBELL_INTID
+            ),
+            Self::WatchdogIrqTaken { intid, by, other } => write!(
+                f,
+                "interrupt {intid} cannot be the watchdog's: the partition already uses it for \
+                 {by} `{other}`; give the watchdog an INTID the partition uses for nothing else"
+            ),
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
@@ -620,6 +660,17 @@ mod tests {
                 by: "device",
                 other: bounded("device@9040000")
             },
+            ErrorKind::WatchdogOverlaps {
+                frame: "refresh",
+                what: "memory",
+                range: r
+            },
+            ErrorKind::BadWatchdogIrq { intid: 20 },
+            ErrorKind::WatchdogIrqTaken {
+                intid: 48,
+                by: "channel",
+                other: bounded("ping")
+            },
             ErrorKind::MoreErrors,
         ]
     }
@@ -665,6 +716,9 @@ mod tests {
         "joins partition \"rtos\" to itself; a channel joins two different partitions",
         "interrupt 600 cannot be partition \"rtos\"'s doorbell: a doorbell is a virtual shared peripheral interrupt, INTID 32..=511",
         "interrupt 40 cannot be partition \"linux\"'s doorbell: that partition already uses it for device `device@9040000`; give each doorbell an INTID its partition uses for nothing else",
+        "the watchdog's refresh frame overlaps memory at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); give each frame a 4 KiB window of its own",
+        "interrupt 20 cannot be the watchdog's: it is a virtual shared peripheral interrupt, INTID 32..=511",
+        "interrupt 48 cannot be the watchdog's: the partition already uses it for channel `ping`; give the watchdog an INTID the partition uses for nothing else",
         "more errors not shown; fix these and check again",
     ];
         let kinds = samples();

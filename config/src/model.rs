@@ -163,6 +163,8 @@ pub struct PartitionConfig<'a> {
     pub console_mode: ConsoleMode,
     /// Passthrough devices.
     pub devices: Vec<Device<'a>, MAX_DEVICES>,
+    /// The optional emulated SBSA generic watchdog (`watchdog` node).
+    pub watchdog: Option<Watchdog>,
     /// SMCCC function IDs (exact W0 values) whose calls the hypervisor
     /// forwards to the platform firmware for this partition (`smc-allow`), in
     /// the order written. Empty: none.
@@ -233,4 +235,20 @@ impl Device<'_> {
     pub fn ipa_range(&self) -> Range {
         Range::new(self.ipa, self.phys.size)
     }
+}
+
+/// The size of each of a watchdog's two frames (Arm DEN0029: 4 KiB each).
+pub const WATCHDOG_FRAME_SIZE: u64 = 0x1000;
+
+/// A partition's emulated Arm SBSA generic watchdog (`watchdog` node): where its two frames
+/// are and the interrupt its first signal (WS0) raises. Its second signal (WS1) applies the
+/// partition's `on-stop`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watchdog {
+    /// The control frame (WCS, WOR, WCV): IPA range, [`WATCHDOG_FRAME_SIZE`] bytes.
+    pub control: Range,
+    /// The refresh frame (WRR): IPA range, [`WATCHDOG_FRAME_SIZE`] bytes.
+    pub refresh: Range,
+    /// The virtual SPI (GIC INTID) WS0 makes pending.
+    pub intid: u32,
 }

@@ -54,6 +54,7 @@ pub fn validate(
         check.devices(&mut report);
         check.console(&mut report);
         check.smc_allow(&mut report);
+        watchdog::check(config, index, partition, &mut report);
     }
     channel::check(config, &mut report);
     if let Some(focus) = config.console.focus {
@@ -385,3 +386,4 @@ mod channel;
 mod smc;
 #[cfg(test)]
 mod tests;
+mod watchdog;

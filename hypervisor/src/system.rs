@@ -8,6 +8,7 @@ use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
 use crate::devices::bus::BusError;
+use crate::devices::sbsa_watchdog::SbsaWatchdog;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
 use crate::partition::{Mapping, MemoryPlan, PartitionState};
@@ -23,6 +24,19 @@ pub struct LoadedImage {
 
 /// A partition's virtual console: its virtual PL011.
 pub type VirtualConsole = crate::devices::pl011::ConsolePort;
+
+/// A partition's SBSA generic watchdog: its two frames, its interrupt and its state.
+#[derive(Debug)]
+pub struct VirtualWatchdog {
+    /// The control frame's window (IPA).
+    pub control: Range,
+    /// The refresh frame's window (IPA).
+    pub refresh: Range,
+    /// The purely virtual SPI WS0 makes pending.
+    pub intid: u32,
+    /// The model.
+    pub state: spin::Mutex<SbsaWatchdog>,
+}
 
 /// One partition.
 #[derive(Debug)]
@@ -55,6 +69,8 @@ pub struct Partition {
     pub doorbells: Doorbells,
     /// Its emulated devices by IPA ([`Partition::register_devices`]).
     pub bus: DeviceBus,
+    /// Its SBSA generic watchdog, if configured.
+    pub watchdog: Option<VirtualWatchdog>,
     state: AtomicU8,
 }
 
@@ -79,6 +95,7 @@ impl Partition {
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
+            watchdog: None,
             state: AtomicU8::new(state as u8),
         }
     }
@@ -119,6 +136,12 @@ impl Partition {
         }
         if let Some(console) = &self.console {
             self.bus.register(console.window, DeviceId::Console)?;
+        }
+        if let Some(watchdog) = &self.watchdog {
+            self.bus
+                .register(watchdog.control, DeviceId::WatchdogControl)?;
+            self.bus
+                .register(watchdog.refresh, DeviceId::WatchdogRefresh)?;
         }
         Ok(())
     }

@@ -38,6 +38,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "the virtual PL011: random reads, writes and console input",
     ),
     (
+        "sbsa_watchdog",
+        "the SBSA generic watchdog: random accesses between counter steps",
+    ),
+    (
         "config_parse",
         "Config::parse and validate on random DTB bytes",
     ),

@@ -12,8 +12,14 @@ use crate::linux;
 
 /// The modules the test initramfs carries. arm_smccc_trng: scenario linux-smccc. i2c-bcm2835,
 /// i2c-dev: the Raspberry Pi 4 Linux partition's passed-through I2C controller (scenario
-/// rpi4-linux).
-pub const MODULES: [&str; 3] = ["arm_smccc_trng.ko", "i2c-bcm2835.ko", "i2c-dev.ko"];
+/// rpi4-linux). sbsa_gwdt: the partition's emulated SBSA generic watchdog (scenario
+/// partition_watchdog).
+pub const MODULES: [&str; 4] = [
+    "arm_smccc_trng.ko",
+    "i2c-bcm2835.ko",
+    "i2c-dev.ko",
+    "sbsa_gwdt.ko",
+];
 
 const BANNER: &[u8] = b"Linux version ";
 const VERMAGIC: &[u8] = b"vermagic=";

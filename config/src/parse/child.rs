@@ -1,12 +1,12 @@
 //! A partition's child node (`memory@<ipa>`, `kernel`, `dtb`, `initrd`,
-//! `console`, `device@<pa>`) while it is being read: its properties are
+//! `console`, `watchdog`, `device@<pa>`) while it is being read: its properties are
 //! decoded as they arrive and checked as a whole when the node ends.
 
 use super::at::At;
 use super::rules;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::MAX_IRQS_PER_DEVICE;
-use crate::model::{Device, ImageRef, MemoryRegion};
+use crate::model::{Device, ImageRef, MemoryRegion, Watchdog, WATCHDOG_FRAME_SIZE};
 use crate::range::Range;
 use heapless::Vec;
 
@@ -26,6 +26,8 @@ pub(super) enum Kind {
     Console,
     /// `device@<pa>`.
     Device,
+    /// `watchdog`.
+    Watchdog,
 }
 
 impl Kind {
@@ -45,6 +47,7 @@ impl Kind {
             (b"dtb", false) => Self::Dtb,
             (b"initrd", false) => Self::Initrd,
             (b"console", false) => Self::Console,
+            (b"watchdog", false) => Self::Watchdog,
             _ => return None,
         })
     }
@@ -57,6 +60,7 @@ impl Kind {
             Self::Dtb | Self::Initrd => "file, load",
             Self::Console => "reg",
             Self::Device => "reg, interrupts, ipa",
+            Self::Watchdog => "control, refresh, interrupts",
         }
     }
 }
@@ -75,6 +79,8 @@ pub(super) enum Part<'a> {
     Initrd(ImageRef<'a>),
     /// The `console` node's IPA range.
     Console(Range),
+    /// The `watchdog` node.
+    Watchdog(Watchdog),
 }
 
 /// A partition's child node between its start and its end. One is reused
@@ -93,6 +99,9 @@ pub(super) struct Child<'a> {
     file: Option<&'a str>,
     load: Option<u64>,
     entry: Option<u64>,
+    /// A watchdog's `control` and `refresh` frame addresses.
+    control: Option<u64>,
+    refresh: Option<u64>,
     interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
     /// The first bad property. It is reported when the node ends, unless a
     /// node turns up below this one: the shape of the tree is checked before
@@ -106,8 +115,8 @@ impl<'a> Child<'a> {
     pub(super) fn begin(&mut self, parent: &At<'a>, name: &'a str) -> Result<(), ConfigError> {
         self.kind = Kind::of(name).ok_or_else(|| {
             parent.child(name).err(ErrorKind::UnknownNode {
-                allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console \
-                          (the last four without @unit)",
+                allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console, \
+                          watchdog (the last five without @unit)",
             })
         })?;
         self.name = name;
@@ -116,6 +125,8 @@ impl<'a> Child<'a> {
         self.file = None;
         self.load = None;
         self.entry = None;
+        self.control = None;
+        self.refresh = None;
         self.interrupts.clear();
         self.error = None;
         Ok(())
@@ -141,11 +152,13 @@ impl<'a> Child<'a> {
     }
 
     fn decode(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ErrorKind> {
-        use Kind::{Console, Device, Dtb, Initrd, Kernel, Memory};
+        use Kind::{Console, Device, Dtb, Initrd, Kernel, Memory, Watchdog};
         match (self.kind, name) {
             (Memory | Device | Console, "reg") => self.reg = Some(rules::reg(value)?),
             (Memory, "phys") | (Device, "ipa") => self.start = Some(value),
-            (Device, "interrupts") => {
+            (Watchdog, "control") => self.control = Some(frame(value, "control")?),
+            (Watchdog, "refresh") => self.refresh = Some(frame(value, "refresh")?),
+            (Device | Watchdog, "interrupts") => {
                 let list = crate::cells::u32_list(value).ok_or_else(|| {
                     rules::bad("interrupts", "must be a list of cells, one GIC INTID each")
                 })?;
@@ -205,6 +218,25 @@ impl<'a> Child<'a> {
                 })
             }
             Kind::Console => Part::Console(reg()?),
+            Kind::Watchdog => {
+                let control = self.control.ok_or_else(|| missing("control"))?;
+                let refresh = self.refresh.ok_or_else(|| missing("refresh"))?;
+                let intid = match self.interrupts.as_slice() {
+                    [intid] => *intid,
+                    [] => return Err(missing("interrupts")),
+                    _ => {
+                        return Err(rules::bad(
+                            "interrupts",
+                            "must be 1 cell: the INTID the watchdog's first signal raises",
+                        ))
+                    }
+                };
+                Part::Watchdog(Watchdog {
+                    control: Range::new(control, WATCHDOG_FRAME_SIZE),
+                    refresh: Range::new(refresh, WATCHDOG_FRAME_SIZE),
+                    intid,
+                })
+            }
             Kind::Kernel | Kind::Dtb | Kind::Initrd => {
                 let file = self.file.ok_or_else(|| missing("file"))?;
                 let load = self.load.ok_or_else(|| missing("load"))?;
@@ -217,4 +249,10 @@ impl<'a> Child<'a> {
             }
         })
     }
+}
+
+/// Decodes a watchdog frame's address (`control`, `refresh`): two cells, a 4 KiB frame that
+/// does not wrap.
+fn frame(value: &[u8], name: &'static str) -> Result<u64, ErrorKind> {
+    rules::start(value, WATCHDOG_FRAME_SIZE, name)
 }

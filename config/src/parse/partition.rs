@@ -29,6 +29,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         console: None,
         console_mode: ConsoleMode::None,
         devices: Vec::new(),
+        watchdog: None,
         smc_allow: Vec::new(),
     }
 }
@@ -102,7 +103,7 @@ impl<'a> Partition<'a> {
         // Every earlier child ended without a problem, or reading would have
         // stopped, so a sibling of the same name is already in `slot`.
         // Singleton kinds have fixed names, so this also catches a second
-        // `kernel`, `dtb`, `initrd` or `console`.
+        // `kernel`, `dtb`, `initrd`, `console` or `watchdog`.
         let taken = match child.kind() {
             Kind::Memory => slot.memory.iter().any(|region| region.node == name),
             Kind::Device => slot.devices.iter().any(|device| device.node == name),
@@ -110,6 +111,7 @@ impl<'a> Partition<'a> {
             Kind::Dtb => slot.dtb.is_some(),
             Kind::Initrd => slot.initrd.is_some(),
             Kind::Console => slot.console.is_some(),
+            Kind::Watchdog => slot.watchdog.is_some(),
         };
         if taken {
             return Err(child.at(&self.at).err(ErrorKind::DuplicateName));
@@ -147,6 +149,7 @@ impl<'a> Partition<'a> {
                     slot.console_mode = ConsoleMode::Virtual;
                 }
             }
+            Part::Watchdog(watchdog) => slot.watchdog = Some(watchdog),
         }
         Ok(())
     }

@@ -10,7 +10,11 @@
 //! - `load=N`: bare metal only, start N more CPUs running a CPU, memory and timer load (the
 //!   same number of busy vCPUs as a loaded Linux partition beside the RTOS);
 //! - `iterations=N` (default 10000) and `period-us=P` (default 1000): the benchmark's job count
-//!   and period.
+//!   and period;
+//! - `watchdog-ms=T` (default 1000): with an SBSA generic watchdog in the device tree, its
+//!   offset (WOR): the first signal T ms after the last refresh, the second (the partition's
+//!   `on-stop`) T ms later; `watchdog-pets=N` (0, the default, for ever): refresh it N times,
+//!   then stop (a stuck partition).
 #![forbid(unsafe_code)]
 
 /// What the RTOS runs.
@@ -50,6 +54,10 @@ pub struct Settings {
     pub iterations: u64,
     /// Benchmark period, microseconds.
     pub period_us: u64,
+    /// The watchdog's offset, milliseconds.
+    pub watchdog_ms: u64,
+    /// Watchdog refreshes before stopping (0: for ever).
+    pub watchdog_pets: u64,
 }
 
 impl Default for Settings {
@@ -63,6 +71,8 @@ impl Default for Settings {
             load: 0,
             iterations: 10_000,
             period_us: 1_000,
+            watchdog_ms: 1_000,
+            watchdog_pets: 0,
         }
     }
 }
@@ -124,6 +134,12 @@ impl Settings {
         if let Some(value) = arg("period-us") {
             settings.period_us = number("period-us", value)?.max(10);
         }
+        if let Some(value) = arg("watchdog-ms") {
+            settings.watchdog_ms = number("watchdog-ms", value)?.max(1);
+        }
+        if let Some(value) = arg("watchdog-pets") {
+            settings.watchdog_pets = number("watchdog-pets", value)?;
+        }
         Ok(settings)
     }
 }
@@ -149,7 +165,7 @@ mod tests {
 
     #[test]
     fn every_setting_is_read() {
-        let s = parse("mode=bench windows=2 window-ms=500 delay-ms=3 console=live load=2 iterations=7 period-us=250")
+        let s = parse("mode=bench windows=2 window-ms=500 delay-ms=3 console=live load=2 iterations=7 period-us=250 watchdog-ms=300 watchdog-pets=5")
             .unwrap();
         assert_eq!(
             s,
@@ -162,6 +178,8 @@ mod tests {
                 load: 2,
                 iterations: 7,
                 period_us: 250,
+                watchdog_ms: 300,
+                watchdog_pets: 5,
             }
         );
     }

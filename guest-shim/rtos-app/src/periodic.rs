@@ -3,6 +3,8 @@
 //! output nothing leaves the partition during a window.
 #![forbid(unsafe_code)]
 
+use guest_shim::watchdog::SbsaWatchdog;
+use rtos::arch::mmio;
 use rtos::arch::static_cell::StaticCell;
 use rtos::arch::{cpu, GenericTimer};
 use rtos::channel::{Channel, ChannelStats};
@@ -20,6 +22,7 @@ use crate::tasks::control::Control;
 use crate::tasks::filter::Filter;
 use crate::tasks::reporter::Reporter;
 use crate::tasks::supervisor::Supervisor;
+use crate::tasks::watchdog::Petter;
 use crate::tasks::{Samples, Summaries};
 
 static SAMPLES: Samples = Channel::new();
@@ -28,6 +31,7 @@ static CONTROL: StaticCell<Control<Sensor>> = StaticCell::new();
 static FILTER: StaticCell<Filter<Led>> = StaticCell::new();
 static REPORTER: StaticCell<Reporter<LineWriter<'static>>> = StaticCell::new();
 static SUPERVISOR: StaticCell<Supervisor<CounterDelay<GenericTimer>>> = StaticCell::new();
+static WATCHDOG: StaticCell<Petter<SbsaWatchdog>> = StaticCell::new();
 
 /// The time from a window's start to its first release.
 const FIRST_RELEASE_MS: u64 = 1;
@@ -104,6 +108,7 @@ pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
         runtime::flush_console();
         runtime::sleep_until(cpu::now() + frequency.millis(settings.delay_ms));
     }
+    start_watchdog(platform, settings, frequency);
     let mut window = 0u32;
     loop {
         run_window(window, settings, frequency, &tasks);
@@ -119,6 +124,31 @@ pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
     );
     runtime::flush_console();
     guest_shim::psci::system_off()
+}
+
+/// With an SBSA generic watchdog in the device tree: starts it (WOR = `watchdog-ms`) and the
+/// 10 Hz `watchdog` task that refreshes it (`watchdog-pets` times, or for ever). Its priority
+/// is the highest: its job is one store, and the task set's own overload is what the
+/// deadline-miss reports are for, not a reset.
+fn start_watchdog(platform: &Platform<'_>, settings: &Settings, frequency: Frequency) {
+    let Some(watchdog) = mmio::sbsa_watchdog(platform) else {
+        return;
+    };
+    let revision = watchdog.revision();
+    watchdog.start(frequency.millis(settings.watchdog_ms).0);
+    let limit = (settings.watchdog_pets != 0).then_some(settings.watchdog_pets);
+    let Some(body) = WATCHDOG.init(Petter::new(watchdog, limit)) else {
+        runtime::fault(format_args!("the watchdog task was spawned twice"))
+    };
+    let period = frequency.period_of(10).unwrap_or(rtos::Duration(1));
+    if let Err(e) = KERNEL.spawn(TaskConfig::periodic("watchdog", priority(5), period), body) {
+        runtime::fault(format_args!("spawn: {e:?}"));
+    }
+    println!(
+        "HIL:RTOS watchdog started revision={revision} wor-ms={} pets={}",
+        settings.watchdog_ms, settings.watchdog_pets
+    );
+    runtime::flush_console();
 }
 
 fn run_window(window: u32, settings: &Settings, frequency: Frequency, tasks: &[TaskId]) {

@@ -4,7 +4,8 @@
 //! ([`smccc::version`], [`bulkhead::detect`]), then standard services ([`smccc`] architecture
 //! calls, [`psci`], [`trng`]) and Bulkhead's own ([`bulkhead`]: partition information, a
 //! hypercall console and doorbells to other partitions), with a minimal GICv3 driver ([`gic`])
-//! to receive them. The standard modules are not specific to Bulkhead, so the same code
+//! to receive them and a driver for the SBSA generic watchdog a partition may have
+//! ([`watchdog`]). The standard modules are not specific to Bulkhead, so the same code
 //! also runs bare on QEMU `virt`, where QEMU answers PSCI.
 #![no_std]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -19,3 +20,4 @@ pub mod psci;
 pub mod smccc;
 pub mod timer;
 pub mod trng;
+pub mod watchdog;

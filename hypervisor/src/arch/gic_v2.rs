@@ -154,7 +154,11 @@ pub fn init_cpu(cpu: usize) {
     for register in gicd.ipriorityr.iter().take(8) {
         register.set(DEFAULT_PRIORITY * 0x0101_0101);
     }
-    gicd.isenabler[0].set((1 << crate::vgic::KICK_SGI) | (1 << crate::vgic::MAINTENANCE_INTID));
+    gicd.isenabler[0].set(
+        (1 << crate::vgic::KICK_SGI)
+            | (1 << crate::vgic::MAINTENANCE_INTID)
+            | (1 << crate::vgic::HYP_TIMER_INTID),
+    );
     gicc.pmr.set(0xff);
     gicc.ctlr
         .write(GICC_CTLR::ENABLE::SET + GICC_CTLR::EOIMODE::SET);

@@ -201,8 +201,11 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
     for register in &rd.ipriorityr {
         register.set(u32::from(DEFAULT_PRIORITY) * 0x0101_0101);
     }
-    rd.isenabler0
-        .set((1 << crate::vgic::KICK_SGI) | (1 << crate::vgic::MAINTENANCE_INTID));
+    rd.isenabler0.set(
+        (1 << crate::vgic::KICK_SGI)
+            | (1 << crate::vgic::MAINTENANCE_INTID)
+            | (1 << crate::vgic::HYP_TIMER_INTID),
+    );
     // EL2 and EL1 use the system register interface.
     ICC_SRE_EL2.write(
         ICC_SRE_EL2::SRE::SET

@@ -1,24 +1,77 @@
-//! The EL2 physical timer (CNTHP, Arm ARM D12.8): the hypervisor's own alarm, PPI 26 on every
-//! CPU. The console uses it to show a partial line after its quiet time and to resume draining
-//! once the wire has room, without any vCPU waiting.
+//! This CPU's EL2 physical timer (CNTHP, Arm ARM D11.2.4 "The EL2 physical timer"): the
+//! hypervisor's own alarm, PPI 26 on every CPU, which interrupts EL2 whatever the guest does.
+//!
+//! Two users share it, each with its own deadline per CPU ([`Alarm`]): the console (a partial
+//! line's quiet time, a full FIFO, typed bytes waiting for a partition's UART) and partition
+//! watchdogs (`vcpu::watchdog`). The timer is programmed with the earliest of this CPU's
+//! deadlines. When it fires, [`fired`] forgets every deadline that has passed (their owners
+//! handle them and arm again: the console in its interrupt handler, the watchdog in the tick
+//! after the exit), so a passed deadline can never keep the interrupt asserted.
 
-use aarch64_cpu::registers::{Writeable, CNTHP_CTL_EL2};
+use core::sync::atomic::{AtomicU64, Ordering};
 
+use aarch64_cpu::registers::{Readable, Writeable, CNTHP_CTL_EL2, CNTPCT_EL0};
+
+use super::registers::current_cpu;
 use super::sysreg::CNTHP_CVAL_EL2;
 
 /// The timer's interrupt (the EL2 physical timer PPI, GIC INTID 26, on QEMU virt and BCM2711).
 pub const INTID: u32 = 26;
 
-/// Makes this CPU's EL2 timer fire once the physical counter reaches `deadline` (at once if it
-/// already has); replaces an earlier deadline.
-pub fn arm_at(deadline: u64) {
-    CNTHP_CVAL_EL2.set(deadline);
-    CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
-    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+/// Who a deadline belongs to.
+#[derive(Clone, Copy)]
+pub enum Alarm {
+    /// The console's drain and input retry.
+    Console = 0,
+    /// The partition watchdogs' next deadline on this CPU.
+    Watchdog = 1,
 }
 
-/// Stops this CPU's EL2 timer (its interrupt is no longer asserted).
-pub fn disarm() {
-    CNTHP_CTL_EL2.set(0);
+const ALARMS: usize = 2;
+const NONE: u64 = u64::MAX;
+
+/// Each CPU's deadlines, by [`Alarm`]; `NONE` when unset. Only the CPU itself reads or writes its
+/// row (with interrupts masked at EL2), so relaxed atomics suffice.
+static DEADLINES: [[AtomicU64; ALARMS]; crate::MAX_CPUS] =
+    [const { [const { AtomicU64::new(NONE) }; ALARMS] }; crate::MAX_CPUS];
+
+fn row() -> Option<&'static [AtomicU64; ALARMS]> {
+    DEADLINES.get(current_cpu())
+}
+
+/// Sets (`Some`) or clears (`None`) `alarm`'s deadline on this CPU and programs the timer for the
+/// earliest one left (at once if it has already passed).
+pub fn set(alarm: Alarm, deadline: Option<u64>) {
+    let Some(row) = row() else { return };
+    if let Some(slot) = row.get(alarm as usize) {
+        slot.store(deadline.unwrap_or(NONE), Ordering::Relaxed);
+    }
+    program(row);
+}
+
+/// The timer fired: forgets every deadline of this CPU that has passed and programs the next.
+pub fn fired() {
+    let Some(row) = row() else { return };
+    let now = CNTPCT_EL0.get();
+    for slot in row {
+        if slot.load(Ordering::Relaxed) <= now {
+            slot.store(NONE, Ordering::Relaxed);
+        }
+    }
+    program(row);
+}
+
+fn program(row: &[AtomicU64; ALARMS]) {
+    let earliest = row
+        .iter()
+        .map(|slot| slot.load(Ordering::Relaxed))
+        .min()
+        .unwrap_or(NONE);
+    if earliest == NONE {
+        CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::CLEAR);
+    } else {
+        CNTHP_CVAL_EL2.set(earliest);
+        CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
+    }
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }

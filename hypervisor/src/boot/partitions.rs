@@ -7,11 +7,14 @@ use bulkhead_config::model::{Config, PartitionConfig};
 use bulkhead_config::range::Range;
 use bulkhead_config::validate::validate;
 
+use crate::devices::sbsa_watchdog::SbsaWatchdog;
 use crate::host_dt::{Gic, HostInfo, PsciConduit};
 use crate::pagetable::{stage2, PageTable, TablePool};
 use crate::partition::{plan_memory, Mapping, PartitionState};
 use crate::phys_alloc::PhysAllocator;
-use crate::system::{GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole};
+use crate::system::{
+    GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole, VirtualWatchdog,
+};
 
 use super::board::board_from_host;
 use super::platform::{BootCpu, BootPlatform};
@@ -296,5 +299,11 @@ pub fn build_partition(
     partition.console = config
         .console
         .map(|window| VirtualConsole::new(window, bulkhead_config::CONSOLE_INTID));
+    partition.watchdog = config.watchdog.map(|watchdog| VirtualWatchdog {
+        control: watchdog.control,
+        refresh: watchdog.refresh,
+        intid: watchdog.intid,
+        state: spin::Mutex::new(SbsaWatchdog::new()),
+    });
     Ok(partition)
 }

@@ -1,5 +1,5 @@
-//! Each partition's virtual distributor: which SPIs it owns in hardware, which doorbells it
-//! models in software, and where its hardware SPIs go until its guest routes them.
+//! Each partition's virtual distributor: which SPIs it owns in hardware, which doorbells (and
+//! watchdog interrupt) it models in software, and where its hardware SPIs go until its guest routes them.
 
 use bulkhead_config::model::PartitionConfig;
 
@@ -22,6 +22,10 @@ pub fn virtual_gic(gic: &Gic, partition: &Partition, config: &PartitionConfig<'_
     let mut software = crate::doorbell::receiving_intids(&partition.doorbells);
     if partition.console.is_some() {
         software.insert(bulkhead_config::CONSOLE_INTID);
+    }
+    if let Some(watchdog) = &partition.watchdog {
+        // The watchdog's WS0 interrupt is purely virtual, as a doorbell's.
+        software.insert(watchdog.intid);
     }
     VirtualGic {
         version: match gic {

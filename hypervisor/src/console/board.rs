@@ -103,7 +103,7 @@ pub fn drain_and_schedule() {
     };
     let input = INPUT_PENDING.load(Ordering::Acquire).then_some(retry);
     if let Some(deadline) = [deadline, input].into_iter().flatten().min() {
-        hyp_timer::arm_at(deadline);
+        hyp_timer::set(hyp_timer::Alarm::Console, Some(deadline));
     }
 }
 
@@ -126,7 +126,7 @@ fn retry_input() {
 /// neither.
 pub fn on_interrupt(intid: u32) -> bool {
     if intid == HYP_TIMER_INTID {
-        hyp_timer::disarm();
+        hyp_timer::set(hyp_timer::Alarm::Console, None);
         retry_input();
         drain_and_schedule();
         return true;

@@ -16,6 +16,10 @@ pub enum DeviceId {
     Redistributors,
     /// The partition's virtual PL011.
     Console,
+    /// The control frame of the partition's SBSA generic watchdog.
+    WatchdogControl,
+    /// The refresh frame of the partition's SBSA generic watchdog.
+    WatchdogRefresh,
 }
 
 /// Why a window cannot be registered (a configuration the boot checks should have refused).

@@ -82,6 +82,9 @@ impl PhysicalGic for ArchGic {
     fn hypervisor_interrupt(&self, intid: u32) -> bool {
         crate::console::on_interrupt(intid)
     }
+    fn mask_hyp_timer(&self) {
+        arch::hyp_timer::fired();
+    }
 }
 
 /// The machine's interrupt state.

@@ -53,4 +53,7 @@ pub trait PhysicalGic {
     fn hypervisor_interrupt(&self, _intid: u32) -> bool {
         false
     }
+    /// This CPU's EL2 physical timer fired: forgets the deadlines that passed (their owners arm
+    /// it again), so its level is not taken again at once.
+    fn mask_hyp_timer(&self);
 }

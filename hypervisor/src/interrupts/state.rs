@@ -17,7 +17,9 @@ use crate::vgic::list_registers::{self, ListEntry, LrState};
 use crate::vgic::pending::PendingQueue;
 use crate::vgic::ports::{redistributor_frame, DistributorPort, RedistributorPort};
 use crate::vgic::redistributor::VirtualRedistributor;
-use crate::vgic::{Effect, IntidSet, FIRST_SPI, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID};
+use crate::vgic::{
+    Effect, IntidSet, FIRST_SPI, HYP_TIMER_INTID, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID,
+};
 use crate::MAX_CPUS;
 use bulkhead_config::MAX_PARTITIONS;
 
@@ -191,7 +193,15 @@ impl<G: PhysicalGic> InterruptState<G> {
                     kicked |= intid == KICK_SGI;
                     self.flush_queue(cpu);
                 }
-                // The hypervisor's own (the console): handled here, never a guest's.
+                HYP_TIMER_INTID => {
+                    // The EL2 timer: the deadlines that passed are forgotten (their owners arm
+                    // again: the console here, the watchdog in the tick after this exit), so its
+                    // level is not taken again at once.
+                    self.gic.mask_hyp_timer();
+                    self.gic.hypervisor_interrupt(intid);
+                    self.gic.deactivate(irq);
+                }
+                // The hypervisor's own (the console's UART): handled here, never a guest's.
                 _ if self.gic.hypervisor_interrupt(intid) => self.gic.deactivate(irq),
                 _ => match self.owner_config(system, cpu, intid) {
                     // Deactivation is left to the guest (HW bit in the list register).

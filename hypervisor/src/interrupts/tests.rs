@@ -124,6 +124,9 @@ impl PhysicalGic for FakeGic {
     fn take_pending_ack(&self, _cpu: usize) -> Option<u32> {
         None
     }
+    fn mask_hyp_timer(&self) {
+        self.log.borrow_mut().push("mask hyp-timer".into());
+    }
 }
 
 fn partition(id: usize, cpus: &[usize]) -> Partition {
@@ -250,6 +253,21 @@ fn an_interrupt_nobody_owns_is_deactivated_and_counted_stray() {
     );
     assert!(state.gic.logged("deactivate 40"));
     assert_eq!(state.stray_interrupts(2), 2);
+    assert_eq!(state.gic.empty_list_registers(), 0b1111);
+}
+
+#[test]
+fn the_el2_timer_is_masked_and_deactivated_never_injected_or_stray() {
+    let (system, state) = setup(0);
+    state
+        .gic
+        .pending
+        .borrow_mut()
+        .push(crate::vgic::HYP_TIMER_INTID);
+    assert!(!state.handle_physical(&system, 0));
+    assert!(state.gic.logged("mask hyp-timer"));
+    assert!(state.gic.logged("deactivate 26"));
+    assert_eq!(state.stray_interrupts(0), 0);
     assert_eq!(state.gic.empty_list_registers(), 0b1111);
 }
 

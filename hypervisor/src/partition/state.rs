@@ -34,6 +34,8 @@ pub enum StopReason {
     Fault,
     /// Its last running vCPU called PSCI CPU_OFF.
     CpuOff,
+    /// Its SBSA generic watchdog's second signal (WS1) rose: it was not refreshed in time.
+    Watchdog,
 }
 
 impl StopReason {
@@ -44,6 +46,7 @@ impl StopReason {
             StopReason::SystemReset => "system-reset",
             StopReason::Fault => "fault",
             StopReason::CpuOff => "cpu-off",
+            StopReason::Watchdog => "watchdog",
         }
     }
 }

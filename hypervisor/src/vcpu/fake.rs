@@ -5,6 +5,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use crate::devices::pl011::VirtualPl011;
+use crate::devices::sbsa_watchdog::Frame;
 use crate::devices::{self, DeviceAccess, DeviceEffect, DeviceEffects, DeviceId, MmioFault};
 use crate::doorbell::PeerDown;
 use crate::smccc::caller::FakeCaller;
@@ -61,6 +62,12 @@ pub struct FakeMachine {
     pub instruction: Option<u32>,
     /// What `handle_interrupts` does to power states (a kick that carried a stop).
     pub on_interrupt_power: Option<(usize, Power)>,
+    /// The system counter.
+    pub now: u64,
+    /// The EL2 timer's deadline, per CPU (as the last `set_hyp_timer` on it left it).
+    pub hyp_timer: [Option<u64>; CPUS],
+    /// The CPU the fake runs on (`set_hyp_timer` arms its timer).
+    pub current: usize,
 }
 
 impl FakeMachine {
@@ -95,6 +102,9 @@ impl FakeMachine {
             rings: Vec::new(),
             instruction: None,
             on_interrupt_power: None,
+            now: 0,
+            hyp_timer: [None; CPUS],
+            current: 0,
         }
     }
 
@@ -183,6 +193,12 @@ impl Machine for FakeMachine {
                 self.console_bytes.extend(self.uart.take_output());
                 value
             }
+            DeviceId::WatchdogControl => {
+                return super::watchdog::access(partition, Frame::Control, access, store, self)
+            }
+            DeviceId::WatchdogRefresh => {
+                return super::watchdog::access(partition, Frame::Refresh, access, store, self)
+            }
             DeviceId::Distributor => {
                 let cpu = partition.cpus[access.vcpu];
                 let mut port = DistributorPort {
@@ -254,6 +270,12 @@ impl Machine for FakeMachine {
     }
     fn reset_vcpu(&mut self, cpu: usize) {
         self.resets.push(cpu);
+    }
+    fn counter(&self) -> u64 {
+        self.now
+    }
+    fn set_hyp_timer(&mut self, deadline: Option<u64>) {
+        self.hyp_timer[self.current] = deadline;
     }
 }
 

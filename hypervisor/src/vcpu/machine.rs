@@ -97,4 +97,10 @@ pub trait Machine {
     fn test_overflow_stack(&mut self);
     /// Resets the virtual CPU interface and EL1-visible interrupt state before `cpu` enters.
     fn reset_vcpu(&mut self, cpu: usize);
+
+    /// The system counter as partitions see it (CNTVCT; CNTVOFF_EL2 is 0).
+    fn counter(&self) -> u64;
+    /// Arms this CPU's EL2 physical timer (CNTHP) to interrupt at counter value `deadline`,
+    /// or disarms it (`None`): how a watchdog's deadline reaches EL2 whatever its guest does.
+    fn set_hyp_timer(&mut self, deadline: Option<u64>);
 }

@@ -10,7 +10,8 @@
 //! host tests.
 //!
 //! Also here, over the same trait: what a CPU does between guests ([`entry::try_enter`]),
-//! PSCI's vCPU power calls ([`psci`]), and stopping or restarting a partition ([`stop`]).
+//! PSCI's vCPU power calls ([`psci`]), stopping or restarting a partition ([`stop`]), and a
+//! partition's watchdog over time ([`watchdog`]).
 #![forbid(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
@@ -29,11 +30,14 @@ pub mod outcome;
 pub mod policy;
 pub mod psci;
 pub mod stop;
+pub mod watchdog;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watchdog_tests;
 
 pub use machine::{Machine, Power};
 pub use outcome::{Next, Outcome};

@@ -109,6 +109,12 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
         Exit::Wfx { .. } => Outcome::step(trap.length()),
         Exit::Irq => {
             m.handle_interrupts(cpu);
+            // The EL2 timer may have been among them: the watchdog's deadline.
+            if partition.watchdog.is_some() {
+                if let Some(next) = super::watchdog::tick(system, partition, cpu, m) {
+                    return stopped(next);
+                }
+            }
             // A kick may mean the partition was stopped or restarted by another vCPU.
             if partition.state() != PartitionState::Running || m.power(cpu) != Power::On {
                 stop::leave(cpu, m);

@@ -48,6 +48,7 @@ pub fn stop_partition<M: Machine>(
     for &other in partition.cpus.iter() {
         m.wait_until_out(other);
     }
+    super::watchdog::reset(partition);
     if restart {
         m.print(format_args!(
             "HIL:PART {} RESTART reason={}",

@@ -33,6 +33,8 @@ pub mod sgi;
 pub const VTIMER_INTID: u32 = 27;
 /// The maintenance interrupt's PPI (INTID 25).
 pub const MAINTENANCE_INTID: u32 = 25;
+/// The EL2 physical timer's PPI (CNTHP, INTID 26 on every GIC; partition watchdogs' deadlines).
+pub const HYP_TIMER_INTID: u32 = 26;
 /// The physical SGI the hypervisor uses to kick another CPU (deliver queued virtual interrupts,
 /// CPU_ON, stop requests). Guests never see physical SGIs.
 pub const KICK_SGI: u32 = 0;

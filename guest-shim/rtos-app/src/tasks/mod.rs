@@ -7,11 +7,13 @@
 //! | `reporter` | event | 3 | prints a summary line (embedded-io) and logs it (defmt) |
 //! | `filter` | 100 Hz | 2 | drains the samples, toggles the LED, sends a summary |
 //! | `supervisor` | 10 Hz | 1 | waits for a sensor to settle (`DelayNs`), logs health |
+//! | `watchdog` | 10 Hz | 0 (lowest) | refreshes the SBSA generic watchdog, if there is one |
 
 pub mod control;
 pub mod filter;
 pub mod reporter;
 pub mod supervisor;
+pub mod watchdog;
 
 #[cfg(test)]
 mod fake;

@@ -12,7 +12,8 @@ use safe_mmio::UniqueMmioPointer;
 use crate::devicetree::Platform;
 use crate::drivers::bcm2711_gpio;
 
-/// Devices handed out so far (bit 0: the console UART, bit 1: the GPIO block).
+/// Devices handed out so far (bit 0: the console UART, bit 1: the GPIO block, bit 2: the
+/// watchdog).
 static TAKEN: Mutex<Cell<u8>> = Mutex::new(Cell::new(0));
 
 fn take(bit: u8) -> bool {
@@ -46,4 +47,19 @@ pub fn bcm2711_gpio(
     // SAFETY: the device tree names this GPIO block; this is the only pointer to it that is
     // ever made.
     Some(unsafe { UniqueMmioPointer::new(regs) })
+}
+
+/// The SBSA generic watchdog of `platform`'s device tree (the first call only).
+pub fn sbsa_watchdog(platform: &Platform<'_>) -> Option<guest_shim::watchdog::SbsaWatchdog> {
+    let frames = platform.watchdog?;
+    let (control, refresh) = (
+        usize::try_from(frames.control).ok()?,
+        usize::try_from(frames.refresh).ok()?,
+    );
+    if !take(1 << 2) {
+        return None;
+    }
+    // SAFETY: the device tree names these as the `arm,sbsa-gwdt` node's control and refresh
+    // frames; this is the only driver of them that is ever made.
+    Some(unsafe { guest_shim::watchdog::SbsaWatchdog::new(control, refresh) })
 }

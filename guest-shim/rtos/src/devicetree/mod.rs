@@ -1,6 +1,6 @@
 //! What the RTOS learns from its device tree (x0 at entry): the console UART, the GIC and its
-//! frames, the virtual timer's interrupt, the Raspberry Pi 4's GPIO block, the CPUs and the
-//! boot arguments. Bulkhead gives a partition its own device tree; bare on QEMU it is QEMU's.
+//! frames, the virtual timer's interrupt, the Raspberry Pi 4's GPIO block, an SBSA generic
+//! watchdog, the CPUs and the boot arguments. Bulkhead gives a partition its own device tree; bare on QEMU it is QEMU's.
 #![forbid(unsafe_code)]
 
 use fdt::node::FdtNode;
@@ -51,6 +51,17 @@ pub struct Platform<'a> {
     pub cpu_ids: heapless::Vec<u64, 8>,
     /// Whether PSCI (and so SMCCC) is reached with `hvc` (rather than `smc` or not at all).
     pub psci_hvc: bool,
+    /// The SBSA generic watchdog (`arm,sbsa-gwdt`): its control and refresh frames.
+    pub watchdog: Option<WatchdogFrames>,
+}
+
+/// Where an SBSA generic watchdog's two frames are (`reg` 0 and 1 of `arm,sbsa-gwdt`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WatchdogFrames {
+    /// The control frame (WCS, WOR, WCV).
+    pub control: u64,
+    /// The refresh frame (WRR).
+    pub refresh: u64,
 }
 
 impl<'a> Platform<'a> {
@@ -96,6 +107,7 @@ impl<'a> Platform<'a> {
                 .and_then(|n| n.property("method"))
                 .and_then(|p| p.as_str())
                 == Some("hvc"),
+            watchdog: watchdog(&fdt),
         })
     }
 
@@ -130,6 +142,15 @@ fn gic(fdt: &Fdt<'_>) -> Option<GicFrames> {
     Some(GicFrames::V2 {
         distributor: regs.next()?,
         cpu_interface: regs.next()?,
+    })
+}
+
+fn watchdog(fdt: &Fdt<'_>) -> Option<WatchdogFrames> {
+    let node = find(fdt, &["arm,sbsa-gwdt"])?;
+    let mut regs = regs(fdt, node);
+    Some(WatchdogFrames {
+        control: regs.next()?,
+        refresh: regs.next()?,
     })
 }
 

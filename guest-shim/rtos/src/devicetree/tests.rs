@@ -31,6 +31,11 @@ const PARTITION: &str = r#"/dts-v1/;
         interrupts = <1 13 0xf04>, <1 14 0xf04>, <1 11 0xf04>, <1 10 0xf04>;
     };
     pl011@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x0 0x09000000 0x0 0x1000>; };
+    watchdog@a440000 {
+        compatible = "arm,sbsa-gwdt";
+        reg = <0x0 0x0a440000 0x0 0x1000>, <0x0 0x0a450000 0x0 0x1000>;
+        interrupts = <0 48 4>;
+    };
 };
 "#;
 
@@ -73,6 +78,14 @@ fn a_partition_tree_names_its_gicv3_console_and_timer() {
     assert_eq!(platform.cpu_ids.as_slice(), &[0]);
     assert_eq!(platform.arg("window-s"), Some("10"));
     assert_eq!(platform.gpio, None);
+    assert_eq!(
+        platform.watchdog,
+        Some(WatchdogFrames {
+            control: 0x0a44_0000,
+            refresh: 0x0a45_0000
+        }),
+        "the control frame is reg 0, the refresh frame reg 1 (the arm,sbsa-gwdt binding)"
+    );
 }
 
 #[test]
@@ -95,6 +108,7 @@ fn raspberry_pi_devices_are_translated_through_soc_ranges() {
     assert!(!platform.psci_hvc);
     assert_eq!(platform.cpu_ids.as_slice(), &[0, 1]);
     assert_eq!(platform.bootargs, "", "no /chosen");
+    assert_eq!(platform.watchdog, None);
 }
 
 #[test]
