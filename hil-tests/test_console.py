@@ -55,7 +55,9 @@ def test_console_flood_drops_only_the_flooders_output_and_the_heartbeat_keeps_ti
     s.expect(r"^HIL:CONSOLE focus=beat ", timeout=30)
     s.expect(r"^\[flood\] HIL:FLOOD start seconds=30$", timeout=30)
     done = s.expect(r"^\[flood\] HIL:FLOOD done lines=(\d+) bytes=(\d+)$", timeout=300)
-    s.expect(r"^HIL:PART flood STOPPED", timeout=60)
+    # The stop is a hypervisor message: shown at once, maybe before the flood's last buffered
+    # lines.
+    s.wait_all(r"^HIL:PART flood STOPPED reason=system-off$", timeout=60)
     # The flood's ring drains; then the console lists the partitions with their drop counts.
     s.wait_all(r"^\[beat\] HIL:HEARTBEAT \d+ t-us=\d+$", count=1, timeout=30)
     time.sleep(2)
@@ -76,7 +78,10 @@ def test_console_flood_drops_only_the_flooders_output_and_the_heartbeat_keeps_ti
     assert int(beat[1]) == 0, "the heartbeat partition lost nothing"
 
     # Every heartbeat line arrived whole, none missing, and the period held within 5 %.
-    beat_lines = [l for l in text.splitlines() if l.startswith("[beat]")]
+    others = [l for l in text.splitlines()
+              if l.startswith("[beat]") and not l.startswith(("[beat] HIL:HEARTBEAT", "[beat] HIL:GUEST start"))]
+    assert not others, f"beat's lines are heartbeats only, none broken: {others[:5]}"
+    beat_lines = [l for l in text.splitlines() if l.startswith("[beat] HIL:HEARTBEAT")]
     stamped = [re.fullmatch(r"\[beat\] HIL:HEARTBEAT (\d+) t-us=(\d+)", l) for l in beat_lines]
     assert all(stamped), [l for l, m in zip(beat_lines, stamped) if not m][:5]
     seqs = [int(m[1]) for m in stamped]
