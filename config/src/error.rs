@@ -298,7 +298,7 @@ pub enum ErrorKind {
         intid: u32,
         /// The partition that would receive it.
         partition: String<32>,
-        /// What already uses it: `"device"` or `"channel"`.
+        /// What already uses it: `"device"`, `"channel"` or `"its virtual console"`.
         by: &'static str,
         /// The device's node name or the channel's name.
         other: String<32>,

@@ -73,7 +73,15 @@ fn check_channel(
                 .find(|c| c.ends.contains(end))
                 .map(|c| ("channel", c.name))
         };
-        if let Some((by, other)) = device.or_else(channel_before) {
+        // The virtual PL011's interrupt is a software SPI of the same distributor.
+        let console = || {
+            config
+                .partitions
+                .get(index)
+                .filter(|p| p.console.is_some() && intid == crate::limits::CONSOLE_INTID)
+                .map(|_| ("its virtual console", "console"))
+        };
+        if let Some((by, other)) = device.or_else(channel_before).or_else(console) {
             let kind = ErrorKind::DoorbellIrqTaken {
                 intid,
                 partition,
@@ -189,6 +197,31 @@ mod tests {
         );
         // The same INTID received by the other partition, which has no such device, is fine.
         assert!(errors(&channel("ping", "linux", "rtos", (48, 40))).is_empty());
+    }
+
+    #[test]
+    fn a_doorbell_may_not_use_the_virtual_consoles_interrupt() {
+        let with_console = RTOS.replace(
+            "kernel {",
+            "console { reg = <0x0 0x09000000 0x0 0x1000>; }; kernel {",
+        );
+        let config = config_with_channels(
+            &format!("{LINUX}{with_console}"),
+            &channel("ping", "linux", "rtos", (48, 33)),
+        );
+        let e = validation_errors(&config);
+        assert_eq!(e.len(), 1, "{}", messages(&e));
+        assert_eq!(
+            e[0].kind,
+            ErrorKind::DoorbellIrqTaken {
+                intid: 33,
+                partition: bounded("rtos"),
+                by: "its virtual console",
+                other: bounded("console")
+            }
+        );
+        // Without a console INTID 33 is free.
+        assert!(errors(&channel("ping", "linux", "rtos", (48, 33))).is_empty());
     }
 
     #[test]

@@ -25,6 +25,8 @@ mod bench;
 #[cfg(target_os = "none")]
 mod board;
 #[cfg(target_os = "none")]
+mod commands;
+#[cfg(target_os = "none")]
 mod host;
 #[cfg(target_os = "none")]
 mod load;

@@ -107,6 +107,10 @@ pub fn run(platform: &Platform<'_>, settings: &Settings) -> ! {
     let mut window = 0u32;
     loop {
         run_window(window, settings, frequency, &tasks);
+        crate::commands::serve(&crate::commands::Status {
+            tasks: &tasks,
+            windows: window.wrapping_add(1),
+        });
         window = window.wrapping_add(1);
         if settings.windows != 0 && window >= settings.windows {
             break;
@@ -140,15 +144,28 @@ fn run_window(window: u32, settings: &Settings, frequency: Frequency, tasks: &[T
     let before = (SAMPLES.stats(), SUMMARIES.stats());
     KERNEL.start(start, Some(end));
     KERNEL.set_wakeup(Some(end));
-    match settings.console {
-        ConsolePolicy::Deferred => runtime::idle_until(|| cpu::now() >= end),
-        ConsolePolicy::Live => loop {
-            runtime::idle_until(|| cpu::now() >= end || CONSOLE.pending() > 0);
-            runtime::flush_console();
-            if cpu::now() >= end {
-                break;
+    // Console commands are answered as they come, also in a deferred-console window (typing
+    // is the user's choice to see output now).
+    let status = crate::commands::Status {
+        tasks,
+        windows: window,
+    };
+    loop {
+        match settings.console {
+            ConsolePolicy::Deferred => {
+                runtime::idle_until(|| cpu::now() >= end || crate::commands::pending());
             }
-        },
+            ConsolePolicy::Live => {
+                runtime::idle_until(|| {
+                    cpu::now() >= end || CONSOLE.pending() > 0 || crate::commands::pending()
+                });
+                runtime::flush_console();
+            }
+        }
+        crate::commands::serve(&status);
+        if cpu::now() >= end {
+            break;
+        }
     }
     KERNEL.stop();
     report_window(window, frequency, tasks, before);

@@ -20,18 +20,22 @@ use critical_section::Mutex;
 use crate::arch::cpu;
 use crate::arch::gic::{Gic, GicInitError};
 use crate::arch::Aarch64Port;
+use crate::console::input::INPUT;
 use crate::console::CONSOLE;
 use crate::devicetree::Platform;
-use crate::drivers::serial::{HypercallConsole, Uart};
+use crate::drivers::serial::{HypercallConsole, Interrupts, Uart};
 use crate::kernel::Kernel;
 use crate::time::Instant;
 
 /// The kernel.
 pub static KERNEL: Kernel<Aarch64Port> = Kernel::new(Aarch64Port);
 
-/// The timer interrupt's GIC priority. It is the only device interrupt the runtime takes; jobs
-/// are ordered by the kernel, not by GIC priorities.
+/// The timer interrupt's GIC priority. Jobs are ordered by the kernel, not by GIC priorities.
 const TIMER_PRIORITY: u8 = 0x80;
+/// The console UART's receive interrupt's GIC priority (below the timer's).
+const CONSOLE_PRIORITY: u8 = 0xa0;
+/// The UART interrupts that mean input arrived: receive (FIFO at its level) and receive timeout.
+const RECEIVE: Interrupts = Interrupts::RXI.union(Interrupts::RTI);
 
 /// Where console output goes.
 pub enum Sink {
@@ -44,6 +48,11 @@ pub enum Sink {
 struct Machine {
     gic: Option<Gic>,
     timer_intid: u32,
+    /// The console UART's interrupt, once its receive interrupt is on.
+    console_intid: Option<u32>,
+    /// The console's interrupt came while its UART was out sending (it is disabled at the GIC
+    /// until the UART is back).
+    receive_deferred: bool,
     sink: Option<Sink>,
     /// Interrupts acknowledged since boot.
     taken: u64,
@@ -54,6 +63,8 @@ struct Machine {
 static MACHINE: Mutex<RefCell<Machine>> = Mutex::new(RefCell::new(Machine {
     gic: None,
     timer_intid: crate::devicetree::DEFAULT_VTIMER_INTID,
+    console_intid: None,
+    receive_deferred: false,
     sink: None,
     taken: 0,
     stray: 0,
@@ -79,7 +90,42 @@ pub fn flush_console() {
         return;
     };
     drain_into(&mut sink);
-    critical_section::with(|cs| MACHINE.borrow_ref_mut(cs).sink = Some(sink));
+    critical_section::with(|cs| {
+        let mut machine = MACHINE.borrow_ref_mut(cs);
+        machine.sink = Some(sink);
+        if core::mem::take(&mut machine.receive_deferred) {
+            receive(&mut machine);
+            if let (Some(intid), Some(gic)) = (machine.console_intid, machine.gic.as_mut()) {
+                gic.reenable(intid);
+            }
+        }
+    });
+}
+
+/// Moves what the console UART received into [`INPUT`] and acknowledges its receive
+/// interrupts. While the UART is out sending (see [`flush_console`]), its interrupt is disabled
+/// at the GIC instead and the bytes are taken when it is back.
+fn receive(machine: &mut Machine) {
+    match machine.sink.as_mut() {
+        Some(Sink::Uart(uart)) => {
+            // At most a FIFO's worth (32) and a little: a byte with an error flag is consumed
+            // and dropped (a virtual PL011 never sets one).
+            for _ in 0..64 {
+                match uart.read_word() {
+                    Ok(Some(byte)) => INPUT.push(byte),
+                    Ok(None) => break,
+                    Err(_) => {}
+                }
+            }
+            uart.clear_interrupts(RECEIVE);
+        }
+        _ => {
+            machine.receive_deferred = true;
+            if let (Some(intid), Some(gic)) = (machine.console_intid, machine.gic.as_mut()) {
+                gic.disable(intid);
+            }
+        }
+    }
 }
 
 fn drain_into(sink: &mut Sink) {
@@ -132,6 +178,16 @@ pub fn start_interrupts(platform: &Platform<'_>) -> Result<u8, StartError> {
     let version = gic.version();
     critical_section::with(|cs| {
         let mut machine = MACHINE.borrow_ref_mut(cs);
+        // Input: the console UART's receive and receive-timeout interrupts, when the console is
+        // a UART whose device-tree node names its interrupt.
+        if let (Some(intid), Some(Sink::Uart(uart))) =
+            (platform.console_intid, machine.sink.as_mut())
+        {
+            if gic.enable_shared(intid, CONSOLE_PRIORITY).is_ok() {
+                uart.set_interrupt_masks(RECEIVE);
+                machine.console_intid = Some(intid);
+            }
+        }
         machine.gic = Some(gic);
         machine.timer_intid = platform.vtimer_intid;
     });
@@ -154,8 +210,13 @@ pub(crate) fn on_irq(entry: Instant) {
         }
         critical_section::with(|cs| {
             let mut machine = MACHINE.borrow_ref_mut(cs);
-            machine.taken = machine.taken.saturating_add(1);
-            if !timer {
+            let console = machine.console_intid == Some(intid);
+            if console {
+                receive(&mut machine);
+            } else {
+                machine.taken = machine.taken.saturating_add(1);
+            }
+            if !timer && !console {
                 machine.stray = machine.stray.saturating_add(1);
             }
             if let Some(gic) = machine.gic.as_mut() {
@@ -167,7 +228,8 @@ pub(crate) fn on_irq(entry: Instant) {
     KERNEL.dispatch();
 }
 
-/// Interrupts acknowledged since boot (each physical interrupt a hypervisor injects is one).
+/// Interrupts acknowledged since boot, the console UART's aside (each physical interrupt a
+/// hypervisor injects is one; the console's is a purely virtual one under Bulkhead).
 pub fn interrupts_taken() -> u64 {
     critical_section::with(|cs| MACHINE.borrow_ref(cs).taken)
 }

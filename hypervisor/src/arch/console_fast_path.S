@@ -1,5 +1,5 @@
-// The console fast path (see arch::console_fast_path): a UARTFR word read or a UARTDR byte or
-// word write of the vCPU's virtual PL011, answered from this CPU's CONSOLE_FAST slot without
+// The console fast path (see arch::console_fast_path): a UARTFR read or a UARTDR write (byte,
+// halfword or word) of the vCPU's virtual PL011, answered from this CPU's CONSOLE_FAST slot without
 // saving the frame. Entered from `fast_hvc` when the trap is not an HVC, with x2 = ESR_EL2 and
 // the guest's x2/x3 already in their frame slots (SP = frame base + 16). Anything else goes on
 // to the general path with the frame exactly as `fast_hvc`'s miss leaves it.
@@ -9,7 +9,7 @@
 .equ CF_FLAGS, 8
 .equ CF_CONTROL, 12
 .equ CF_LEN, 16
-.equ CF_LAST_FR, 20
+.equ CF_FLAG_READS, 20
 .equ CF_COUNT, 24
 .equ CF_BYTES, 32
 .equ CF_SHIFT, 7                        // 128 bytes per CPU
@@ -20,19 +20,20 @@
 .global fast_console
 fast_console:
     stp     x0, x1, [sp, #-16]!         // SP = the frame's base; x0..x3 in their slots
-    // EC, IL, ISV, SAS, SSE [31:21], EA [9], CM [8], S1PTW [7], WnR [6]: a plain access with
-    // a valid syndrome, not a cache maintenance, walk or external abort.
+    // A byte, halfword or word access (SAS [23:22] < 3; Linux's amba-pl011 uses halfwords,
+    // earlycon mmio32 words), with EC, IL, ISV, SSE [31:24, 21], EA [9], CM [8], S1PTW [7] and
+    // WnR [6] saying: a plain access with a valid syndrome, zero-extending, not a cache
+    // maintenance, walk or external abort.
+    ubfx    w0, w2, #22, #2
+    cmp     w0, #3
+    b.eq    fast_console_miss
     movz    w0, #0x03c0
-    movk    w0, #0xffe0, lsl #16
+    movk    w0, #0xff20, lsl #16
     and     w0, w2, w0
-    movz    w1, #0x9380, lsl #16        // EC 0x24, IL, ISV, SAS word, read
+    movz    w1, #0x9300, lsl #16        // EC 0x24, IL, ISV, read
     cmp     w0, w1
     b.eq    fast_console_read
     movk    w1, #0x0040                 // ... write
-    cmp     w0, w1
-    b.eq    fast_console_write
-    movz    w1, #0x9300, lsl #16        // SAS byte, write
-    movk    w1, #0x0040
     cmp     w0, w1
     b.eq    fast_console_write
 fast_console_miss:
@@ -54,21 +55,23 @@ fast_console_miss:
     b.ne    fast_console_miss
 .endm
 
-// A word read: UARTFR only, and not a second flag read in a row while bytes are staged.
+// A read of UARTFR (its low byte, halfword or the word; its bits above 8 are 0) only, and not the third flag read in a row while bytes are staged.
 fast_console_read:
     mrs     x1, far_el2
     and     x1, x1, #0xfff
     cmp     x1, #0x18
     b.ne    fast_console_miss
     CONSOLE_SLOT
-    ldr     w1, [x0, #CF_LAST_FR]
-    cbz     w1, 1f
-    ldr     w1, [x0, #CF_LEN]
-    cbnz    w1, fast_console_miss
-    ldr     w1, [x0, #CF_CONTROL]
-    tbnz    w1, #CF_HELD, fast_console_miss
-1:  mov     w1, #1
-    str     w1, [x0, #CF_LAST_FR]
+    ldr     w1, [x0, #CF_FLAG_READS]
+    add     w1, w1, #1
+    cmp     w1, #{POLLING}
+    b.lo    1f
+    ldr     w3, [x0, #CF_LEN]
+    cbnz    w3, fast_console_miss
+    ldr     w3, [x0, #CF_CONTROL]
+    tbnz    w3, #CF_HELD, fast_console_miss
+    mov     w1, #{POLLING}              // saturate: a polling loop never wraps the count
+1:  str     w1, [x0, #CF_FLAG_READS]
     ldr     x1, [x0, #CF_COUNT]
     add     x1, x1, #1
     str     x1, [x0, #CF_COUNT]
@@ -139,7 +142,7 @@ fast_console_read_table = . - 4 * 8     // entry n (n >= 4) at table + 8n
     b       fast_console_done           // x31: xzr
     nop
 
-// A byte or word write: UARTDR only, while the model allows it, neither a newline nor a full
+// A byte, halfword or word write: UARTDR only, while the model allows it, neither a newline nor a full
 // stage.
 fast_console_write:
     mrs     x1, far_el2
@@ -224,7 +227,7 @@ fast_console_value:
     strb    w1, [x2, x3]
     add     w3, w3, #1
     str     w3, [x0, #CF_LEN]
-    str     wzr, [x0, #CF_LAST_FR]
+    str     wzr, [x0, #CF_FLAG_READS]
     ldr     x1, [x0, #CF_COUNT]
     add     x1, x1, #1
     str     x1, [x0, #CF_COUNT]

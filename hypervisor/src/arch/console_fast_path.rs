@@ -7,7 +7,7 @@
 //! path may answer after every access it performs ([`publish`]) and takes the staged bytes at
 //! its next access on this CPU ([`take_staged`]). The fast path falls back to the general path
 //! for anything else: another register or width, a newline (a line is handed over whole), a
-//! full stage, a data write that would raise the TX interrupt, and a second flag read in a row
+//! full stage, a data write that would raise the TX interrupt, and a third flag read in a row
 //! while bytes are staged (a guest polling after a prompt gets the prompt shown).
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -32,8 +32,8 @@ pub struct ConsoleFast {
     control: AtomicU32,
     /// +16: bytes staged (this CPU only: the fast path appends, the model takes).
     len: AtomicU32,
-    /// +20: 1 when this CPU's previous console access was a flag read (this CPU only).
-    last_flag_read: AtomicU32,
+    /// +20: flag reads in a row on this CPU (this CPU only).
+    flag_reads: AtomicU32,
     /// +24: accesses answered by the fast path.
     count: AtomicU64,
     /// +32: the staged bytes.
@@ -45,7 +45,7 @@ const _: () = assert!(STAGE == crate::devices::pl011::port::FAST_STAGE);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, flags) == 8);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, control) == 12);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, len) == 16);
-const _: () = assert!(core::mem::offset_of!(ConsoleFast, last_flag_read) == 20);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, flag_reads) == 20);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, count) == 24);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, bytes) == 32);
 
@@ -57,7 +57,7 @@ static CONSOLE_FAST: [ConsoleFast; crate::MAX_CPUS] = [const {
         flags: AtomicU32::new(0),
         control: AtomicU32::new(0),
         len: AtomicU32::new(0),
-        last_flag_read: AtomicU32::new(0),
+        flag_reads: AtomicU32::new(0),
         count: AtomicU64::new(0),
         bytes: [const { core::sync::atomic::AtomicU8::new(0) }; STAGE],
     }
@@ -72,7 +72,7 @@ pub fn set_window(cpu: usize, window: Option<u64>) {
     if let Some(fast) = CONSOLE_FAST.get(cpu) {
         fast.window.store(DISABLED, Ordering::Release);
         fast.len.store(0, Ordering::Relaxed);
-        fast.last_flag_read.store(0, Ordering::Relaxed);
+        fast.flag_reads.store(0, Ordering::Relaxed);
         if let Some(page) = window.filter(|page| page & 0xfff == 0) {
             fast.window.store(page, Ordering::Release);
         }
@@ -88,26 +88,26 @@ pub fn publish(cpu: usize, flags: u32, control: u32) {
     }
 }
 
-/// Sets whether CPU `cpu`'s previous console access was a flag read (called on `cpu` only).
-pub fn set_last_flag_read(cpu: usize, flag_read: bool) {
+/// Sets CPU `cpu`'s count of flag reads in a row (called on `cpu` only).
+pub fn set_flag_reads(cpu: usize, reads: u32) {
     if let Some(fast) = CONSOLE_FAST.get(cpu) {
-        fast.last_flag_read
-            .store(u32::from(flag_read), Ordering::Relaxed);
+        fast.flag_reads.store(reads, Ordering::Relaxed);
     }
 }
 
 /// Moves the bytes CPU `cpu`'s fast path staged into `out` (called on `cpu` only, which the
-/// fast path runs on: nothing appends meanwhile). Returns how many.
-pub fn take_staged(cpu: usize, out: &mut [u8; STAGE]) -> usize {
+/// fast path runs on: nothing appends meanwhile). Returns how many, and the count of flag
+/// reads in a row (which the fast path may have changed since the model last ran).
+pub fn take_staged(cpu: usize, out: &mut [u8; STAGE]) -> (usize, Option<u32>) {
     let Some(fast) = CONSOLE_FAST.get(cpu) else {
-        return 0;
+        return (0, None);
     };
     let len = (fast.len.load(Ordering::Acquire) as usize).min(STAGE);
     for (slot, byte) in out.iter_mut().zip(fast.bytes.iter()).take(len) {
         *slot = byte.load(Ordering::Relaxed);
     }
     fast.len.store(0, Ordering::Release);
-    len
+    (len, Some(fast.flag_reads.load(Ordering::Relaxed)))
 }
 
 /// Accesses CPU `cpu`'s console fast path answered.

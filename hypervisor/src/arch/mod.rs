@@ -53,6 +53,7 @@ core::arch::global_asm!(
 core::arch::global_asm!(
     include_str!("console_fast_path.S"),
     STAGE = const console_fast_path::STAGE,
+    POLLING = const crate::devices::pl011::model::POLLING_FLAG_READS,
     FRAME_SIZE = const core::mem::size_of::<TrapFrame>(),
 );
 

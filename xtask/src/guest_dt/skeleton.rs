@@ -168,9 +168,10 @@ fn gic(d: &mut Derivation<'_>) -> Result<()> {
 }
 
 /// The partition's virtual PL011. Its reference clock is a fixed clock at the PL011's usual
-/// rate (the virtual UART ignores baud rates). Where the board has a PL011 at the console's
-/// address, the console takes that node's interrupt: Linux's PL011 driver cannot open a port
-/// without one. The virtual UART never raises it (transmission is synchronous).
+/// rate (the virtual UART ignores baud rates). Its interrupt is the virtual PL011's, SPI
+/// `CONSOLE_INTID - 32` (a purely virtual SPI of the partition's virtual GIC, whatever the
+/// board's own PL011 uses), level-triggered, so Linux's `amba-pl011` driver runs it
+/// interrupt-driven.
 fn console(d: &mut Derivation<'_>) -> Result<()> {
     let Some(console) = d.partition.console else {
         return Ok(());
@@ -185,18 +186,9 @@ fn console(d: &mut Derivation<'_>) -> Result<()> {
     );
     let reg = [cells64(console.start), cells64(console.size)].concat();
     d.out.set_prop(node, "reg", from_cells(&reg));
-    let board = d.board;
-    let twin = board.ids().find(|&id| {
-        board.is_compatible(id, "arm,pl011")
-            && cpu_ranges(board, id)
-                .ok()
-                .flatten()
-                .and_then(|r| r.first().copied())
-                .is_some_and(|r| r.start == console.start)
-    });
-    if let Some(interrupts) = twin.and_then(|id| board.prop(id, "interrupts")) {
-        d.out.set_prop(node, "interrupts", interrupts.to_vec());
-    }
+    // GIC binding: <SPI number IRQ_TYPE_LEVEL_HIGH>.
+    let spi = bulkhead_config::CONSOLE_INTID - 32;
+    d.out.set_prop(node, "interrupts", from_cells(&[0, spi, 4]));
     d.out.set_prop(node, "clocks", from_cells(&[clock, clock]));
     d.out
         .set_prop(node, "clock-names", from_strings(&["uartclk", "apb_pclk"]));

@@ -91,6 +91,39 @@ impl Gic {
     /// Configures this CPU's private interrupt `intid` (a PPI such as the virtual timer) as
     /// level-triggered at `priority` and enables it.
     pub fn enable_private(&mut self, intid: u32, priority: u8) -> Result<(), GicInitError> {
+        self.enable_level(intid, priority)
+    }
+
+    /// Configures shared interrupt `intid` (an SPI such as the console UART's) as
+    /// level-triggered at `priority` and enables it (routed to CPU 0 by default, as the
+    /// RTOS runs on one CPU).
+    pub fn enable_shared(&mut self, intid: u32, priority: u8) -> Result<(), GicInitError> {
+        self.enable_level(intid, priority)
+    }
+
+    /// Disables interrupt `intid` (the console's while its UART is in use elsewhere).
+    pub fn disable(&mut self, intid: u32) {
+        let Ok(id) = IntId::try_from(intid) else {
+            return;
+        };
+        let _ = match self {
+            Gic::V2(gic) => gic.enable_interrupt(id, false).map_err(|_| ()),
+            Gic::V3(gic, cpu) => gic.enable_interrupt(id, Some(*cpu), false).map_err(|_| ()),
+        };
+    }
+
+    /// Re-enables interrupt `intid` after [`Gic::disable`].
+    pub fn reenable(&mut self, intid: u32) {
+        let Ok(id) = IntId::try_from(intid) else {
+            return;
+        };
+        let _ = match self {
+            Gic::V2(gic) => gic.enable_interrupt(id, true).map_err(|_| ()),
+            Gic::V3(gic, cpu) => gic.enable_interrupt(id, Some(*cpu), true).map_err(|_| ()),
+        };
+    }
+
+    fn enable_level(&mut self, intid: u32, priority: u8) -> Result<(), GicInitError> {
         let id = IntId::try_from(intid).map_err(|_| GicInitError::Driver)?;
         match self {
             Gic::V2(gic) => {

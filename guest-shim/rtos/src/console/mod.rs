@@ -1,10 +1,12 @@
 //! The console: plain lines (`HIL:RTOS ...`) and defmt frames share one buffer in RAM, in
 //! the order they were made, and the main loop sends them to the serial port when it chooses
 //! (between measurement windows, or whenever it is idle). Writing never waits for the port.
+//! Input from the port's receive interrupt waits in [`input`] until the main loop reads it.
 #![forbid(unsafe_code)]
 
 pub mod base64;
 pub mod defmt_frame;
+pub mod input;
 pub mod ring;
 pub mod writer;
 

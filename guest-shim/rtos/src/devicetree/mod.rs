@@ -27,6 +27,8 @@ pub enum GicFrames {
 
 /// The virtual timer's PPI when the device tree does not say (PPI 11, INTID 27).
 pub const DEFAULT_VTIMER_INTID: u32 = 27;
+/// The first SPI's INTID.
+const SPI_BASE: u32 = 32;
 /// The first PPI's INTID.
 const PPI_BASE: u32 = 16;
 /// In the `arm,armv8-timer` binding, the virtual timer is the third interrupt.
@@ -39,6 +41,8 @@ pub struct Platform<'a> {
     pub bootargs: &'a str,
     /// The console PL011 (`/chosen/stdout-path`, else the first `arm,pl011`).
     pub console: Option<u64>,
+    /// The console PL011's interrupt (an SPI's INTID), if its node has one.
+    pub console_intid: Option<u32>,
     /// The interrupt controller.
     pub gic: Option<GicFrames>,
     /// The virtual timer's INTID.
@@ -63,10 +67,11 @@ impl<'a> Platform<'a> {
             .and_then(|c| c.bootargs())
             .and_then(|s| reborrow(blob, s))
             .unwrap_or("");
-        let console = chosen
+        let console_node = chosen
             .and_then(|c| c.stdout())
-            .and_then(|node| first_reg(&fdt, node))
-            .or_else(|| base_of(&fdt, &["arm,pl011"]));
+            .or_else(|| find(&fdt, &["arm,pl011"]));
+        let console = console_node.and_then(|node| first_reg(&fdt, node));
+        let console_intid = console_node.and_then(spi_intid);
         let mut cpu_ids = heapless::Vec::new();
         for cpu in fdt
             .find_node("/cpus")
@@ -86,6 +91,7 @@ impl<'a> Platform<'a> {
         Some(Platform {
             bootargs,
             console,
+            console_intid,
             gic: gic(&fdt),
             vtimer_intid: vtimer_intid(&fdt).unwrap_or(DEFAULT_VTIMER_INTID),
             gpio: base_of(&fdt, &["brcm,bcm2711-gpio"]),
@@ -144,6 +150,16 @@ fn vtimer_intid(fdt: &Fdt<'_>) -> Option<u32> {
     // GIC specifier: <type number flags>, type 1 = PPI.
     let entry = cells.chunks_exact(3).nth(VTIMER_INDEX)?;
     (entry.first() == Some(&1)).then_some(PPI_BASE + *entry.get(1)?)
+}
+
+/// The INTID of `node`'s first interrupt if it is an SPI (GIC specifier <0 number flags>).
+fn spi_intid(node: FdtNode<'_, '_>) -> Option<u32> {
+    let value = node.property("interrupts")?.value;
+    let cell = |i: usize| {
+        let bytes = value.get(i * 4..i * 4 + 4)?;
+        Some(u32::from_be_bytes(bytes.try_into().ok()?))
+    };
+    (cell(0)? == 0).then_some(SPI_BASE + cell(1)?)
 }
 
 /// A node with one of `compatible`, looked for under `/soc` first (where a Raspberry Pi puts

@@ -3,7 +3,7 @@
 //! a partition without a UART.
 #![forbid(unsafe_code)]
 
-pub use arm_pl011_uart::{DataBits, LineConfig, Parity, StopBits, Uart};
+pub use arm_pl011_uart::{DataBits, Interrupts, LineConfig, Parity, StopBits, Uart};
 use guest_shim::bulkhead::Bulkhead;
 use guest_shim::smccc::SmcccError;
 

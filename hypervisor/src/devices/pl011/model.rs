@@ -7,8 +7,10 @@
 //! the transmit interrupt is based on a transition through a level; it is not set before data
 //! is written). Transmitted bytes are *staged* here and handed to the console in batches
 //! ([`VirtualPl011::output_due`]): when the stage is full, at a newline, at any access other than
-//! a data write or flag read, and at the second flag read in a row (a guest polling for input
-//! after a prompt). That way a `FR, DR, FR, DR, ...` stream goes out a line at a time.
+//! a data write or flag read, and at the third flag read in a row (a guest polling for input
+//! after a prompt). That way a `FR, DR, FR, DR, ...` stream (Linux's console) or a
+//! `FR, DR, FR, FR, DR, ...` one (`earlycon`: TXFF before, BUSY after each byte) goes out a line
+//! at a time.
 //!
 //! Receive: bytes from the console enter a 32-entry FIFO (1 entry with UARTLCR_H.FEN clear).
 //! RXRIS follows the FIFO level against RXIFLSEL; the receive timeout, which on hardware fires
@@ -29,7 +31,7 @@ use super::registers::{self as reg, fr, int, lcr_h};
 /// Bytes staged for the console before they must be handed over.
 pub const STAGE: usize = 64;
 
-/// The kind of the previous access (for the output batching rule).
+/// The kind of an access (for the output batching rule).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Last {
     #[default]
@@ -37,6 +39,9 @@ enum Last {
     DataWrite,
     FlagRead,
 }
+
+/// Flag reads in a row that mean the guest is polling (the third hands staged output over).
+pub const POLLING_FLAG_READS: u32 = 3;
 
 /// One virtual PL011.
 #[derive(Clone, Debug)]
@@ -53,7 +58,8 @@ pub struct VirtualPl011 {
     rx: Fifo,
     staged: heapless::Vec<u8, STAGE>,
     due: bool,
-    last: Last,
+    /// Flag reads since the last other access.
+    flag_reads: u32,
     /// Accesses to offsets the model does not implement (RAZ/WI).
     pub ignored_accesses: u32,
 }
@@ -80,7 +86,7 @@ impl VirtualPl011 {
             rx: Fifo::new(),
             staged: heapless::Vec::new(),
             due: false,
-            last: Last::Other,
+            flag_reads: 0,
             ignored_accesses: 0,
         }
     }
@@ -177,12 +183,18 @@ impl VirtualPl011 {
     /// its trigger level (TXRIS), and the last access was a data write.
     pub fn fast_transmitted(&mut self) {
         self.ris |= int::TX;
-        self.last = Last::DataWrite;
+        self.flag_reads = 0;
     }
 
-    /// Whether the previous access was a flag read (the fast path keeps the batching rule).
-    pub fn last_was_flag_read(&self) -> bool {
-        self.last == Last::FlagRead
+    /// Flag reads in a row up to now (the fast path keeps the batching rule and tells the
+    /// model the flag reads it answered with [`Self::set_flag_reads`]).
+    pub fn flag_reads(&self) -> u32 {
+        self.flag_reads
+    }
+
+    /// Sets the count of flag reads in a row (the fast path answered some).
+    pub fn set_flag_reads(&mut self, reads: u32) {
+        self.flag_reads = reads;
     }
 
     /// Whether transmitted bytes are staged here.
@@ -203,11 +215,19 @@ impl VirtualPl011 {
 
     /// Notes an access of kind `now` for the batching rule.
     fn note(&mut self, now: Last) {
-        let polling = now == Last::FlagRead && self.last == Last::FlagRead;
-        if now == Last::Other || polling {
-            self.due = true;
+        match now {
+            Last::FlagRead => {
+                self.flag_reads = self.flag_reads.saturating_add(1);
+                if self.flag_reads >= POLLING_FLAG_READS {
+                    self.due = true;
+                }
+            }
+            Last::DataWrite => self.flag_reads = 0,
+            Last::Other => {
+                self.flag_reads = 0;
+                self.due = true;
+            }
         }
-        self.last = now;
     }
 
     /// A read of the 32-bit register at `offset` (word aligned).

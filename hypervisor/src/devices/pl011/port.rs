@@ -23,14 +23,19 @@ pub trait ConsoleHooks {
     fn line(&mut self, partition: usize, intid: u32, high: bool);
 
     /// Moves into `out` the bytes the assembly fast path of the calling CPU transmitted for
-    /// partition `partition` since its model last ran there; how many.
-    fn take_fast(&mut self, _partition: usize, _out: &mut [u8; FAST_STAGE]) -> usize {
-        0
+    /// partition `partition` since its model last ran there; how many, and the flag reads in
+    /// a row it answered last (`None`: it answered nothing since).
+    fn take_fast(
+        &mut self,
+        _partition: usize,
+        _out: &mut [u8; FAST_STAGE],
+    ) -> (usize, Option<u32>) {
+        (0, None)
     }
 
     /// What the fast path may answer for partition `partition` from now on: UARTFR's value,
     /// whether a data write is plain ([`VirtualPl011::data_write_is_plain`]), whether the model
-    /// holds output, and whether the calling CPU's last access was a flag read.
+    /// holds output, and the flag reads in a row on the calling CPU.
     fn publish(&mut self, _partition: usize, _state: FastState) {}
 }
 
@@ -46,8 +51,8 @@ pub struct FastState {
     pub plain_writes: bool,
     /// The model holds staged output.
     pub held: bool,
-    /// The previous access was a flag read.
-    pub last_flag_read: bool,
+    /// Flag reads in a row up to now.
+    pub flag_reads: u32,
 }
 
 impl FastState {
@@ -57,7 +62,7 @@ impl FastState {
             flags: uart.flags(),
             plain_writes: uart.data_write_is_plain(),
             held: uart.holds_output(),
-            last_flag_read: uart.last_was_flag_read(),
+            flag_reads: uart.flag_reads(),
         }
     }
 }
@@ -96,7 +101,7 @@ impl ConsolePort {
         let mut uart = self.state.lock();
         let before = uart.line();
         let mut fast = [0u8; FAST_STAGE];
-        let taken = hooks.take_fast(partition, &mut fast);
+        let (taken, flag_reads) = hooks.take_fast(partition, &mut fast);
         if let Some(bytes) = fast.get(..taken).filter(|bytes| !bytes.is_empty()) {
             let held = uart.take_output();
             if !held.is_empty() {
@@ -104,6 +109,9 @@ impl ConsolePort {
             }
             crate::console::partition_output(partition, bytes);
             uart.fast_transmitted();
+        }
+        if let Some(reads) = flag_reads {
+            uart.set_flag_reads(reads);
         }
         let result = f(&mut uart);
         if uart.output_due() {
@@ -161,8 +169,8 @@ impl ConsoleHooks for BoardHooks<'_> {
         crate::interrupts::set_software_line(self.system, partition, intid, high);
     }
 
-    fn take_fast(&mut self, partition: usize, out: &mut [u8; FAST_STAGE]) -> usize {
-        self.own_cpu(partition).map_or(0, |cpu| {
+    fn take_fast(&mut self, partition: usize, out: &mut [u8; FAST_STAGE]) -> (usize, Option<u32>) {
+        self.own_cpu(partition).map_or((0, None), |cpu| {
             crate::arch::console_fast_path::take_staged(cpu, out)
         })
     }
@@ -182,7 +190,7 @@ impl ConsoleHooks for BoardHooks<'_> {
             }
         }
         if let Some(cpu) = self.own_cpu(partition) {
-            fast::set_last_flag_read(cpu, state.last_flag_read);
+            fast::set_flag_reads(cpu, state.flag_reads);
         }
     }
 }
