@@ -96,3 +96,36 @@ def test_console_flood_drops_only_the_flooders_output_and_the_heartbeat_keeps_ti
     request.node.add_report_section("call", "console flood", report)
     print(report)
     assert worst <= 5_000, f"a heartbeat period strayed more than 5 %: {report}"
+
+
+@pytest.mark.parametrize("config,gic", [("console-interactive", 3), ("console-interactive-gicv2", 2)])
+def test_console_interactive_linux_shell_and_rtos_commands_through_one_console(boot, config, gic):
+    s = boot(config, gic=gic)
+    s.expect(rf"HIL:BOOT Bulkhead \S+ el=2 .* gic=v{gic} ", timeout=30)
+    s.expect(r"^HIL:CONSOLE focus=rtos ", timeout=30)
+    s.expect(r"^\[linux\] Bulkhead Linux partition: busybox shell", timeout=LINUX_BOOT_TIMEOUT)
+    time.sleep(1)
+
+    # Linux: focus, a shell command, its answer tagged.
+    s.board.send(ESCAPE + "1")
+    s.expect(r"^HIL:CONSOLE focus=linux$", timeout=30)
+    s.board.send("echo $((6*7))\r")
+    s.expect(r"^\[linux\] .*echo \$\(\(6\*7\)\)$", timeout=60)
+    s.expect(r"^\[linux\] 42$", timeout=60)
+
+    # The RTOS: focus, a command its reader answers.
+    s.board.send(ESCAPE + "2")
+    s.expect(r"^HIL:CONSOLE focus=rtos$", timeout=30)
+    s.board.send("stats\r")
+    stats = s.expect(r"^\[rtos\] RTOS stats uptime-ms=(\d+) .*$", timeout=60)
+    assert int(stats[1]) > 0
+    s.expect(r"^\[rtos\] RTOS stats task=control rel=\d+ ", timeout=30)
+
+    # The partitions, their states and consoles, and who has focus.
+    s.board.send(ESCAPE + "l")
+    s.expect(r"^HIL:CONSOLE partition=linux number=1 state=running console=virtual dropped=\d+$", timeout=30)
+    s.expect(r"^HIL:CONSOLE partition=rtos number=2 state=running console=virtual dropped=\d+ focus$", timeout=30)
+    # What Linux was typed never reached the RTOS and the reverse.
+    text = s.console.text
+    assert not re.search(r"^\[rtos\] .*6\*7", text, re.MULTILINE)
+    assert not re.search(r"^\[linux\] .*stats", text, re.MULTILINE)
