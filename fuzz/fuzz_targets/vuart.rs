@@ -74,5 +74,8 @@ fuzz_target!(|ops: Vec<Op>| {
     }
     output.extend(uart.take_output());
     assert_eq!(output, written, "every byte written, once, in order");
-    assert!(received.starts_with(&read_back), "received bytes come out in order");
+    assert!(
+        received.starts_with(&read_back),
+        "received bytes come out in order"
+    );
 });
