@@ -54,6 +54,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "the trap policy on random exits, registers and CPUs over the fake machine",
     ),
     (
+        "console_mux",
+        "the console multiplexer and keyboard: random output, time, wire room and typing",
+    ),
+    (
         "host_dt",
         "HostInfo::parse on random bytes (the boot loader's device tree)",
     ),

@@ -5,6 +5,7 @@ mod artifacts;
 mod bench;
 mod check_config;
 mod checks;
+mod console_log;
 mod defmt_log;
 mod elf;
 mod flash;

@@ -23,6 +23,19 @@ pub struct RunArgs {
     /// Count instructions (`-icount shift=0`, counter at 1 GHz): one counter tick = one instruction.
     #[arg(long)]
     pub icount: bool,
+    /// Also write each partition's console output to DIR/<partition>.log (and the hypervisor's
+    /// own lines to DIR/hypervisor.log).
+    #[arg(long, value_name = "DIR")]
+    pub console_log: Option<std::path::PathBuf>,
+}
+
+/// Runs QEMU with the console on the terminal (and into the logs, with --console-log).
+fn boot(command: &mut Command, args: &RunArgs) -> Result<()> {
+    eprintln!("console: Ctrl-] h lists the console keys (docs/console.md)");
+    match &args.console_log {
+        Some(dir) => crate::console_log::run(command, dir),
+        None => shell::run(command),
+    }
 }
 
 /// The QEMU command line that boots `image` on the virt machine.
@@ -55,7 +68,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if args.build.board == "rpi4" {
         let dtb = crate::raspi4b::qemu_dtb(&crate::raspi4b::out_dir())?;
         eprintln!("booting on QEMU raspi4b; quit with Ctrl-A X");
-        return shell::run(&mut crate::raspi4b::command(&image, &dtb));
+        return boot(&mut crate::raspi4b::command(&image, &dtb), args);
     }
     if args.build.board != "qemu-virt" {
         bail!("`run` supports --board qemu-virt and --board rpi4");
@@ -67,7 +80,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     // Without --smp: the CPUs the build-time board has.
     let default = bulkhead_platforms::qemu_virt::FACTS.cpus.len();
     let smp = args.build.smp.unwrap_or(u32::try_from(default)?);
-    shell::run(&mut virt_command(&image, args.gic, smp, args.icount))
+    boot(&mut virt_command(&image, args.gic, smp, args.icount), args)
 }
 
 #[cfg(test)]

@@ -53,7 +53,8 @@ fn mode(partition: usize) -> ConsoleMode {
 }
 
 /// Starts the console over `system`: multiplexes its partitions, takes the UART's receive
-/// interrupt `uart_intid` (routed to CPU 0), and gives the keyboard to the configured partition
+/// interrupt `uart_intid` (routed to the first CPU that runs no partition, else CPU 0), and
+/// gives the keyboard to the configured partition
 /// (else the first with a virtual console).
 pub fn start(system: &System, uart_intid: Option<u32>) {
     let frequency = arch::counter_frequency();
@@ -75,7 +76,9 @@ pub fn start(system: &System, uart_intid: Option<u32>) {
         UART.call_once(|| *uart);
         UART_INTID.store(intid, Ordering::Relaxed);
         gic::set_spi_edge(intid, false);
-        gic::route_spi(intid, 0);
+        let spare =
+            (0..system.cpus.len()).find(|&cpu| system.slots.get(cpu).is_some_and(Option::is_none));
+        gic::route_spi(intid, spare.unwrap_or(0));
         gic::set_spi_enabled(intid, true);
         uart.enable_receive_interrupt();
     }
@@ -102,9 +105,12 @@ pub fn drain_and_schedule() {
         Wake::WireFull => Some(retry),
     };
     let input = INPUT_PENDING.load(Ordering::Acquire).then_some(retry);
-    if let Some(deadline) = [deadline, input].into_iter().flatten().min() {
-        hyp_timer::set(hyp_timer::Alarm::Console, Some(deadline));
-    }
+    // Nothing waits: no alarm left to interrupt this CPU's partition for nothing (a line written
+    // in pieces armed it for its quiet time, and then it ended).
+    hyp_timer::set(
+        hyp_timer::Alarm::Console,
+        [deadline, input].into_iter().flatten().min(),
+    );
 }
 
 /// Typed bytes wait for a partition's UART (the timer offers them again).

@@ -188,8 +188,21 @@ impl Multiplexer {
             }
             match self.open {
                 Some(partition) => {
-                    let byte = channels.with(partition, |c| c.ring.pop()).flatten();
+                    let (cut, byte) = channels
+                        .with(partition, |c| match c.ring.take_cut() {
+                            true => (true, None),
+                            false => (false, c.ring.pop()),
+                        })
+                        .unwrap_or((false, None));
                     match byte {
+                        // The rest of this line was dropped: end it, marked; the ring goes on
+                        // at the start of a line.
+                        None if cut => {
+                            if self.column > 0 {
+                                self.stage(b" [cut]");
+                                self.end_line();
+                            }
+                        }
                         Some(byte) => self.emit(partition, byte),
                         // Another partition's output ends this partial line; else it stays
                         // open for what this partition writes next.
@@ -258,7 +271,13 @@ impl Multiplexer {
     /// Stages the tag of a new line of `partition` (after a dropped-bytes notice, if due).
     fn start_line(&mut self, channels: &impl Channels, partition: usize, now: u64, view: View) {
         self.next = (partition + 1) % self.count.max(1);
-        let dropped = channels.with(partition, |c| c.ring.dropped()).unwrap_or(0);
+        let dropped = channels
+            .with(partition, |c| {
+                // A line starts here: a cut before it took nothing of it.
+                let _ = c.ring.take_cut();
+                c.ring.dropped()
+            })
+            .unwrap_or(0);
         let Some(name) = self.names.get(partition).cloned() else {
             return;
         };
@@ -517,6 +536,35 @@ mod tests {
             &text[..80]
         );
         assert_eq!(text.matches("dropped=").count(), 1);
+    }
+
+    #[test]
+    fn a_line_whose_rest_was_dropped_is_ended_and_marked() {
+        let mut mux = Multiplexer::new(["flood"], QUIET, 1000);
+        let channels = Fixture::new(1);
+        let mut wire = Terminal {
+            text: Vec::new(),
+            room: 12,
+        };
+        let size = Channel::default().ring.capacity();
+        channels.write(0, b"first line\n", 0);
+        mux.pump(&channels, 0, PLAIN, &mut wire);
+        assert_eq!(wire.string(), "[flood] firs");
+        // The ring overflows: the rest of "first line" is dropped, whole lines survive.
+        let line = [b'x'; 63];
+        for _ in 0..size / 64 + 1 {
+            channels.write(0, &line, 0);
+            channels.write(0, b"\n", 0);
+        }
+        wire.room = 200;
+        mux.pump(&channels, 0, PLAIN, &mut wire);
+        let text = wire.string_all();
+        assert!(
+            text.starts_with("[flood] firs [cut]\r\nHIL:CONSOLE partition=flood dropped="),
+            "{text}"
+        );
+        let x = std::string::String::from_utf8(vec![b'x'; 63]).unwrap();
+        assert!(text.contains(&format!("\r\n[flood] {x}\r\n")), "{text}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! A partition's console output buffer: a fixed ring of bytes that never blocks its writer.
 //!
-//! A full ring drops its oldest bytes to make room and counts them, so a chatty partition loses
-//! its own old output, never its newest, and never waits for the wire. The ring also counts the
+//! A full ring drops its oldest line (its oldest bytes up to and including a newline) to make
+//! room, and counts the bytes, so a chatty partition loses its own old output, never its newest,
+//! never waits for the wire, and what is left still starts at a line's beginning. The ring
+//! remembers that it was cut, so the multiplexer ends a line whose rest was dropped. The ring also counts the
 //! newlines it holds, so the multiplexer knows in O(1) whether a whole line is waiting.
 //!
 //! Written here rather than taken from `heapless::Deque`: the drop-oldest policy with a dropped
@@ -28,6 +30,8 @@ pub struct OutputRing<const N: usize = RING_SIZE> {
     newlines: usize,
     /// Bytes dropped (oldest first) because the ring was full, since boot.
     dropped: u64,
+    /// Bytes were dropped since [`OutputRing::take_cut`] last looked.
+    cut: bool,
 }
 
 impl<const N: usize> Default for OutputRing<N> {
@@ -45,6 +49,7 @@ impl<const N: usize> OutputRing<N> {
             len: 0,
             newlines: 0,
             dropped: 0,
+            cut: false,
         }
     }
 
@@ -79,11 +84,13 @@ impl<const N: usize> OutputRing<N> {
         // Only the last N bytes of an oversized write can survive.
         let skip = bytes.len().saturating_sub(N);
         let (lost, bytes) = bytes.split_at(skip);
-        self.dropped = self.dropped.saturating_add(lost.len() as u64);
+        if !lost.is_empty() {
+            self.dropped = self.dropped.saturating_add(lost.len() as u64);
+            self.cut = true;
+        }
         for &byte in bytes {
             if self.len == N {
-                let _ = self.pop();
-                self.dropped = self.dropped.saturating_add(1);
+                self.drop_oldest_line();
             }
             let tail = (self.head + self.len) % N;
             if let Some(slot) = self.bytes.get_mut(tail) {
@@ -94,6 +101,28 @@ impl<const N: usize> OutputRing<N> {
                 self.newlines += 1;
             }
         }
+    }
+
+    /// Drops the oldest bytes up to and including the oldest newline (only the oldest byte if
+    /// the ring holds no newline: one line longer than the ring).
+    fn drop_oldest_line(&mut self) {
+        self.cut = true;
+        if self.newlines == 0 {
+            let _ = self.pop();
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        }
+        while let Some(byte) = self.pop() {
+            self.dropped = self.dropped.saturating_add(1);
+            if byte == b'\n' {
+                break;
+            }
+        }
+    }
+
+    /// Whether bytes were dropped since the last call (and forgets it).
+    pub fn take_cut(&mut self) -> bool {
+        core::mem::take(&mut self.cut)
     }
 
     /// Removes and returns the oldest byte.
@@ -141,11 +170,19 @@ mod tests {
     }
 
     #[test]
-    fn a_full_ring_drops_its_oldest_bytes_and_counts_them() {
+    fn a_full_ring_drops_its_oldest_line_and_counts_the_bytes() {
+        let mut ring = OutputRing::<6>::new();
+        ring.push(b"ab\ncd\n");
+        assert!(!ring.take_cut());
+        ring.push(b"e");
+        assert_eq!(ring.dropped(), 3, "the whole of ab and its newline");
+        assert!(ring.take_cut());
+        assert!(!ring.take_cut(), "once");
+        assert_eq!(drain(&mut ring), b"cd\ne");
         let mut ring = OutputRing::<4>::new();
         ring.push(b"1\n23");
         ring.push(b"45");
-        assert_eq!(ring.dropped(), 2);
+        assert_eq!(ring.dropped(), 2, "1 and its newline");
         assert!(!ring.has_line(), "the dropped newline is no longer counted");
         assert_eq!(drain(&mut ring), b"2345");
     }
@@ -156,6 +193,7 @@ mod tests {
         ring.push(b"x");
         ring.push(b"abcdefg");
         assert_eq!(ring.dropped(), 4, "three of the write and the old x");
+        assert!(ring.take_cut());
         assert_eq!(drain(&mut ring), b"defg");
     }
 
