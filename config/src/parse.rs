@@ -53,6 +53,8 @@ impl<'a> Config<'a> {
             board: "",
             partitions: Vec::new(),
             channels: Vec::new(),
+            console: None,
+            on_last_stop: crate::model::LastStop::Halt,
         };
         Parser::new(&mut config).run(|parser| structure::walk(dtb, |event| parser.event(event)))?;
         Ok(config)
@@ -338,7 +340,29 @@ impl<'a, 'c> Parser<'a, 'c> {
                 Some(_) => Ok(()),
                 None => Err(rules::bad("model", rules::WHY_STRING)),
             },
-            _ => rules::check_ignored(name, value, "compatible, board, model"),
+            "console" => match cells::string(value) {
+                Some(console @ ("pl011" | "mini-uart")) => {
+                    self.config.console = Some(console);
+                    Ok(())
+                }
+                _ => Err(rules::bad("console", "must be \"pl011\" or \"mini-uart\"")),
+            },
+            "on-last-stop" => match cells::string(value) {
+                Some("halt") => {
+                    self.config.on_last_stop = crate::model::LastStop::Halt;
+                    Ok(())
+                }
+                Some("reset") => {
+                    self.config.on_last_stop = crate::model::LastStop::Reset;
+                    Ok(())
+                }
+                _ => Err(rules::bad("on-last-stop", "must be \"halt\" or \"reset\"")),
+            },
+            _ => rules::check_ignored(
+                name,
+                value,
+                "compatible, board, model, console, on-last-stop",
+            ),
         };
         result.map_err(|kind| At::root().err(kind))
     }

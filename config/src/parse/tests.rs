@@ -625,6 +625,8 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
         board: "",
         partitions: heapless::Vec::new(),
         channels: heapless::Vec::new(),
+        console: None,
+        on_last_stop: crate::model::LastStop::Halt,
     };
     super::Parser::new(&mut config)
         .run(|parser| {
@@ -636,4 +638,23 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
         .expect("the example parses");
     assert_eq!(seen, tokens);
     assert_eq!(Config::parse(&dtb), Ok(config));
+}
+
+#[test]
+fn the_root_chooses_the_console_and_what_happens_after_the_last_stop() {
+    let dtb = compile(&EXAMPLE.replacen(
+        "board = ",
+        "console = \"pl011\";\n    on-last-stop = \"reset\";\n    board = ",
+        1,
+    ));
+    let config = Config::parse(&dtb).expect("valid");
+    assert_eq!(config.console, Some("pl011"));
+    assert_eq!(config.on_last_stop, crate::model::LastStop::Reset);
+    let plain = compile(EXAMPLE);
+    let default = Config::parse(&plain).expect("valid");
+    assert_eq!(default.console, None);
+    assert_eq!(default.on_last_stop, crate::model::LastStop::Halt);
+    let bad = compile(&EXAMPLE.replacen("board = ", "console = \"uart7\";\n    board = ", 1));
+    let error = Config::parse(&bad).expect_err("unknown console");
+    assert!(format!("{error}").contains("console"), "{error}");
 }
