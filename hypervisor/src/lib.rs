@@ -37,6 +37,7 @@ pub mod fatal;
 mod test_hooks;
 
 pub mod console;
+pub mod console_spec;
 pub mod devices;
 pub mod doorbell;
 pub mod el2_map;

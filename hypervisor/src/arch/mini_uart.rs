@@ -1,6 +1,6 @@
 //! The BCM2835/BCM2711 auxiliary "mini UART" (BCM2711 ARM Peripherals, 2.2): the Raspberry Pi's
-//! default console on GPIO14/15. Transmit only, polled; the firmware (`enable_uart=1`) has set
-//! its baud rate.
+//! default console on GPIO14/15. Transmit only, polled, every wait bounded; the hypervisor
+//! enables it and sets its baud itself at boot (`mini_uart_setup.rs`).
 
 use core::sync::atomic::AtomicBool;
 
@@ -66,7 +66,9 @@ impl MiniUart {
 impl ByteSink for MiniUart {
     fn write_byte(&self, byte: u8) {
         let uart = self.registers();
-        while !uart.lsr.is_set(LSR::TX_EMPTY) {}
-        uart.io.set(u32::from(byte));
+        // Bounded: a UART left disabled or without a clock drops the byte rather than hang.
+        if super::uart_wait::until(|| uart.lsr.is_set(LSR::TX_EMPTY)) {
+            uart.io.set(u32::from(byte));
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! The hypervisor's own console UART: an Arm PL011 (transmit only, polled; Arm DDI 0183G,
-//! 3.2 "Summary of registers").
+//! The hypervisor's own console UART: an Arm PL011 (transmit only, polled, every wait bounded;
+//! Arm DDI 0183G, 3.2 "Summary of registers"). `pl011_setup.rs` programs it at boot.
 
 use core::sync::atomic::AtomicBool;
 
@@ -65,7 +65,9 @@ impl Pl011 {
 impl ByteSink for Pl011 {
     fn write_byte(&self, byte: u8) {
         let uart = self.registers();
-        while uart.fr.is_set(FR::TXFF) {}
-        uart.dr.set(u32::from(byte));
+        // Bounded: a UART that never drains drops the byte rather than hang the hypervisor.
+        if super::uart_wait::until(|| !uart.fr.is_set(FR::TXFF)) {
+            uart.dr.set(u32::from(byte));
+        }
     }
 }
