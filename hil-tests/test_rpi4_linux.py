@@ -7,6 +7,10 @@ the RTOS the GPIO block."""
 
 import re
 
+import subprocess
+
+import pytest
+
 from boards import qemu_monitor
 
 
@@ -81,8 +85,18 @@ def test_linux_reaches_userspace_beside_the_rtos_partition_on_raspi4b(boot):
     assert "HIL:PANIC" not in s.console.text
 
 
-def test_without_psci_the_last_partition_off_resets_the_board_through_the_watchdog(boot):
+def test_without_psci_the_last_partition_off_halts_the_board_without_a_reset_loop(boot):
     s = boot("partition-off", on="qemu-raspi4b")
+    s.expect(r"HIL:PART solo STOPPED reason=system-off", timeout=60)
+    s.expect(r"HIL:HALT all partitions stopped; every CPU parked", timeout=10)
+    # No reset: QEMU (-no-reboot) would exit on one; the board stays halted.
+    with pytest.raises(subprocess.TimeoutExpired):
+        s.wait_exit(timeout=3)
+    assert "resetting the board" not in s.console.text
+
+
+def test_without_psci_the_last_partition_off_resets_the_board_when_configured(boot):
+    s = boot("partition-off-reset", on="qemu-raspi4b")
     s.expect(r"HIL:PART solo STOPPED reason=system-off", timeout=60)
     s.expect(r"HIL:HALT no PSCI: resetting the board through the PM watchdog", timeout=10)
     # QEMU turns the watchdog's full reset into an exit under -no-reboot.

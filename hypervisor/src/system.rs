@@ -177,6 +177,9 @@ pub struct System {
     pub gic: GuestGicLayout,
     /// The board's power-management watchdog (resets boards without PSCI), if any.
     pub pm_watchdog: Option<u64>,
+    /// Whether the board is reset through [`System::pm_watchdog`] once the last partition
+    /// stopped (the configuration's `on-last-stop = "reset"`); otherwise every CPU parks.
+    pub reset_on_last_stop: bool,
 }
 
 impl System {

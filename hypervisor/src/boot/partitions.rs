@@ -62,6 +62,7 @@ pub fn empty_system(machine: &Machine<'_>) -> System {
             None => GuestGicLayout::default(),
         },
         pm_watchdog: host.pm_watchdog.map(|range| range.start),
+        reset_on_last_stop: false,
     }
 }
 
@@ -105,6 +106,7 @@ pub fn add_partitions(
         ));
         return;
     };
+    system.reset_on_last_stop = config.on_last_stop == bulkhead_config::model::LastStop::Reset;
     let board = board_from_host(machine.board, host, machine.hyp, machine.dtb);
     let errors = validate(config, &board, &|name| {
         bundle.get(name).map(|data| data.len() as u64)

@@ -155,6 +155,7 @@ fn setup(cpu: usize) -> (System, InterruptState<FakeGic>) {
             redistributors: None,
         },
         pm_watchdog: None,
+        reset_on_last_stop: false,
     };
     system.partitions.push(partition(1, &[0, 1])).unwrap();
     system.partitions.push(partition(2, &[2])).unwrap();

@@ -301,6 +301,7 @@ pub fn system(on_stop: OnStop) -> System {
         gic_sysregs: true,
         gic,
         pm_watchdog: None,
+        reset_on_last_stop: false,
     };
     for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
         .into_iter()
