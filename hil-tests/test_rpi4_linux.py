@@ -40,6 +40,7 @@ def test_linux_reaches_userspace_beside_the_rtos_partition_on_raspi4b(boot):
     s.expect(r'^partition "linux" \(id 1\): 512 MiB at PA 0x[0-9a-f]+, 1 device\(s\)', timeout=10)
     s.expect(r'^partition "rtos" \(id 2\): 16 MiB at PA 0x[0-9a-f]+, 1 device\(s\)', timeout=10)
     s.expect(r"^\[rtos\] HIL:RTOS start host=bulkhead ", timeout=60)
+    s.expect(r"^\[rtos\] HIL:RTOS memory mmu=on caches=on$", timeout=10)
     s.wait_all(r"^\[rtos\] HIL:RTOS interrupts gic=v2 timer-intid=27$", timeout=30)
     s.expect(r"^\[linux\] \[\s*[\d.]+\] smp: Brought up 1 node, 2 CPUs", timeout=BOOT)
     s.expect(r"^\[linux\] HIL:LINUX userspace cpus=2 ", timeout=BOOT)
