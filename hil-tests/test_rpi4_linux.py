@@ -104,21 +104,22 @@ def test_without_psci_the_last_partition_off_resets_the_board_when_configured(bo
     assert s.wait_exit(timeout=30) == 0
 
 
-# GICD_ITARGETSR<n> (Arm IHI 0048B 4.3.12): one byte per INTID, a mask of CPU interfaces.
-GICD_ITARGETSR = 0xFF841800
-
-
 def test_devices_on_cpus_2_and_3_get_their_interrupts_there(boot):
     """Scenario `rpi4-devices-on-cpus-2-3`: Linux (I2C1, INTID 149) on CPU 2 and the RTOS
-    (GPIO, INTIDs 145-148) on CPU 3. Boot routes their SPIs before those CPUs run; each SPI
-    must target its partition's CPU interface, not CPU 0's (QEMU 10's raspi4b connects neither
-    device's interrupt to the GIC, so the GIC's targets are what is checked here)."""
+    (GPIO, INTIDs 145-148) on CPU 3. Boot routes their SPIs before those CPUs run; each CPU
+    writes its partition's SPIs' GICD_ITARGETSR once it knows its own CPU interface, and the
+    hypervisor prints what the distributor reads back (QEMU's monitor cannot read the GIC: `xp`
+    there crashes QEMU 10). QEMU 10's raspi4b connects neither device's interrupt to the GIC,
+    so delivery itself is for the board (docs/rpi4.md, "What only the board can confirm")."""
     s = boot("devices-on-cpus-2-3", on="qemu-raspi4b")
     s.expect(r"HIL:BOOT Bulkhead \S+ el=2 board=rpi4 cpus=4 ", timeout=60)
+    # GICD_ITARGETSR (Arm IHI 0048B 4.3.12): a mask of CPU interfaces; CPU n is interface n.
+    # (CPUs 2 and 3 come up in either order.)
+    s.wait_all(r"^HIL:SPI-TARGETS cpu=3 interface=3 145=0x08 146=0x08 147=0x08 148=0x08$", timeout=30)
+    s.wait_all(r"^HIL:SPI-TARGETS cpu=2 interface=2 149=0x04$", timeout=30)
     s.expect(r"^\[rtos\] HIL:RTOS start host=bulkhead ", timeout=60)
     s.expect(r"^\[linux\] HIL:LINUX userspace cpus=1 ", timeout=BOOT)
     s.expect(r"^\[linux\] HIL:LINUX bound fe804000\.i2c driver=i2c-bcm2835$", timeout=60)
-    targets = {intid: read_word(s, GICD_ITARGETSR + intid // 4 * 4) >> (8 * (intid % 4)) & 0xFF
-               for intid in (145, 146, 147, 148, 149)}
-    assert targets == {145: 0x08, 146: 0x08, 147: 0x08, 148: 0x08, 149: 0x04}, targets
+    # Nothing went to CPU 0 or 1, which run no partition.
+    assert not re.search(r"^HIL:SPI-TARGETS cpu=[01] ", s.console.text, re.MULTILINE)
     assert "HIL:PANIC" not in s.console.text

@@ -2,6 +2,7 @@
 //! MMIO, the virtual interface control (GICH) for list registers. The guest's CPU interface is
 //! the hardware GICV frame, mapped at the partition's GICC address (Arm IHI 0048B, chapter 5).
 
+use core::fmt::Write;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use aarch64_cpu::asm::barrier;
@@ -152,11 +153,17 @@ pub fn init_cpu(cpu: usize) {
     if let Some(slot) = CPU_INTERFACE.get(cpu) {
         slot.store(interface, Ordering::Relaxed);
     }
-    // The SPIs boot routed here before this CPU's interface was known.
+    // The SPIs boot routed here before this CPU's interface was known, reported as the
+    // distributor reads them back (`HIL:SPI-TARGETS`, docs/rpi4.md).
+    let mut report: heapless::String<160> = heapless::String::new();
     for (intid, byte) in ROUTES.lock().interface_known(cpu, interface) {
         if let Some(target) = gicd.itargetsr.get(intid as usize) {
             target.set(byte);
+            let _ = write!(report, " {intid}={:#04x}", target.get());
         }
+    }
+    if !report.is_empty() {
+        crate::println!("HIL:SPI-TARGETS cpu={cpu} interface={interface}{report}");
     }
     gicd.icenabler[0].set(u32::MAX);
     for register in gicd.ipriorityr.iter().take(8) {
