@@ -10,8 +10,8 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::system::SYSTEM;
 use crate::arch;
+use crate::system::SYSTEM;
 
 /// Prints a line through the boot console (no lock, no atomic read-modify-write: it works with
 /// the MMU off, and whoever holds the console lock).

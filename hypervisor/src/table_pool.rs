@@ -50,7 +50,6 @@ impl TablePool for StaticPool {
         (self.base(), (self.used as u64) * PAGE_SIZE)
     }
 
-
     fn alloc(&mut self) -> Option<u64> {
         let index = self.used;
         let table = self.tables.0.get_mut(index)?;

@@ -1,7 +1,7 @@
 //! QEMU `virt` with `virtualization=on`, as `cargo xtask run` launches it
 //! (`-cpu cortex-a72 -smp 4 -m 2G`; `--smp N` gives it N CPUs).
 
-use crate::{CpuRelease, PlatformFacts, ReservedFact, ConsoleFacts, ConsoleKind};
+use crate::{ConsoleFacts, ConsoleKind, CpuRelease, PlatformFacts, ReservedFact};
 use bulkhead_config::board::HostDevice;
 use bulkhead_config::range::Range;
 

@@ -77,8 +77,9 @@ fn checks() -> Vec<Check> {
         Check {
             name: "check-boot (no exclusive or atomic before the EL2 MMU is on)",
             command: cargo(&["xtask", "check-boot"]),
-            fix: "run `cargo xtask check-boot`: it names each instruction and the calls reaching it"
-                .into(),
+            fix:
+                "run `cargo xtask check-boot`: it names each instruction and the calls reaching it"
+                    .into(),
         },
     ]
 }

@@ -68,7 +68,8 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
     let console = bulkhead_config::model::Config::parse(&loaded.dtb)
         .ok()
         .and_then(|c| c.console.map(str::to_string));
-    let mut image = artifacts::hypervisor(board, stem.starts_with("test-hooks-"), console.as_deref())?;
+    let mut image =
+        artifacts::hypervisor(board, stem.starts_with("test-hooks-"), console.as_deref())?;
     let mut entries: Vec<(&str, &[u8])> =
         vec![(bulkhead_config::bundle::CONFIG_ENTRY, &loaded.dtb)];
     entries.extend(

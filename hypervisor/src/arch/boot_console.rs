@@ -87,16 +87,20 @@ pub struct BootConsole;
 
 impl ByteSink for BootConsole {
     fn write_byte(&self, byte: u8) {
-        match uart() {
-            // SAFETY: `install` recorded a UART that the build or the device tree names, which
-            // only the hypervisor drives; it is device memory with the MMU off and mapped as
-            // device memory in the EL2 map (its range is the host's console UART).
-            Some((UartKind::Pl011, base)) => unsafe { crate::pl011::Pl011::new(base) }
-                .write_byte(byte),
-            // SAFETY: as for the PL011.
-            Some((UartKind::MiniUart, base)) => unsafe { crate::mini_uart::MiniUart::new(base) }
-                .write_byte(byte),
-            None => {}
+        let Some((kind, base)) = uart() else { return };
+        match kind {
+            UartKind::Pl011 => {
+                // SAFETY: `install` recorded a UART that the build or the device tree names,
+                // which only the hypervisor drives; it is device memory with the MMU off and
+                // mapped as device memory in the EL2 map (its range is the host's console).
+                let uart = unsafe { crate::pl011::Pl011::new(base) };
+                uart.write_byte(byte);
+            }
+            UartKind::MiniUart => {
+                // SAFETY: as for the PL011.
+                let uart = unsafe { crate::mini_uart::MiniUart::new(base) };
+                uart.write_byte(byte);
+            }
         }
     }
 }

@@ -12,7 +12,9 @@ use crate::pagetable::TablePool;
 use crate::system::{Partition, SYSTEM};
 use crate::table_pool::StaticPool;
 
-use super::{BootCpu, BootPlatform, EarlyBoot, FastAnswer, SecondaryStart, StartMethod, VirtualGic};
+use super::{
+    BootCpu, BootPlatform, EarlyBoot, FastAnswer, SecondaryStart, StartMethod, VirtualGic,
+};
 
 /// The boot CPU's first Rust code, with its MMU and caches off: `entry.S` passes x0 from the
 /// boot loader (the host device tree), the address the image runs at and the one it is
@@ -64,19 +66,17 @@ extern "C" fn primary_main(dtb_pa: u64, running_at: u64, linked_at: u64) -> ! {
 /// stops its scan here, by this symbol's name.
 #[no_mangle]
 #[inline(never)]
-fn primary_main_mmu_on(
-    mut target: Target,
-    early: &EarlyBoot<'static>,
-    tables: &mut StaticPool,
-) -> ! {
-    target.hardware.use_full_vectors();
-    target.hardware.lock_console();
-    let booted = super::after_mmu(&mut target, early, tables, &SYSTEM);
-    if !booted.running {
-        cpu::power_off(booted.system);
+fn primary_main_mmu_on(target: Target, early: &EarlyBoot<'static>, tables: &mut StaticPool) -> ! {
+    {
+        // The hold on the machine ends with this block, before any guest runs.
+        let mut target = target;
+        target.hardware.use_full_vectors();
+        target.hardware.lock_console();
+        let booted = super::after_mmu(&mut target, early, tables, &SYSTEM);
+        if !booted.running {
+            cpu::power_off(booted.system);
+        }
     }
-    // The hold on the machine ends here, before any guest runs.
-    drop(target);
     cpu::run(0)
 }
 

@@ -44,8 +44,13 @@ impl SpiTargets {
     /// `None` if the CPU's interface is not known yet (it is written by
     /// [`SpiTargets::interface_known`]) or `intid` is no SPI.
     pub fn route(&mut self, intid: u32, cpu: usize) -> Option<(u32, u8)> {
-        let slot = self.target.get_mut(intid as usize).filter(|_| intid >= FIRST_SPI)?;
-        *slot = u8::try_from(cpu).ok().filter(|&c| usize::from(c) < MAX_CPUS)?;
+        let slot = self
+            .target
+            .get_mut(intid as usize)
+            .filter(|_| intid >= FIRST_SPI)?;
+        *slot = u8::try_from(cpu)
+            .ok()
+            .filter(|&c| usize::from(c) < MAX_CPUS)?;
         let interface = (*self.interface.get(cpu)?)?;
         Some((intid, itargetsr_byte(interface)))
     }
@@ -113,7 +118,11 @@ mod tests {
     fn sgis_ppis_and_out_of_range_requests_are_refused() {
         let mut targets = SpiTargets::new();
         let _ = targets.interface_known(0, 0).count();
-        assert_eq!(targets.route(27, 0), None, "a PPI has no ITARGETSR to route");
+        assert_eq!(
+            targets.route(27, 0),
+            None,
+            "a PPI has no ITARGETSR to route"
+        );
         assert_eq!(targets.route(MAX_INTIDS as u32, 0), None);
         assert_eq!(targets.route(40, MAX_CPUS), None);
         assert_eq!(targets.route(40, 0), Some((40, 1)));

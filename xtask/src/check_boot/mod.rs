@@ -74,7 +74,10 @@ pub fn check(elf: &Path) -> Result<()> {
         if name.is_empty() || name.starts_with("$") {
             continue;
         }
-        if matches!(symbol.kind(), SymbolKind::Text | SymbolKind::Label | SymbolKind::Unknown) {
+        if matches!(
+            symbol.kind(),
+            SymbolKind::Text | SymbolKind::Label | SymbolKind::Unknown
+        ) {
             symbols.insert(
                 symbol.address(),
                 format!("{:#}", rustc_demangle::demangle(name)),

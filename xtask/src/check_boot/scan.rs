@@ -157,7 +157,7 @@ impl Image<'_> {
     }
 
     fn is_code(&self, address: u64) -> bool {
-        address % 4 == 0 && self.word(address).is_some()
+        address.is_multiple_of(4) && self.word(address).is_some()
     }
 
     fn data_u64(&self, address: u64) -> Option<u64> {
@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(forbidden(LDAXR_W8_X0), Some(Forbidden::LoadExclusive));
         assert_eq!(forbidden(STXR_W9_W8_X0), Some(Forbidden::StoreExclusive));
         assert_eq!(forbidden(CASAL_W1_W2_X0), Some(Forbidden::CompareAndSwap));
-        assert_eq!(forbidden(LDADDAL_X1_X2_X0), Some(Forbidden::AtomicOperation));
+        assert_eq!(
+            forbidden(LDADDAL_X1_X2_X0),
+            Some(Forbidden::AtomicOperation)
+        );
         assert_eq!(forbidden(SWPAL_W1_W2_X0), Some(Forbidden::Swap));
         assert_eq!(forbidden(LDSET_W1_W2_X0), Some(Forbidden::AtomicOperation));
         assert_eq!(forbidden(LDXP_X1_X2_X0), Some(Forbidden::ExclusivePair));
@@ -404,7 +407,14 @@ mod tests {
         // data 0x2010: [drop = 0, size = 8, align = 8, method = 0x1010]
         let adrp_x0_page_plus_1 = 0x9000_0000 | (1 << 29);
         let add_x0_x0_0x10 = 0x9100_0000 | (0x10 << 10);
-        let code = words(&[adrp_x0_page_plus_1, add_x0_x0_0x10, RET, NOP, SWPAL_W1_W2_X0, RET]);
+        let code = words(&[
+            adrp_x0_page_plus_1,
+            add_x0_x0_0x10,
+            RET,
+            NOP,
+            SWPAL_W1_W2_X0,
+            RET,
+        ]);
         let data: Vec<u8> = [0u64, 8, 8, 0x1010, u64::MAX]
             .iter()
             .flat_map(|w| w.to_le_bytes())

@@ -67,12 +67,10 @@ pub const SETTINGS: &[Setting] = &[
 ];
 
 /// Optional settings, written commented out, for the reader who needs them.
-const OPTIONAL: &[Setting] = &[
-    Setting {
-        line: "#armstub=bl31.bin",
-        why: "TF-A's BL31 gives PSCI (SMC); the stock armstub has none (see docs/rpi4.md)",
-    },
-];
+const OPTIONAL: &[Setting] = &[Setting {
+    line: "#armstub=bl31.bin",
+    why: "TF-A's BL31 gives PSCI (SMC); the stock armstub has none (see docs/rpi4.md)",
+}];
 
 /// The text of `config.txt`.
 pub fn text() -> String {
