@@ -18,9 +18,11 @@ use std::path::{Path, PathBuf};
 
 use crate::{artifacts, paths};
 
-/// The code the boot CPU reaches only with its EL2 MMU and caches on: the continuation
-/// `arch::boot::switch_mmu_on` branches to. Every other secondary-CPU path turns its MMU on in
-/// `secondary_entry` before any Rust code.
+/// The code the boot CPU reaches only with its EL2 MMU and caches on: `primary_main` calls
+/// `primary_main_mmu_on` (boot/target.rs) right after the switch, and nothing else does.
+/// Secondary CPUs turn their MMU on in `secondary_entry` (entry.S) before any Rust code, and
+/// the full exception vectors are installed only after the switch (the early ones take no
+/// lock).
 pub const MMU_ON: &[&str] = &["primary_main_mmu_on"];
 
 /// Arguments of `cargo xtask check-boot`.
@@ -137,7 +139,7 @@ pub fn check(elf: &Path) -> Result<()> {
         bail!(
             "{} exclusive/atomic instruction(s) run before the EL2 MMU and caches are on (they \
              hang a real Raspberry Pi 4): take no lock and no atomic read-modify-write before \
-             `switch_mmu_on` (docs/rpi4.md)",
+             `primary_main_mmu_on` (docs/rpi4.md)",
             report.findings.len()
         );
     }
