@@ -323,7 +323,7 @@ pub fn scan(image: &Image<'_>, entry: u64, stops: &BTreeSet<u64>) -> Report {
 mod tests {
     use super::*;
 
-    // Encodings from `aarch64-linux-gnu-as` (Arm ARM C6).
+    // Encodings by the Arm ARM (C6), the exclusives the same as rustc emits for `spin`.
     const LDAXR_W8_X0: u32 = 0x885f_fc08;
     const STXR_W9_W8_X0: u32 = 0x8809_7c08;
     const LDAR_X1_X0: u32 = 0xc8df_fc01;
