@@ -25,11 +25,14 @@ CONFIG_TXT = [
     "arm_64bit=1",
     "kernel_address=0x200000",
     "enable_uart=1",
+    "core_freq=500",
+    "core_freq_min=500",
     "uart_2ndstage=1",
     "enable_gic=1",
     "disable_commandline_tags=1",
     "kernel=bulkhead.img",
     "device_tree=bcm2711-rpi-4-b.dtb",
+    "upstream_kernel=1",
     "gpio=2,3=a0",
 ]
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])

@@ -23,6 +23,23 @@ pub struct Config<'a> {
     pub channels: Vec<Channel<'a>, MAX_CHANNELS>,
     /// The multiplexed console: `console-focus` and `console-baud` of the root.
     pub console: ConsoleOptions<'a>,
+    /// The root's `console` property: the board UART the hypervisor owns as its console
+    /// ("pl011" or "mini-uart"); `None`: the board's default.
+    pub console_uart: Option<&'a str>,
+    /// The root's `on-last-stop` property: what the hypervisor does when the last partition
+    /// stops on a board without PSCI SYSTEM_OFF.
+    pub on_last_stop: LastStop,
+}
+
+/// What the hypervisor does when the last partition has stopped and the firmware cannot power
+/// the board off (no PSCI, as with the Raspberry Pi's stock firmware).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LastStop {
+    /// Park every CPU and print the halt marker (the default: no reboot loop on a bench).
+    #[default]
+    Halt,
+    /// Reset the board (the Pi's power-management watchdog), which boots it again.
+    Reset,
 }
 
 /// How the hypervisor's multiplexed console behaves (docs/console.md).

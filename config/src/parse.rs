@@ -54,6 +54,8 @@ impl<'a> Config<'a> {
             partitions: Vec::new(),
             channels: Vec::new(),
             console: Default::default(),
+            console_uart: None,
+            on_last_stop: crate::model::LastStop::Halt,
         };
         Parser::new(&mut config).run(|parser| structure::walk(dtb, |event| parser.event(event)))?;
         Ok(config)
@@ -356,10 +358,28 @@ impl<'a, 'c> Parser<'a, 'c> {
                     "must be one cell: a baud rate up to 4000000 (0: no pacing)",
                 )),
             },
+            "console" => match cells::string(value) {
+                Some(console @ ("pl011" | "mini-uart")) => {
+                    self.config.console_uart = Some(console);
+                    Ok(())
+                }
+                _ => Err(rules::bad("console", "must be \"pl011\" or \"mini-uart\"")),
+            },
+            "on-last-stop" => match cells::string(value) {
+                Some("halt") => {
+                    self.config.on_last_stop = crate::model::LastStop::Halt;
+                    Ok(())
+                }
+                Some("reset") => {
+                    self.config.on_last_stop = crate::model::LastStop::Reset;
+                    Ok(())
+                }
+                _ => Err(rules::bad("on-last-stop", "must be \"halt\" or \"reset\"")),
+            },
             _ => rules::check_ignored(
                 name,
                 value,
-                "compatible, board, model, console-focus, console-baud",
+                "compatible, board, model, console, console-focus, console-baud, on-last-stop",
             ),
         };
         result.map_err(|kind| At::root().err(kind))

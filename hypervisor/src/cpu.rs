@@ -100,8 +100,9 @@ impl Machine for Board<'_> {
     }
 
     fn handle_interrupts(&mut self, cpu: usize) {
-        // A hypervisor failure elsewhere kicks every CPU: it parks here, at its next interrupt.
-        if crate::fatal::failed() {
+        // A hypervisor failure or a halt elsewhere kicks every CPU: it parks here, at its
+        // next interrupt.
+        if must_park() {
             arch::park()
         }
         interrupts::handle_physical(self.system, cpu);
@@ -314,6 +315,9 @@ pub fn run(cpu: usize) -> ! {
 fn idle(system: &System, cpu: usize) -> ! {
     loop {
         arch::wait_for_interrupt();
+        if must_park() {
+            arch::park()
+        }
         interrupts::handle_physical(system, cpu);
     }
 }
@@ -334,6 +338,9 @@ fn cpu_loop(cpu: usize) -> ! {
             });
         }
         arch::wait_for_interrupt();
+        if must_park() {
+            arch::park()
+        }
         interrupts::handle_physical(system, cpu);
         // A vCPU that is off still has its partition's watchdog to keep time for.
         if let Some(Next::PowerOff) = watchdog::tick_between_guests(system, cpu, &mut board) {
@@ -407,17 +414,32 @@ fn apply(
     }
 }
 
-/// Powers the machine off once no partition runs: PSCI SYSTEM_OFF where the firmware has it,
-/// else a board reset through the power-management watchdog (Raspberry Pi), else a halt.
+/// Powers the machine off once no partition runs: PSCI SYSTEM_OFF where the firmware has it;
+/// else (the Raspberry Pi's stock firmware) every CPU parks with the halt marker, or, when the
+/// configuration says `on-last-stop = "reset"`, the board resets through its power-management
+/// watchdog. A reset by default would boot the card again and again on a bench.
 pub fn power_off(system: &System) -> ! {
     println!("all partitions are off: powering off");
     if system.firmware_psci {
         arch::smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     }
-    if let Some(base) = system.pm_watchdog {
+    if let (true, Some(base)) = (system.reset_on_last_stop, system.pm_watchdog) {
         println!("HIL:HALT no PSCI: resetting the board through the PM watchdog");
         crate::board_reset::reset_through(base);
     }
-    println!("HIL:HALT (no firmware power-off available)");
+    HALTED.store(true, Ordering::Release);
+    let cpu = arch::current_cpu();
+    for other in (0..system.cpus.len()).filter(|&c| c != cpu) {
+        interrupts::kick(system, other);
+    }
+    println!("HIL:HALT all partitions stopped; every CPU parked (no firmware power-off)");
     arch::park()
+}
+
+/// Set once the machine halted: every CPU parks at its next interrupt.
+static HALTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the machine halted or the hypervisor failed: this CPU must park.
+fn must_park() -> bool {
+    HALTED.load(Ordering::Acquire) || crate::fatal::failed()
 }

@@ -257,11 +257,12 @@ pub fn host_devices(host: &crate::host_dt::HostInfo<'_>) -> heapless::Vec<Range,
     devices
 }
 
-/// Builds the EL2 map for this board and turns on the MMU and caches with it (the boot CPU;
-/// secondary CPUs load the same tables in `entry.S`). Parks if the map cannot be built: running
-/// without it would mean running without the guard pages.
+/// Builds the EL2 map for this board from `pool` and turns on the MMU and caches with it (the
+/// boot CPU; secondary CPUs load the same tables in `entry.S`). Parks if the map cannot be
+/// built: running without it would mean running without the guard pages. Runs with the MMU off:
+/// no lock, and its messages go through the boot console's plain stores.
 #[cfg(target_os = "none")]
-pub fn enable(host: &crate::host_dt::HostInfo<'_>) {
+pub fn enable(host: &crate::host_dt::HostInfo<'_>, pool: &mut dyn TablePool) {
     use crate::arch;
     let [text, rodata, data, stacks] = arch::memory::image_sections().map(|(start, end)| Range {
         start,
@@ -280,12 +281,11 @@ pub fn enable(host: &crate::host_dt::HostInfo<'_>) {
     let mut regions = Regions::new();
     let devices = host_devices(host);
     if plan(&host.ram, &image, &guards, &devices, &mut regions).is_err() {
-        crate::println!("HIL:PANIC the EL2 memory map cannot be planned");
+        arch::boot_console::write_str("HIL:PANIC the EL2 memory map cannot be planned\n");
         arch::park()
     }
-    let mut pool = crate::table_pool::POOL.lock();
-    let Ok(table) = build(&mut *pool, &regions) else {
-        crate::println!("HIL:PANIC the EL2 memory map does not fit the table pool");
+    let Ok(table) = build(pool, &regions) else {
+        arch::boot_console::write_str("HIL:PANIC the EL2 memory map does not fit the table pool\n");
         arch::park()
     };
     let (pool_start, pool_size) = pool.used_span();
@@ -296,7 +296,6 @@ pub fn enable(host: &crate::host_dt::HostInfo<'_>) {
         ttbr0: table.root(),
         sctlr: el2::SCTLR_MMU_ON,
     };
-    drop(pool);
     // SAFETY: the table identity-maps all RAM (this image with per-section permissions, its
     // stacks but for their guard pages, the table pool, the device tree and the bundle) as
     // normal memory and the devices the hypervisor drives as device memory; no code runs from

@@ -10,8 +10,16 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::arch;
 use crate::system::SYSTEM;
-use crate::{arch, emergency_println};
+
+/// Prints a line through the boot console (no lock, no atomic read-modify-write: it works with
+/// the MMU off, and whoever holds the console lock).
+macro_rules! emergency_println {
+    ($($arg:tt)*) => {
+        arch::boot_console::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 use crate::smccc::function_id::psci::SYSTEM_OFF as PSCI_SYSTEM_OFF;
 

@@ -37,9 +37,11 @@ pub mod fatal;
 mod test_hooks;
 
 pub mod console;
+pub mod console_spec;
 pub mod devices;
 pub mod doorbell;
 pub mod el2_map;
+pub mod el2_state;
 pub mod entropy;
 pub mod host_dt;
 pub mod pagetable;

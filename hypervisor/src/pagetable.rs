@@ -37,6 +37,11 @@ pub trait TablePool {
     fn alloc(&mut self) -> Option<u64>;
     /// The table at physical address `pa`, if this pool owns it.
     fn table(&mut self, pa: u64) -> Option<&mut Table>;
+    /// The memory of the tables handed out so far, `(start, size)`, for cache maintenance
+    /// (empty for a pool that needs none).
+    fn used_span(&self) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 /// Why a mapping could not be made.

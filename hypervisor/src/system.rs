@@ -199,6 +199,9 @@ pub struct System {
     pub console_focus: Option<usize>,
     /// The baud rate the console multiplexer paces output to (`console-baud`; 0: none).
     pub console_baud: u32,
+    /// Whether the board is reset through [`System::pm_watchdog`] once the last partition
+    /// stopped (the configuration's `on-last-stop = "reset"`); otherwise every CPU parks.
+    pub reset_on_last_stop: bool,
 }
 
 impl System {

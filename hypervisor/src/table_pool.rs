@@ -33,11 +33,6 @@ impl StaticPool {
         self.tables.0.as_ptr() as u64
     }
 
-    /// The memory of the tables handed out so far (for cache maintenance).
-    pub fn used_span(&self) -> (u64, u64) {
-        (self.base(), (self.used as u64) * PAGE_SIZE)
-    }
-
     /// Tables handed out so far.
     pub fn used(&self) -> usize {
         self.used
@@ -51,6 +46,10 @@ impl Default for StaticPool {
 }
 
 impl TablePool for StaticPool {
+    fn used_span(&self) -> (u64, u64) {
+        (self.base(), (self.used as u64) * PAGE_SIZE)
+    }
+
     fn alloc(&mut self) -> Option<u64> {
         let index = self.used;
         let table = self.tables.0.get_mut(index)?;
@@ -70,9 +69,6 @@ impl TablePool for StaticPool {
         self.tables.0.get_mut(index)
     }
 }
-
-/// The hypervisor's table pool.
-pub static POOL: spin::Mutex<StaticPool> = spin::Mutex::new(StaticPool::new());
 
 #[cfg(test)]
 mod tests {

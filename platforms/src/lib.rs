@@ -22,6 +22,41 @@ pub enum CpuRelease {
     SpinTable,
 }
 
+/// Which kind of UART a console is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleKind {
+    /// An Arm PL011.
+    Pl011,
+    /// The BCM2835-family auxiliary mini UART.
+    MiniUart,
+}
+
+impl ConsoleKind {
+    /// The name a configuration's `console` property and the build use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsoleKind::Pl011 => "pl011",
+            ConsoleKind::MiniUart => "mini-uart",
+        }
+    }
+}
+
+/// A UART the hypervisor can own as its console: it programs the UART itself (and the pins,
+/// where `gpio` says), from its first instruction, without the firmware's help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsoleFacts {
+    /// Its kind.
+    pub kind: ConsoleKind,
+    /// Its registers' physical base (the device tree's `reg`, as the CPU sees it).
+    pub base: u64,
+    /// The UART's reference clock in Hz: the PL011's UARTCLK, or the mini UART's VPU core
+    /// clock (pinned by `config.txt` on the Pi).
+    pub clock_hz: u64,
+    /// The BCM2711 GPIO block whose GPIO14/15 carry this UART (TXD/RXD on header pins 8/10),
+    /// if the pins must be switched to it.
+    pub gpio: Option<u64>,
+}
+
 /// A memory range the hypervisor must never give to a partition, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReservedFact {
@@ -56,6 +91,9 @@ pub struct PlatformFacts {
     /// MMIO the hypervisor itself drives (its UARTs, the GIC, the hardware RNG): never passed
     /// through.
     pub host_devices: &'static [HostDevice],
+    /// The UARTs the hypervisor can own as its console; the first is the default, a
+    /// configuration's `console` property picks another by kind.
+    pub consoles: &'static [ConsoleFacts],
 }
 
 impl PlatformFacts {
@@ -97,6 +135,16 @@ impl PlatformFacts {
             .host_devices
             .extend(self.host_devices.iter().copied().take(room));
         board
+    }
+}
+
+impl PlatformFacts {
+    /// The console of kind `name` (`None`: the default), if the board has one.
+    pub fn console(&self, name: Option<&str>) -> Option<&'static ConsoleFacts> {
+        match name {
+            None => self.consoles.first(),
+            Some(name) => self.consoles.iter().find(|c| c.kind.name() == name),
+        }
     }
 }
 

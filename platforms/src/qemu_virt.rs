@@ -1,7 +1,7 @@
 //! QEMU `virt` with `virtualization=on`, as `cargo xtask run` launches it
 //! (`-cpu cortex-a72 -smp 4 -m 2G`; `--smp N` gives it N CPUs).
 
-use crate::{CpuRelease, PlatformFacts, ReservedFact};
+use crate::{ConsoleFacts, ConsoleKind, CpuRelease, PlatformFacts, ReservedFact};
 use bulkhead_config::board::HostDevice;
 use bulkhead_config::range::Range;
 
@@ -52,4 +52,11 @@ pub const FACTS: PlatformFacts = PlatformFacts {
             what: "GIC",
         },
     ],
+    // QEMU virt's PL011, clocked by its 24 MHz `apb-pclk`; no pins to switch.
+    consoles: &[ConsoleFacts {
+        kind: ConsoleKind::Pl011,
+        base: 0x0900_0000,
+        clock_hz: 24_000_000,
+        gpio: None,
+    }],
 };

@@ -1,6 +1,6 @@
 //! Raspberry Pi 4 Model B (BCM2711), entered at EL2 by the stock firmware's armstub.
 
-use crate::{CpuRelease, PlatformFacts, ReservedFact};
+use crate::{ConsoleFacts, ConsoleKind, CpuRelease, PlatformFacts, ReservedFact};
 use bulkhead_config::board::HostDevice;
 use bulkhead_config::range::Range;
 
@@ -62,4 +62,26 @@ pub const FACTS: PlatformFacts = PlatformFacts {
             what: "hardware RNG, the RNG200",
         },
     ],
+    consoles: &[
+        // The default: the mini UART the firmware's own `stdout-path` (serial1) names, on
+        // GPIO14/15 (ALT5). Its baud divides the VPU core clock, which config.txt pins at
+        // 500 MHz (`core_freq=500`, `core_freq_min=500`: docs/rpi4.md).
+        ConsoleFacts {
+            kind: ConsoleKind::MiniUart,
+            base: 0xfe21_5040,
+            clock_hz: 500_000_000,
+            gpio: Some(GPIO),
+        },
+        // By configuration (`console = "pl011"`): the PL011 (UART0) on GPIO14/15 (ALT0), whose
+        // UARTCLK the firmware sets to 48 MHz (`init_uart_clock`'s default).
+        ConsoleFacts {
+            kind: ConsoleKind::Pl011,
+            base: 0xfe20_1000,
+            clock_hz: 48_000_000,
+            gpio: Some(GPIO),
+        },
+    ],
 };
+
+/// The GPIO block (BCM2711 ARM Peripherals, 5.2), whose GPIO14/15 carry the console.
+const GPIO: u64 = 0xfe20_0000;

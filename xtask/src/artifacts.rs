@@ -39,9 +39,27 @@ fn cargo_build_with(package: &str, envs: &[(&str, String)], features: &[&str]) -
 }
 
 /// Builds the hypervisor for `board` and returns its flat image (with the arm64 Image header);
-/// `test_hooks` adds the hypervisor's test-only failure hooks (feature `test-hooks`).
-pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts, test_hooks: bool) -> Result<Vec<u8>> {
+/// `test_hooks` adds the hypervisor's test-only failure hooks (feature `test-hooks`); `console`
+/// names the board UART it owns (`None`: the board's default).
+pub fn hypervisor(
+    board: &bulkhead_platforms::PlatformFacts,
+    test_hooks: bool,
+    console: Option<&str>,
+) -> Result<Vec<u8>> {
     let features: &[&str] = if test_hooks { &["test-hooks"] } else { &[] };
+    let Some(uart) = board.console(console) else {
+        anyhow::bail!(
+            "board {} has no console {:?}; it has: {}",
+            board.name,
+            console.unwrap_or("(default)"),
+            board
+                .consoles
+                .iter()
+                .map(|c| c.kind.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
     let dir = cargo_build_with(
         "hypervisor",
         &[
@@ -50,6 +68,7 @@ pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts, test_hooks: bool) -
                 "BULKHEAD_LOAD_ADDRESS",
                 format!("{:#x}", board.load_address),
             ),
+            ("BULKHEAD_CONSOLE", console_spec(uart)),
         ],
         features,
     )?;
@@ -60,6 +79,18 @@ pub fn hypervisor(board: &bulkhead_platforms::PlatformFacts, test_hooks: bool) -
         board.load_address
     );
     Ok(image)
+}
+
+/// The `BULKHEAD_CONSOLE` value the hypervisor reads at build time (its `console_spec`
+/// module): `kind,base,clock,gpio` with `-` for no GPIO block.
+pub fn console_spec(uart: &bulkhead_platforms::ConsoleFacts) -> String {
+    format!(
+        "{},{:#x},{},{}",
+        uart.kind.name(),
+        uart.base,
+        uart.clock_hz,
+        uart.gpio.map_or("-".to_string(), |g| format!("{g:#x}"))
+    )
 }
 
 /// Builds every guest xtask knows and writes `<name>` into `target/bulkhead/<board>/artifacts`.

@@ -1,5 +1,6 @@
 //! The checks `cargo xtask test` runs before the tests: formatting (the workspace and `fuzz/`),
-//! and clippy on the host and for the bare-metal target, each one pass/fail item that names the
+//! clippy on the host and for the bare-metal target, and `check-boot` (no exclusive or atomic
+//! before the MMU is on, which QEMU cannot show), each one pass/fail item that names the
 //! command fixing it.
 
 use anyhow::Result;
@@ -72,6 +73,13 @@ fn checks() -> Vec<Check> {
                 command_line(&target_clippy)
             ),
             command: target_clippy,
+        },
+        Check {
+            name: "check-boot (no exclusive or atomic before the EL2 MMU is on)",
+            command: cargo(&["xtask", "check-boot"]),
+            fix:
+                "run `cargo xtask check-boot`: it names each instruction and the calls reaching it"
+                    .into(),
         },
     ]
 }

@@ -63,7 +63,13 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     // Only test configurations, by name, get the hypervisor's deliberate-failure hooks.
-    let mut image = artifacts::hypervisor(board, stem.starts_with("test-hooks-"))?;
+    // The root's `console` property picks the UART the hypervisor owns (parsed and checked
+    // already by `load`).
+    let console = bulkhead_config::model::Config::parse(&loaded.dtb)
+        .ok()
+        .and_then(|c| c.console_uart.map(str::to_string));
+    let mut image =
+        artifacts::hypervisor(board, stem.starts_with("test-hooks-"), console.as_deref())?;
     let mut entries: Vec<(&str, &[u8])> =
         vec![(bulkhead_config::bundle::CONFIG_ENTRY, &loaded.dtb)];
     entries.extend(

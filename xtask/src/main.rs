@@ -3,6 +3,7 @@
 
 mod artifacts;
 mod bench;
+mod check_boot;
 mod check_config;
 mod checks;
 mod console_log;
@@ -41,6 +42,9 @@ enum Command {
     Build(image::BuildArgs),
     /// Build, then boot the image on QEMU with the console on this terminal (Ctrl-A X quits).
     Run(qemu::RunArgs),
+    /// Check that the built hypervisor runs no exclusive or atomic read-modify-write before its
+    /// EL2 MMU and caches are on (they hang a real Raspberry Pi 4); `cargo xtask test` runs it.
+    CheckBoot(check_boot::CheckBootArgs),
     /// Check a partition configuration (.dts) against its board; print every error.
     CheckConfig(check_config::CheckArgs),
     /// Check formatting and clippy, run the host unit tests, each fuzz target for a fixed number
@@ -76,6 +80,7 @@ fn main() {
     let result = match cli.command {
         Command::Build(args) => image::build(&args).map(|_| ()),
         Command::Run(args) => qemu::run(&args),
+        Command::CheckBoot(args) => check_boot::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Hil(args) => hil::run(&args),

@@ -626,6 +626,8 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
         partitions: heapless::Vec::new(),
         channels: heapless::Vec::new(),
         console: Default::default(),
+        console_uart: None,
+        on_last_stop: crate::model::LastStop::Halt,
     };
     super::Parser::new(&mut config)
         .run(|parser| {
@@ -654,4 +656,23 @@ fn bad_console_keys_are_rejected_with_their_reason() {
     ));
     assert_eq!(e.node.as_str(), "/");
     assert!(format!("{e}").contains("console-baud"), "{e}");
+}
+
+#[test]
+fn the_root_chooses_the_console_and_what_happens_after_the_last_stop() {
+    let dtb = compile(&EXAMPLE.replacen(
+        "board = ",
+        "console = \"pl011\";\n    on-last-stop = \"reset\";\n    board = ",
+        1,
+    ));
+    let config = Config::parse(&dtb).expect("valid");
+    assert_eq!(config.console_uart, Some("pl011"));
+    assert_eq!(config.on_last_stop, crate::model::LastStop::Reset);
+    let plain = compile(EXAMPLE);
+    let default = Config::parse(&plain).expect("valid");
+    assert_eq!(default.console_uart, None);
+    assert_eq!(default.on_last_stop, crate::model::LastStop::Halt);
+    let bad = compile(&EXAMPLE.replacen("board = ", "console = \"uart7\";\n    board = ", 1));
+    let error = Config::parse(&bad).expect_err("unknown console");
+    assert!(format!("{error}").contains("console"), "{error}");
 }

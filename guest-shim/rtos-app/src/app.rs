@@ -42,6 +42,9 @@ pub fn main(device_tree: usize, boot_counter: u64) -> ! {
         platform.cpus,
         platform.bootargs
     );
+    // The statistics below are measured with this memory setup (docs/rtos.md).
+    let caches = if cpu::caches_on() { "on" } else { "off" };
+    println!("HIL:RTOS memory mmu={caches} caches={caches}");
     defmt::info!(
         "RTOS up on {=str}, boot counter {=u64}",
         host.name(),

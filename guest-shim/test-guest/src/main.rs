@@ -31,6 +31,7 @@ mod abi;
 mod attack;
 #[cfg(target_os = "none")]
 mod console_modes;
+#[cfg(target_os = "none")]
 mod console_rx;
 #[cfg(target_os = "none")]
 mod cpu_cycles;

@@ -8,6 +8,7 @@ use bulkhead_config::range::Range;
 
 use crate::boot::{FastAnswer, MAX_BUNDLE_SIZE};
 use crate::host_dt::{Gic, UartKind};
+use crate::table_pool::StaticPool;
 
 use super::fast_path::{FastCall, MAX_FAST_CALLS};
 use super::memory;
@@ -21,20 +22,46 @@ use crate::smccc::function_id::psci::CPU_ON_64 as PSCI_CPU_ON_64;
 /// The boot CPU's hold on the machine while it boots.
 ///
 /// # Invariants
-/// There is at most one, taken by the boot CPU in its first Rust code, while no other CPU runs
-/// and before any guest is entered; the boot story gives it up (drops it) before it enters a
-/// guest. Its methods rely on that.
+/// There is exactly one, made by `primary_main`, which `entry.S` calls once on the boot CPU,
+/// while no other CPU runs and before any guest is entered; the boot story gives it up (drops
+/// it) before it enters a guest. Its methods rely on that. Making it takes no lock and no
+/// atomic read-modify-write: it runs before the MMU is on.
 pub struct BootHardware {
     dtb_pa: u64,
+    tables_taken: bool,
 }
+
+/// The translation tables of the EL2 map and every stage 2: the boot CPU owns them, through
+/// [`BootHardware::table_pool`], and nothing else ever touches them.
+static mut TABLES: StaticPool = StaticPool::new();
 
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
 impl BootHardware {
     /// The boot CPU's hold, with `dtb_pa` (x0 from the boot loader); `None` after the first
-    /// call.
+    /// call. A plain load and store, not an atomic swap: this runs with the MMU off, on the
+    /// boot CPU alone (the invariants).
     pub fn take(dtb_pa: u64) -> Option<Self> {
-        (!TAKEN.swap(true, Ordering::SeqCst)).then_some(BootHardware { dtb_pa })
+        if TAKEN.load(Ordering::Relaxed) {
+            return None;
+        }
+        TAKEN.store(true, Ordering::Relaxed);
+        Some(BootHardware {
+            dtb_pa,
+            tables_taken: false,
+        })
+    }
+
+    /// The table pool, owned by the boot CPU by plain `&mut` (no lock: the EL2 map is built
+    /// before the MMU is on); `None` after the first call.
+    pub fn table_pool(&mut self) -> Option<&'static mut StaticPool> {
+        if self.tables_taken {
+            return None;
+        }
+        self.tables_taken = true;
+        // SAFETY: there is one `BootHardware` (its invariants) and it hands the pool out once;
+        // nothing else names `TABLES`.
+        Some(unsafe { &mut *core::ptr::addr_of_mut!(TABLES) })
     }
 
     /// The host device tree at x0 and the memory it occupies, if x0 points at one.
@@ -59,22 +86,53 @@ impl BootHardware {
         Some(unsafe { memory::phys_slice(image_end, len) })
     }
 
-    /// Makes the host's console UART the hypervisor console.
-    pub fn start_console(&mut self, uart: Option<(UartKind, Range)>) {
-        static PL011: spin::Once<crate::pl011::Pl011> = spin::Once::new();
-        static MINI_UART: spin::Once<crate::mini_uart::MiniUart> = spin::Once::new();
-        match uart {
-            Some((UartKind::Pl011, range)) => crate::console::init(PL011.call_once(|| {
-                // SAFETY: the device tree names this UART as the console; no partition may
-                // claim it (host devices are never passed through) and it is mapped as device
-                // memory.
-                unsafe { crate::pl011::Pl011::new(range.start) }
-            })),
-            Some((UartKind::MiniUart, range)) => crate::console::init(MINI_UART.call_once(|| {
-                // SAFETY: as for the PL011.
-                unsafe { crate::mini_uart::MiniUart::new(range.start) }
-            })),
-            None => {}
+    /// Sets up the build's console UART (its pins, then the UART) and makes it the console,
+    /// through plain stores only; nothing if the build named none.
+    pub fn start_build_console(&mut self) {
+        if let Some(spec) = crate::console_spec::built() {
+            // SAFETY: the build's console is the board's UART (platform facts), which only the
+            // hypervisor drives; no partition runs yet; the MMU is off or maps it as a device.
+            unsafe { super::boot_console::start(&spec) }
+        }
+    }
+
+    /// The console UART (and its registers' range): the build's, else `uart`, the device
+    /// tree's, adopted as the firmware left it.
+    pub fn adopt_console(&mut self, uart: Option<(UartKind, Range)>) -> Option<(UartKind, Range)> {
+        if let Some((kind, range)) = uart {
+            // SAFETY: the device tree names this UART as the console; no partition may claim
+            // it (host devices are never passed through). `adopt` keeps the build's if any.
+            unsafe { super::boot_console::adopt(kind, range.start) }
+        }
+        super::boot_console::uart().map(|(kind, base)| {
+            let size = match kind {
+                UartKind::Pl011 => 0x1000,
+                UartKind::MiniUart => 0x40,
+            };
+            (kind, Range::new(base, size))
+        })
+    }
+
+    /// Makes the boot console the locked hypervisor console (with the MMU on: it takes a lock).
+    pub fn lock_console(&mut self) {
+        if super::boot_console::uart().is_some() {
+            crate::console::init(&super::boot_console::SINK);
+        }
+    }
+
+    /// Moves this CPU from the early vector table to the full one (with the MMU on).
+    pub fn use_full_vectors(&mut self) {
+        // SAFETY: `el2_vectors` is the complete EL2 vector table (vectors.S); the MMU is on, so
+        // its handlers (which take locks) may run.
+        unsafe {
+            core::arch::asm!(
+                "adrp {t}, el2_vectors",
+                "add {t}, {t}, :lo12:el2_vectors",
+                "msr vbar_el2, {t}",
+                "isb",
+                t = out(reg) _,
+                options(nostack),
+            );
         }
     }
 

@@ -16,19 +16,54 @@ _start:
     .long   0                           // res5
 
 .text
-// The boot CPU: x0 = physical address of the host device tree.
+// The boot CPU: x0 = physical address of the host device tree. Its MMU and caches are off (the
+// armstub leaves SCTLR_EL2 = 0x30c50830): until `primary_main` turns them on, everything runs
+// on Device memory, where the BCM2711 never completes an exclusive (`cargo xtask check-boot`).
+// The early vector table reports an exception through the boot console and parks.
 primary_entry:
     msr     daifset, #0xf
     mov     x19, x0
     msr     tpidr_el2, xzr              // logical CPU index 0
     bl      el2_stack_top
     mov     sp, x0
-    adrp    x1, el2_vectors
-    add     x1, x1, :lo12:el2_vectors
+    adrp    x1, el2_early_vectors
+    add     x1, x1, :lo12:el2_early_vectors
     msr     vbar_el2, x1
     isb
     mov     x0, x19
+    adr     x1, _start                  // where the image runs (PC-relative)
+    ldr     x2, =_start                 // where it is linked (an absolute literal)
     bl      primary_main
+1:  wfe
+    b       1b
+.ltorg
+
+// The boot CPU's vectors until its MMU is on (`arch::boot::use_full_vectors` switches to
+// `el2_vectors`): every entry passes its kind (0-15) to `early_exception_entry`.
+.macro EARLY kind
+.balign 0x80
+    mov     x0, #\kind
+    b       early_exception_entry
+.endm
+
+.balign 0x800
+.global el2_early_vectors
+el2_early_vectors:
+    .irp kind, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+    EARLY   \kind
+    .endr
+
+// An exception before the MMU is on: back to the top of the boot stack (the SP may be what
+// faulted), then `early_exception(kind, ESR, ELR, FAR)`, which prints and parks.
+early_exception_entry:
+    mov     x19, x0
+    bl      el2_stack_top
+    mov     sp, x0
+    mov     x0, x19
+    mrs     x1, esr_el2
+    mrs     x2, elr_el2
+    mrs     x3, far_el2
+    bl      early_exception
 1:  wfe
     b       1b
 

@@ -55,3 +55,21 @@ extern "C" fn handle_current_el(frame: &mut TrapFrame, kind: u64) -> ! {
         )),
     }
 }
+
+/// Called by `entry.S` for an exception the boot CPU takes before its MMU is on (the early
+/// vector table), on the top of the boot stack. Nothing here takes a lock or formats: it writes
+/// through the boot console's plain stores and loads, then parks.
+#[no_mangle]
+extern "C" fn early_exception(kind: u64, esr: u64, elr: u64, far: u64) -> ! {
+    use super::boot_console::{write_hex, write_str};
+    write_str("\nHIL:PANIC EL2 exception before the MMU is on: vector ");
+    write_hex(kind);
+    write_str(" ESR ");
+    write_hex(esr);
+    write_str(" ELR ");
+    write_hex(elr);
+    write_str(" FAR ");
+    write_hex(far);
+    write_str("\nHIL:HALT the hypervisor failed while booting\n");
+    super::park()
+}

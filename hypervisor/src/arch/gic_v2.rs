@@ -2,6 +2,7 @@
 //! MMIO, the virtual interface control (GICH) for list registers. The guest's CPU interface is
 //! the hardware GICV frame, mapped at the partition's GICC address (Arm IHI 0048B, chapter 5).
 
+use core::fmt::Write;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use aarch64_cpu::asm::barrier;
@@ -11,6 +12,7 @@ use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
 use super::mmio::Frame;
+use crate::interrupts::spi_targets::SpiTargets;
 
 register_bitfields! {u32,
     /// GICD_TYPER.
@@ -147,8 +149,21 @@ pub fn init_cpu(cpu: usize) {
     };
     // ITARGETSR0 reads return this CPU's interface number as a one-hot mask (IHI 0048B 4.3.12).
     let mask = gicd.itargetsr.first().map_or(0, Readable::get);
+    let interface = mask.trailing_zeros().min(7) as u8;
     if let Some(slot) = CPU_INTERFACE.get(cpu) {
-        slot.store(mask.trailing_zeros().min(7) as u8, Ordering::Relaxed);
+        slot.store(interface, Ordering::Relaxed);
+    }
+    // The SPIs boot routed here before this CPU's interface was known, reported as the
+    // distributor reads them back (`HIL:SPI-TARGETS`, docs/rpi4.md).
+    let mut report: heapless::String<160> = heapless::String::new();
+    for (intid, byte) in ROUTES.lock().interface_known(cpu, interface) {
+        if let Some(target) = gicd.itargetsr.get(intid as usize) {
+            target.set(byte);
+            let _ = write!(report, " {intid}={:#04x}", target.get());
+        }
+    }
+    if !report.is_empty() {
+        crate::println!("HIL:SPI-TARGETS cpu={cpu} interface={interface}{report}");
     }
     gicd.icenabler[0].set(u32::MAX);
     for register in gicd.ipriorityr.iter().take(8) {
@@ -227,14 +242,21 @@ pub fn set_pending(intid: u32, pending: bool) {
     }
 }
 
+/// Every SPI's target CPU, written to ITARGETSR once the CPU's interface is known
+/// (`crate::interrupts::spi_targets`).
+static ROUTES: spin::Mutex<SpiTargets> = spin::Mutex::new(SpiTargets::new());
+
 /// Routes SPI `intid` to the CPU whose logical index is `cpu` (ITARGETSR is byte-accessible:
-/// only `intid`'s byte changes).
+/// only `intid`'s byte changes), now if that CPU's interface is known, else when it comes up.
 pub fn route_spi(intid: u32, cpu: usize) {
+    let Some((intid, byte)) = ROUTES.lock().route(intid, cpu) else {
+        return;
+    };
     if let Some(target) = GICD
         .get()
         .and_then(|gicd| gicd.itargetsr.get(intid as usize))
     {
-        target.set(1 << cpu_interface(cpu));
+        target.set(byte);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The BCM2835/BCM2711 auxiliary "mini UART" (BCM2711 ARM Peripherals, 2.2): the Raspberry Pi's
-//! default console on GPIO14/15. Transmit polled or non-blocking, receive by interrupt (the AUX
-//! interrupt); the firmware (`enable_uart=1`) or the board's init has set its baud rate.
+//! default console on GPIO14/15. Transmit polled (every wait bounded) or non-blocking, receive
+//! by interrupt (the AUX interrupt); the hypervisor enables it and sets its baud itself at boot
+//! (`mini_uart_setup.rs`).
 
 use core::sync::atomic::AtomicBool;
 
@@ -81,8 +82,10 @@ impl MiniUart {
 impl ByteSink for MiniUart {
     fn write_byte(&self, byte: u8) {
         let uart = self.registers();
-        while !uart.lsr.is_set(LSR::TX_EMPTY) {}
-        uart.io.set(u32::from(byte));
+        // Bounded: a UART left disabled or without a clock drops the byte rather than hang.
+        if super::uart_wait::until(|| uart.lsr.is_set(LSR::TX_EMPTY)) {
+            uart.io.set(u32::from(byte));
+        }
     }
 
     fn try_write_byte(&self, byte: u8) -> bool {

@@ -6,6 +6,7 @@
 
 pub mod board_reset;
 pub mod boot;
+pub mod boot_console;
 mod cache;
 pub mod console_fast_path;
 mod exception;
@@ -14,18 +15,22 @@ pub mod frame;
 pub mod gic;
 mod gic_v2;
 mod gic_v3;
+mod gpio_pins;
 pub mod hyp_timer;
 pub mod memory;
 pub mod mini_uart;
+mod mini_uart_setup;
 mod mmio;
 pub mod partition_ram;
 pub mod pl011;
+mod pl011_setup;
 mod registers;
 pub mod rng;
 pub mod rng200;
 mod smc;
 pub mod stack;
 mod sysreg;
+mod uart_wait;
 mod vcpu;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};

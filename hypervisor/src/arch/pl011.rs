@@ -1,6 +1,7 @@
 //! The hypervisor's own console UART: an Arm PL011 (Arm DDI 0183G, 3.2 "Summary of
-//! registers"). Transmit polled or non-blocking (the console multiplexer only writes while the
-//! FIFO has room); receive by interrupt (RX and receive-timeout, 3.4).
+//! registers"). Transmit polled (every wait bounded) or non-blocking (the console multiplexer
+//! only writes while the FIFO has room); receive by interrupt (RX and receive-timeout, 3.4).
+//! `pl011_setup.rs` programs it at boot.
 
 use core::sync::atomic::AtomicBool;
 
@@ -81,8 +82,10 @@ impl Pl011 {
 impl ByteSink for Pl011 {
     fn write_byte(&self, byte: u8) {
         let uart = self.registers();
-        while uart.fr.is_set(FR::TXFF) {}
-        uart.dr.set(u32::from(byte));
+        // Bounded: a UART that never drains drops the byte rather than hang the hypervisor.
+        if super::uart_wait::until(|| !uart.fr.is_set(FR::TXFF)) {
+            uart.dr.set(u32::from(byte));
+        }
     }
 
     fn try_write_byte(&self, byte: u8) -> bool {

@@ -1,8 +1,8 @@
 //! The system registers Bulkhead uses that `aarch64-cpu` does not define, declared once each
 //! with the same `Readable`/`Writeable` interface (`get`, `set`), so call sites look alike.
 //!
-//! Every register here is a GIC CPU interface, virtual-interface or identification register
-//! (Arm IHI 0069 12.2 and 12.4; Arm ARM D23). Accessing one changes only this CPU's GIC or EL2
+//! Every register here is a GIC CPU interface, virtual-interface, identification or EL2 trap
+//! control register (Arm IHI 0069 12.2 and 12.4; Arm ARM D23). Accessing one changes only this CPU's GIC or EL2
 //! state (acknowledging or ending an interrupt, sending an SGI, the identity a guest reads),
 //! never memory that Rust code owns: that is what makes the single `unsafe` block of the macro
 //! sound, and why a register that does not have this property does not belong in this list.
@@ -72,6 +72,8 @@ sysreg!(/** ICC_DIR_EL1: deactivate an interrupt. */ ICC_DIR_EL1 = "S3_0_C12_C11
 sysreg!(/** ICC_SGI1R_EL1: generate a group 1 SGI. */ ICC_SGI1R_EL1 = "S3_0_C12_C11_5", w);
 sysreg!(/** ICH_ELRSR_EL2: the empty list registers. */ ICH_ELRSR_EL2 = "S3_4_C12_C11_5", r);
 sysreg!(/** VPIDR_EL2: the MIDR a guest reads. */ VPIDR_EL2 = "vpidr_el2", w);
+sysreg!(/** HSTR_EL2: traps of AArch32 CP15 accesses. */ HSTR_EL2 = "hstr_el2", w);
+sysreg!(/** HACR_EL2: implementation-defined traps. */ HACR_EL2 = "hacr_el2", w);
 sysreg!(/** CTR_EL0: cache type (line sizes). */ CTR_EL0 = "ctr_el0", r);
 sysreg!(/** CNTHP_CVAL_EL2: the EL2 physical timer's compare value. */
     CNTHP_CVAL_EL2 = "S3_4_C14_C2_2", w);

@@ -1,14 +1,11 @@
 //! Entering guests: the EL2 controls for running a partition's vCPU on this CPU.
 
 use super::frame::TrapFrame;
-use super::sysreg::VPIDR_EL2;
+use super::sysreg::{HACR_EL2, HSTR_EL2, VPIDR_EL2};
 use aarch64_cpu::registers::{
-    Readable, Writeable, CNTHCTL_EL2, CNTKCTL_EL1, CNTVOFF_EL2, CNTV_CTL_EL0, CPTR_EL2, HCR_EL2,
-    ICC_SRE_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
+    Readable, Writeable, CNTHCTL_EL2, CNTHP_CTL_EL2, CNTKCTL_EL1, CNTVOFF_EL2, CNTV_CTL_EL0,
+    CPTR_EL2, HCR_EL2, ICC_SRE_EL2, MIDR_EL1, SCTLR_EL1, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
 };
-
-/// CPTR_EL2: RES1 bits, FP/SIMD not trapped (guests own their FP state; EL2 never touches it).
-const CPTR_EL2_GUEST: u64 = 0x33ff;
 /// SCTLR_EL1 at reset for a guest: RES1 bits only; MMU and caches off, little endian.
 const SCTLR_EL1_RESET: u64 = 0x30d0_0800;
 /// SPSR_EL2 for entering a guest: EL1h with D, A, I and F masked.
@@ -47,12 +44,15 @@ pub unsafe fn prepare_el2_for_guests(vtcr: u64, vttbr: u64, gic_sysregs: bool) {
             + HCR_EL2::TSC::EnableTrapEl1SmcToEl2
             + HCR_EL2::RW::EL1IsAarch64,
     );
-    CPTR_EL2.set(CPTR_EL2_GUEST);
-    // The physical counter is readable; EL1PCEN clear, so the EL1 physical timer traps:
-    // partitions use the virtual timer.
-    CNTHCTL_EL2.write(CNTHCTL_EL2::EL1PCTEN::SET + CNTHCTL_EL2::EL1PCEN::CLEAR);
-    CNTVOFF_EL2.set(0);
-    VPIDR_EL2.set(MIDR_EL1.get());
+    // The rest of the EL2 controls, in full, with their reasons (`crate::el2_state`).
+    let controls = crate::el2_state::for_guests(MIDR_EL1.get());
+    HSTR_EL2.set(controls.hstr);
+    CPTR_EL2.set(controls.cptr);
+    CNTHCTL_EL2.set(controls.cnthctl);
+    CNTVOFF_EL2.set(controls.cntvoff);
+    CNTHP_CTL_EL2.set(controls.cnthp_ctl);
+    HACR_EL2.set(controls.hacr);
+    VPIDR_EL2.set(controls.vpidr);
     if gic_sysregs {
         // EL1 may use the GIC system registers.
         ICC_SRE_EL2.write(

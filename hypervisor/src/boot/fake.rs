@@ -7,7 +7,7 @@ use std::{boxed::Box, format, vec};
 
 use bulkhead_config::range::Range;
 
-use crate::host_dt::HostInfo;
+use crate::host_dt::{HostInfo, UartKind};
 use crate::pagetable::{Table, TablePool, ENTRIES, PAGE_SIZE};
 use crate::system::Partition;
 
@@ -98,11 +98,12 @@ impl BootPlatform for FakeMachine {
     fn counter(&mut self) -> u64 {
         1234
     }
-    fn start_console(&mut self, host: &HostInfo<'_>) {
+    fn start_console(&mut self, host: &HostInfo<'_>) -> Option<(UartKind, Range)> {
         assert!(host.uart.is_some(), "the fixtures all have a console");
         self.steps.push("console");
+        host.uart
     }
-    fn enable_mmu(&mut self, _host: &HostInfo<'_>) {
+    fn enable_mmu(&mut self, _host: &HostInfo<'_>, _tables: &mut dyn TablePool) {
         self.steps.push("mmu");
     }
     fn init_entropy(&mut self, _host: &HostInfo<'_>) {

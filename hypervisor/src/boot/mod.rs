@@ -20,6 +20,8 @@ mod target;
 mod tests;
 mod vgic;
 
+use bulkhead_config::range::Range;
+
 use crate::host_dt::{Gic, HostInfo, PsciConduit};
 use crate::pagetable::TablePool;
 use crate::partition::PartitionState;
@@ -50,40 +52,97 @@ pub struct Booted<'s> {
     pub running: bool,
 }
 
-/// Boots: builds the system in place in `system` (about 10 KiB: moving it would cost thousands
-/// of instructions at boot), then starts it. `None` (stop this CPU) without a readable host
-/// device tree, since there is then no console to say why.
-pub fn init<'s, P: BootPlatform, T: TablePool>(
-    platform: &mut P,
-    tables: &spin::Mutex<T>,
-    system: &'s spin::Once<System>,
-) -> Option<Booted<'s>> {
-    let (dtb, blob) = platform.host_device_tree()?;
-    let mut host = HostInfo::parse(blob).ok()?;
+/// What boot knows before the MMU is on: the host device tree, where it lies and what it
+/// says (with the console the hypervisor set up as the host's console UART).
+#[derive(Debug)]
+pub struct EarlyBoot<'h> {
+    /// The host device tree's own memory.
+    pub dtb: Range,
+    /// Its facts.
+    pub host: HostInfo<'h>,
+}
+
+/// Why boot stopped before the MMU was on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EarlyError {
+    /// x0 holds no device tree.
+    NoDeviceTree,
+    /// The device tree at x0 cannot be read.
+    BadDeviceTree,
+}
+
+impl EarlyError {
+    /// What the console says.
+    pub fn message(self) -> &'static str {
+        match self {
+            EarlyError::NoDeviceTree => {
+                "no device tree at x0: the boot loader must pass one (QEMU: -dtb; the Pi's \
+                 firmware: device_tree= in config.txt)"
+            }
+            EarlyError::BadDeviceTree => "the device tree at x0 cannot be read",
+        }
+    }
+}
+
+/// Boot's first half, with the MMU and caches off: reads the host device tree and starts the
+/// console. It must take no lock and run no atomic read-modify-write (`cargo xtask
+/// check-boot`): it prints nothing through the locked console either.
+pub fn before_mmu<P: BootPlatform>(platform: &mut P) -> Result<EarlyBoot<'static>, EarlyError> {
+    let (dtb, blob) = platform
+        .host_device_tree()
+        .ok_or(EarlyError::NoDeviceTree)?;
+    let mut host = HostInfo::parse(blob).map_err(|_| EarlyError::BadDeviceTree)?;
     // The boot CPU is logical CPU 0 (TPIDR_EL2 = 0 from `entry.S`), wherever the tree lists it.
     host.put_first(platform.boot_cpu().mpidr);
-    platform.start_console(&host);
-    platform.enable_mmu(&host);
+    if let Some(uart) = platform.start_console(&host) {
+        // The UART the hypervisor drives is the host's console, wherever the tree points.
+        host.uart = Some(uart);
+    }
+    Ok(EarlyBoot { dtb, host })
+}
+
+/// Boots: [`before_mmu`], the MMU on, then [`after_mmu`]. `None` (stop this CPU) without a
+/// readable host device tree.
+pub fn init<'s, P: BootPlatform, T: TablePool>(
+    platform: &mut P,
+    tables: &mut T,
+    system: &'s spin::Once<System>,
+) -> Option<Booted<'s>> {
+    let early = before_mmu(platform).ok()?;
+    platform.enable_mmu(&early.host, tables);
+    Some(after_mmu(platform, &early, tables, system))
+}
+
+/// Boot's second half, with the MMU and caches on: says hello, initialises the GIC, finds the
+/// bundle, builds the system in place in `system` (about 10 KiB: moving it would cost
+/// thousands of instructions at boot) from its configuration, then starts it.
+pub fn after_mmu<'s, P: BootPlatform, T: TablePool>(
+    platform: &mut P,
+    early: &EarlyBoot<'_>,
+    tables: &mut T,
+    system: &'s spin::Once<System>,
+) -> Booted<'s> {
+    let host = &early.host;
     let cpu = platform.boot_cpu();
-    print_banner(platform, &host);
-    platform.init_entropy(&host);
-    init_gic(platform, &host);
+    print_banner(platform, host);
+    platform.init_entropy(host);
+    init_gic(platform, host);
     let bundle = find_bundle(|len| platform.after_image(len));
     let (image_start, image_end) = platform.image_range();
     let machine = Machine {
         board: BOARD,
-        host: &host,
+        host,
         hyp: hypervisor_reservation(image_start, image_end, bundle.map_or(0, |b| b.len() as u64)),
-        dtb,
+        dtb: early.dtb,
         cpu,
     };
     let system = system.call_once(|| {
         let mut built = partitions::empty_system(&machine);
-        partitions::add_partitions(platform, &mut *tables.lock(), &machine, bundle, &mut built);
+        partitions::add_partitions(platform, tables, &machine, bundle, &mut built);
         built
     });
-    let running = start(platform, &host, system);
-    Some(Booted { system, running })
+    let running = start(platform, host, system);
+    Booted { system, running }
 }
 
 /// The `HIL:BOOT` line: version, board, CPUs, RAM, GIC, PSCI and the counter.

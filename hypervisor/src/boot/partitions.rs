@@ -66,6 +66,7 @@ pub fn empty_system(machine: &Machine<'_>) -> System {
         pm_watchdog: host.pm_watchdog.map(|range| range.start),
         console_focus: None,
         console_baud: 0,
+        reset_on_last_stop: false,
     }
 }
 
@@ -109,6 +110,7 @@ pub fn add_partitions(
         ));
         return;
     };
+    system.reset_on_last_stop = config.on_last_stop == bulkhead_config::model::LastStop::Reset;
     let board = board_from_host(machine.board, host, machine.hyp, machine.dtb);
     let errors = validate(config, &board, &|name| {
         bundle.get(name).map(|data| data.len() as u64)

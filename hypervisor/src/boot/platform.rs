@@ -5,7 +5,8 @@ use core::fmt;
 
 use bulkhead_config::range::Range;
 
-use crate::host_dt::HostInfo;
+use crate::host_dt::{HostInfo, UartKind};
+use crate::pagetable::TablePool;
 use crate::system::Partition;
 use crate::vgic::distributor::GicVersion;
 use crate::vgic::IntidSet;
@@ -49,10 +50,12 @@ pub trait BootPlatform {
     fn boot_cpu(&mut self) -> BootCpu;
     /// The virtual counter, for the boot line.
     fn counter(&mut self) -> u64;
-    /// Makes `host`'s console UART the hypervisor console.
-    fn start_console(&mut self, host: &HostInfo<'_>);
-    /// Builds the EL2 map of `host`'s RAM and devices and turns on the MMU and caches.
-    fn enable_mmu(&mut self, host: &HostInfo<'_>);
+    /// Starts the console (with the MMU off: no lock): the UART the build names, set up by the
+    /// hypervisor, else `host`'s console UART. The UART it drives, if any.
+    fn start_console(&mut self, host: &HostInfo<'_>) -> Option<(UartKind, Range)>;
+    /// Builds the EL2 map of `host`'s RAM and devices from `tables` and turns on the MMU and
+    /// caches.
+    fn enable_mmu(&mut self, host: &HostInfo<'_>, tables: &mut dyn TablePool);
     /// Seeds the entropy pool from `host`'s RNG.
     fn init_entropy(&mut self, host: &HostInfo<'_>);
     /// Initialises the physical GIC `host` describes (only called for a GIC with

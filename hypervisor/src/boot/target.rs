@@ -4,29 +4,78 @@
 
 use bulkhead_config::range::Range;
 
+use crate::arch::boot_console::{write_hex, write_str};
 use crate::arch::{self, boot::BootHardware};
 use crate::cpu;
-use crate::host_dt::HostInfo;
+use crate::host_dt::{HostInfo, UartKind};
+use crate::pagetable::TablePool;
 use crate::system::{Partition, SYSTEM};
-use crate::table_pool::POOL;
+use crate::table_pool::StaticPool;
 
-use super::{BootCpu, BootPlatform, FastAnswer, SecondaryStart, StartMethod, VirtualGic};
+use super::{
+    BootCpu, BootPlatform, EarlyBoot, FastAnswer, SecondaryStart, StartMethod, VirtualGic,
+};
 
-/// The boot CPU's first Rust code: x0 from the boot loader is the host device tree.
+/// The boot CPU's first Rust code, with its MMU and caches off: `entry.S` passes x0 from the
+/// boot loader (the host device tree), the address the image runs at and the one it is
+/// linked at. Up to [`primary_main_mmu_on`] nothing may take a lock or run an atomic
+/// read-modify-write (`cargo xtask check-boot` scans everything this reaches): the console is
+/// the boot console, written through plain stores.
 #[no_mangle]
-extern "C" fn primary_main(dtb_pa: u64) -> ! {
-    let Some(hardware) = BootHardware::take(dtb_pa) else {
+extern "C" fn primary_main(dtb_pa: u64, running_at: u64, linked_at: u64) -> ! {
+    let Some(mut hardware) = BootHardware::take(dtb_pa) else {
         arch::park()
     };
+    // A sign of life as early as the UART can give one: the build's UART, set up by us.
+    hardware.start_build_console();
+    write_str("\nHIL:EARLY Bulkhead at ");
+    write_hex(running_at);
+    write_str(" dtb ");
+    write_hex(dtb_pa);
+    write_str(" mmu=off\n");
+    if running_at != linked_at {
+        write_str("HIL:PANIC Bulkhead is linked at ");
+        write_hex(linked_at);
+        write_str(" but was loaded at ");
+        write_hex(running_at);
+        write_str(
+            ": the boot loader must load it at its link address (the Pi: kernel_address=0x200000 \
+             in config.txt; docs/rpi4.md)\nHIL:HALT the hypervisor cannot run here\n",
+        );
+        arch::park()
+    }
+    let Some(tables) = hardware.table_pool() else {
+        arch::park()
+    };
+    let mut target = Target {
+        hardware,
+        uart_interrupt: None,
+    };
+    let early = match super::before_mmu(&mut target) {
+        Ok(early) => early,
+        Err(why) => {
+            write_str("HIL:PANIC ");
+            write_str(why.message());
+            write_str("\nHIL:HALT the hypervisor cannot boot\n");
+            arch::park()
+        }
+    };
+    target.enable_mmu(&early.host, tables);
+    primary_main_mmu_on(target, &early, tables)
+}
+
+/// The boot CPU from the moment its MMU and caches are on: the full exception vectors, the
+/// locked console, the rest of the boot story, then its own vCPU. `cargo xtask check-boot`
+/// stops its scan here, by this symbol's name.
+#[no_mangle]
+#[inline(never)]
+fn primary_main_mmu_on(target: Target, early: &EarlyBoot<'static>, tables: &mut StaticPool) -> ! {
     {
         // The hold on the machine ends with this block, before any guest runs.
-        let mut target = Target {
-            hardware,
-            uart_interrupt: None,
-        };
-        let Some(booted) = super::init(&mut target, &POOL, &SYSTEM) else {
-            arch::park()
-        };
+        let mut target = target;
+        target.hardware.use_full_vectors();
+        target.hardware.lock_console();
+        let booted = super::after_mmu(&mut target, early, tables, &SYSTEM);
         crate::console::start(booted.system, target.uart_interrupt);
         if !booted.running {
             cpu::power_off(booted.system);
@@ -70,13 +119,13 @@ impl BootPlatform for Target {
         arch::counter()
     }
 
-    fn start_console(&mut self, host: &HostInfo<'_>) {
+    fn start_console(&mut self, host: &HostInfo<'_>) -> Option<(UartKind, Range)> {
         self.uart_interrupt = host.uart_interrupt;
-        self.hardware.start_console(host.uart);
+        self.hardware.adopt_console(host.uart)
     }
 
-    fn enable_mmu(&mut self, host: &HostInfo<'_>) {
-        crate::el2_map::enable(host);
+    fn enable_mmu(&mut self, host: &HostInfo<'_>, tables: &mut dyn TablePool) {
+        crate::el2_map::enable(host, tables);
     }
 
     fn init_entropy(&mut self, host: &HostInfo<'_>) {

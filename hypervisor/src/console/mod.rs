@@ -257,8 +257,16 @@ fn now() -> u64 {
 
 /// Takes the console over for the emergency path: from now on only [`emergency_print`]
 /// prints. Returns `false` if it was taken over already (by another CPU, or by this one).
+///
+/// A load and a store, not an atomic swap: a failure may come before the MMU is on, where an
+/// exclusive never completes on the BCM2711 (`cargo xtask check-boot`). Two CPUs failing at
+/// the same instant may then both report, which costs a few lines, never a hang.
 pub fn take_over() -> bool {
-    !SILENCED.swap(true, Ordering::AcqRel)
+    if SILENCED.load(Ordering::Acquire) {
+        return false;
+    }
+    SILENCED.store(true, Ordering::Release);
+    true
 }
 
 /// Writes formatted text straight to the UART, without the console lock.

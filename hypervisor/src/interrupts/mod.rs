@@ -5,6 +5,7 @@
 //! drive their own over a fake.
 
 pub mod gic;
+pub mod spi_targets;
 pub mod state;
 
 #[cfg(target_os = "none")]

@@ -160,6 +160,7 @@ fn setup(cpu: usize) -> (System, InterruptState<FakeGic>) {
         pm_watchdog: None,
         console_focus: None,
         console_baud: 0,
+        reset_on_last_stop: false,
     };
     system.partitions.push(partition(1, &[0, 1])).unwrap();
     system.partitions.push(partition(2, &[2])).unwrap();

@@ -331,6 +331,7 @@ pub fn system(on_stop: OnStop) -> System {
         pm_watchdog: None,
         console_focus: None,
         console_baud: 0,
+        reset_on_last_stop: false,
     };
     for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
         .into_iter()

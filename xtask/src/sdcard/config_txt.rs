@@ -26,7 +26,15 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         line: "enable_uart=1",
-        why: "fix the core clock so the UART on GPIO14/15 (header pins 8/10) keeps 115200 baud",
+        why: "the firmware's own serial output (with uart_2ndstage=1); Bulkhead programs its console UART itself",
+    },
+    Setting {
+        line: "core_freq=500",
+        why: "pin the VPU core clock at 500 MHz: the mini UART's baud divides it, and Bulkhead computes its divisor for 500 MHz",
+    },
+    Setting {
+        line: "core_freq_min=500",
+        why: "keep the core clock from dropping to its 200 MHz idle floor, which would change the mini UART's baud mid-line",
     },
     Setting {
         line: "uart_2ndstage=1",
@@ -49,22 +57,20 @@ pub const SETTINGS: &[Setting] = &[
         why: "the Pi 4 Model B device tree; the firmware fills in /memory and passes it in x0",
     },
     Setting {
+        line: "upstream_kernel=1",
+        why: "the device tree is Debian's upstream one (no __symbols__, no overlays): the firmware then treats it as upstream, as Debian's raspi-firmware does",
+    },
+    Setting {
         line: "gpio=2,3=a0",
         why: "I2C1 on GPIO2/3 (header pins 3/5) for the demo's Linux partition, which does not own the GPIO block to mux them",
     },
 ];
 
 /// Optional settings, written commented out, for the reader who needs them.
-const OPTIONAL: &[Setting] = &[
-    Setting {
-        line: "#armstub=bl31.bin",
-        why: "TF-A's BL31 gives PSCI (SMC); the stock armstub has none (see docs/rpi4.md)",
-    },
-    Setting {
-        line: "#dtoverlay=disable-bt",
-        why: "PL011 on GPIO14/15 instead of the mini UART; needs overlays/disable-bt.dtbo (not in Debian's package)",
-    },
-];
+const OPTIONAL: &[Setting] = &[Setting {
+    line: "#armstub=bl31.bin",
+    why: "TF-A's BL31 gives PSCI (SMC); the stock armstub has none (see docs/rpi4.md)",
+}];
 
 /// The text of `config.txt`.
 pub fn text() -> String {
@@ -99,11 +105,14 @@ mod tests {
             "arm_64bit=1",
             "kernel_address=0x200000",
             "enable_uart=1",
+            "core_freq=500",
+            "core_freq_min=500",
             "uart_2ndstage=1",
             "enable_gic=1",
             "disable_commandline_tags=1",
             "kernel=bulkhead.img",
             "device_tree=bcm2711-rpi-4-b.dtb",
+            "upstream_kernel=1",
             "gpio=2,3=a0",
         ] {
             assert!(lines.iter().any(|l| l == wanted), "{wanted} missing");
@@ -140,4 +149,12 @@ mod tests {
         assert!(active_lines().contains(&format!("kernel={KERNEL}")));
         assert!(active_lines().contains(&format!("device_tree={DTB}")));
     }
+}
+
+#[test]
+fn no_setting_needs_what_the_shipped_device_tree_lacks() {
+    // Debian's bcm2711-rpi-4-b.dtb has no __symbols__ and the card has no overlays/: a
+    // `dtoverlay=`/`dtparam=` line could never apply, even commented out as a hint.
+    assert!(!text().contains("dtoverlay"), "{}", text());
+    assert!(!text().contains("dtparam"), "{}", text());
 }

@@ -1,13 +1,52 @@
 //! The first instructions: the arm64 Image header (so QEMU's `-kernel` and Bulkhead load the
-//! same flat image), then the stack, `.bss`, the vector base and the jump to `rtos_main`
-//! (defined by [`crate::entry!`]) with x0 = the device tree and x1 = the counter at entry.
+//! same flat image), the MMU and caches on, then the stack, `.bss`, the vector base and the
+//! jump to `rtos_main` (defined by [`crate::entry!`]) with x0 = the device tree and x1 = the
+//! counter at entry.
+//!
+//! The MMU and caches go on before anything else, on every board: with the MMU off every
+//! access is Device memory, so on real hardware the RTOS's timing would have nothing to do with
+//! a cached run, and on the BCM2711 its atomics (exclusives) would never complete. The map is
+//! an identity map of 1 GiB blocks (one level-1 table at `__page_table`): the block holding the
+//! image (its RAM) Normal write-back, every other block Device-nGnRE and never executable
+//! (the devices: the partition's stage 2 says which exist). Before the table is written, the
+//! image's lines are cleaned and invalidated to the point of coherency, so no line the loader
+//! left in the caches shadows what is then written with the caches off.
 //!
 //! The load CPUs of a bare-metal run enter at `rtos_secondary_entry` (PSCI CPU_ON) with their
-//! slot in x0, each on its own 16 KiB stack.
+//! slot in x0, turn on their MMU with the same table, each then on its own 16 KiB stack.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 core::arch::global_asm!(
+    // MAIR_EL1: attribute 0 Normal write-back (read/write-allocate), 1 Device-nGnRE.
+    ".equ RTOS_MAIR, 0x04ff",
+    // TCR_EL1: T0SZ = 25 (39-bit VA, walks start at level 1), write-back inner-shareable walks,
+    // 4 KiB granule, no TTBR1 walks (EPD1), IPS = 40 bits.
+    ".equ RTOS_TCR, 25 | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 23) | (2 << 32)",
+    // Level-1 block descriptors: AF, inner shareable, AttrIndx 0 (Normal) / 1 (Device, PXN/UXN).
+    ".equ RTOS_BLOCK_NORMAL, 0x701",
+    ".equ RTOS_BLOCK_DEVICE, 0x405 | (3 << 53)",
+    // SCTLR_EL1: M, C, I.
+    ".equ RTOS_SCTLR_ON, (1 << 0) | (1 << 2) | (1 << 12)",
+    // Turns on the MMU and caches with the table at __page_table (clobbers x9, x10).
+    ".macro RTOS_MMU_ON",
+    "    ldr x9, =RTOS_MAIR",
+    "    msr mair_el1, x9",
+    "    ldr x9, =RTOS_TCR",
+    "    msr tcr_el1, x9",
+    "    adrp x9, __page_table",
+    "    msr ttbr0_el1, x9",
+    "    isb",
+    "    tlbi vmalle1",
+    "    dsb nsh",
+    "    isb",
+    "    mrs x9, sctlr_el1",
+    "    ldr x10, =RTOS_SCTLR_ON",
+    "    orr x9, x9, x10",
+    "    msr sctlr_el1, x9",
+    "    isb",
+    ".endm",
+    "",
     ".section .text.head, \"ax\"",
     ".global _start",
     "_start:",
@@ -24,6 +63,35 @@ core::arch::global_asm!(
     "    mov x19, x0",
     "    mov x20, x1",
     "    msr daifset, #0xf",
+    // Clean and invalidate the image (text to the page table) to the point of coherency.
+    "    adrp x2, __image_start",
+    "    adrp x3, __image_end",
+    "    mrs x4, ctr_el0",
+    "    ubfx x4, x4, #16, #4", // DminLine: log2 of the smallest line in words
+    "    mov x5, #4",
+    "    lsl x5, x5, x4",
+    "6:  dc civac, x2",
+    "    add x2, x2, x5",
+    "    cmp x2, x3",
+    "    b.lo 6b",
+    "    dsb sy",
+    // The level-1 table: entry i maps [i GiB, i+1 GiB); the image's own block is Normal.
+    "    adrp x2, __page_table",
+    "    adrp x3, __image_start",
+    "    lsr x3, x3, #30",
+    "    mov x4, #0",
+    "7:  lsl x5, x4, #30",
+    "    cmp x4, x3",
+    "    ldr x6, =RTOS_BLOCK_NORMAL",
+    "    ldr x7, =RTOS_BLOCK_DEVICE",
+    "    csel x6, x6, x7, eq",
+    "    orr x5, x5, x6",
+    "    str x5, [x2, x4, lsl #3]",
+    "    add x4, x4, #1",
+    "    cmp x4, #512",
+    "    b.lo 7b",
+    "    dsb sy",
+    "    RTOS_MMU_ON",
     "    adrp x2, rtos_vectors",
     "    add x2, x2, :lo12:rtos_vectors",
     "    msr vbar_el1, x2",
@@ -49,6 +117,7 @@ core::arch::global_asm!(
     ".global rtos_secondary_entry",
     "rtos_secondary_entry:",
     "    msr daifset, #0xf",
+    "    RTOS_MMU_ON",
     "    adrp x1, rtos_vectors",
     "    add x1, x1, :lo12:rtos_vectors",
     "    msr vbar_el1, x1",
@@ -61,6 +130,7 @@ core::arch::global_asm!(
     "    bl rtos_secondary_main",
     "5:  wfi",
     "    b 5b",
+    ".ltorg",
 );
 
 /// How many CPUs besides the boot CPU can be started (one stack each in the link script).

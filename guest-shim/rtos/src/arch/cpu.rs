@@ -19,6 +19,16 @@ pub fn now() -> Instant {
     Instant(value)
 }
 
+/// Whether this CPU runs with its stage-1 MMU and data and instruction caches on
+/// (SCTLR_EL1.M, C and I: `arch::boot` turns them on at the first instruction).
+pub fn caches_on() -> bool {
+    const ON: u64 = (1 << 0) | (1 << 2) | (1 << 12);
+    let sctlr: u64;
+    // SAFETY: reading SCTLR_EL1 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) sctlr, options(nomem, nostack)) };
+    sctlr & ON == ON
+}
+
 /// Reads CNTFRQ_EL0.
 pub fn frequency() -> Frequency {
     let value: u64;

@@ -46,8 +46,8 @@ pub(super) fn boot(
     after_image: Vec<u8>,
 ) -> (FakeMachine, Option<Booted<'static>>, bool) {
     let mut machine = FakeMachine::new(Some(host), after_image);
-    let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = init(&mut machine, &tables, system_slot());
+    let mut tables = FakeTables::new(64);
+    let booted = init(&mut machine, &mut tables, system_slot());
     let started = booted.as_ref().is_some_and(|b| b.running);
     (machine, booted, started)
 }

@@ -163,12 +163,12 @@ fn doorbells_become_software_spis_and_channels_are_announced() {
 fn on_gicv2_each_partition_sees_the_virtual_cpu_interface_at_the_gicc_address() {
     let mut machine = FakeMachine::new(Some(VIRT_GICV2), bundle(BARE_METAL, GUEST_IMAGES));
     machine.cpu.gic_sysregs = false;
-    let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = init(&mut machine, &tables, system_slot()).unwrap();
+    let mut tables = FakeTables::new(64);
+    let booted = init(&mut machine, &mut tables, system_slot()).unwrap();
     assert!(machine.lines[0].contains(" gic=v2 "));
     assert!(!booted.system.gic_sysregs);
     assert_eq!(booted.system.gic.redistributors, None);
-    let mut tables = tables.lock();
+
     for partition in &booted.system.partitions {
         let root = partition.vttbr & 0x0000_ffff_ffff_fffe;
         assert_eq!(

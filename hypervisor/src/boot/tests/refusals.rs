@@ -50,10 +50,10 @@ fn a_bundle_whose_configuration_does_not_parse_is_reported() {
 #[test]
 fn no_host_device_tree_stops_boot_silently() {
     let mut machine = FakeMachine::new(None, Vec::new());
-    let tables = spin::Mutex::new(FakeTables::new(64));
-    assert!(init(&mut machine, &tables, system_slot()).is_none());
+    let mut tables = FakeTables::new(64);
+    assert!(init(&mut machine, &mut tables, system_slot()).is_none());
     let mut machine = FakeMachine::new(Some(b"\xd0\x0d\xfe\xed garbage"), Vec::new());
-    assert!(init(&mut machine, &tables, system_slot()).is_none());
+    assert!(init(&mut machine, &mut tables, system_slot()).is_none());
     assert!(machine.lines.is_empty() && machine.steps.is_empty());
 }
 
@@ -134,11 +134,11 @@ fn passing_through_the_console_uart_or_the_gic_is_refused() {
 #[test]
 fn running_out_of_stage_2_tables_refuses_only_the_partitions_that_do_not_fit() {
     let mut machine = FakeMachine::new(Some(VIRT_GICV3), bundle(BARE_METAL, GUEST_IMAGES));
-    let tables = spin::Mutex::new(FakeTables::new(3));
-    let booted = init(&mut machine, &tables, system_slot()).unwrap();
+    let mut tables = FakeTables::new(3);
+    let booted = init(&mut machine, &mut tables, system_slot()).unwrap();
     assert_eq!(state_of(&booted, "alpha"), PartitionState::Running);
     assert_eq!(state_of(&booted, "beta"), PartitionState::Refused);
-    assert_eq!(tables.lock().used(), 3);
+    assert_eq!(tables.used(), 3);
     assert!(machine.lines_with("\"beta\" (id 2) refused: ")[0].contains("stage-2"));
 }
 

@@ -10,8 +10,8 @@ use super::*;
 fn secondaries_are_started_with_psci_on_qemu_and_a_refusal_is_reported() {
     let mut machine = FakeMachine::new(Some(VIRT_GICV3), bundle(BARE_METAL, GUEST_IMAGES));
     machine.psci_results.push((2, -4));
-    let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = init(&mut machine, &tables, system_slot()).expect("boots");
+    let mut tables = FakeTables::new(64);
+    let booted = init(&mut machine, &mut tables, system_slot()).expect("boots");
     assert!(booted.running);
     assert_eq!(machine.mpidrs, [0, 1, 2, 3]);
     let plan: Vec<(usize, u64, StartMethod)> = machine
@@ -37,8 +37,8 @@ fn secondaries_are_started_with_psci_on_qemu_and_a_refusal_is_reported() {
 fn a_boot_cpu_listed_later_in_the_tree_becomes_logical_cpu_0() {
     let mut machine = FakeMachine::new(Some(VIRT_GICV3), bundle(BARE_METAL, GUEST_IMAGES));
     machine.cpu.mpidr = 2;
-    let tables = spin::Mutex::new(FakeTables::new(64));
-    let booted = init(&mut machine, &tables, system_slot()).expect("boots");
+    let mut tables = FakeTables::new(64);
+    let booted = init(&mut machine, &mut tables, system_slot()).expect("boots");
     assert_eq!(booted.system.cpus[0], 2);
     assert!(booted.running);
     assert!(machine.started.iter().all(|s| s.mpidr != 2));
