@@ -54,6 +54,7 @@ pub fn validate(
         check.devices(&mut report);
         check.console(&mut report);
         check.smc_allow(&mut report);
+        check.privileged(&mut report);
     }
     channel::check(config, &mut report);
     report.into_errors()
@@ -333,6 +334,17 @@ impl Check<'_, '_> {
         let devices = p.devices.iter().map(|d| d.ipa_range());
         for range in memory.chain(devices).filter(|r| r.overlaps(&console)) {
             report.push(self.error("console", ErrorKind::ConsoleOverlaps { range }));
+        }
+    }
+
+    /// Checks that no earlier partition is `privileged` too.
+    fn privileged(&self, report: &mut Report) {
+        if !self.partition.privileged {
+            return;
+        }
+        if let Some(first) = self.earlier.iter().find(|p| p.privileged) {
+            let other = bounded(first.name);
+            report.push(self.error("", ErrorKind::PrivilegedTwice { other }));
         }
     }
 

@@ -14,6 +14,10 @@ use crate::limits::{MAX_DEVICES, MAX_REGIONS};
 use crate::model::{ImageRef, OnStop, PartitionConfig};
 use heapless::Vec;
 
+/// The properties a partition node may have (for the unknown-property error).
+pub(super) const PARTITION_PROPERTIES: &str =
+    "cpus, on-stop, smc-allow, max-restarts, privileged";
+
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
 pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
@@ -29,6 +33,8 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         console: None,
         devices: Vec::new(),
         smc_allow: Vec::new(),
+        max_restarts: None,
+        privileged: false,
     }
 }
 
@@ -69,7 +75,11 @@ impl<'a> Partition<'a> {
             }
             .map(|on_stop| slot.on_stop = on_stop),
             "smc-allow" => rules::smc_allow(value).map(|list| slot.smc_allow = list),
-            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow"),
+            "max-restarts" => {
+                rules::max_restarts(value).map(|limit| slot.max_restarts = Some(limit))
+            }
+            "privileged" => rules::flag(value, "privileged").map(|()| slot.privileged = true),
+            _ => rules::check_ignored(name, value, PARTITION_PROPERTIES),
         };
         result.map_err(|kind| self.at.err(kind))
     }
