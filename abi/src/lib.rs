@@ -265,12 +265,15 @@ mod tests {
             assert_eq!(id >> 24, 0x86, "{id:#x}");
         }
         assert_eq!(vendor::id(*vendor::RESERVED_WATCHDOG.start()), 0x8600_0200);
-        assert_eq!(vendor::id(*vendor::RESERVED_MANAGEMENT.start()), vendor::MGMT_LIST);
+        assert_eq!(
+            vendor::id(*vendor::RESERVED_MANAGEMENT.start()),
+            vendor::MGMT_LIST
+        );
     }
 
     #[test]
     fn management_records_fields_fit_the_record() {
-        assert!(mgmt::TRAPS + mgmt::TRAP_COUNTERS * 8 <= mgmt::RECORD_SIZE);
+        assert_eq!(mgmt::TRAPS + mgmt::TRAP_COUNTERS * 8, mgmt::RECORD_SIZE);
         assert_eq!(mgmt::NAME + mgmt::NAME_LEN, mgmt::ID);
     }
 

@@ -212,6 +212,14 @@ impl Machine for Board<'_> {
         crate::test_hooks::overflow_stack();
     }
 
+    fn counter(&self) -> u64 {
+        arch::counter()
+    }
+
+    fn counter_frequency(&self) -> u64 {
+        arch::counter_frequency()
+    }
+
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
         if let Some(fast) = arch::fast_path::fast_counters(cpu) {

@@ -42,6 +42,7 @@ pub mod doorbell;
 pub mod el2_map;
 pub mod entropy;
 pub mod host_dt;
+pub mod management;
 pub mod pagetable;
 pub mod partition;
 pub mod phys_alloc;

@@ -3,7 +3,7 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use bulkhead_config::model::OnStop;
+use bulkhead_config::model::{OnStop, RestartLimit};
 use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
@@ -11,7 +11,7 @@ use crate::console::LineBuffer;
 use crate::devices::bus::BusError;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
-use crate::partition::{Mapping, MemoryPlan, PartitionState};
+use crate::partition::{Mapping, MemoryPlan, PartitionState, RestartLog};
 use crate::vuart::VirtualPl011;
 
 /// An image to copy into a partition's memory at boot and at every restart.
@@ -61,6 +61,12 @@ pub struct Partition {
     pub doorbells: Doorbells,
     /// Its emulated devices by IPA ([`Partition::register_devices`]).
     pub bus: DeviceBus,
+    /// Its restart rate limit (`max-restarts`), if any.
+    pub max_restarts: Option<RestartLimit>,
+    /// Whether it may make the management calls (`privileged`).
+    pub privileged: bool,
+    /// Its restart count, last stop reason and rate window.
+    pub restarts: RestartLog,
     state: AtomicU8,
 }
 
@@ -84,6 +90,9 @@ impl Partition {
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
+            max_restarts: None,
+            privileged: false,
+            restarts: RestartLog::new(),
             state: AtomicU8::new(state as u8),
         }
     }
@@ -105,6 +114,19 @@ impl Partition {
             .compare_exchange(
                 PartitionState::Running as u8,
                 PartitionState::Stopped as u8,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok()
+    }
+
+    /// Marks a stopped partition running again; `false` if it was not stopped (it runs, is
+    /// being started by someone else, or was refused at boot).
+    pub fn try_start(&self) -> bool {
+        self.state
+            .compare_exchange(
+                PartitionState::Stopped as u8,
+                PartitionState::Running as u8,
                 Ordering::SeqCst,
                 Ordering::SeqCst,
             )

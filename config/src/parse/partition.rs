@@ -15,8 +15,7 @@ use crate::model::{ImageRef, OnStop, PartitionConfig};
 use heapless::Vec;
 
 /// The properties a partition node may have (for the unknown-property error).
-pub(super) const PARTITION_PROPERTIES: &str =
-    "cpus, on-stop, smc-allow, max-restarts, privileged";
+pub(super) const PARTITION_PROPERTIES: &str = "cpus, on-stop, smc-allow, max-restarts, privileged";
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.

@@ -125,10 +125,7 @@ pub(super) fn max_restarts(value: &[u8]) -> Result<RestartLimit, ErrorKind> {
         ));
     }
     if !(1..=MAX_RESTART_WINDOW_S).contains(&seconds) {
-        return Err(bad(
-            "max-restarts",
-            "the window must be 1..=86400 seconds",
-        ));
+        return Err(bad("max-restarts", "the window must be 1..=86400 seconds"));
     }
     Ok(RestartLimit { count, seconds })
 }

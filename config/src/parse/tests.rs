@@ -139,7 +139,8 @@ fn unknown_partition_property_is_rejected() {
         other => panic!("{other:?}"),
     }
     assert!(
-        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow, max-restarts, privileged"),
+        format!("{e}")
+            .ends_with("allowed here: cpus, on-stop, smc-allow, max-restarts, privileged"),
         "{e}"
     );
 }
@@ -640,20 +641,17 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
 
 #[test]
 fn max_restarts_and_privileged_are_parsed() {
-    with_parsed(
-        &with_props("max-restarts = <3 60>; privileged;"),
-        |c| {
-            let p = &c.partitions[0];
-            assert_eq!(
-                p.max_restarts,
-                Some(crate::model::RestartLimit {
-                    count: 3,
-                    seconds: 60
-                })
-            );
-            assert!(p.privileged);
-        },
-    );
+    with_parsed(&with_props("max-restarts = <3 60>; privileged;"), |c| {
+        let p = &c.partitions[0];
+        assert_eq!(
+            p.max_restarts,
+            Some(crate::model::RestartLimit {
+                count: 3,
+                seconds: 60
+            })
+        );
+        assert!(p.privileged);
+    });
     with_parsed(&with_props(""), |c| {
         assert_eq!(c.partitions[0].max_restarts, None, "no limit by default");
         assert!(!c.partitions[0].privileged);
@@ -674,7 +672,13 @@ fn bad_max_restarts_values_are_rejected() {
         let e = parse_error(&with_props(&format!("max-restarts = {value};")));
         assert_eq!(e.node.as_str(), "/partitions/p", "{value}: {e}");
         assert!(
-            matches!(e.kind, ErrorKind::BadProperty { name: "max-restarts", .. }),
+            matches!(
+                e.kind,
+                ErrorKind::BadProperty {
+                    name: "max-restarts",
+                    ..
+                }
+            ),
             "{value}: {e}"
         );
     }

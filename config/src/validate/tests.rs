@@ -623,5 +623,9 @@ fn a_second_privileged_partition_is_rejected_naming_the_first() {
         }
     );
     let errors = validation_errors(&config_dts(&format!("{linux}{RTOS}")));
-    assert!(errors.is_empty(), "one privileged partition is fine: {}", messages(&errors));
+    assert!(
+        errors.is_empty(),
+        "one privileged partition is fine: {}",
+        messages(&errors)
+    );
 }

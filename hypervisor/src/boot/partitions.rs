@@ -196,6 +196,7 @@ pub fn add_partitions(
             break;
         }
     }
+    crate::management::record_free_ram(allocator.free().iter().map(|r| r.size).sum());
     for channel in &config.channels {
         let [a, b] = &channel.ends;
         platform.print(format_args!(
@@ -285,6 +286,8 @@ pub fn build_partition(
     partition.entry = config.entry;
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
+    partition.max_restarts = config.max_restarts;
+    partition.privileged = config.privileged;
     partition.console = config.console.map(|window| VirtualConsole {
         window,
         state: spin::Mutex::new((VirtualPl011::new(), Default::default())),

@@ -34,6 +34,10 @@ pub enum StopReason {
     Fault,
     /// Its last running vCPU called PSCI CPU_OFF.
     CpuOff,
+    /// A management call (or the hypervisor console) stopped or restarted it.
+    Management,
+    /// It would have restarted more often than its `max-restarts` allows.
+    RestartLimit,
 }
 
 impl StopReason {
@@ -44,6 +48,21 @@ impl StopReason {
             StopReason::SystemReset => "system-reset",
             StopReason::Fault => "fault",
             StopReason::CpuOff => "cpu-off",
+            StopReason::Management => "management",
+            StopReason::RestartLimit => "restart-limit",
+        }
+    }
+
+    /// The reason as the management calls report it (`bulkhead_abi::mgmt::REASON_*`).
+    pub fn abi_code(self) -> u32 {
+        use bulkhead_abi::mgmt;
+        match self {
+            StopReason::SystemOff => mgmt::REASON_SYSTEM_OFF,
+            StopReason::SystemReset => mgmt::REASON_SYSTEM_RESET,
+            StopReason::Fault => mgmt::REASON_FAULT,
+            StopReason::CpuOff => mgmt::REASON_CPU_OFF,
+            StopReason::Management => mgmt::REASON_MANAGEMENT,
+            StopReason::RestartLimit => mgmt::REASON_RESTART_LIMIT,
         }
     }
 }

@@ -61,7 +61,12 @@ pub struct FakeMachine {
     pub instruction: Option<u32>,
     /// What `handle_interrupts` does to power states (a kick that carried a stop).
     pub on_interrupt_power: Option<(usize, Power)>,
+    /// The generic counter (ticks of [`FREQUENCY`]).
+    pub now: u64,
 }
+
+/// The fake's counter frequency: 1 kHz (one tick per millisecond).
+pub const FREQUENCY: u64 = 1000;
 
 impl FakeMachine {
     pub fn new(version: GicVersion) -> Self {
@@ -95,6 +100,7 @@ impl FakeMachine {
             rings: Vec::new(),
             instruction: None,
             on_interrupt_power: None,
+            now: 0,
         }
     }
 
@@ -251,6 +257,12 @@ impl Machine for FakeMachine {
     }
     fn reset_vcpu(&mut self, cpu: usize) {
         self.resets.push(cpu);
+    }
+    fn counter(&self) -> u64 {
+        self.now
+    }
+    fn counter_frequency(&self) -> u64 {
+        FREQUENCY
     }
 }
 

@@ -97,4 +97,8 @@ pub trait Machine {
     fn test_overflow_stack(&mut self);
     /// Resets the virtual CPU interface and EL1-visible interrupt state before `cpu` enters.
     fn reset_vcpu(&mut self, cpu: usize);
+    /// The generic counter now, for restart rate limits and restart times.
+    fn counter(&self) -> u64;
+    /// The generic counter's frequency in Hz.
+    fn counter_frequency(&self) -> u64;
 }

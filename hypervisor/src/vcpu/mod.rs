@@ -25,6 +25,7 @@
 
 pub mod entry;
 pub mod machine;
+pub mod manage;
 pub mod outcome;
 pub mod policy;
 pub mod psci;
@@ -32,6 +33,8 @@ pub mod stop;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
+#[cfg(test)]
+mod manage_tests;
 #[cfg(test)]
 mod tests;
 

@@ -194,6 +194,17 @@ impl VcpuTrap<'_> {
                     None => result(super::policy::invalid_parameters()),
                 }
             }
+            Action::Manage { op, target } => {
+                result(match super::manage::manage(self.system, op, target, m) {
+                    Ok(()) => 0,
+                    Err(super::manage::ManageError::WrongState) => {
+                        VendorError::WrongState.to_register()
+                    }
+                    Err(super::manage::ManageError::NoSuchPartition) => {
+                        SmcccError::InvalidParameter.to_register()
+                    }
+                })
+            }
             Action::TestOverflowStack => {
                 // Does not return in a test-hooks build.
                 m.test_overflow_stack();
