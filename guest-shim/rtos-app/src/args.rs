@@ -10,7 +10,11 @@
 //! - `load=N`: bare metal only, start N more CPUs running a CPU, memory and timer load (the
 //!   same number of busy vCPUs as a loaded Linux partition beside the RTOS);
 //! - `iterations=N` (default 10000) and `period-us=P` (default 1000): the benchmark's job count
-//!   and period.
+//!   and period;
+//! - `crash-restarts=C` and `reset-restarts=R` (default 0; under Bulkhead only): while the
+//!   partition's restart count (BULKHEAD_MGMT_SELF) is below C, fault at boot (a store outside
+//!   its memory); while it is below C + R, call PSCI SYSTEM_RESET at boot; then run as usual
+//!   (scenario `restart_loop`).
 #![forbid(unsafe_code)]
 
 /// What the RTOS runs.
@@ -50,6 +54,10 @@ pub struct Settings {
     pub iterations: u64,
     /// Benchmark period, microseconds.
     pub period_us: u64,
+    /// Boots that fault at once (counted by the hypervisor's restart count).
+    pub crash_restarts: u64,
+    /// Boots after those that reset at once.
+    pub reset_restarts: u64,
 }
 
 impl Default for Settings {
@@ -63,6 +71,8 @@ impl Default for Settings {
             load: 0,
             iterations: 10_000,
             period_us: 1_000,
+            crash_restarts: 0,
+            reset_restarts: 0,
         }
     }
 }
@@ -80,7 +90,29 @@ fn number<'a>(key: &'static str, value: &'a str) -> Result<u64, ArgError<'a>> {
     value.parse().map_err(|_| ArgError { key, value })
 }
 
+/// What a boot does before its mode, given the restart count and the settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootAction {
+    /// Fault at once.
+    Crash,
+    /// PSCI SYSTEM_RESET at once.
+    Reset,
+    /// Run the mode.
+    Run,
+}
+
 impl Settings {
+    /// What boot number `restarts` (0 = the first) does.
+    pub fn boot_action(&self, restarts: u64) -> BootAction {
+        if restarts < self.crash_restarts {
+            BootAction::Crash
+        } else if restarts < self.crash_restarts.saturating_add(self.reset_restarts) {
+            BootAction::Reset
+        } else {
+            BootAction::Run
+        }
+    }
+
     /// Reads the settings through `arg` (the value of `key=value` in the boot arguments).
     pub fn parse<'a>(arg: impl Fn(&str) -> Option<&'a str>) -> Result<Settings, ArgError<'a>> {
         let mut settings = Settings::default();
@@ -124,6 +156,12 @@ impl Settings {
         if let Some(value) = arg("period-us") {
             settings.period_us = number("period-us", value)?.max(10);
         }
+        if let Some(value) = arg("crash-restarts") {
+            settings.crash_restarts = number("crash-restarts", value)?;
+        }
+        if let Some(value) = arg("reset-restarts") {
+            settings.reset_restarts = number("reset-restarts", value)?;
+        }
         Ok(settings)
     }
 }
@@ -162,6 +200,7 @@ mod tests {
                 load: 2,
                 iterations: 7,
                 period_us: 250,
+                ..Settings::default()
             }
         );
     }
@@ -182,5 +221,16 @@ mod tests {
                 value: "ten"
             })
         );
+    }
+
+    #[test]
+    fn crash_and_reset_restarts_pick_the_boot_action() {
+        let settings = parse("crash-restarts=2 reset-restarts=3").unwrap();
+        let actions: Vec<_> = (0..6).map(|n| settings.boot_action(n)).collect();
+        use BootAction::*;
+        assert_eq!(actions, [Crash, Crash, Reset, Reset, Reset, Run]);
+        assert_eq!(Settings::default().boot_action(0), Run);
+        let huge = parse("crash-restarts=18446744073709551615 reset-restarts=5").unwrap();
+        assert_eq!(huge.boot_action(u64::MAX - 1), Crash);
     }
 }

@@ -11,6 +11,8 @@
 //!   `cpu_cycles.rs`);
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
+//! - `mgmt=denied|watch|drive` (`target=NAME`, `until=N`, `watch-ms=P`): the partition
+//!   management calls (see `mgmt.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
 //! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
 //!   heartbeats (`reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
@@ -31,6 +33,8 @@ mod cpu_cycles;
 mod doorbell;
 #[cfg(target_os = "none")]
 mod guest;
+#[cfg(target_os = "none")]
+mod mgmt;
 #[cfg(target_os = "none")]
 mod trng_report;
 
