@@ -5,8 +5,8 @@
 //! - `watch` (`target=NAME until=N period-ms=P`, privileged): prints the hypervisor's free
 //!   memory and every partition, then polls the list until partition NAME has restarted N
 //!   times or stays stopped, and prints the free memory again (scenario `restart_loop`).
-//! - `drive` (`target=NAME`, privileged): stops, starts and restarts partition NAME, checking
-//!   its state through the list after each step.
+//! - `drive` (`target=NAME settle-ms=S`, privileged): stops, starts and restarts partition NAME,
+//!   S ms apart, checking its state through the list after each step.
 
 use core::fmt::Write;
 
@@ -36,10 +36,7 @@ fn denied(out: &mut Pl011, hv: Bulkhead) {
     let mut buffer = [0u8; 256];
     let (mut passed, mut failed) = (0, 0);
     for function in PRIVILEGED_CALLS {
-        let x0 = smccc::call(
-            function,
-            [2, buffer.as_mut_ptr() as u64, 256, 0, 0, 0],
-        )[0];
+        let x0 = smccc::call(function, [2, buffer.as_mut_ptr() as u64, 256, 0, 0, 0])[0];
         let ok = x0 as i64 == DENIED && buffer.iter().all(|&b| b == 0);
         if ok {
             passed += 1;
@@ -62,7 +59,10 @@ fn denied(out: &mut Pl011, hv: Bulkhead) {
     }
     let verdict = if ok { "PASS" } else { "FAIL" };
     let _ = writeln!(out, "HIL:TEST mgmt-self {verdict} {own:?}");
-    let _ = writeln!(out, "HIL:MGMT denied-checks passed={passed} failed={failed}");
+    let _ = writeln!(
+        out,
+        "HIL:MGMT denied-checks passed={passed} failed={failed}"
+    );
 }
 
 fn print_free(out: &mut Pl011, hv: Bulkhead, when: &str) {
@@ -122,7 +122,11 @@ fn watch(out: &mut Pl011, info: &BootInfo<'_>, hv: Bulkhead) {
         };
         if record.restarts / 250 > reported {
             reported = record.restarts / 250;
-            let _ = writeln!(out, "HIL:MGMT progress {target} restarts={}", record.restarts);
+            let _ = writeln!(
+                out,
+                "HIL:MGMT progress {target} restarts={}",
+                record.restarts
+            );
         }
         if record.restarts >= until || record.state == guest_shim::management::mgmt::STATE_STOPPED {
             // Let the last restart settle (its boot), then measure again.
@@ -150,8 +154,11 @@ fn drive(out: &mut Pl011, info: &BootInfo<'_>, hv: Bulkhead) {
         return;
     };
     let id = u64::from(record.id);
-    let settle = || timer::delay_us(300_000);
+    let settle_us = info.arg("settle-ms").and_then(parse_u64).unwrap_or(300) * 1000;
+    let settle = || timer::delay_us(settle_us);
     let state = || find(hv, target).map(|r| r.state);
+    settle();
+    let _ = writeln!(out, "HIL:MGMT drive stopping {target} id={id}");
     let stop = hv.stop_partition(id);
     let stopped = state();
     let _ = writeln!(out, "HIL:MGMT drive stop {stop:?} state={stopped:?}");
@@ -163,12 +170,19 @@ fn drive(out: &mut Pl011, info: &BootInfo<'_>, hv: Bulkhead) {
     let _ = writeln!(out, "HIL:MGMT drive start {start:?} state={started:?}");
     settle();
     let restart = hv.restart_partition(id);
-    let _ = writeln!(out, "HIL:MGMT drive restart {restart:?} state={:?}", state());
+    let _ = writeln!(
+        out,
+        "HIL:MGMT drive restart {restart:?} state={:?}",
+        state()
+    );
+    let own = hv.stop_partition(hv.partition_info().map_or(0, |i| i.id));
+    let _ = writeln!(out, "HIL:MGMT drive stop-self {own:?}");
     let ok = stop.is_ok()
         && stopped == Some(STATE_STOPPED)
         && again.is_err()
         && start.is_ok()
         && started == Some(STATE_RUNNING)
-        && restart.is_ok();
+        && restart.is_ok()
+        && own.is_err();
     let _ = writeln!(out, "HIL:MGMT drive done ok={ok}");
 }

@@ -77,7 +77,8 @@ fn manage(op: ManageOp, id: u64, caller: &dyn Caller) -> Action {
 fn list(ipa: u64, size: u64, first: u64, caller: &dyn Caller) -> Action {
     let count = caller.partition_count();
     let first = usize::try_from(first).unwrap_or(usize::MAX);
-    let fit = usize::try_from(size.checked_div(RECORD_SIZE as u64).unwrap_or(0)).unwrap_or(usize::MAX);
+    let fit =
+        usize::try_from(size.checked_div(RECORD_SIZE as u64).unwrap_or(0)).unwrap_or(usize::MAX);
     let records = fit.min(RECORDS_PER_CALL).min(count.saturating_sub(first));
     let bytes = records.saturating_mul(RECORD_SIZE) as u64;
     if bytes > 0 && caller.check_guest(ipa, bytes).is_err() {
