@@ -10,6 +10,15 @@ Not covered yet: `bulkheadctl` from Linux (see docs/guest-abi.md, "Partition man
 """
 
 import re
+import time
+
+
+def wait_after(s, pattern: str, position: int, timeout: float) -> None:
+    """Waits until `pattern` appears in the console after `position` (the cursor stays)."""
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, s.console.text[position:], re.MULTILINE):
+        assert time.monotonic() < deadline, f"{pattern!r} not seen after {position} in {timeout}s"
+        time.sleep(0.5)
 
 
 def rtos_lines(text: str) -> int:
@@ -32,14 +41,15 @@ def test_management_calls_a_privileged_partition_stops_starts_and_restarts_the_r
     s.expect(r"^HIL:PART rtos START reason=management$", timeout=30)
     started_at = s.console.cursor
     s.expect(r"^\[manager\] HIL:MGMT drive start Ok\(\(\)\) state=Some\(0\)$", timeout=10)
-    s.wait_all(rtos_start, count=2, timeout=60)
-    s.wait_all(rtos_window, count=2, timeout=60)
+    wait_after(s, rtos_start, started_at, 60)
+    wait_after(s, rtos_window, started_at, 60)
     s.expect(r"^HIL:PART rtos RESTART reason=management restarts=1 took-ticks=\d+$", timeout=30)
+    restarted_at = s.console.cursor
     s.expect(r"^\[manager\] HIL:MGMT drive restart Ok\(\(\)\) state=Some\(0\)$", timeout=10)
     s.expect(r"^\[manager\] HIL:MGMT drive stop-self Err\(InvalidParameter\)$", timeout=10)
     s.expect(r"^\[manager\] HIL:MGMT drive done ok=true$", timeout=10)
-    s.wait_all(rtos_start, count=3, timeout=60)
-    s.wait_all(rtos_window, count=3, timeout=60)
+    wait_after(s, rtos_start, restarted_at, 60)
+    wait_after(s, rtos_window, restarted_at, 60)
     text = s.console.text
 
     # While stopped, the RTOS printed nothing: its vCPU was out of its guest.
