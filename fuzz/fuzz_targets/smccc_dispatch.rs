@@ -127,7 +127,10 @@ fuzz_target!(|input: Input| {
                     && (0x0300..=0x0304).contains(&number)
                     && (function & (1 << 30) == 0 || number == 0x0300);
                 if management && !caller.privileged && !call.aarch32 {
-                    assert_eq!(x0 as i64, -5, "{call:x?}: DENIED for an unprivileged caller");
+                    assert_eq!(
+                        x0 as i64, -5,
+                        "{call:x?}: DENIED for an unprivileged caller"
+                    );
                 }
                 if (x0 as i64) < 0 {
                     assert!(is_error_code(x0), "{call:x?} returned X0 = {x0:#x}");
@@ -157,9 +160,19 @@ fuzz_target!(|input: Input| {
                 );
             }
             Action::Manage { target, .. } => {
-                assert!(caller.privileged, "{call:x?}: management by an unprivileged caller");
-                assert!(target < partitions, "{call:x?}: partition {target} does not exist");
-                assert_ne!(target + 1, own, "{call:x?}: management of the caller itself");
+                assert!(
+                    caller.privileged,
+                    "{call:x?}: management by an unprivileged caller"
+                );
+                assert!(
+                    target < partitions,
+                    "{call:x?}: partition {target} does not exist"
+                );
+                assert_ne!(
+                    target + 1,
+                    own,
+                    "{call:x?}: management of the caller itself"
+                );
             }
             Action::TestOverflowStack => {
                 panic!("{call:x?}: the stack overflow hook exists only in test-hooks builds")
