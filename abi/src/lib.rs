@@ -111,8 +111,23 @@ pub mod vendor {
     pub const RESERVED_IPC: core::ops::RangeInclusive<u16> = 0x0100..=0x01ff;
     /// Function numbers reserved for the partition watchdog.
     pub const RESERVED_WATCHDOG: core::ops::RangeInclusive<u16> = 0x0200..=0x02ff;
-    /// Function numbers reserved for partition management.
+    /// Function numbers for partition management: the calls below, the rest reserved.
     pub const RESERVED_MANAGEMENT: core::ops::RangeInclusive<u16> = 0x0300..=0x03ff;
+    /// BULKHEAD_MGMT_LIST (privileged): one record per partition written to a guest buffer
+    /// (state, CPUs, restarts, trap counts; layout in [`mgmt`]); SMC32 and SMC64 forms.
+    pub const MGMT_LIST: u32 = 0x8600_0300;
+    /// BULKHEAD_MGMT_START (privileged): start a stopped partition by id.
+    pub const MGMT_START: u32 = 0x8600_0301;
+    /// BULKHEAD_MGMT_STOP (privileged): stop a running partition by id.
+    pub const MGMT_STOP: u32 = 0x8600_0302;
+    /// BULKHEAD_MGMT_RESTART (privileged): restart a partition by id from its images.
+    pub const MGMT_RESTART: u32 = 0x8600_0303;
+    /// BULKHEAD_MGMT_FREE_MEMORY (privileged): the hypervisor's free physical memory and
+    /// translation tables.
+    pub const MGMT_FREE_MEMORY: u32 = 0x8600_0304;
+    /// BULKHEAD_MGMT_SELF (every partition): the caller's own restart count and the reason of
+    /// its last restart.
+    pub const MGMT_SELF: u32 = 0x8600_0305;
     /// BULKHEAD_STACK_HIGH_WATER: how deep the EL2 stack of one of the caller's vCPUs' CPUs
     /// was ever used, in bytes (diagnostics, 0x0400..=0x04ff).
     pub const STACK_HIGH_WATER: u32 = 0x8600_0400;
@@ -133,6 +148,64 @@ pub mod vendor {
     pub const fn id(number: u16) -> u32 {
         FEATURES | number as u32
     }
+}
+
+/// The data the management calls exchange (`docs/guest-abi.md`, "Partition management").
+pub mod mgmt {
+    /// The size of one BULKHEAD_MGMT_LIST record, in bytes.
+    pub const RECORD_SIZE: usize = 128;
+    /// Record offsets (all fields little-endian): the partition's name, NUL-padded.
+    pub const NAME: usize = 0;
+    /// The longest name a record holds.
+    pub const NAME_LEN: usize = 32;
+    /// u32: the partition id (1-based, configuration order).
+    pub const ID: usize = 32;
+    /// u32: the state ([`STATE_RUNNING`], [`STATE_STOPPED`], [`STATE_REFUSED`]).
+    pub const STATE: usize = 36;
+    /// u32: the number of vCPUs.
+    pub const VCPUS: usize = 40;
+    /// u32: bit n set = the partition runs a vCPU on physical CPU n.
+    pub const CPU_MASK: usize = 44;
+    /// u64: restarts since boot.
+    pub const RESTARTS: usize = 48;
+    /// u32: flags ([`FLAG_PRIVILEGED`], [`FLAG_RESTART_ON_STOP`]).
+    pub const FLAGS: usize = 56;
+    /// u32: the reason of the last stop or restart ([`REASON_NONE`] ...).
+    pub const LAST_REASON: usize = 60;
+    /// 8 x u64: trap counts summed over its vCPUs since they last entered, in the order
+    /// call, mmio, sysreg, irq, wfx, fault, call-fast, irq-fast.
+    pub const TRAPS: usize = 64;
+    /// How many trap counters a record holds.
+    pub const TRAP_COUNTERS: usize = 8;
+
+    /// The partition runs.
+    pub const STATE_RUNNING: u32 = 0;
+    /// The partition is stopped.
+    pub const STATE_STOPPED: u32 = 1;
+    /// The partition was refused at boot and never ran.
+    pub const STATE_REFUSED: u32 = 2;
+
+    /// The partition may make the privileged management calls.
+    pub const FLAG_PRIVILEGED: u32 = 1 << 0;
+    /// The configuration says `on-stop = "restart"`.
+    pub const FLAG_RESTART_ON_STOP: u32 = 1 << 1;
+
+    /// No stop or restart yet.
+    pub const REASON_NONE: u32 = 0;
+    /// PSCI SYSTEM_OFF.
+    pub const REASON_SYSTEM_OFF: u32 = 1;
+    /// PSCI SYSTEM_RESET (or SYSTEM_RESET2).
+    pub const REASON_SYSTEM_RESET: u32 = 2;
+    /// A fault.
+    pub const REASON_FAULT: u32 = 3;
+    /// The last running vCPU called CPU_OFF.
+    pub const REASON_CPU_OFF: u32 = 4;
+    /// A management call or the hypervisor console.
+    pub const REASON_MANAGEMENT: u32 = 5;
+    /// It restarted more often than its `max-restarts` allows and stays off.
+    pub const REASON_RESTART_LIMIT: u32 = 6;
+    /// Its SBSA generic watchdog's second signal (WS1) rose.
+    pub const REASON_WATCHDOG: u32 = 7;
 }
 
 /// Return codes (W0/X0, sign-extended), by interface: each interface numbers its own.
@@ -165,6 +238,12 @@ pub mod error {
         pub use super::smccc::{INVALID_PARAMETER, NOT_SUPPORTED};
         /// BULKHEAD_DOORBELL_RING: the peer partition is not running.
         pub const PEER_DOWN: i32 = -4;
+        /// The management calls, from a partition the configuration does not mark
+        /// `privileged`.
+        pub const DENIED: i32 = -5;
+        /// BULKHEAD_MGMT_START of a partition that runs, STOP of one that is stopped, or any
+        /// of them on a partition that was refused at boot.
+        pub const WRONG_STATE: i32 = -6;
     }
 }
 
@@ -192,6 +271,16 @@ mod tests {
             assert_eq!(id >> 24, 0x86, "{id:#x}");
         }
         assert_eq!(vendor::id(*vendor::RESERVED_WATCHDOG.start()), 0x8600_0200);
+        assert_eq!(
+            vendor::id(*vendor::RESERVED_MANAGEMENT.start()),
+            vendor::MGMT_LIST
+        );
+    }
+
+    #[test]
+    fn management_records_fields_fit_the_record() {
+        assert_eq!(mgmt::TRAPS + mgmt::TRAP_COUNTERS * 8, mgmt::RECORD_SIZE);
+        assert_eq!(mgmt::NAME + mgmt::NAME_LEN, mgmt::ID);
     }
 
     #[test]
@@ -200,5 +289,7 @@ mod tests {
         assert_eq!(error::psci::INVALID_ADDRESS, -9);
         assert_eq!(error::trng::NO_ENTROPY, -3);
         assert_eq!(error::vendor::PEER_DOWN, -4);
+        assert_eq!(error::vendor::DENIED, -5);
+        assert_eq!(error::vendor::WRONG_STATE, -6);
     }
 }

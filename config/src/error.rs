@@ -197,6 +197,11 @@ pub enum ErrorKind {
         /// The entry IPA.
         entry: u64,
     },
+    /// A second partition is marked `privileged` (the first keeps it).
+    PrivilegedTwice {
+        /// The partition already marked privileged.
+        other: String<32>,
+    },
     /// An image file does not exist.
     MissingImage {
         /// The file name.
@@ -426,6 +431,11 @@ impl fmt::Display for ErrorKind {
                 f,
                 "entry point 0x{entry:x} is not inside any memory region of this partition"
             ),
+            Self::PrivilegedTwice { other } => write!(
+                f,
+                "partition \"{other}\" is already `privileged`; at most one partition may \
+                 manage the others: remove one `privileged`"
+            ),
             Self::MissingImage { file } => write!(f, "image file \"{file}\" not found"),
             Self::DeviceTwice { range, other } => write!(
                 f,
@@ -613,6 +623,9 @@ mod tests {
                 range: r
             },
             ErrorKind::EntryOutside { entry: 0x8000_0000 },
+            ErrorKind::PrivilegedTwice {
+                other: bounded("linux")
+            },
             ErrorKind::MissingImage {
                 file: bounded("Image")
             },
@@ -701,6 +714,7 @@ mod tests {
         "load address 0x80000000 of \"Image\" is not inside any memory region of this partition",
         "overlaps the kernel image at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); move one of the load addresses",
         "entry point 0x80000000 is not inside any memory region of this partition",
+        "partition \"linux\" is already `privileged`; at most one partition may manage the others: remove one `privileged`",
         "image file \"Image\" not found",
         "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), already passed through to partition \"linux\"; a device belongs to at most one partition",
         "physical range overlaps [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), which the hypervisor itself uses (its hardware RNG, the RNG200); no partition may be given it",

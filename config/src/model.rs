@@ -186,7 +186,28 @@ pub struct PartitionConfig<'a> {
     /// forwards to the platform firmware for this partition (`smc-allow`), in
     /// the order written. Empty: none.
     pub smc_allow: Vec<u32, MAX_SMC_ALLOW>,
+    /// The most restarts allowed within a time window (`max-restarts = <count seconds>`);
+    /// `None`: no limit.
+    pub max_restarts: Option<RestartLimit>,
+    /// May list, start, stop and restart the other partitions through the management calls
+    /// (`privileged;`). At most one partition is.
+    pub privileged: bool,
 }
+
+/// A restart rate limit: at most `count` restarts within any `seconds`-second window; the
+/// restart that would exceed it leaves the partition off instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartLimit {
+    /// Restarts allowed per window, 1..=[`MAX_RESTART_COUNT`].
+    pub count: u32,
+    /// The window, in seconds of the generic counter, 1..=[`MAX_RESTART_WINDOW_S`].
+    pub seconds: u32,
+}
+
+/// The largest `count` of `max-restarts` (the hypervisor keeps that many restart times).
+pub const MAX_RESTART_COUNT: u32 = 32;
+/// The longest window of `max-restarts`: one day.
+pub const MAX_RESTART_WINDOW_S: u32 = 86_400;
 
 impl<'a> PartitionConfig<'a> {
     /// The memory region whose IPA range contains `ipa`, if any.

@@ -55,6 +55,7 @@ pub fn validate(
         check.console(&mut report);
         check.smc_allow(&mut report);
         watchdog::check(config, index, partition, &mut report);
+        check.privileged(&mut report);
     }
     channel::check(config, &mut report);
     if let Some(focus) = config.console.focus {
@@ -363,6 +364,17 @@ impl Check<'_, '_> {
         let devices = p.devices.iter().map(|d| d.ipa_range());
         for range in memory.chain(devices).filter(|r| r.overlaps(&console)) {
             report.push(self.error("console", ErrorKind::ConsoleOverlaps { range }));
+        }
+    }
+
+    /// Checks that no earlier partition is `privileged` too.
+    fn privileged(&self, report: &mut Report) {
+        if !self.partition.privileged {
+            return;
+        }
+        if let Some(first) = self.earlier.iter().find(|p| p.privileged) {
+            let other = bounded(first.name);
+            report.push(self.error("", ErrorKind::PrivilegedTwice { other }));
         }
     }
 

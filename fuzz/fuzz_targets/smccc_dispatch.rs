@@ -1,7 +1,9 @@
 //! `smccc::dispatch` on random calls from a random partition (`FakeCaller`): it never panics,
 //! every error is one of the SMCCC, PSCI, TRNG or vendor codes with X1..X3 zero, console output
 //! stays within one transfer, doorbells ring only the caller's own peers, and only calls the
-//! partition's `smc-allow` lists reach the firmware, unchanged.
+//! partition's `smc-allow` lists reach the firmware, unchanged. The management calls: only a
+//! `privileged` caller gets past DENIED, it manages only other partitions that exist, and list
+//! records land only in its RAM (the fake refuses anything else).
 #![no_main]
 
 use std::cell::RefCell;
@@ -9,6 +11,7 @@ use std::cell::RefCell;
 use arbitrary::Arbitrary;
 use bulkhead::doorbell::Doorbell;
 use bulkhead::entropy::EntropySource;
+use bulkhead::management::PartitionStatus;
 use bulkhead::smccc::caller::FakeCaller;
 use bulkhead::smccc::{dispatch, Action, Call, SocId, MAX_TRANSFER};
 use libfuzzer_sys::fuzz_target;
@@ -24,6 +27,11 @@ struct Input {
     midr: Option<u64>,
     allowed: Vec<u32>,
     doorbells: Vec<(Option<u8>, u32, u32)>,
+    privileged: bool,
+    /// Partitions in the configuration (the caller is one of them).
+    partitions: u8,
+    /// The caller's id, 1..=partitions.
+    own: u8,
     calls: Vec<RawCall>,
 }
 
@@ -47,9 +55,19 @@ fn is_error_code(x0: u64) -> bool {
 }
 
 fuzz_target!(|input: Input| {
+    let partitions = usize::from(input.partitions % 8) + 1;
+    let own = usize::from(input.own) % partitions + 1;
     let ram_len = (usize::from(input.ram_pages) % 4 + 1) * 0x1000;
     let mut caller = FakeCaller {
-        id: 1,
+        id: own,
+        privileged: input.privileged,
+        statuses: (1..=partitions)
+            .map(|id| PartitionStatus {
+                id: id as u32,
+                restarts: id as u64,
+                ..PartitionStatus::default()
+            })
+            .collect(),
         name: "fuzz",
         vcpus: usize::from(input.vcpus % 8) + 1,
         vcpu: usize::from(input.vcpu % 8),
@@ -104,6 +122,16 @@ fuzz_target!(|input: Input| {
         );
         match action {
             Action::Return([x0, x1, x2, x3]) => {
+                let number = function & 0xffff;
+                let management = function & 0xbfff_0000 == 0x8600_0000
+                    && (0x0300..=0x0304).contains(&number)
+                    && (function & (1 << 30) == 0 || number == 0x0300);
+                if management && !caller.privileged && !call.aarch32 {
+                    assert_eq!(
+                        x0 as i64, -5,
+                        "{call:x?}: DENIED for an unprivileged caller"
+                    );
+                }
                 if (x0 as i64) < 0 {
                     assert!(is_error_code(x0), "{call:x?} returned X0 = {x0:#x}");
                     assert_eq!([x1, x2, x3], [0; 3], "{call:x?}: an error with results");
@@ -129,6 +157,21 @@ fuzz_target!(|input: Input| {
                 assert!(
                     vcpu < caller.vcpus,
                     "{call:x?} named vCPU {vcpu} of another partition"
+                );
+            }
+            Action::Manage { target, .. } => {
+                assert!(
+                    caller.privileged,
+                    "{call:x?}: management by an unprivileged caller"
+                );
+                assert!(
+                    target < partitions,
+                    "{call:x?}: partition {target} does not exist"
+                );
+                assert_ne!(
+                    target + 1,
+                    own,
+                    "{call:x?}: management of the caller itself"
                 );
             }
             Action::TestOverflowStack => {

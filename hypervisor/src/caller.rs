@@ -8,6 +8,7 @@ mod firmware;
 pub use firmware::allow_firmware_calls;
 
 use crate::entropy::{EntropySource, NoEntropy, POOL};
+use crate::management::{FreeMemory, PartitionStatus};
 use crate::smccc::{Caller, GuestMemoryError, GuestRange, SocId};
 use crate::system::Partition;
 
@@ -98,6 +99,30 @@ impl Caller for RunningVcpu<'_> {
     fn doorbells(&self) -> &[crate::doorbell::Doorbell] {
         &self.partition.doorbells
     }
+
+    fn privileged(&self) -> bool {
+        self.partition.privileged
+    }
+
+    fn own_restarts(&self) -> (u64, u32) {
+        let log = &self.partition.restarts;
+        (log.count(), log.last_reason())
+    }
+
+    fn partition_count(&self) -> usize {
+        crate::system::SYSTEM
+            .get()
+            .map_or(0, |system| system.partitions.len())
+    }
+
+    fn partition_status(&self, index: usize) -> Option<PartitionStatus> {
+        let partition = crate::system::SYSTEM.get()?.partitions.get(index)?;
+        Some(PartitionStatus::of(partition, &hardware::trap_counts))
+    }
+
+    fn free_memory(&self) -> FreeMemory {
+        crate::management::free_memory(hardware::tables_used())
+    }
 }
 
 /// Copies to and from guest RAM by physical address (bare-metal builds only: the host has no
@@ -151,6 +176,27 @@ mod hardware {
     #[cfg(target_os = "none")]
     pub fn fill_rndr(out: &mut [u8]) -> Result<(), NoEntropy> {
         crate::arch::rng::fill(out).then_some(()).ok_or(NoEntropy)
+    }
+
+    /// The trap counts of `cpu`'s vCPU (the general path's and the assembly fast paths').
+    pub fn trap_counts(cpu: usize) -> [u64; bulkhead_abi::mgmt::TRAP_COUNTERS] {
+        let mut counts = [0u64; bulkhead_abi::mgmt::TRAP_COUNTERS];
+        #[cfg(target_os = "none")]
+        let fast = crate::arch::fast_path::fast_counts(cpu);
+        #[cfg(not(target_os = "none"))]
+        let fast = [0u64; 2];
+        for (slot, value) in counts
+            .iter_mut()
+            .zip(crate::trap_stats::counts(cpu).into_iter().chain(fast))
+        {
+            *slot = value;
+        }
+        counts
+    }
+
+    /// Translation tables the static pool has handed out.
+    pub fn tables_used() -> usize {
+        crate::table_pool::used_after_boot()
     }
 
     /// Host builds: no CPU to ask.

@@ -231,6 +231,10 @@ impl Machine for Board<'_> {
         }
     }
 
+    fn counter_frequency(&self) -> u64 {
+        arch::counter_frequency()
+    }
+
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
         if let (Some([calls, irqs]), Some(console)) = (

@@ -44,6 +44,7 @@ pub mod el2_map;
 pub mod el2_state;
 pub mod entropy;
 pub mod host_dt;
+pub mod management;
 pub mod pagetable;
 pub mod partition;
 pub mod phys_alloc;

@@ -3,7 +3,7 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use bulkhead_config::model::{ConsoleMode, OnStop};
+use bulkhead_config::model::{ConsoleMode, OnStop, RestartLimit};
 use bulkhead_config::range::Range;
 use heapless::{String, Vec};
 
@@ -11,7 +11,7 @@ use crate::devices::bus::BusError;
 use crate::devices::sbsa_watchdog::SbsaWatchdog;
 use crate::devices::{DeviceBus, DeviceId};
 use crate::doorbell::Doorbells;
-use crate::partition::{Mapping, MemoryPlan, PartitionState};
+use crate::partition::{Mapping, MemoryPlan, PartitionState, RestartLog};
 
 /// An image to copy into a partition's memory at boot and at every restart.
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +71,12 @@ pub struct Partition {
     pub bus: DeviceBus,
     /// Its SBSA generic watchdog, if configured.
     pub watchdog: Option<VirtualWatchdog>,
+    /// Its restart rate limit (`max-restarts`), if any.
+    pub max_restarts: Option<RestartLimit>,
+    /// Whether it may make the management calls (`privileged`).
+    pub privileged: bool,
+    /// Its restart count, last stop reason and rate window.
+    pub restarts: RestartLog,
     state: AtomicU8,
 }
 
@@ -96,6 +102,9 @@ impl Partition {
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
             watchdog: None,
+            max_restarts: None,
+            privileged: false,
+            restarts: RestartLog::new(),
             state: AtomicU8::new(state as u8),
         }
     }
@@ -117,6 +126,19 @@ impl Partition {
             .compare_exchange(
                 PartitionState::Running as u8,
                 PartitionState::Stopped as u8,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok()
+    }
+
+    /// Marks a stopped partition running again; `false` if it was not stopped (it runs, is
+    /// being started by someone else, or was refused at boot).
+    pub fn try_start(&self) -> bool {
+        self.state
+            .compare_exchange(
+                PartitionState::Stopped as u8,
+                PartitionState::Running as u8,
                 Ordering::SeqCst,
                 Ordering::SeqCst,
             )

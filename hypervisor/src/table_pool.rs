@@ -39,6 +39,20 @@ impl StaticPool {
     }
 }
 
+/// Tables the boot handed out, published once the boot is done (the pool is owned by the boot
+/// alone and never grows after it): what the management calls report.
+static USED_AFTER_BOOT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Publishes how many tables the boot used (with the MMU on: a plain store either way).
+pub fn publish_used(used: usize) {
+    USED_AFTER_BOOT.store(used, core::sync::atomic::Ordering::Release);
+}
+
+/// The tables the boot used, as [`publish_used`] left it.
+pub fn used_after_boot() -> usize {
+    USED_AFTER_BOOT.load(core::sync::atomic::Ordering::Acquire)
+}
+
 impl Default for StaticPool {
     fn default() -> Self {
         Self::new()

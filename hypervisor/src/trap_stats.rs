@@ -56,6 +56,17 @@ pub fn count(cpu: usize, cause: Cause) {
     }
 }
 
+/// The counts of `cpu` by cause, in [`Cause`] order.
+pub fn counts(cpu: usize) -> [u64; CAUSES] {
+    let mut out = [0u64; CAUSES];
+    if let Some(counters) = COUNTS.get(cpu) {
+        for (slot, counter) in out.iter_mut().zip(counters) {
+            *slot = counter.load(Ordering::Relaxed);
+        }
+    }
+    out
+}
+
 /// Starts counting afresh on `cpu` (its vCPU is entered at counter value `now`).
 pub fn reset(cpu: usize, now: u64, fast: &[&AtomicU64; 3]) {
     if let Some(counters) = COUNTS.get(cpu) {

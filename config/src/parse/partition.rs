@@ -14,6 +14,10 @@ use crate::limits::{MAX_DEVICES, MAX_REGIONS};
 use crate::model::{ConsoleMode, ImageRef, OnStop, PartitionConfig};
 use heapless::Vec;
 
+/// The properties a partition node may have (for the unknown-property error).
+pub(super) const PARTITION_PROPERTIES: &str =
+    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged";
+
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
 pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
@@ -31,6 +35,8 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         devices: Vec::new(),
         watchdog: None,
         smc_allow: Vec::new(),
+        max_restarts: None,
+        privileged: false,
     }
 }
 
@@ -87,7 +93,11 @@ impl<'a> Partition<'a> {
                 slot.console_mode = mode;
                 self.console_mode_set.set(true);
             }),
-            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow, console-mode"),
+            "max-restarts" => {
+                rules::max_restarts(value).map(|limit| slot.max_restarts = Some(limit))
+            }
+            "privileged" => rules::flag(value, "privileged").map(|()| slot.privileged = true),
+            _ => rules::check_ignored(name, value, PARTITION_PROPERTIES),
         };
         result.map_err(|kind| self.at.err(kind))
     }

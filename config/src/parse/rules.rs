@@ -6,6 +6,7 @@
 use crate::cells;
 use crate::error::ErrorKind;
 use crate::limits::{MAX_CPUS, MAX_FILE_NAME, MAX_NAME, MAX_SMC_ALLOW};
+use crate::model::{RestartLimit, MAX_RESTART_COUNT, MAX_RESTART_WINDOW_S};
 use crate::range::Range;
 use crate::text::bounded;
 use heapless::Vec;
@@ -109,6 +110,36 @@ pub(super) fn smc_allow(value: &[u8]) -> Result<Vec<u32, MAX_SMC_ALLOW>, ErrorKi
         })?;
     }
     Ok(functions)
+}
+
+/// Decodes `max-restarts`: two cells `<count seconds>`, count 1..=32, seconds 1..=86400.
+pub(super) fn max_restarts(value: &[u8]) -> Result<RestartLimit, ErrorKind> {
+    let mut list = cells::u32_list(value).ok_or_else(|| bad("max-restarts", WHY_RESTARTS))?;
+    let (Some(count), Some(seconds), None) = (list.next(), list.next(), list.next()) else {
+        return Err(bad("max-restarts", WHY_RESTARTS));
+    };
+    if !(1..=MAX_RESTART_COUNT).contains(&count) {
+        return Err(bad(
+            "max-restarts",
+            "the count must be 1..=32 (for no limit, leave the property out)",
+        ));
+    }
+    if !(1..=MAX_RESTART_WINDOW_S).contains(&seconds) {
+        return Err(bad("max-restarts", "the window must be 1..=86400 seconds"));
+    }
+    Ok(RestartLimit { count, seconds })
+}
+
+const WHY_RESTARTS: &str =
+    "must be 2 cells: <count seconds>, at most `count` restarts in any `seconds` seconds";
+
+/// Decodes a boolean property such as `privileged`: present and empty.
+pub(super) fn flag(value: &[u8], name: &'static str) -> Result<(), ErrorKind> {
+    if value.is_empty() {
+        Ok(())
+    } else {
+        Err(bad(name, "takes no value: write `privileged;`"))
+    }
 }
 
 /// Decodes a channel's `partitions`: exactly two non-empty strings. Whether

@@ -139,7 +139,9 @@ fn unknown_partition_property_is_rejected() {
         other => panic!("{other:?}"),
     }
     assert!(
-        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow, console-mode"),
+        format!("{e}").ends_with(
+            "allowed here: cpus, on-stop, smc-allow, console-mode, max-restarts, privileged"
+        ),
         "{e}"
     );
 }
@@ -675,4 +677,58 @@ fn the_root_chooses_the_console_and_what_happens_after_the_last_stop() {
     let bad = compile(&EXAMPLE.replacen("board = ", "console = \"uart7\";\n    board = ", 1));
     let error = Config::parse(&bad).expect_err("unknown console");
     assert!(format!("{error}").contains("console"), "{error}");
+}
+
+#[test]
+fn max_restarts_and_privileged_are_parsed() {
+    with_parsed(&with_props("max-restarts = <3 60>; privileged;"), |c| {
+        let p = &c.partitions[0];
+        assert_eq!(
+            p.max_restarts,
+            Some(crate::model::RestartLimit {
+                count: 3,
+                seconds: 60
+            })
+        );
+        assert!(p.privileged);
+    });
+    with_parsed(&with_props(""), |c| {
+        assert_eq!(c.partitions[0].max_restarts, None, "no limit by default");
+        assert!(!c.partitions[0].privileged);
+    });
+}
+
+#[test]
+fn bad_max_restarts_values_are_rejected() {
+    for value in [
+        "<3>",
+        "<3 60 1>",
+        "<0 60>",
+        "<33 60>",
+        "<3 0>",
+        "<3 86401>",
+        "\"3/60\"",
+    ] {
+        let e = parse_error(&with_props(&format!("max-restarts = {value};")));
+        assert_eq!(e.node.as_str(), "/partitions/p", "{value}: {e}");
+        assert!(
+            matches!(
+                e.kind,
+                ErrorKind::BadProperty {
+                    name: "max-restarts",
+                    ..
+                }
+            ),
+            "{value}: {e}"
+        );
+    }
+}
+
+#[test]
+fn privileged_takes_no_value() {
+    assert_bad_property(
+        &with_props("privileged = <1>;"),
+        "/partitions/p",
+        "privileged",
+    );
 }

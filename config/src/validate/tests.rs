@@ -687,3 +687,24 @@ fn console_focus_must_name_a_partition_with_a_virtual_console() {
         "{e}"
     );
 }
+
+#[test]
+fn a_second_privileged_partition_is_rejected_naming_the_first() {
+    let rtos = RTOS.replace("cpus = <0x2>;", "cpus = <0x2>; privileged;");
+    let linux = LINUX.replacen("cpus = ", "privileged; cpus = ", 1);
+    let e = only(&config_dts(&format!("{linux}{rtos}")));
+    assert_eq!(e.partition, Some(1), "{e}");
+    assert_eq!(e.node.as_str(), "/partitions/rtos", "{e}");
+    assert_eq!(
+        e.kind,
+        ErrorKind::PrivilegedTwice {
+            other: name("linux")
+        }
+    );
+    let errors = validation_errors(&config_dts(&format!("{linux}{RTOS}")));
+    assert!(
+        errors.is_empty(),
+        "one privileged partition is fine: {}",
+        messages(&errors)
+    );
+}

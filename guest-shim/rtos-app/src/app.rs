@@ -45,6 +45,7 @@ pub fn main(device_tree: usize, boot_counter: u64) -> ! {
     // The statistics below are measured with this memory setup (docs/rtos.md).
     let caches = if cpu::caches_on() { "on" } else { "off" };
     println!("HIL:RTOS memory mmu={caches} caches={caches}");
+    boot_action(host, &settings);
     defmt::info!(
         "RTOS up on {=str}, boot counter {=u64}",
         host.name(),
@@ -62,6 +63,40 @@ pub fn main(device_tree: usize, boot_counter: u64) -> ! {
     match settings.mode {
         Mode::Periodic => crate::periodic::run(&platform, &settings),
         Mode::Bench => crate::bench::run(&settings),
+    }
+}
+
+/// An address outside every partition's memory on QEMU virt (the crash store's target).
+const OUTSIDE_MEMORY: usize = 0x5800_0000;
+
+/// `crash-restarts` and `reset-restarts`: fault or reset at once while the hypervisor's restart
+/// count of this partition says so (a partition under Bulkhead only).
+fn boot_action(host: Host, settings: &Settings) {
+    use crate::args::BootAction;
+    if settings.crash_restarts == 0 && settings.reset_restarts == 0 {
+        return;
+    }
+    let Host::Bulkhead { hypervisor, .. } = host else {
+        return;
+    };
+    let restarts = match hypervisor.own_restarts() {
+        Ok((restarts, _)) => restarts,
+        Err(e) => runtime::fault(format_args!("BULKHEAD_MGMT_SELF failed: {e:?}")),
+    };
+    match settings.boot_action(restarts) {
+        BootAction::Crash => {
+            println!("HIL:RTOS crash-at-boot restarts={restarts}");
+            runtime::flush_console();
+            rtos::arch::test_crash::store_outside_memory(OUTSIDE_MEMORY)
+        }
+        BootAction::Reset => {
+            println!("HIL:RTOS reset-at-boot restarts={restarts}");
+            runtime::flush_console();
+            guest_shim::psci::system_reset()
+        }
+        BootAction::Run => {
+            println!("HIL:RTOS boot-actions done restarts={restarts}");
+        }
     }
 }
 

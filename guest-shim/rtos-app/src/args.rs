@@ -15,6 +15,10 @@
 //!   offset (WOR): the first signal T ms after the last refresh, the second (the partition's
 //!   `on-stop`) T ms later; `watchdog-pets=N` (0, the default, for ever): refresh it N times,
 //!   then stop (a stuck partition).
+//! - `crash-restarts=C` and `reset-restarts=R` (default 0; under Bulkhead only): while the
+//!   partition's restart count (BULKHEAD_MGMT_SELF) is below C, fault at boot (a store outside
+//!   its memory); while it is below C + R, call PSCI SYSTEM_RESET at boot; then run as usual
+//!   (scenario `restart_loop`).
 #![forbid(unsafe_code)]
 
 /// What the RTOS runs.
@@ -58,6 +62,10 @@ pub struct Settings {
     pub watchdog_ms: u64,
     /// Watchdog refreshes before stopping (0: for ever).
     pub watchdog_pets: u64,
+    /// Boots that fault at once (counted by the hypervisor's restart count).
+    pub crash_restarts: u64,
+    /// Boots after those that reset at once.
+    pub reset_restarts: u64,
 }
 
 impl Default for Settings {
@@ -73,6 +81,8 @@ impl Default for Settings {
             period_us: 1_000,
             watchdog_ms: 1_000,
             watchdog_pets: 0,
+            crash_restarts: 0,
+            reset_restarts: 0,
         }
     }
 }
@@ -90,7 +100,29 @@ fn number<'a>(key: &'static str, value: &'a str) -> Result<u64, ArgError<'a>> {
     value.parse().map_err(|_| ArgError { key, value })
 }
 
+/// What a boot does before its mode, given the restart count and the settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootAction {
+    /// Fault at once.
+    Crash,
+    /// PSCI SYSTEM_RESET at once.
+    Reset,
+    /// Run the mode.
+    Run,
+}
+
 impl Settings {
+    /// What boot number `restarts` (0 = the first) does.
+    pub fn boot_action(&self, restarts: u64) -> BootAction {
+        if restarts < self.crash_restarts {
+            BootAction::Crash
+        } else if restarts < self.crash_restarts.saturating_add(self.reset_restarts) {
+            BootAction::Reset
+        } else {
+            BootAction::Run
+        }
+    }
+
     /// Reads the settings through `arg` (the value of `key=value` in the boot arguments).
     pub fn parse<'a>(arg: impl Fn(&str) -> Option<&'a str>) -> Result<Settings, ArgError<'a>> {
         let mut settings = Settings::default();
@@ -140,6 +172,12 @@ impl Settings {
         if let Some(value) = arg("watchdog-pets") {
             settings.watchdog_pets = number("watchdog-pets", value)?;
         }
+        if let Some(value) = arg("crash-restarts") {
+            settings.crash_restarts = number("crash-restarts", value)?;
+        }
+        if let Some(value) = arg("reset-restarts") {
+            settings.reset_restarts = number("reset-restarts", value)?;
+        }
         Ok(settings)
     }
 }
@@ -180,6 +218,7 @@ mod tests {
                 period_us: 250,
                 watchdog_ms: 300,
                 watchdog_pets: 5,
+                ..Settings::default()
             }
         );
     }
@@ -200,5 +239,16 @@ mod tests {
                 value: "ten"
             })
         );
+    }
+
+    #[test]
+    fn crash_and_reset_restarts_pick_the_boot_action() {
+        let settings = parse("crash-restarts=2 reset-restarts=3").unwrap();
+        let actions: Vec<_> = (0..6).map(|n| settings.boot_action(n)).collect();
+        use BootAction::*;
+        assert_eq!(actions, [Crash, Crash, Reset, Reset, Reset, Run]);
+        assert_eq!(Settings::default().boot_action(0), Run);
+        let huge = parse("crash-restarts=18446744073709551615 reset-restarts=5").unwrap();
+        assert_eq!(huge.boot_action(u64::MAX - 1), Crash);
     }
 }

@@ -15,6 +15,7 @@ pub mod boot_info;
 pub mod bulkhead;
 pub mod console;
 pub mod gic;
+pub mod management;
 pub mod mmio;
 pub mod psci;
 pub mod smccc;

@@ -151,6 +151,9 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if info.arg("trng") == Some("1") {
         crate::trng_report::run(&mut out);
     }
+    if let Some(role) = info.arg("mgmt") {
+        crate::mgmt::run(&mut out, &info, role);
+    }
     if let Some(cycles) = info.arg("cpu-cycles") {
         crate::cpu_cycles::run(&mut out, cycles);
     }

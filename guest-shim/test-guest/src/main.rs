@@ -14,6 +14,8 @@
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
 //! - `flood=S` and `prompt=1`: the console scenarios' roles (see `console_modes.rs`);
+//! - `mgmt=denied|watch|drive` (`target=NAME`, `until=N`, `watch-ms=P`): the partition
+//!   management calls (see `mgmt.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms
 //!   (`stamp=1`: `HIL:HEARTBEAT <seq> t-us=<counter in microseconds when the line began>`);
 //! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
@@ -39,6 +41,8 @@ mod cpu_cycles;
 mod doorbell;
 #[cfg(target_os = "none")]
 mod guest;
+#[cfg(target_os = "none")]
+mod mgmt;
 #[cfg(target_os = "none")]
 mod trng_report;
 

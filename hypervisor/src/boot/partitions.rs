@@ -208,6 +208,7 @@ pub fn add_partitions(
             break;
         }
     }
+    crate::management::record_free_ram(allocator.free().iter().map(|r| r.size).sum());
     for channel in &config.channels {
         let [a, b] = &channel.ends;
         platform.print(format_args!(
@@ -307,5 +308,7 @@ pub fn build_partition(
         intid: watchdog.intid,
         state: spin::Mutex::new(SbsaWatchdog::new()),
     });
+    partition.max_restarts = config.max_restarts;
+    partition.privileged = config.privileged;
     Ok(partition)
 }

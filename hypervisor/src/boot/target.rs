@@ -76,6 +76,7 @@ fn primary_main_mmu_on(target: Target, early: &EarlyBoot<'static>, tables: &mut 
         target.hardware.use_full_vectors();
         target.hardware.lock_console();
         let booted = super::after_mmu(&mut target, early, tables, &SYSTEM);
+        crate::table_pool::publish_used(tables.used());
         crate::console::start(booted.system, target.uart_interrupt);
         if !booted.running {
             cpu::power_off(booted.system);

@@ -36,6 +36,10 @@ pub enum StopReason {
     CpuOff,
     /// Its SBSA generic watchdog's second signal (WS1) rose: it was not refreshed in time.
     Watchdog,
+    /// A management call (or the hypervisor console) stopped or restarted it.
+    Management,
+    /// It would have restarted more often than its `max-restarts` allows.
+    RestartLimit,
 }
 
 impl StopReason {
@@ -47,6 +51,22 @@ impl StopReason {
             StopReason::Fault => "fault",
             StopReason::CpuOff => "cpu-off",
             StopReason::Watchdog => "watchdog",
+            StopReason::Management => "management",
+            StopReason::RestartLimit => "restart-limit",
+        }
+    }
+
+    /// The reason as the management calls report it (`bulkhead_abi::mgmt::REASON_*`).
+    pub fn abi_code(self) -> u32 {
+        use bulkhead_abi::mgmt;
+        match self {
+            StopReason::SystemOff => mgmt::REASON_SYSTEM_OFF,
+            StopReason::SystemReset => mgmt::REASON_SYSTEM_RESET,
+            StopReason::Fault => mgmt::REASON_FAULT,
+            StopReason::CpuOff => mgmt::REASON_CPU_OFF,
+            StopReason::Management => mgmt::REASON_MANAGEMENT,
+            StopReason::RestartLimit => mgmt::REASON_RESTART_LIMIT,
+            StopReason::Watchdog => mgmt::REASON_WATCHDOG,
         }
     }
 }

@@ -7,6 +7,7 @@ use super::guest_memory::GuestMemoryError;
 use super::soc_id::SocId;
 use crate::doorbell::Doorbell;
 use crate::entropy::{EntropySource, NoEntropy};
+use crate::management::{FreeMemory, PartitionStatus};
 
 /// The calling partition, as the dispatcher sees it.
 pub trait Caller {
@@ -59,6 +60,17 @@ pub trait Caller {
 
     /// The partition's doorbells (its channels in configuration order), by index.
     fn doorbells(&self) -> &[Doorbell];
+
+    /// Whether the configuration marks the partition `privileged` (the management calls).
+    fn privileged(&self) -> bool;
+    /// The caller's own restarts since boot and the `mgmt::REASON_*` of its last stop.
+    fn own_restarts(&self) -> (u64, u32);
+    /// How many partitions the configuration has (refused ones included).
+    fn partition_count(&self) -> usize;
+    /// The status of partition `index` (configuration order), if there is one.
+    fn partition_status(&self, index: usize) -> Option<PartitionStatus>;
+    /// The hypervisor's free memory.
+    fn free_memory(&self) -> FreeMemory;
 }
 
 #[cfg(any(test, feature = "fakes"))]
@@ -104,6 +116,14 @@ mod fake {
         pub allowed: Vec<u32>,
         /// The doorbells.
         pub doorbells: Vec<Doorbell>,
+        /// `privileged` in the configuration.
+        pub privileged: bool,
+        /// Its own restarts and last reason.
+        pub restarts: (u64, u32),
+        /// Every partition's status (the caller is `id - 1`).
+        pub statuses: Vec<PartitionStatus>,
+        /// The free memory it reports.
+        pub free: FreeMemory,
     }
 
     impl Default for FakeCaller {
@@ -122,6 +142,10 @@ mod fake {
                 soc: SocId::from_midr(0x410f_d083),
                 allowed: Vec::new(),
                 doorbells: Vec::new(),
+                privileged: false,
+                restarts: (0, 0),
+                statuses: Vec::new(),
+                free: FreeMemory::default(),
             }
         }
     }
@@ -188,6 +212,21 @@ mod fake {
         }
         fn doorbells(&self) -> &[Doorbell] {
             &self.doorbells
+        }
+        fn privileged(&self) -> bool {
+            self.privileged
+        }
+        fn own_restarts(&self) -> (u64, u32) {
+            self.restarts
+        }
+        fn partition_count(&self) -> usize {
+            self.statuses.len()
+        }
+        fn partition_status(&self, index: usize) -> Option<PartitionStatus> {
+            self.statuses.get(index).cloned()
+        }
+        fn free_memory(&self) -> FreeMemory {
+            self.free
         }
     }
 }

@@ -75,6 +75,15 @@ pub enum Action {
         /// The vCPU (index in the caller's partition) whose CPU's stack is measured.
         vcpu: usize,
     },
+    /// BULKHEAD_MGMT_START, _STOP or _RESTART of partition `target` (index in configuration
+    /// order, checked to exist and not to be the caller) by a `privileged` caller: the vCPU
+    /// layer answers 0, or WRONG_STATE.
+    Manage {
+        /// What to do.
+        op: crate::vcpu::manage::ManageOp,
+        /// The target partition's index (its id - 1).
+        target: usize,
+    },
     /// BULKHEAD_TEST_OVERFLOW_EL2_STACK (`test-hooks` builds only): overflow this CPU's EL2
     /// stack into its guard page, which must be reported as a hypervisor fault.
     TestOverflowStack,

@@ -60,6 +60,10 @@ pub enum VendorError {
     /// BULKHEAD_DOORBELL_RING: the peer partition is not running (stopped, refused at boot, or
     /// between a stop and its restart); nothing was made pending.
     PeerDown = vendor::PEER_DOWN,
+    /// A management call from a partition that is not `privileged`.
+    Denied = vendor::DENIED,
+    /// A management call whose target is in the wrong state for it (or was refused at boot).
+    WrongState = vendor::WRONG_STATE,
 }
 
 impl VendorError {

@@ -23,6 +23,7 @@ mod doorbell;
 mod error;
 pub mod function_id;
 pub mod guest_memory;
+mod management;
 mod psci;
 pub mod soc_id;
 mod trng;

@@ -2,8 +2,9 @@
 //! a console and inter-partition doorbells. Every guest buffer is checked against the caller's
 //! stage-2 RAM map before it is touched; a bad one is INVALID_PARAMETER and nothing is copied.
 //!
-//! Function numbers 0x0102..=0x03ff are reserved (the rest of IPC, watchdog, partition
-//! management) and, like every other unknown number, NOT_SUPPORTED.
+//! The partition management calls (0x0300..=0x0305) are in [`management`]. Function numbers
+//! 0x0102..=0x02ff and 0x0306..=0x03ff are reserved (the rest of IPC, watchdog, management) and,
+//! like every other unknown number, NOT_SUPPORTED.
 
 use super::caller::Caller;
 use super::dispatch::Action;
@@ -11,6 +12,7 @@ use super::doorbell;
 use super::error::SmcccError;
 use super::function_id::{vendor, FunctionId};
 use super::guest_memory::MAX_TRANSFER;
+use super::management;
 use super::uuid::BULKHEAD_UID;
 
 /// The revision of Bulkhead's vendor service: 1.1 (1.0 plus the doorbell calls).
@@ -45,9 +47,13 @@ pub fn implements(function: u32) -> bool {
         return cfg!(feature = "test-hooks");
     }
     if function & SMC64_BIT != 0 {
-        BOTH_FORMS.contains(&(function & !SMC64_BIT))
+        let function = function & !SMC64_BIT;
+        BOTH_FORMS.contains(&function) || management::BOTH_FORMS.contains(&function)
     } else {
-        SMC32_ONLY.contains(&function) || BOTH_FORMS.contains(&function)
+        SMC32_ONLY.contains(&function)
+            || BOTH_FORMS.contains(&function)
+            || management::SMC32_ONLY.contains(&function)
+            || management::BOTH_FORMS.contains(&function)
     }
 }
 
@@ -98,10 +104,16 @@ pub fn call(id: FunctionId, args: &[u64; 6], caller: &dyn Caller) -> Action {
             },
             _ => invalid_parameter(),
         },
+        function if is_management(function) => management::call(function, &|i| arg(i), caller),
         vendor::CALL_UID => Action::Return(BULKHEAD_UID.to_registers()),
         vendor::REVISION => Action::Return([REVISION.0, REVISION.1, 0, 0]),
         _ => Action::not_supported(),
     }
+}
+
+/// Whether `function` (an SMC32 ID) is one of the management calls.
+fn is_management(function: u32) -> bool {
+    vendor::RESERVED_MANAGEMENT.contains(&FunctionId(function).number())
 }
 
 fn invalid_parameter() -> Action {
@@ -497,7 +509,7 @@ mod tests {
             0xc600_0100,
             0xc600_0101,
             0x8600_0200,
-            0x8600_0300,
+            0x8600_0306,
             0x8600_03ff,
             0x8600_ff00,
             0x8600_ff02,

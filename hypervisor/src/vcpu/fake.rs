@@ -62,13 +62,16 @@ pub struct FakeMachine {
     pub instruction: Option<u32>,
     /// What `handle_interrupts` does to power states (a kick that carried a stop).
     pub on_interrupt_power: Option<(usize, Power)>,
-    /// The system counter.
+    /// The generic counter (ticks of [`FREQUENCY`]).
     pub now: u64,
     /// The EL2 timer's deadline, per CPU (as the last `set_hyp_timer` on it left it).
     pub hyp_timer: [Option<u64>; CPUS],
     /// The CPU the fake runs on (`set_hyp_timer` arms its timer).
     pub current: usize,
 }
+
+/// The fake's counter frequency: 1 kHz (one tick per millisecond).
+pub const FREQUENCY: u64 = 1000;
 
 impl FakeMachine {
     pub fn new(version: GicVersion) -> Self {
@@ -279,6 +282,10 @@ impl Machine for FakeMachine {
     }
     fn set_hyp_timer(&mut self, deadline: Option<u64>) {
         self.hyp_timer[self.current] = deadline;
+    }
+
+    fn counter_frequency(&self) -> u64 {
+        FREQUENCY
     }
 }
 

@@ -106,4 +106,6 @@ pub trait Machine {
     /// Arms this CPU's EL2 physical timer (CNTHP) to interrupt at counter value `deadline`,
     /// or disarms it (`None`): how a watchdog's deadline reaches EL2 whatever its guest does.
     fn set_hyp_timer(&mut self, deadline: Option<u64>);
+    /// The generic counter's frequency in Hz.
+    fn counter_frequency(&self) -> u64;
 }

@@ -26,6 +26,7 @@
 
 pub mod entry;
 pub mod machine;
+pub mod manage;
 pub mod outcome;
 pub mod policy;
 pub mod psci;
@@ -34,6 +35,8 @@ pub mod watchdog;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
+#[cfg(test)]
+mod manage_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

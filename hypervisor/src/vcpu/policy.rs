@@ -211,6 +211,17 @@ impl VcpuTrap<'_> {
                 let taken = m.test_console_input(self.partition, bytes);
                 outcome.with_result([0, taken as u64, 0, 0])
             }
+            Action::Manage { op, target } => {
+                result(match super::manage::manage(self.system, op, target, m) {
+                    Ok(()) => 0,
+                    Err(super::manage::ManageError::WrongState) => {
+                        VendorError::WrongState.to_register()
+                    }
+                    Err(super::manage::ManageError::NoSuchPartition) => {
+                        SmcccError::InvalidParameter.to_register()
+                    }
+                })
+            }
             Action::TestOverflowStack => {
                 // Does not return in a test-hooks build.
                 m.test_overflow_stack();

@@ -37,45 +37,114 @@ pub fn stop_partition<M: Machine>(
         leave(cpu, m);
         return Next::Leave;
     }
+    // A management call on another CPU may be starting or restarting it: one at a time.
+    let _transition = partition.restarts.transition();
+    let now = m.counter();
     let restart = reason == StopReason::SystemReset || partition.on_stop == OnStop::Restart;
+    recall_vcpus(partition, cpu, m);
+    leave(cpu, m);
+    for &other in partition.cpus.iter() {
+        m.wait_until_out(other);
+    }
+    partition.restarts.stopped(reason, now);
+    if restart {
+        let limit = partition.max_restarts;
+        if partition
+            .restarts
+            .allow_restart(limit, now, m.counter_frequency())
+        {
+            restart_from_images(partition, reason, cpu, m);
+            return Next::Leave;
+        }
+        partition.restarts.stopped(StopReason::RestartLimit, now);
+        return report_stopped(system, partition, StopDetail::Limit(reason), m);
+    }
+    report_stopped(system, partition, StopDetail::Plain(reason), m)
+}
+
+/// Switches off every vCPU of `partition` but the one on `cpu` (if any), kicking their CPUs
+/// out of their guest: a CPU busy in its guest takes the kick as an interrupt at EL2 and
+/// leaves.
+pub fn recall_vcpus<M: Machine>(partition: &Partition, cpu: usize, m: &mut M) {
     for &other in partition.cpus.iter().filter(|&&c| c != cpu) {
         if m.power(other) != Power::Off {
             m.set_power(other, Power::Off);
             m.kick(other);
         }
     }
-    leave(cpu, m);
-    for &other in partition.cpus.iter() {
-        m.wait_until_out(other);
-    }
+}
+
+/// Restarts `partition`, none of whose vCPUs is in its guest any more, from its pristine
+/// images for `reason` (reported with its restart count and how long, in counter ticks, the
+/// stop and reload took); vCPU 0 boots (its CPU is kicked unless it is `cpu`, which enters from
+/// its loop).
+pub fn restart_from_images<M: Machine>(
+    partition: &Partition,
+    reason: StopReason,
+    cpu: usize,
+    m: &mut M,
+) {
     super::watchdog::reset(partition);
-    if restart {
-        m.print(format_args!(
-            "HIL:PART {} RESTART reason={}",
-            partition.name,
-            reason.as_str()
-        ));
-        m.reload_images(partition);
-        m.reset_partition_interrupts(partition);
-        partition.set_state(PartitionState::Running);
-        if let Some(&boot_cpu) = partition.cpus.first() {
-            m.set_boot_request(boot_cpu, partition.entry, partition.dtb);
-            m.set_power(boot_cpu, Power::OnPending);
-            if boot_cpu != cpu {
-                m.kick(boot_cpu);
-            }
+    m.reload_images(partition);
+    m.reset_partition_interrupts(partition);
+    let (restarts, took) = partition.restarts.restarted(m.counter());
+    m.print(format_args!(
+        "HIL:PART {} RESTART reason={} restarts={restarts} took-ticks={took}",
+        partition.name,
+        reason.as_str()
+    ));
+    partition.set_state(PartitionState::Running);
+    if let Some(&boot_cpu) = partition.cpus.first() {
+        m.set_boot_request(boot_cpu, partition.entry, partition.dtb);
+        m.set_power(boot_cpu, Power::OnPending);
+        if boot_cpu != cpu {
+            m.kick(boot_cpu);
         }
-        return Next::Leave;
     }
+}
+
+/// How a stop is reported.
+#[derive(Clone, Copy, Debug)]
+pub enum StopDetail {
+    /// It stopped for this reason.
+    Plain(StopReason),
+    /// It would have restarted for this reason, but is over its `max-restarts`.
+    Limit(StopReason),
+}
+
+/// Reports `partition` (none of whose vCPUs is in its guest) stopped: its statistics, its
+/// interrupts reset, the `HIL:PART ... STOPPED` line. Returns [`Next::PowerOff`] once no
+/// partition runs.
+pub fn report_stopped<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    detail: StopDetail,
+    m: &mut M,
+) -> Next {
+    super::watchdog::reset(partition);
     m.report_stop_statistics(partition);
     // A stopped partition's devices must not keep interrupting: a level-triggered SPI left
     // enabled would be taken, and injected into a vCPU that no longer runs, for ever.
     m.reset_partition_interrupts(partition);
-    m.print(format_args!(
-        "HIL:PART {} STOPPED reason={}",
-        partition.name,
-        reason.as_str()
-    ));
+    match detail {
+        StopDetail::Plain(reason) => m.print(format_args!(
+            "HIL:PART {} STOPPED reason={}",
+            partition.name,
+            reason.as_str()
+        )),
+        StopDetail::Limit(cause) => {
+            let (count, seconds) = partition
+                .max_restarts
+                .map_or((0, 0), |l| (l.count, l.seconds));
+            m.print(format_args!(
+                "HIL:PART {} STOPPED reason={} cause={} restarts={} max-restarts={count}/{seconds}s",
+                partition.name,
+                StopReason::RestartLimit.as_str(),
+                cause.as_str(),
+                partition.restarts.count(),
+            ));
+        }
+    }
     if system.all_stopped() {
         Next::PowerOff
     } else {

@@ -23,6 +23,8 @@ pub mod mmio;
 #[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]
+pub mod test_crash;
+#[cfg(target_os = "none")]
 mod vectors;
 
 #[cfg(target_os = "none")]
