@@ -119,6 +119,10 @@ pub mod vendor {
     /// BULKHEAD_TEST_OVERFLOW_EL2_STACK: recurse at EL2 until the stack's guard page (only in a
     /// hypervisor built with the `test-hooks` feature; NOT_SUPPORTED otherwise).
     pub const TEST_OVERFLOW_EL2_STACK: u32 = 0x8600_04ff;
+    /// BULKHEAD_TEST_CONSOLE_INPUT: W1 bytes (at most 4, packed little-endian in W2) enter the
+    /// caller's own virtual PL011 as console input (only in a hypervisor built with the
+    /// `test-hooks` feature; NOT_SUPPORTED otherwise).
+    pub const TEST_CONSOLE_INPUT: u32 = 0x8600_04fe;
     /// Call UID query (Arm DEN0028, "Call UID Query").
     pub const CALL_UID: u32 = 0x8600_ff01;
     /// Call count query (Arm DEN0028, deprecated; Bulkhead answers NOT_SUPPORTED).

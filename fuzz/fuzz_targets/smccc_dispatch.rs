@@ -134,6 +134,9 @@ fuzz_target!(|input: Input| {
             Action::TestOverflowStack => {
                 panic!("{call:x?}: the stack overflow hook exists only in test-hooks builds")
             }
+            Action::TestConsoleInput { .. } => {
+                panic!("{call:x?}: the console input hook exists only in test-hooks builds")
+            }
             Action::AffinityInfo { .. }
             | Action::CpuOn { .. }
             | Action::CpuOff

@@ -215,6 +215,16 @@ impl Machine for Board<'_> {
         crate::test_hooks::overflow_stack();
     }
 
+    fn test_console_input(&mut self, partition: &Partition, bytes: &[u8]) -> usize {
+        #[cfg(feature = "test-hooks")]
+        return devices::pl011::console_input(partition.id - 1, bytes);
+        #[cfg(not(feature = "test-hooks"))]
+        {
+            let _ = (partition, bytes);
+            0
+        }
+    }
+
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
         if let (Some([calls, irqs]), Some(console)) = (

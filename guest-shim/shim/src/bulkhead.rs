@@ -42,6 +42,9 @@ pub const PEER_DOWN: i64 = bulkhead_abi::error::vendor::PEER_DOWN as i64;
 pub const STACK_HIGH_WATER: u32 = vendor::STACK_HIGH_WATER;
 /// BULKHEAD_TEST_OVERFLOW_EL2_STACK: overflow the EL2 stack on purpose (test-hooks builds).
 pub const TEST_OVERFLOW_EL2_STACK: u32 = vendor::TEST_OVERFLOW_EL2_STACK;
+/// BULKHEAD_TEST_CONSOLE_INPUT: up to 4 bytes into the caller's virtual PL011 as console input
+/// (test-hooks builds).
+pub const TEST_CONSOLE_INPUT: u32 = vendor::TEST_CONSOLE_INPUT;
 /// The first function ID reserved for the watchdog.
 pub const RESERVED_WATCHDOG: u32 = vendor::id(*vendor::RESERVED_WATCHDOG.start());
 /// The first function ID reserved for partition management.

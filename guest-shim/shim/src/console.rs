@@ -75,6 +75,12 @@ impl Pl011 {
         }
     }
 
+    /// Masks the receive interrupts again (input stays in the FIFO until read).
+    pub fn disable_receive_interrupt(&mut self) {
+        // SAFETY: `new`'s contract; IMSC only masks interrupts.
+        unsafe { crate::mmio::write32(self.base + IMSC, 0) };
+    }
+
     /// The interrupt handler's part: moves what the receive FIFO holds into `ring` and clears
     /// the receive interrupts. Returns how many bytes arrived.
     pub fn receive_into(&mut self, ring: &mut InputRing) -> usize {

@@ -145,6 +145,9 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if let Some(role) = info.arg("doorbell") {
         crate::doorbell::run(&mut out, &info, role);
     }
+    if info.arg("console-rx") == Some("1") {
+        crate::console_rx::run(&mut out, &info);
+    }
     if info.arg("trng") == Some("1") {
         crate::trng_report::run(&mut out);
     }

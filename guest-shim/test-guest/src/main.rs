@@ -6,6 +6,8 @@
 //!   each result (`ram-end=A`: the end of its RAM; `expect-name=N`: its partition name;
 //!   `smc-allowed=1`: the configuration allow-lists the firmware call it probes);
 //! - `trng=1`: report what the Arm TRNG service offers (`HIL:TRNG ...` lines);
+//! - `console-rx=1` (`gic=GICD,GICR`): input through the virtual PL011's receive interrupt, fed
+//!   by the test-hooks call BULKHEAD_TEST_CONSOLE_INPUT (see `console_rx.rs`);
 //! - `cpu-cycles=N`: check non-zero `hvc`/`smc` immediates, then switch vCPU 1 on and off N
 //!   times and report the EL2 stack high-water mark after the first and the last cycle (see
 //!   `cpu_cycles.rs`);
@@ -29,6 +31,8 @@ mod abi;
 mod attack;
 #[cfg(target_os = "none")]
 mod console_modes;
+#[cfg(target_os = "none")]
+mod console_rx;
 #[cfg(target_os = "none")]
 mod cpu_cycles;
 #[cfg(target_os = "none")]

@@ -8,10 +8,11 @@
 .equ CF_WINDOW, 0
 .equ CF_FLAGS, 8
 .equ CF_CONTROL, 12
-.equ CF_LEN, 16
+.equ CF_TAIL, 16                       // bytes ever staged (this CPU writes)
 .equ CF_FLAG_READS, 20
 .equ CF_COUNT, 24
-.equ CF_BYTES, 32
+.equ CF_HEAD, 32                       // bytes ever taken (the model writes)
+.equ CF_BYTES, 40
 .equ CF_SHIFT, 7                        // 128 bytes per CPU
 .equ CF_WRITE_OK, 0                     // control bits
 .equ CF_HELD, 1
@@ -66,10 +67,13 @@ fast_console_read:
     add     w1, w1, #1
     cmp     w1, #{POLLING}
     b.lo    1f
-    ldr     w3, [x0, #CF_LEN]
-    cbnz    w3, fast_console_miss
+    ldr     w3, [x0, #CF_TAIL]
+    ldr     w2, [x0, #CF_HEAD]
+    cmp     w3, w2
+    b.ne    fast_console_miss           // bytes staged
     ldr     w3, [x0, #CF_CONTROL]
     tbnz    w3, #CF_HELD, fast_console_miss
+    mrs     x2, esr_el2                 // x2 held the syndrome: reload it
     mov     w1, #{POLLING}              // saturate: a polling loop never wraps the count
 1:  str     w1, [x0, #CF_FLAG_READS]
     ldr     x1, [x0, #CF_COUNT]
@@ -220,13 +224,18 @@ fast_console_value:
     and     w1, w1, #0xff
     cmp     w1, #0x0a
     b.eq    fast_console_miss
-    ldr     w3, [x0, #CF_LEN]
-    cmp     w3, #{STAGE}
-    b.hs    fast_console_miss
-    add     x2, x0, #CF_BYTES
-    strb    w1, [x2, x3]
+    ldr     w3, [x0, #CF_TAIL]
+    add     x2, x0, #CF_HEAD
+    ldar    w2, [x2]                    // what the model took (acquire: its reads of the ring are done)
+    sub     w2, w3, w2
+    cmp     w2, #{STAGE}
+    b.hs    fast_console_miss           // full
+    and     w2, w3, #({STAGE} - 1)
+    add     x2, x2, x0
+    strb    w1, [x2, #CF_BYTES]
     add     w3, w3, #1
-    str     w3, [x0, #CF_LEN]
+    add     x2, x0, #CF_TAIL
+    stlr    w3, [x2]                    // release: the byte before the index
     str     wzr, [x0, #CF_FLAG_READS]
     ldr     x1, [x0, #CF_COUNT]
     add     x1, x1, #1

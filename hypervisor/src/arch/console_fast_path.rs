@@ -5,7 +5,8 @@
 //!
 //! The model ([`crate::devices::pl011`]) stays the one authority: it publishes what the fast
 //! path may answer after every access it performs ([`publish`]) and takes the staged bytes at
-//! its next access on this CPU ([`take_staged`]). The fast path falls back to the general path
+//! its next access, or when the console asks for them ([`take_staged`], from any CPU: the stage
+//! is a single-producer ring). The fast path falls back to the general path
 //! for anything else: another register or width, a newline (a line is handed over whole), a
 //! full stage, a data write that would raise the TX interrupt, and a third flag read in a row
 //! while bytes are staged (a guest polling after a prompt gets the prompt shown).
@@ -13,7 +14,8 @@
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Bytes one CPU's stage holds.
-pub const STAGE: usize = 96;
+pub const STAGE: usize = 64;
+const _: () = assert!(STAGE.is_power_of_two());
 
 /// [`ConsoleFast::control`]: data writes may be answered (the TX interrupt cannot change).
 pub const WRITE_OK: u32 = 1 << 0;
@@ -30,13 +32,17 @@ pub struct ConsoleFast {
     flags: AtomicU32,
     /// +12: [`WRITE_OK`] and [`HELD`] (published by the model, from any CPU).
     control: AtomicU32,
-    /// +16: bytes staged (this CPU only: the fast path appends, the model takes).
-    len: AtomicU32,
+    /// +16: bytes ever staged, mod 2^32 (written by the fast path on this CPU only, with
+    /// release order after the byte).
+    tail: AtomicU32,
     /// +20: flag reads in a row on this CPU (this CPU only).
     flag_reads: AtomicU32,
     /// +24: accesses answered by the fast path.
     count: AtomicU64,
-    /// +32: the staged bytes.
+    /// +32: bytes ever taken, mod 2^32 (written by the model, under its lock, on any CPU).
+    head: AtomicU32,
+    _pad: u32,
+    /// +40: the staged bytes, a ring indexed by `tail` and `head` mod [`STAGE`].
     bytes: [core::sync::atomic::AtomicU8; STAGE],
 }
 
@@ -44,10 +50,11 @@ const _: () = assert!(core::mem::size_of::<ConsoleFast>() == 128);
 const _: () = assert!(STAGE == crate::devices::pl011::port::FAST_STAGE);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, flags) == 8);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, control) == 12);
-const _: () = assert!(core::mem::offset_of!(ConsoleFast, len) == 16);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, tail) == 16);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, head) == 32);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, flag_reads) == 20);
 const _: () = assert!(core::mem::offset_of!(ConsoleFast, count) == 24);
-const _: () = assert!(core::mem::offset_of!(ConsoleFast, bytes) == 32);
+const _: () = assert!(core::mem::offset_of!(ConsoleFast, bytes) == 40);
 
 /// The fast path's state, per CPU.
 #[no_mangle]
@@ -56,9 +63,11 @@ static CONSOLE_FAST: [ConsoleFast; crate::MAX_CPUS] = [const {
         window: AtomicU64::new(DISABLED),
         flags: AtomicU32::new(0),
         control: AtomicU32::new(0),
-        len: AtomicU32::new(0),
+        tail: AtomicU32::new(0),
         flag_reads: AtomicU32::new(0),
         count: AtomicU64::new(0),
+        head: AtomicU32::new(0),
+        _pad: 0,
         bytes: [const { core::sync::atomic::AtomicU8::new(0) }; STAGE],
     }
 }; crate::MAX_CPUS];
@@ -71,7 +80,8 @@ const DISABLED: u64 = 1;
 pub fn set_window(cpu: usize, window: Option<u64>) {
     if let Some(fast) = CONSOLE_FAST.get(cpu) {
         fast.window.store(DISABLED, Ordering::Release);
-        fast.len.store(0, Ordering::Relaxed);
+        fast.tail.store(0, Ordering::Relaxed);
+        fast.head.store(0, Ordering::Relaxed);
         fast.flag_reads.store(0, Ordering::Relaxed);
         if let Some(page) = window.filter(|page| page & 0xfff == 0) {
             fast.window.store(page, Ordering::Release);
@@ -95,19 +105,30 @@ pub fn set_flag_reads(cpu: usize, reads: u32) {
     }
 }
 
-/// Moves the bytes CPU `cpu`'s fast path staged into `out` (called on `cpu` only, which the
-/// fast path runs on: nothing appends meanwhile). Returns how many, and the count of flag
-/// reads in a row (which the fast path may have changed since the model last ran).
-pub fn take_staged(cpu: usize, out: &mut [u8; STAGE]) -> (usize, Option<u32>) {
+/// Moves the bytes CPU `cpu`'s fast path staged into `out`; how many. Callable from any CPU
+/// while the fast path appends (a single-producer, single-consumer ring); callers must be
+/// serialised with each other (the partition's console model lock does).
+pub fn take_staged(cpu: usize, out: &mut [u8; STAGE]) -> usize {
     let Some(fast) = CONSOLE_FAST.get(cpu) else {
-        return (0, None);
+        return 0;
     };
-    let len = (fast.len.load(Ordering::Acquire) as usize).min(STAGE);
-    for (slot, byte) in out.iter_mut().zip(fast.bytes.iter()).take(len) {
-        *slot = byte.load(Ordering::Relaxed);
+    let tail = fast.tail.load(Ordering::Acquire);
+    let head = fast.head.load(Ordering::Relaxed);
+    let len = (tail.wrapping_sub(head) as usize).min(STAGE);
+    for (i, slot) in out.iter_mut().enumerate().take(len) {
+        let at = (head as usize).wrapping_add(i) % STAGE;
+        *slot = fast.bytes.get(at).map_or(0, |b| b.load(Ordering::Relaxed));
     }
-    fast.len.store(0, Ordering::Release);
-    (len, Some(fast.flag_reads.load(Ordering::Relaxed)))
+    fast.head
+        .store(head.wrapping_add(len as u32), Ordering::Release);
+    len
+}
+
+/// CPU `cpu`'s count of flag reads in a row (call on `cpu`: the fast path there updates it).
+pub fn flag_reads(cpu: usize) -> u32 {
+    CONSOLE_FAST
+        .get(cpu)
+        .map_or(0, |fast| fast.flag_reads.load(Ordering::Relaxed))
 }
 
 /// Accesses CPU `cpu`'s console fast path answered.

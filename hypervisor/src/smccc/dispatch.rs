@@ -78,6 +78,15 @@ pub enum Action {
     /// BULKHEAD_TEST_OVERFLOW_EL2_STACK (`test-hooks` builds only): overflow this CPU's EL2
     /// stack into its guard page, which must be reported as a hypervisor fault.
     TestOverflowStack,
+    /// BULKHEAD_TEST_CONSOLE_INPUT (`test-hooks` builds only): the first `len` of `bytes` enter
+    /// the caller's virtual PL011 as console input; the vCPU layer answers 0 and the bytes
+    /// taken in X1.
+    TestConsoleInput {
+        /// The bytes, in order.
+        bytes: [u8; 4],
+        /// How many (at most 4).
+        len: usize,
+    },
     /// Make the same call to the platform firmware (SMC conduit) and return its X0..X3 to the
     /// guest: the partition's `smc-allow` lists `function`. Without an SMC conduit the vCPU
     /// layer answers NOT_SUPPORTED instead.

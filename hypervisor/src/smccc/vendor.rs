@@ -41,7 +41,7 @@ const BOTH_FORMS: [u32; 4] = [
 
 /// Whether Bulkhead implements vendor function `function` (exact ID).
 pub fn implements(function: u32) -> bool {
-    if function == vendor::TEST_OVERFLOW_EL2_STACK {
+    if function == vendor::TEST_OVERFLOW_EL2_STACK || function == vendor::TEST_CONSOLE_INPUT {
         return cfg!(feature = "test-hooks");
     }
     if function & SMC64_BIT != 0 {
@@ -91,6 +91,13 @@ pub fn call(id: FunctionId, args: &[u64; 6], caller: &dyn Caller) -> Action {
             _ => invalid_parameter(),
         },
         vendor::TEST_OVERFLOW_EL2_STACK => Action::TestOverflowStack,
+        vendor::TEST_CONSOLE_INPUT => match usize::try_from(arg(0)) {
+            Ok(len) if len <= 4 => Action::TestConsoleInput {
+                bytes: (arg(1) as u32).to_le_bytes(),
+                len,
+            },
+            _ => invalid_parameter(),
+        },
         vendor::CALL_UID => Action::Return(BULKHEAD_UID.to_registers()),
         vendor::REVISION => Action::Return([REVISION.0, REVISION.1, 0, 0]),
         _ => Action::not_supported(),
@@ -242,6 +249,30 @@ mod tests {
             assert_eq!(action, Action::TestOverflowStack);
         } else {
             assert_eq!(action, Action::not_supported());
+        }
+    }
+
+    #[test]
+    fn the_console_input_hook_exists_only_in_test_hook_builds() {
+        let caller = FakeCaller::default();
+        let action = vendor_call(
+            vendor::TEST_CONSOLE_INPUT,
+            [3, 0x0a6968, 0, 0, 0, 0],
+            &caller,
+        );
+        let too_long = vendor_call(vendor::TEST_CONSOLE_INPUT, [5, 0, 0, 0, 0, 0], &caller);
+        if cfg!(feature = "test-hooks") {
+            assert_eq!(
+                action,
+                Action::TestConsoleInput {
+                    bytes: *b"hi\n\0",
+                    len: 3
+                }
+            );
+            assert_eq!(too_long, Action::Return([INVALID_PARAMETER, 0, 0, 0]));
+        } else {
+            assert_eq!(action, Action::not_supported());
+            assert_eq!(too_long, Action::not_supported());
         }
     }
 

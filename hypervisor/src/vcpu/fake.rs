@@ -252,6 +252,9 @@ impl Machine for FakeMachine {
     fn test_overflow_stack(&mut self) {
         self.lines.push("overflow".into());
     }
+    fn test_console_input(&mut self, _partition: &Partition, bytes: &[u8]) -> usize {
+        self.uart.receive(bytes)
+    }
     fn reset_vcpu(&mut self, cpu: usize) {
         self.resets.push(cpu);
     }

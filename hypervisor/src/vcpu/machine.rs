@@ -95,6 +95,9 @@ pub trait Machine {
     fn stack_high_water(&self, cpu: usize) -> Option<(u64, u64)>;
     /// Overflows this CPU's EL2 stack on purpose (test-hooks builds; a no-op otherwise).
     fn test_overflow_stack(&mut self);
+    /// Feeds `bytes` to `partition`'s virtual PL011 as console input, as the console would
+    /// (test-hooks builds; takes nothing otherwise). Returns how many it took.
+    fn test_console_input(&mut self, partition: &Partition, bytes: &[u8]) -> usize;
     /// Resets the virtual CPU interface and EL1-visible interrupt state before `cpu` enters.
     fn reset_vcpu(&mut self, cpu: usize);
 }

@@ -194,6 +194,11 @@ impl VcpuTrap<'_> {
                     None => result(super::policy::invalid_parameters()),
                 }
             }
+            Action::TestConsoleInput { bytes, len } => {
+                let bytes = bytes.get(..len).unwrap_or_default();
+                let taken = m.test_console_input(self.partition, bytes);
+                outcome.with_result([0, taken as u64, 0, 0])
+            }
             Action::TestOverflowStack => {
                 // Does not return in a test-hooks build.
                 m.test_overflow_stack();

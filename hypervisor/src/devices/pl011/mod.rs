@@ -13,6 +13,7 @@
 //!
 //! Input reaches a partition through [`console_input`] (from any CPU, e.g. the one that took
 //! the physical UART's receive interrupt); [`console_input_space`] says how much it would take.
+//! [`console_flush`] hands over output not yet due (a prompt), for the console's quiet time.
 #![forbid(unsafe_code)]
 #![deny(
     clippy::unwrap_used,
@@ -31,7 +32,7 @@ pub mod registers;
 mod tests;
 
 pub use model::VirtualPl011;
-pub use port::{console_input, console_input_space, ConsolePort};
+pub use port::{console_flush, console_input, console_input_space, ConsolePort};
 pub use registers::WINDOW_SIZE;
 
 use crate::devices::{DeviceAccess, DeviceEffects, MmioDevice, MmioFault};

@@ -202,6 +202,11 @@ impl VirtualPl011 {
         !self.staged.is_empty()
     }
 
+    /// Makes the staged bytes due now (the console flushes a quiet partition's output).
+    pub fn hand_over(&mut self) {
+        self.due = true;
+    }
+
     /// Whether the staged bytes must be handed to the console now (module doc).
     pub fn output_due(&self) -> bool {
         self.due && !self.staged.is_empty()

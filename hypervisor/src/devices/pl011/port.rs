@@ -22,15 +22,11 @@ pub trait ConsoleHooks {
     /// `intid`, became `high`.
     fn line(&mut self, partition: usize, intid: u32, high: bool);
 
-    /// Moves into `out` the bytes the assembly fast path of the calling CPU transmitted for
-    /// partition `partition` since its model last ran there; how many, and the flag reads in
-    /// a row it answered last (`None`: it answered nothing since).
-    fn take_fast(
-        &mut self,
-        _partition: usize,
-        _out: &mut [u8; FAST_STAGE],
-    ) -> (usize, Option<u32>) {
-        (0, None)
+    /// Hands to `emit` the bytes the assembly fast path transmitted for partition `partition`
+    /// since its model last ran (on each of its CPUs, in vCPU order); returns the flag reads
+    /// in a row the calling CPU's fast path counted, if it runs one of the partition's vCPUs.
+    fn take_fast(&mut self, _partition: usize, _emit: &mut dyn FnMut(&[u8])) -> Option<u32> {
+        None
     }
 
     /// What the fast path may answer for partition `partition` from now on: UARTFR's value,
@@ -40,7 +36,7 @@ pub trait ConsoleHooks {
 }
 
 /// Bytes the assembly fast path stages per CPU (`arch::console_fast_path::STAGE`).
-pub const FAST_STAGE: usize = 96;
+pub const FAST_STAGE: usize = 64;
 
 /// What the model lets the assembly fast path answer (see [`ConsoleHooks::publish`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,14 +96,19 @@ impl ConsolePort {
     ) -> R {
         let mut uart = self.state.lock();
         let before = uart.line();
-        let mut fast = [0u8; FAST_STAGE];
-        let (taken, flag_reads) = hooks.take_fast(partition, &mut fast);
-        if let Some(bytes) = fast.get(..taken).filter(|bytes| !bytes.is_empty()) {
-            let held = uart.take_output();
-            if !held.is_empty() {
-                crate::console::partition_output(partition, &held);
+        // Bytes the fast path transmitted come after those the model staged before them.
+        let mut fast_bytes = false;
+        let flag_reads = hooks.take_fast(partition, &mut |bytes| {
+            if !fast_bytes {
+                let held = uart.take_output();
+                if !held.is_empty() {
+                    crate::console::partition_output(partition, &held);
+                }
+                fast_bytes = true;
             }
             crate::console::partition_output(partition, bytes);
+        });
+        if fast_bytes {
             uart.fast_transmitted();
         }
         if let Some(reads) = flag_reads {
@@ -169,10 +170,21 @@ impl ConsoleHooks for BoardHooks<'_> {
         crate::interrupts::set_software_line(self.system, partition, intid, high);
     }
 
-    fn take_fast(&mut self, partition: usize, out: &mut [u8; FAST_STAGE]) -> (usize, Option<u32>) {
-        self.own_cpu(partition).map_or((0, None), |cpu| {
-            crate::arch::console_fast_path::take_staged(cpu, out)
-        })
+    fn take_fast(&mut self, partition: usize, emit: &mut dyn FnMut(&[u8])) -> Option<u32> {
+        use crate::arch::console_fast_path as fast;
+        let mut bytes = [0u8; FAST_STAGE];
+        for &cpu in self
+            .system
+            .partitions
+            .get(partition)
+            .map_or(&[][..], |p| &p.cpus[..])
+        {
+            let taken = fast::take_staged(cpu, &mut bytes);
+            if let Some(staged) = bytes.get(..taken).filter(|b| !b.is_empty()) {
+                emit(staged);
+            }
+        }
+        self.own_cpu(partition).map(fast::flag_reads)
     }
 
     fn publish(&mut self, partition: usize, state: FastState) {
@@ -224,6 +236,20 @@ pub fn console_input(partition: usize, bytes: &[u8]) -> usize {
     port.run(partition, &mut BoardHooks { system }, |uart| {
         uart.receive(bytes)
     })
+}
+
+/// Hands everything partition `partition` (index in configuration order) transmitted so far
+/// to [`crate::console::partition_output`], even a line not finished yet: what its model
+/// staged and what the assembly fast path staged on each of its CPUs. For the console's
+/// quiet-time flush (a prompt the guest printed before waiting for input without touching the
+/// UART again). Callable from any CPU.
+pub fn console_flush(partition: usize) {
+    let Some((system, port)) = running_console(partition) else {
+        return;
+    };
+    port.run(partition, &mut BoardHooks { system }, |uart| {
+        uart.hand_over()
+    });
 }
 
 /// How many bytes [`console_input`] would take for partition `partition` now (0 when it has
