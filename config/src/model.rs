@@ -117,6 +117,8 @@ pub struct PartitionConfig<'a> {
     /// forwards to the platform firmware for this partition (`smc-allow`), in
     /// the order written. Empty: none.
     pub smc_allow: Vec<u32, MAX_SMC_ALLOW>,
+    /// What the partition's vCPUs see of their CPUs' performance monitors (`pmu`).
+    pub pmu: Pmu,
 }
 
 impl<'a> PartitionConfig<'a> {
@@ -135,6 +137,18 @@ pub enum OnStop {
     Off,
     /// Reload the images and boot the partition again (`on-stop = "restart"`).
     Restart,
+}
+
+/// What a partition sees of the performance monitors unit (`pmu = "deny"` or `"virtual"`).
+/// Either way every PMU access traps to EL2 (docs/guest-abi.md, "Performance monitors").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pmu {
+    /// No PMU: ID_AA64DFR0_EL1.PMUVer reads 0 and every PMU register is RAZ/WI (the default).
+    #[default]
+    Deny,
+    /// The vCPU's own PMU, through the trap: counters never count at EL2 (the EL2 filter
+    /// bits a guest writes are cleared), no overflow interrupt.
+    Virtual,
 }
 
 /// One region of guest RAM.

@@ -11,7 +11,7 @@ use super::rules;
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::{MAX_DEVICES, MAX_REGIONS};
-use crate::model::{ImageRef, OnStop, PartitionConfig};
+use crate::model::{ImageRef, OnStop, PartitionConfig, Pmu};
 use heapless::Vec;
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
@@ -29,6 +29,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         console: None,
         devices: Vec::new(),
         smc_allow: Vec::new(),
+        pmu: Pmu::Deny,
     }
 }
 
@@ -69,7 +70,13 @@ impl<'a> Partition<'a> {
             }
             .map(|on_stop| slot.on_stop = on_stop),
             "smc-allow" => rules::smc_allow(value).map(|list| slot.smc_allow = list),
-            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow"),
+            "pmu" => match cells::string(value) {
+                Some("deny") => Ok(Pmu::Deny),
+                Some("virtual") => Ok(Pmu::Virtual),
+                _ => Err(rules::bad("pmu", "must be \"deny\" or \"virtual\"")),
+            }
+            .map(|pmu| slot.pmu = pmu),
+            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow, pmu"),
         };
         result.map_err(|kind| self.at.err(kind))
     }

@@ -139,7 +139,7 @@ fn unknown_partition_property_is_rejected() {
         other => panic!("{other:?}"),
     }
     assert!(
-        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow"),
+        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow, pmu"),
         "{e}"
     );
 }
@@ -636,4 +636,22 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
         .expect("the example parses");
     assert_eq!(seen, tokens);
     assert_eq!(Config::parse(&dtb), Ok(config));
+}
+
+#[test]
+fn pmu_defaults_to_deny_and_takes_virtual() {
+    use crate::model::Pmu;
+    with_parsed(&config_dts(LINUX), |c| assert_eq!(c.partitions[0].pmu, Pmu::Deny));
+    with_parsed(&with_props("pmu = \"virtual\";"), |c| {
+        assert_eq!(c.partitions[0].pmu, Pmu::Virtual)
+    });
+    with_parsed(&with_props("pmu = \"deny\";"), |c| {
+        assert_eq!(c.partitions[0].pmu, Pmu::Deny)
+    });
+}
+
+#[test]
+fn bad_pmu_value_is_rejected() {
+    assert_bad_property(&with_props("pmu = \"shared\";"), "/partitions/p", "pmu");
+    assert_bad_property(&with_props("pmu = <1>;"), "/partitions/p", "pmu");
 }
