@@ -27,6 +27,8 @@ use crate::vcpu::policy::{self, Trap};
 use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
 
+mod sysreg_board;
+
 static POWER: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(Power::Off as u8) }; MAX_CPUS];
 /// Whether each physical CPU is currently inside its guest (between entry and its last trap).
 static IN_GUEST: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
@@ -214,6 +216,7 @@ impl Machine for Board<'_> {
 
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
+        sysreg_board::reset_vcpu();
         if let Some(fast) = arch::fast_path::fast_counters(cpu) {
             trap_stats::reset(cpu, arch::counter(), &fast);
         }
@@ -258,6 +261,7 @@ pub fn run(cpu: usize) -> ! {
     // SAFETY: the partition's stage-2 table was built from its validated configuration, maps
     // only what it owns, and lives in the static table pool for ever.
     unsafe { arch::prepare_el2_for_guests(system.vtcr, partition.vttbr, system.gic_sysregs) };
+    sysreg_board::set_trap_controls(partition);
     let mut board = Board { system };
     if vcpu == 0 && partition.state() == crate::partition::PartitionState::Running {
         board.set_boot_request(cpu, partition.entry, partition.dtb);

@@ -61,6 +61,8 @@ pub struct Partition {
     pub doorbells: Doorbells,
     /// Its emulated devices by IPA ([`Partition::register_devices`]).
     pub bus: DeviceBus,
+    /// What its vCPUs see of the PMU (`pmu` in its configuration).
+    pub pmu: bulkhead_config::model::Pmu,
     state: AtomicU8,
 }
 
@@ -84,6 +86,7 @@ impl Partition {
             on_stop: OnStop::Off,
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
+            pmu: bulkhead_config::model::Pmu::Deny,
             state: AtomicU8::new(state as u8),
         }
     }

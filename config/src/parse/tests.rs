@@ -641,7 +641,9 @@ fn the_documented_example_is_parsed_in_one_pass_over_its_tokens() {
 #[test]
 fn pmu_defaults_to_deny_and_takes_virtual() {
     use crate::model::Pmu;
-    with_parsed(&config_dts(LINUX), |c| assert_eq!(c.partitions[0].pmu, Pmu::Deny));
+    with_parsed(&config_dts(LINUX), |c| {
+        assert_eq!(c.partitions[0].pmu, Pmu::Deny)
+    });
     with_parsed(&with_props("pmu = \"virtual\";"), |c| {
         assert_eq!(c.partitions[0].pmu, Pmu::Virtual)
     });

@@ -24,6 +24,7 @@ pub mod rng200;
 mod smc;
 pub mod stack;
 mod sysreg;
+pub mod trap_regs;
 mod vcpu;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};

@@ -175,7 +175,10 @@ mod tests {
             SysRegClass::of(id(2, 0, 0, 2, 2)),
             SysRegClass::MonitorControl
         );
-        assert_eq!(SysRegClass::of(id(2, 0, 1, 1, 4)), SysRegClass::OsLockStatus);
+        assert_eq!(
+            SysRegClass::of(id(2, 0, 1, 1, 4)),
+            SysRegClass::OsLockStatus
+        );
         // DBGBCR3_EL1, OSLAR_EL1, MDCCSR_EL0, DBGDTR_EL0.
         for register in [
             id(2, 0, 0, 3, 5),

@@ -61,6 +61,8 @@ pub struct FakeMachine {
     pub instruction: Option<u32>,
     /// What `handle_interrupts` does to power states (a kick that carried a stop).
     pub on_interrupt_power: Option<(usize, Power)>,
+    /// PMU, debug and ID registers, and RAM cleans (`fake_sysreg.rs`).
+    pub sysregs: super::fake_sysreg::FakeSysRegs,
 }
 
 impl FakeMachine {
@@ -95,6 +97,7 @@ impl FakeMachine {
             rings: Vec::new(),
             instruction: None,
             on_interrupt_power: None,
+            sysregs: Default::default(),
         }
     }
 

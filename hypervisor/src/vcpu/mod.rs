@@ -29,9 +29,15 @@ pub mod outcome;
 pub mod policy;
 pub mod psci;
 pub mod stop;
+pub mod sysreg;
+pub mod traps;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake_sysreg;
+#[cfg(test)]
+mod sysreg_tests;
 #[cfg(test)]
 mod tests;
 

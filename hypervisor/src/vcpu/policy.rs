@@ -111,9 +111,21 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             }
             Outcome::resume()
         }
+        Exit::SysReg { register, rt, read } => {
+            // Set/way, ID, PMU and debug registers (`sysreg`); anything else is a fault.
+            match super::sysreg::access(partition, register, read, trap.register(rt), m) {
+                Some(loaded) => {
+                    let outcome = Outcome::step(trap.length());
+                    match loaded {
+                        Some(value) => outcome.with_write(rt, value),
+                        None => outcome,
+                    }
+                }
+                None => vcpu_trap.fault(m),
+            }
+        }
         Exit::DataAbort { .. }
         | Exit::InstructionAbort { .. }
-        | Exit::SysReg { .. }
         | Exit::SError
         | Exit::Unknown { .. } => vcpu_trap.fault(m),
     }

@@ -1,0 +1,77 @@
+//! The board's [`SysRegMachine`]: the system-register policy's requests carried out on this
+//! CPU's registers (`arch::trap_regs`), and the trap controls each CPU sets before it first
+//! enters its guest.
+
+use crate::arch::{self, partition_ram::PartitionRam, trap_regs};
+use crate::system::Partition;
+use crate::trap::SysRegId;
+use crate::vcpu::sysreg::SysRegMachine;
+use crate::vcpu::traps::{self, DebugFeatures};
+
+use super::Board;
+
+impl SysRegMachine for Board<'_> {
+    fn clean_partition_ram(&mut self, partition: &Partition) {
+        PartitionRam::of(partition).clean_invalidate_all();
+    }
+
+    fn id_register(&self, crm: u8, op2: u8) -> u64 {
+        trap_regs::id_register(crm, op2)
+    }
+
+    fn pmu_read(&mut self, register: SysRegId) -> u64 {
+        if register.op0 != 3 {
+            return 0;
+        }
+        trap_regs::pmu_read(register.op1, register.crn, register.crm, register.op2)
+    }
+
+    fn pmu_write(&mut self, register: SysRegId, value: u64) {
+        if register.op0 == 3 {
+            trap_regs::pmu_write(
+                register.op1,
+                register.crn,
+                register.crm,
+                register.op2,
+                value,
+            );
+        }
+    }
+
+    fn pmu_counters(&self) -> u8 {
+        features().counters
+    }
+
+    fn monitor_control(&self) -> u64 {
+        trap_regs::monitor_control()
+    }
+
+    fn set_monitor_control(&mut self, value: u64) {
+        trap_regs::set_monitor_control(value);
+    }
+}
+
+/// This CPU's debug and PMU features.
+fn features() -> DebugFeatures {
+    let (dfr0, fine_grained_traps, counters) = trap_regs::debug_features();
+    DebugFeatures {
+        dfr0,
+        fine_grained_traps,
+        counters,
+    }
+}
+
+/// Sets this CPU's MDCR_EL2 and HCR_EL2 trap bits for `partition` (after
+/// `arch::prepare_el2_for_guests`).
+pub fn set_trap_controls(partition: &Partition) {
+    trap_regs::set_trap_controls(
+        traps::mdcr_el2(&features(), partition.pmu),
+        traps::hcr_trap_bits(),
+    );
+}
+
+/// Clears what a vCPU's previous run left in this CPU's PMU and MDSCR_EL1.
+pub fn reset_vcpu() {
+    trap_regs::reset_pmu();
+    arch::trap_regs::set_monitor_control(0);
+}
