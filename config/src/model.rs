@@ -119,6 +119,8 @@ pub struct PartitionConfig<'a> {
     pub smc_allow: Vec<u32, MAX_SMC_ALLOW>,
     /// What the partition's vCPUs see of their CPUs' performance monitors (`pmu`).
     pub pmu: Pmu,
+    /// What a stage-2 data abort of the partition does (`on-fault`).
+    pub on_fault: OnFault,
 }
 
 impl<'a> PartitionConfig<'a> {
@@ -149,6 +151,18 @@ pub enum Pmu {
     /// The vCPU's own PMU, through the trap: counters never count at EL2 (the EL2 filter
     /// bits a guest writes are cleared), no overflow interrupt.
     Virtual,
+}
+
+/// What a data abort outside the partition's memory (or a malformed access to one of its
+/// emulated devices) does: `on-fault = "stop"` (the default) or `"inject"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnFault {
+    /// Report the fault and stop the partition (then `on-stop` applies).
+    #[default]
+    Stop,
+    /// Report the fault and inject it into the guest as a synchronous external abort, which
+    /// the guest's own exception vectors take (a test partition that attacks on purpose).
+    Inject,
 }
 
 /// One region of guest RAM.

@@ -63,6 +63,8 @@ pub struct Partition {
     pub bus: DeviceBus,
     /// What its vCPUs see of the PMU (`pmu` in its configuration).
     pub pmu: bulkhead_config::model::Pmu,
+    /// What its data aborts do (`on-fault` in its configuration).
+    pub on_fault: bulkhead_config::model::OnFault,
     state: AtomicU8,
 }
 
@@ -87,6 +89,7 @@ impl Partition {
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
             pmu: bulkhead_config::model::Pmu::Deny,
+            on_fault: bulkhead_config::model::OnFault::Stop,
             state: AtomicU8::new(state as u8),
         }
     }

@@ -11,7 +11,7 @@ use super::rules;
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::{MAX_DEVICES, MAX_REGIONS};
-use crate::model::{ImageRef, OnStop, PartitionConfig, Pmu};
+use crate::model::{ImageRef, OnFault, OnStop, PartitionConfig, Pmu};
 use heapless::Vec;
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
@@ -30,6 +30,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         devices: Vec::new(),
         smc_allow: Vec::new(),
         pmu: Pmu::Deny,
+        on_fault: OnFault::Stop,
     }
 }
 
@@ -76,7 +77,13 @@ impl<'a> Partition<'a> {
                 _ => Err(rules::bad("pmu", "must be \"deny\" or \"virtual\"")),
             }
             .map(|pmu| slot.pmu = pmu),
-            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow, pmu"),
+            "on-fault" => match cells::string(value) {
+                Some("stop") => Ok(OnFault::Stop),
+                Some("inject") => Ok(OnFault::Inject),
+                _ => Err(rules::bad("on-fault", "must be \"stop\" or \"inject\"")),
+            }
+            .map(|on_fault| slot.on_fault = on_fault),
+            _ => rules::check_ignored(name, value, "cpus, on-stop, smc-allow, pmu, on-fault"),
         };
         result.map_err(|kind| self.at.err(kind))
     }

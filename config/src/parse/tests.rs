@@ -139,7 +139,7 @@ fn unknown_partition_property_is_rejected() {
         other => panic!("{other:?}"),
     }
     assert!(
-        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow, pmu"),
+        format!("{e}").ends_with("allowed here: cpus, on-stop, smc-allow, pmu, on-fault"),
         "{e}"
     );
 }
@@ -656,4 +656,20 @@ fn pmu_defaults_to_deny_and_takes_virtual() {
 fn bad_pmu_value_is_rejected() {
     assert_bad_property(&with_props("pmu = \"shared\";"), "/partitions/p", "pmu");
     assert_bad_property(&with_props("pmu = <1>;"), "/partitions/p", "pmu");
+}
+
+#[test]
+fn on_fault_defaults_to_stop_and_takes_inject() {
+    use crate::model::OnFault;
+    with_parsed(&config_dts(LINUX), |c| {
+        assert_eq!(c.partitions[0].on_fault, OnFault::Stop)
+    });
+    with_parsed(&with_props("on-fault = \"inject\";"), |c| {
+        assert_eq!(c.partitions[0].on_fault, OnFault::Inject)
+    });
+    assert_bad_property(
+        &with_props("on-fault = \"ignore\";"),
+        "/partitions/p",
+        "on-fault",
+    );
 }

@@ -328,3 +328,48 @@ pub fn set_trap_controls(mdcr: u64, hcr_traps: u64) {
     reset_pmu();
     set_monitor_control(0);
 }
+
+/// ESR_ELx.EC of a data abort from a lower EL, and from the same EL.
+const EC_DABT_LOWER: u64 = 0x24;
+const EC_DABT_SAME: u64 = 0x25;
+/// SPSR.M[3:0] of EL1 with SP_EL1 (EL1h), and of EL1 with SP_EL0 (EL1t).
+const M_EL1H: u64 = 0b0101;
+const M_EL1T: u64 = 0b0100;
+/// SPSR with D, A, I and F masked.
+const DAIF: u64 = 0xf << 6;
+
+/// Makes the guest whose state is in `frame` take a synchronous external abort at VA `far` (a
+/// store if `write`) at the instruction at `frame.elr`, as the architecture would take it to
+/// EL1 (Arm ARM D1.10): ESR_EL1, FAR_EL1, ELR_EL1 and SPSR_EL1 set, then the guest resumes at
+/// its vector (VBAR_EL1 + 0x000 from EL1t, + 0x200 from EL1h, + 0x400 from EL0) in EL1h with
+/// interrupts masked.
+pub fn inject_data_abort(frame: &mut super::TrapFrame, far: u64, write: bool) {
+    let mode = frame.spsr & 0xf;
+    let (offset, ec) = match mode {
+        M_EL1T => (0x000, EC_DABT_SAME),
+        M_EL1H => (0x200, EC_DABT_SAME),
+        _ => (0x400, EC_DABT_LOWER),
+    };
+    // IL (32-bit instruction), WnR, DFSC 0b010000: synchronous external abort, not on a walk.
+    let esr = (ec << 26) | (1 << 25) | (u64::from(write) << 6) | 0b01_0000;
+    let vbar: u64;
+    // SAFETY: the EL1 exception registers belong to the guest on this CPU, which is at EL2 in
+    // its trap: they are written as the hardware would write them when taking the exception.
+    unsafe {
+        core::arch::asm!(
+            "msr esr_el1, {esr}",
+            "msr far_el1, {far}",
+            "msr elr_el1, {elr}",
+            "msr spsr_el1, {spsr}",
+            "mrs {vbar}, vbar_el1",
+            esr = in(reg) esr,
+            far = in(reg) far,
+            elr = in(reg) frame.elr,
+            spsr = in(reg) frame.spsr,
+            vbar = out(reg) vbar,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    frame.elr = (vbar & !0x7ff).wrapping_add(offset);
+    frame.spsr = M_EL1H | DAIF;
+}

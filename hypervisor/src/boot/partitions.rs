@@ -286,6 +286,7 @@ pub fn build_partition(
     partition.dtb = config.dtb.as_ref().map_or(0, |dtb| dtb.load);
     partition.on_stop = config.on_stop;
     partition.pmu = config.pmu;
+    partition.on_fault = config.on_fault;
     partition.console = config.console.map(|window| VirtualConsole {
         window,
         state: spin::Mutex::new((VirtualPl011::new(), Default::default())),

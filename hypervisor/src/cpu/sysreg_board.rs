@@ -2,6 +2,8 @@
 //! CPU's registers (`arch::trap_regs`), and the trap controls each CPU sets before it first
 //! enters its guest.
 
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
 use crate::arch::{self, partition_ram::PartitionRam, trap_regs};
 use crate::system::Partition;
 use crate::trap::SysRegId;
@@ -48,6 +50,36 @@ impl SysRegMachine for Board<'_> {
 
     fn set_monitor_control(&mut self, value: u64) {
         trap_regs::set_monitor_control(value);
+    }
+
+    fn inject_data_abort(&mut self, far: u64, write: bool) {
+        let cpu = arch::current_cpu();
+        if let (Some(kind), Some(address)) = (PENDING_KIND.get(cpu), PENDING_FAR.get(cpu)) {
+            address.store(far, Ordering::Relaxed);
+            kind.store(if write { WRITE } else { READ }, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Per CPU: a data abort to inject into its guest when the trap's outcome is applied (none,
+/// [`READ`] or [`WRITE`]), and its address. Each is written and read by its own CPU only.
+static PENDING_KIND: [AtomicU8; crate::MAX_CPUS] = [const { AtomicU8::new(NONE) }; crate::MAX_CPUS];
+static PENDING_FAR: [AtomicU64; crate::MAX_CPUS] = [const { AtomicU64::new(0) }; crate::MAX_CPUS];
+const NONE: u8 = 0;
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+
+/// Injects the data abort the policy asked for on this trap, if any, into `frame` (one load
+/// when there is none).
+#[inline(always)]
+pub fn apply_injection(cpu: usize, frame: &mut arch::TrapFrame) {
+    let (Some(kind), Some(address)) = (PENDING_KIND.get(cpu), PENDING_FAR.get(cpu)) else {
+        return;
+    };
+    let pending = kind.load(Ordering::Relaxed);
+    if pending != NONE {
+        kind.store(NONE, Ordering::Relaxed);
+        trap_regs::inject_data_abort(frame, address.load(Ordering::Relaxed), pending == WRITE);
     }
 }
 

@@ -23,6 +23,8 @@ pub struct FakeSysRegs {
     pub counters: u8,
     /// MDSCR_EL1.
     pub mdscr: u64,
+    /// Injected data aborts: (FAR, write).
+    pub injected: Vec<(u64, bool)>,
 }
 
 fn key(r: SysRegId) -> (u8, u8, u8, u8, u8) {
@@ -57,5 +59,8 @@ impl SysRegMachine for FakeMachine {
     }
     fn set_monitor_control(&mut self, value: u64) {
         self.sysregs.mdscr = value;
+    }
+    fn inject_data_abort(&mut self, far: u64, write: bool) {
+        self.sysregs.injected.push((far, write));
     }
 }

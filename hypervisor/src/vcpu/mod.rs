@@ -24,6 +24,7 @@
 )]
 
 pub mod entry;
+pub mod inject;
 pub mod machine;
 pub mod outcome;
 pub mod policy;

@@ -253,6 +253,11 @@ impl VcpuTrap<'_> {
     /// Reports the trap as a fault and stops the partition.
     #[inline(always)]
     fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
+        if let Some(outcome) =
+            super::inject::data_abort(self.partition, self.vcpu, &self.trap.exit, m)
+        {
+            return outcome;
+        }
         let trap = FaultedTrap {
             exit: self.trap.exit,
             esr: self.trap.esr,

@@ -29,6 +29,9 @@ pub trait SysRegMachine {
     fn monitor_control(&self) -> u64;
     /// Sets MDSCR_EL1 of this CPU.
     fn set_monitor_control(&mut self, value: u64);
+    /// Makes the vCPU on this CPU take a synchronous external abort at guest VA `far` (a
+    /// store if `write`) at the trapped instruction, through its own vectors, when it resumes.
+    fn inject_data_abort(&mut self, far: u64, write: bool);
 }
 
 /// MDSCR_EL1 bits a partition may set: SS [0] (software step), TDCC [12] (trap EL0 DCC to

@@ -238,3 +238,44 @@ fn id_registers_other_than_the_sanitised_ones_read_as_the_hardware_has_them() {
         Outcome::step(4)
     );
 }
+
+#[test]
+fn a_partition_that_takes_its_faults_gets_a_wild_write_injected_and_keeps_running() {
+    let mut system = system(OnStop::Off);
+    system.partitions[1].on_fault = bulkhead_config::model::OnFault::Inject;
+    let mut m = machine();
+    let wild = Exit::DataAbort {
+        ipa: 0x1_0000_0000,
+        far: 0x1_0000_0000,
+        access: None,
+        write: true,
+        stage1_walk: false,
+    };
+    let trap = Trap {
+        exit: wild,
+        esr: (0x24 << 26) | (1 << 25) | (1 << 6),
+        x: &[0; 31],
+        elr: RAM + 0x40,
+    };
+    let outcome = handle_exit(&system, RTOS, &trap, &mut m);
+    assert_eq!(outcome, Outcome::resume());
+    assert_eq!(m.sysregs.injected, [(0x1_0000_0000, true)]);
+    assert!(m.printed("HIL:FAULT partition=rtos vcpu=0 injected=data-abort ipa=0x100000000"));
+    assert_eq!(m.power[RTOS], Power::On, "still running");
+    // An instruction abort still stops it.
+    let fetch = Trap {
+        exit: Exit::InstructionAbort {
+            ipa: 0x1_0000_0000,
+            far: 0x1_0000_0000,
+        },
+        esr: 0x20 << 26,
+        x: &[0; 31],
+        elr: 0x1_0000_0000,
+    };
+    assert_eq!(handle_exit(&system, RTOS, &fetch, &mut m).next, Next::Leave);
+    // A partition that does not take its faults is stopped by the same write.
+    let system = super::fake::system(OnStop::Off);
+    let mut m = machine();
+    assert_eq!(handle_exit(&system, RTOS, &trap, &mut m).next, Next::Leave);
+    assert!(m.sysregs.injected.is_empty());
+}
