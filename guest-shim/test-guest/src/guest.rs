@@ -139,6 +139,12 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if let Some(addresses) = info.arg("attack") {
         crate::attack::run(&mut out, &info, addresses);
     }
+    if info.arg("attacker") == Some("1") {
+        crate::attacker::run(&mut out, &info);
+    }
+    if let Some(rounds) = info.arg("guard").and_then(parse_u64) {
+        crate::guard::run(&mut out, &info, rounds);
+    }
     if info.arg("abi") == Some("1") {
         crate::abi::run(&mut out, &info);
     }

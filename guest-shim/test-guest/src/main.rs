@@ -11,6 +11,10 @@
 //!   `cpu_cycles.rs`);
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
+//! - `attacker=1`: every attack of scenario `attacker_suite`, one `HIL:ATTACK` line each (see
+//!   `attacker/mod.rs`; the partition must have `on-fault = "inject"`);
+//! - `guard=N` (`gic=GICD,GICR`, `period-ms=P`): the bystander of `attacker_suite`, which checks
+//!   N times that its own vGIC state and the hypervisor's answers are unchanged (`guard.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
 //! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
 //!   heartbeats (`reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
@@ -26,9 +30,13 @@ mod abi;
 #[cfg(target_os = "none")]
 mod attack;
 #[cfg(target_os = "none")]
+mod attacker;
+#[cfg(target_os = "none")]
 mod cpu_cycles;
 #[cfg(target_os = "none")]
 mod doorbell;
+#[cfg(target_os = "none")]
+mod guard;
 #[cfg(target_os = "none")]
 mod guest;
 #[cfg(target_os = "none")]
