@@ -56,6 +56,8 @@ pub struct PlatformFacts {
     /// MMIO the hypervisor itself drives (its UARTs, the GIC, the hardware RNG): never passed
     /// through.
     pub host_devices: &'static [HostDevice],
+    /// The highest INTID the board's GIC implements, when it is known at build time.
+    pub max_intid: Option<u32>,
 }
 
 impl PlatformFacts {
@@ -96,6 +98,7 @@ impl PlatformFacts {
         board
             .host_devices
             .extend(self.host_devices.iter().copied().take(room));
+        board.max_intid = self.max_intid;
         board
     }
 }

@@ -79,7 +79,11 @@ pub(super) fn foreign_psci(report: &mut Report<'_>, rng: &mut Rng) {
     let mut calls = 0u32;
     let mut targets = [0u64; 15];
     for (i, target) in targets.iter_mut().enumerate() {
-        *target = if i < 7 { i as u64 + 1 } else { rng.next() & 0xff_00ff_ffff };
+        *target = if i < 7 {
+            i as u64 + 1
+        } else {
+            rng.next() & 0xff_00ff_ffff
+        };
     }
     for target in targets {
         let on = smccc::call(psci::CPU_ON_64, [target, 0x4000_0000, 0, 0, 0, 0])[0];
