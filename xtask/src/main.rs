@@ -10,6 +10,7 @@ mod elf;
 mod flash;
 mod fuzz;
 mod guest_dt;
+mod guest_dt_check;
 mod image;
 mod initramfs;
 mod linux;
