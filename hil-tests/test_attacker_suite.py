@@ -29,7 +29,7 @@ ATTACKS = {
     "random-calls", "gic-sweep",
 }
 # Host seconds for the whole attack under -icount (measured: see the README's scenario list).
-ATTACK_TIMEOUT = 900
+ATTACK_TIMEOUT = 400
 BOOT = 240
 
 

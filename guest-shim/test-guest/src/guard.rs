@@ -1,5 +1,5 @@
 //! `guard=N`: the bystander of scenario `attacker_suite`. It sets up its own virtual GIC state
-//! (distributor on, SGIs 0..15 enabled, distinct priorities), takes a
+//! (distributor on, SGIs 0..15 and the timer's PPI enabled, distinct priorities), takes a
 //! snapshot of that state and of what the hypervisor answers it (SMCCC and PSCI versions,
 //! PSCI_FEATURES, its partition info, what its ID registers say of the PMU and debug), then
 //! every `period-ms=` for N rounds reads it all again and prints
@@ -92,13 +92,8 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>, rounds: u64) {
         .unwrap_or((0x0800_0000, 0x080a_0000));
     let period_ms = info.arg("period-ms").and_then(parse_u64).unwrap_or(200);
     let private = private_base(gicd, gicr);
-    if gicr != 0 {
-        // GICR_WAKER: wake our redistributor; GICD_CTLR: ARE and group 1 on.
-        write32(gicr + 0x14, 0);
-        write32(gicd + GICD_CTLR, 0x12);
-    } else {
-        write32(gicd + GICD_CTLR, 1);
-    }
+    // The distributor on, the redistributor awake, the timer's PPI enabled (to sleep on it).
+    crate::sleep::init(gicd, gicr);
     write32(private + ISENABLER, 0x0000_ffff);
     for (word, value) in [(0, 0x1020_3040u32), (4, 0x5060_7080), (24, 0x00a0_0000)] {
         write32(private + IPRIORITYR + word, value);
@@ -112,7 +107,7 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>, rounds: u64) {
     );
     let mut changed = 0u64;
     for round in 0..rounds {
-        crate::attacker::sleep_us(period_ms * 1000);
+        crate::sleep::sleep_us(period_ms * 1000);
         let now = snapshot(gicd, gicr);
         match (0..STATE).find(|&i| now[i] != expected[i]) {
             None => {

@@ -40,6 +40,8 @@ mod guard;
 #[cfg(target_os = "none")]
 mod guest;
 #[cfg(target_os = "none")]
+mod sleep;
+#[cfg(target_os = "none")]
 mod trng_report;
 
 #[cfg(not(target_os = "none"))]

@@ -57,6 +57,7 @@ pub(super) fn cpu_suspend_bogus(report: &mut Report<'_>, rng: &mut Rng) {
             [state, entry, rng.next(), 0, 0, 0],
         )[0];
         timer::stop_virtual_timer();
+        crate::sleep::drain();
     }
     // Returning at all is the point: a jump to the bogus entry would never get here.
     let ok = results

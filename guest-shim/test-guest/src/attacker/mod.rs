@@ -83,17 +83,7 @@ impl Report<'_> {
     }
 }
 
-/// Sleeps `micros` of guest time in WFI (the virtual timer wakes it), so an idle attacker
-/// leaves its host thread to the others.
-pub(crate) fn sleep_us(micros: u64) {
-    let deadline = timer::counter() + timer::frequency() * micros / 1_000_000;
-    timer::arm_virtual_timer(deadline);
-    while timer::counter() < deadline {
-        // SAFETY: WFI only waits; interrupts stay masked (the timer's wakes it regardless).
-        unsafe { core::arch::asm!("wfi", options(nomem, nostack)) };
-    }
-    timer::stop_virtual_timer();
-}
+pub(crate) use crate::sleep::sleep_us;
 
 fn pair(text: &str) -> Option<(u64, u64)> {
     let (a, b) = text.split_once(',')?;
@@ -119,6 +109,7 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>) {
     };
     let seed = arg("seed", 0x5eed_b01d_face);
     vectors::install();
+    crate::sleep::init(target.gicd, target.gicr);
     let start_ms = arg("start-ms", 0);
     let _ = writeln!(out, "HIL:ATTACK start seed={seed:#x} start-ms={start_ms}");
     if start_ms > 0 {
