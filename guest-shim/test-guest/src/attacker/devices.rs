@@ -111,12 +111,16 @@ pub(super) fn exclusive_and_pair(report: &mut Report<'_>, target: &Target) {
             core::arch::asm!("ldxr {v:w}, [{a}]", a = in(reg) gicd, v = out(reg) _, options(nostack))
         };
     });
-    let (_, stxr) = probe(|| {
+    // Without an exclusive monitor (the `ldxr` was refused), a `stxr` may fail at once (status
+    // 1) without accessing anything: that is refused too.
+    let (status, stxr) = probe(|| {
+        let mut status: u64 = 1;
         // SAFETY: as above.
         unsafe {
             core::arch::asm!("stxr {s:w}, {v:w}, [{a}]", a = in(reg) gicd, v = in(reg) 0u64,
-                s = out(reg) _, options(nostack))
+                s = inout(reg) status, options(nostack))
         };
+        status
     });
     let (_, ldp) = probe(|| {
         // SAFETY: as above.
@@ -137,11 +141,12 @@ pub(super) fn exclusive_and_pair(report: &mut Report<'_>, target: &Target) {
         .iter()
         .filter(|t| t.is_some_and(|t| t.status() == EXTERNAL_ABORT))
         .count();
+    let stxr_refused = refused(stxr) || status != 0;
     report.attack(
         "exclusive-and-pair",
-        all.iter().all(|&t| refused(t)),
+        refused(ldxr) && stxr_refused && refused(ldp) && refused(stp),
         format_args!(
-            "ldxr={:?} stxr={:?} ldp={:?} stp={:?} injected-external-aborts={external}",
+            "ldxr={:?} stxr={:?} stxr-status={status} ldp={:?} stp={:?} injected-external-aborts={external}",
             ldxr.map(|t| t.esr),
             stxr.map(|t| t.esr),
             ldp.map(|t| t.esr),

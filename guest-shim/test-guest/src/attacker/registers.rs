@@ -15,6 +15,19 @@ macro_rules! mrs {
     }};
 }
 
+/// `mrs` of a register into a register that holds 0 first: a register the CPU does not
+/// implement is UNDEFINED, our vectors step over the `mrs`, and it reads as 0 (refused).
+macro_rules! mrs_or_zero {
+    ($reg:literal) => {{
+        let mut value: u64 = 0;
+        // SAFETY: as for `mrs!`.
+        unsafe {
+            core::arch::asm!(concat!("mrs {v}, ", $reg), v = inout(reg) value, options(nostack))
+        };
+        value
+    }};
+}
+
 /// `msr` of a register by name or encoding.
 macro_rules! msr {
     ($reg:literal, $value:expr) => {{
@@ -172,18 +185,18 @@ pub(super) fn debug_registers(report: &mut Report<'_>) {
     msr!("S2_0_C1_C0_4", 1); // OSLAR_EL1: lock
     msr!("S2_0_C1_C3_4", 1); // OSDLR_EL1: double lock
     let values = [
-        mrs!("S2_0_C0_C0_4"),
-        mrs!("S2_0_C0_C0_5"),
-        mrs!("S2_0_C0_C0_6"),
-        mrs!("S2_0_C0_C0_7"),
-        mrs!("S2_0_C7_C9_6"), // DBGCLAIMCLR_EL1
-        mrs!("S2_0_C1_C3_4"), // OSDLR_EL1
-        mrs!("S2_0_C1_C4_4"), // DBGPRCR_EL1
-        mrs!("S2_0_C1_C0_0"), // MDRAR_EL1
+        mrs_or_zero!("S2_0_C0_C0_4"),
+        mrs_or_zero!("S2_0_C0_C0_5"),
+        mrs_or_zero!("S2_0_C0_C0_6"),
+        mrs_or_zero!("S2_0_C0_C0_7"),
+        mrs_or_zero!("S2_0_C7_C9_6"), // DBGCLAIMCLR_EL1
+        mrs_or_zero!("S2_0_C1_C3_4"), // OSDLR_EL1
+        mrs_or_zero!("S2_0_C1_C4_4"), // DBGPRCR_EL1
+        mrs_or_zero!("S2_0_C1_C0_0"), // MDRAR_EL1
     ];
-    let oslsr = mrs!("S2_0_C1_C1_4");
+    let oslsr = mrs_or_zero!("S2_0_C1_C1_4");
     msr!("S2_0_C0_C2_2", 0xffff_ffff); // MDSCR_EL1: everything, MDE included
-    let mdscr = mrs!("S2_0_C0_C2_2");
+    let mdscr = mrs_or_zero!("S2_0_C0_C2_2");
     msr!("S2_0_C0_C2_2", 0);
     let zero = values.iter().all(|&v| v == 0);
     report.attack(
@@ -199,12 +212,12 @@ pub(super) fn debug_registers(report: &mut Report<'_>) {
 /// The debug communications channel, a line to an external debugger every partition would
 /// share: status reads zero, data writes go nowhere and reads give zero.
 pub(super) fn dcc(report: &mut Report<'_>) {
-    let status = mrs!("S2_3_C0_C1_0"); // MDCCSR_EL0
+    let status = mrs_or_zero!("S2_3_C0_C1_0"); // MDCCSR_EL0
     msr!("S2_3_C0_C5_0", u64::from(b'Z')); // DBGDTRTX_EL0
     msr!("S2_3_C0_C4_0", 0x4141_4141); // DBGDTR_EL0
-    let rx = mrs!("S2_3_C0_C5_0"); // DBGDTRRX_EL0
-    let dtr = mrs!("S2_3_C0_C4_0");
-    let mdccint = mrs!("S2_0_C0_C2_0"); // MDCCINT_EL1
+    let rx = mrs_or_zero!("S2_3_C0_C5_0"); // DBGDTRRX_EL0
+    let dtr = mrs_or_zero!("S2_3_C0_C4_0");
+    let mdccint = mrs_or_zero!("S2_0_C0_C2_0"); // MDCCINT_EL1
     report.attack(
         "dcc",
         status == 0 && rx == 0 && dtr == 0 && mdccint == 0,
