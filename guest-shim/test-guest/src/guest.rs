@@ -182,6 +182,16 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
                 core::hint::spin_loop();
             }
         }
+        Some("undef") => {
+            let _ = writeln!(out, "HIL:GUEST executing an undefined instruction");
+            // SAFETY: deliberately not: with no vectors of its own (VBAR_EL1 0), taking the
+            // UNDEF fetches from IPA 0x200, outside its memory, and the partition stops.
+            unsafe { core::arch::asm!("udf #0", options(nomem, nostack)) };
+            let _ = writeln!(out, "HIL:GUEST FAIL the undefined instruction returned");
+            loop {
+                core::hint::spin_loop();
+            }
+        }
         Some("last-cpu-off") => crate::cpu_cycles::last_cpu_off(&mut out),
         Some("overflow-el2-stack") => crate::cpu_cycles::overflow_el2_stack(&mut out),
         Some("fault") => {

@@ -16,8 +16,8 @@
 //! - `guard=N` (`gic=GICD,GICR`, `period-ms=P`): the bystander of `attacker_suite`, which checks
 //!   N times that its own vGIC state and the hypervisor's answers are unchanged (`guard.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms;
-//! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
-//!   heartbeats (`reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
+//! - `then=off|reset|reset2|fault|undef|spin|last-cpu-off|overflow-el2-stack`: what to do after the
+//!   heartbeats (`undef`: an undefined instruction with no vectors; `reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
 //!   first; `overflow-el2-stack`: the test-hooks hypervisor call that overflows an EL2 stack);
 //! - `fault-addr=A`: the address `then=fault` writes to.
 //!

@@ -373,3 +373,13 @@ pub fn inject_data_abort(frame: &mut super::TrapFrame, far: u64, write: bool) {
     frame.elr = (vbar & !0x7ff).wrapping_add(offset);
     frame.spsr = M_EL1H | DAIF;
 }
+
+/// The guest's EL1 exception registers on this CPU: (ESR_EL1, ELR_EL1, FAR_EL1, VBAR_EL1).
+pub fn guest_exception() -> (u64, u64, u64, u64) {
+    (
+        mrs!("esr_el1"),
+        mrs!("elr_el1"),
+        mrs!("far_el1"),
+        mrs!("vbar_el1"),
+    )
+}

@@ -52,6 +52,16 @@ impl SysRegMachine for Board<'_> {
         trap_regs::set_monitor_control(value);
     }
 
+    fn guest_exception(&self) -> crate::partition::GuestException {
+        let (esr, elr, far, vbar) = trap_regs::guest_exception();
+        crate::partition::GuestException {
+            esr,
+            elr,
+            far,
+            vbar,
+        }
+    }
+
     fn inject_data_abort(&mut self, far: u64, write: bool) {
         let cpu = arch::current_cpu();
         if let (Some(kind), Some(address)) = (PENDING_KIND.get(cpu), PENDING_FAR.get(cpu)) {

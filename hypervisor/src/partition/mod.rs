@@ -5,6 +5,6 @@ pub mod images;
 mod layout;
 mod state;
 
-pub use fault_report::FaultReport;
+pub use fault_report::{FaultReport, GuestException};
 pub use layout::{plan_memory, Mapping, MemoryPlan, PlanError};
 pub use state::{PartitionState, StopReason};

@@ -25,6 +25,8 @@ pub struct FakeSysRegs {
     pub mdscr: u64,
     /// Injected data aborts: (FAR, write).
     pub injected: Vec<(u64, bool)>,
+    /// The guest's EL1 exception registers a fault report reads.
+    pub guest_exception: crate::partition::GuestException,
 }
 
 fn key(r: SysRegId) -> (u8, u8, u8, u8, u8) {
@@ -62,5 +64,8 @@ impl SysRegMachine for FakeMachine {
     }
     fn inject_data_abort(&mut self, far: u64, write: bool) {
         self.sysregs.injected.push((far, write));
+    }
+    fn guest_exception(&self) -> crate::partition::GuestException {
+        self.sysregs.guest_exception
     }
 }

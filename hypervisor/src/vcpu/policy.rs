@@ -321,6 +321,7 @@ fn report_fault<M: Machine>(
             Exit::DataAbort { ipa, .. } => partition.bus.contains(ipa),
             _ => false,
         },
+        guest: m.guest_exception(),
     };
     m.print(format_args!("{report}"));
     stop_partition(system, partition, cpu, StopReason::Fault, m)

@@ -32,6 +32,8 @@ pub trait SysRegMachine {
     /// Makes the vCPU on this CPU take a synchronous external abort at guest VA `far` (a
     /// store if `write`) at the trapped instruction, through its own vectors, when it resumes.
     fn inject_data_abort(&mut self, far: u64, write: bool);
+    /// The guest's own EL1 exception registers on this CPU (for fault reports).
+    fn guest_exception(&self) -> crate::partition::GuestException;
 }
 
 /// MDSCR_EL1 bits a partition may set: SS [0] (software step), TDCC [12] (trap EL0 DCC to
