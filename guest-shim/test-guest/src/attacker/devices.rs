@@ -175,6 +175,7 @@ pub(super) fn wild_accesses(report: &mut Report<'_>, target: &Target, rng: &mut 
             continue;
         }
         tried += 1;
+        super::breathe(tried, 16);
         let (value, read) = probe(|| {
             // SAFETY: deliberately outside our memory: the hypervisor refuses it.
             unsafe { core::ptr::read_volatile(addr as *const u64) }
@@ -216,6 +217,7 @@ pub(super) fn gic_sweep(report: &mut Report<'_>, target: &Target) {
             unsafe { guest_shim::mmio::write32(target.gicd + offset, u32::MAX) }
         });
         refused_words += u32::from(taken.is_some());
+        super::breathe(offset as u64 / 4, 256);
     }
     let mut sgis = 0u32;
     for sgi in 0..16u64 {

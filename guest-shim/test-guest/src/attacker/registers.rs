@@ -97,6 +97,7 @@ fn set_way_loop(op: u32) -> (u64, u64) {
                     }
                 }
                 ops += 1;
+                super::breathe(ops, 256);
             }
         }
     }
