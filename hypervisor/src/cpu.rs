@@ -335,7 +335,9 @@ fn apply(system: &System, cpu: usize, outcome: &Outcome, frame: &mut TrapFrame) 
         }
     }
     frame.elr = frame.elr.wrapping_add(u64::from(outcome.step));
-    sysreg_board::apply_injection(cpu, frame);
+    if outcome.inject {
+        sysreg_board::apply_injection(cpu, frame);
+    }
     if outcome.standby {
         arch::wait_for_interrupt();
     }

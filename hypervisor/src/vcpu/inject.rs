@@ -16,7 +16,6 @@ use crate::system::Partition;
 use crate::trap::Exit;
 
 use super::machine::Machine;
-use super::outcome::Outcome;
 
 /// Aborts reported one by one per partition before the reports thin out.
 const REPORTED: u32 = 16;
@@ -25,22 +24,18 @@ const REPORTED: u32 = 16;
 static INJECTED: [AtomicU32; bulkhead_config::MAX_PARTITIONS] =
     [const { AtomicU32::new(0) }; bulkhead_config::MAX_PARTITIONS];
 
-/// If `partition` takes its data aborts itself and `exit` is one, injects it and returns the
-/// outcome (resume at the faulting instruction, now in the guest's vector); else `None`.
-pub fn data_abort<M: Machine>(
-    partition: &Partition,
-    vcpu: usize,
-    exit: &Exit,
-    m: &mut M,
-) -> Option<Outcome> {
+/// If `partition` takes its data aborts itself and `exit` is one: reports it, hands it to the
+/// machine to inject and returns `true` (the vCPU resumes, in its vector: the outcome says
+/// `inject`); else `false`.
+pub fn data_abort<M: Machine>(partition: &Partition, vcpu: usize, exit: &Exit, m: &mut M) -> bool {
     let Exit::DataAbort {
         ipa, far, write, ..
     } = *exit
     else {
-        return None;
+        return false;
     };
     if partition.on_fault != OnFault::Inject {
-        return None;
+        return false;
     }
     let count = INJECTED
         .get(partition.id.wrapping_sub(1))
@@ -53,5 +48,5 @@ pub fn data_abort<M: Machine>(
         ));
     }
     m.inject_data_abort(far, write);
-    Some(Outcome::resume())
+    true
 }

@@ -111,19 +111,7 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             }
             Outcome::resume()
         }
-        Exit::SysReg { register, rt, read } => {
-            // Set/way, ID, PMU and debug registers (`sysreg`); anything else is a fault.
-            match super::sysreg::access(partition, register, read, trap.register(rt), m) {
-                Some(loaded) => {
-                    let outcome = Outcome::step(trap.length());
-                    match loaded {
-                        Some(value) => outcome.with_write(rt, value),
-                        None => outcome,
-                    }
-                }
-                None => vcpu_trap.fault(m),
-            }
-        }
+        Exit::SysReg { register, rt, read } => vcpu_trap.system_register(register, rt, read, m),
         Exit::DataAbort { .. }
         | Exit::InstructionAbort { .. }
         | Exit::SError
@@ -224,6 +212,30 @@ impl VcpuTrap<'_> {
         }
     }
 
+    /// Set/way, ID, PMU and debug registers (`sysreg`); anything else is a fault. Out of line
+    /// and cold: rare, and kept off the other paths' frames.
+    #[cold]
+    #[inline(never)]
+    fn system_register<M: Machine>(
+        &self,
+        register: SysRegId,
+        rt: u8,
+        read: bool,
+        m: &mut M,
+    ) -> Outcome {
+        let value = self.trap.register(rt);
+        match super::sysreg::access(self.partition, register, read, value, m) {
+            Some(loaded) => {
+                let outcome = Outcome::step(self.trap.length());
+                match loaded {
+                    Some(value) => outcome.with_write(rt, value),
+                    None => outcome,
+                }
+            }
+            None => self.fault(m),
+        }
+    }
+
     /// Performs an emulated access at `ipa`: the device is found on the partition's bus, the
     /// access checked against the rules of [`access`], and a load's register written.
     #[inline(always)]
@@ -253,11 +265,6 @@ impl VcpuTrap<'_> {
     /// Reports the trap as a fault and stops the partition.
     #[inline(always)]
     fn fault<M: Machine>(&self, m: &mut M) -> Outcome {
-        if let Some(outcome) =
-            super::inject::data_abort(self.partition, self.vcpu, &self.trap.exit, m)
-        {
-            return outcome;
-        }
         let trap = FaultedTrap {
             exit: self.trap.exit,
             esr: self.trap.esr,
@@ -308,6 +315,9 @@ fn report_fault<M: Machine>(
     m: &mut M,
 ) -> Next {
     let FaultedTrap { exit, esr, elr } = trap;
+    if super::inject::data_abort(partition, vcpu, &exit, m) {
+        return Next::Resume;
+    }
     let report = FaultReport {
         partition: &partition.name,
         id: partition.id,
@@ -349,7 +359,12 @@ fn stopped(next: Next) -> Outcome {
             next: Next::PowerOff,
             ..Outcome::resume()
         },
-        _ => Outcome::leave(),
+        Next::Leave => Outcome::leave(),
+        // Only an injected data abort resumes after a fault.
+        Next::Resume => Outcome {
+            inject: true,
+            ..Outcome::resume()
+        },
     }
 }
 

@@ -258,7 +258,13 @@ fn a_partition_that_takes_its_faults_gets_a_wild_write_injected_and_keeps_runnin
         elr: RAM + 0x40,
     };
     let outcome = handle_exit(&system, RTOS, &trap, &mut m);
-    assert_eq!(outcome, Outcome::resume());
+    assert_eq!(
+        outcome,
+        Outcome {
+            inject: true,
+            ..Outcome::resume()
+        }
+    );
     assert_eq!(m.sysregs.injected, [(0x1_0000_0000, true)]);
     assert!(m.printed("HIL:FAULT partition=rtos vcpu=0 injected=data-abort ipa=0x100000000"));
     assert_eq!(m.power[RTOS], Power::On, "still running");
