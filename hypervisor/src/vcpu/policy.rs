@@ -111,7 +111,29 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             }
             Outcome::resume()
         }
-        Exit::SysReg { register, rt, read } => vcpu_trap.system_register(register, rt, read, m),
+        Exit::SysReg { register, rt, read } => {
+            let (kind, value) = system_register(
+                system,
+                partition,
+                vcpu,
+                cpu,
+                SysRegTrap {
+                    register,
+                    rt,
+                    read,
+                    value: trap.register(rt),
+                    esr: trap.esr,
+                    elr: trap.elr,
+                },
+                m,
+            );
+            match kind {
+                SYSREG_DONE => Outcome::step(trap.length()),
+                SYSREG_LOADED => Outcome::step(trap.length()).with_write(rt, value),
+                SYSREG_POWER_OFF => stopped(Next::PowerOff),
+                _ => stopped(Next::Leave),
+            }
+        }
         Exit::DataAbort { .. }
         | Exit::InstructionAbort { .. }
         | Exit::SError
@@ -212,30 +234,6 @@ impl VcpuTrap<'_> {
         }
     }
 
-    /// Set/way, ID, PMU and debug registers (`sysreg`); anything else is a fault. Out of line
-    /// and cold: rare, and kept off the other paths' frames.
-    #[cold]
-    #[inline(never)]
-    fn system_register<M: Machine>(
-        &self,
-        register: SysRegId,
-        rt: u8,
-        read: bool,
-        m: &mut M,
-    ) -> Outcome {
-        let value = self.trap.register(rt);
-        match super::sysreg::access(self.partition, register, read, value, m) {
-            Some(loaded) => {
-                let outcome = Outcome::step(self.trap.length());
-                match loaded {
-                    Some(value) => outcome.with_write(rt, value),
-                    None => outcome,
-                }
-            }
-            None => self.fault(m),
-        }
-    }
-
     /// Performs an emulated access at `ipa`: the device is found on the partition's bus, the
     /// access checked against the rules of [`access`], and a load's register written.
     #[inline(always)]
@@ -290,6 +288,59 @@ impl VcpuTrap<'_> {
             reason,
             m,
         ))
+    }
+}
+
+/// A trapped system register access, copied out of the trap for the call out of line (as
+/// [`FaultedTrap`]: the trap itself then stays in registers on the frequent paths).
+struct SysRegTrap {
+    register: SysRegId,
+    rt: u8,
+    read: bool,
+    /// Xt (for a write).
+    value: u64,
+    esr: u64,
+    elr: u64,
+}
+
+/// [`system_register`]'s answers (with a value in the second register for a load).
+const SYSREG_DONE: u64 = 0;
+const SYSREG_LOADED: u64 = 1;
+const SYSREG_LEAVE: u64 = 2;
+const SYSREG_POWER_OFF: u64 = 3;
+
+/// Set/way, ID, PMU and debug registers (`sysreg`); anything else is a fault. Out of line and
+/// cold (rare), returning two registers rather than an `Outcome` (which would put every path's
+/// outcome in memory): what happened, and a load's value.
+#[cold]
+#[inline(never)]
+fn system_register<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    vcpu: usize,
+    cpu: usize,
+    trap: SysRegTrap,
+    m: &mut M,
+) -> (u64, u64) {
+    let SysRegTrap {
+        register,
+        rt,
+        read,
+        value,
+        esr,
+        elr,
+    } = trap;
+    match super::sysreg::access(partition, register, read, value, m) {
+        Some(Some(loaded)) => (SYSREG_LOADED, loaded),
+        Some(None) => (SYSREG_DONE, 0),
+        None => {
+            let exit = Exit::SysReg { register, rt, read };
+            let faulted = FaultedTrap { exit, esr, elr };
+            match report_fault(system, partition, vcpu, cpu, faulted, m) {
+                Next::PowerOff => (SYSREG_POWER_OFF, 0),
+                _ => (SYSREG_LEAVE, 0),
+            }
+        }
     }
 }
 
