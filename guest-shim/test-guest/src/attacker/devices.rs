@@ -175,7 +175,6 @@ pub(super) fn wild_accesses(report: &mut Report<'_>, target: &Target, rng: &mut 
             continue;
         }
         tried += 1;
-        super::breathe(tried, 16);
         let (value, read) = probe(|| {
             // SAFETY: deliberately outside our memory: the hypervisor refuses it.
             unsafe { core::ptr::read_volatile(addr as *const u64) }
@@ -216,8 +215,6 @@ pub(super) fn gic_sweep(report: &mut Report<'_>, target: &Target) {
             // SAFETY: our own emulated distributor; the hypervisor ignores or refuses.
             unsafe { guest_shim::mmio::write32(target.gicd + offset, u32::MAX) }
         });
-        // No sleep in this loop: on a GICv2 the sweep disables our own timer PPI (banked in
-        // the distributor), which would never wake us.
         refused_words += u32::from(taken.is_some());
     }
     let mut sgis = 0u32;

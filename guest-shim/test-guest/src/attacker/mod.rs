@@ -85,14 +85,6 @@ impl Report<'_> {
 
 pub(crate) use crate::sleep::sleep_us;
 
-/// Every `every` steps of a long attack loop, a short sleep: under -icount QEMU runs every vCPU
-/// on one host thread, and a vCPU that never waits delays the others' timer interrupts.
-pub(crate) fn breathe(step: u64, every: u64) {
-    if step % every == every - 1 {
-        sleep_us(50);
-    }
-}
-
 fn pair(text: &str) -> Option<(u64, u64)> {
     let (a, b) = text.split_once(',')?;
     Some((parse_u64(a)?, parse_u64(b)?))

@@ -97,7 +97,6 @@ fn set_way_loop(op: u32) -> (u64, u64) {
                     }
                 }
                 ops += 1;
-                super::breathe(ops, 256);
             }
         }
     }
