@@ -42,4 +42,6 @@ pub struct Board {
     /// MMIO the hypervisor itself uses (its UART, the GIC, the watchdog, the hardware RNG);
     /// never passed through.
     pub host_devices: Vec<HostDevice, 12>,
+    /// The highest INTID the board's GIC implements (GICD_TYPER.ITLinesNumber), when known.
+    pub max_intid: Option<u32>,
 }

@@ -260,6 +260,15 @@ pub enum ErrorKind {
         /// The name as written.
         name: String<32>,
     },
+    /// A device interrupt is an SPI beyond what the virtual GIC or the board's GIC has.
+    IrqBeyond {
+        /// The INTID as written.
+        intid: u32,
+        /// The highest INTID `what` has.
+        max: u32,
+        /// "the virtual GIC" or "the board's GIC".
+        what: &'static str,
+    },
     /// The console's IPA range overlaps memory or a device of the partition.
     ConsoleOverlaps {
         /// The overlapped IPA range.
@@ -466,6 +475,10 @@ impl fmt::Display for ErrorKind {
                 f,
                 "interrupt {intid} is already routed to partition \"{other}\"; \
                  each interrupt belongs to at most one partition"
+            ),
+            Self::IrqBeyond { intid, max, what } => write!(
+                f,
+                "interrupt {intid} is beyond what {what} supports (INTIDs 32..={max})"
             ),
             Self::BadIrq { intid } => write!(
                 f,

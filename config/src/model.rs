@@ -192,6 +192,10 @@ pub struct PartitionConfig<'a> {
     /// May list, start, stop and restart the other partitions through the management calls
     /// (`privileged;`). At most one partition is.
     pub privileged: bool,
+    /// What the partition's vCPUs see of their CPUs' performance monitors (`pmu`).
+    pub pmu: Pmu,
+    /// What a stage-2 data abort of the partition does (`on-fault`).
+    pub on_fault: OnFault,
 }
 
 /// A restart rate limit: at most `count` restarts within any `seconds`-second window; the
@@ -225,6 +229,30 @@ pub enum OnStop {
     Off,
     /// Reload the images and boot the partition again (`on-stop = "restart"`).
     Restart,
+}
+
+/// What a partition sees of the performance monitors unit (`pmu = "deny"` or `"virtual"`).
+/// Either way every PMU access traps to EL2 (docs/guest-abi.md, "Performance monitors").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pmu {
+    /// No PMU: ID_AA64DFR0_EL1.PMUVer reads 0 and every PMU register is RAZ/WI (the default).
+    #[default]
+    Deny,
+    /// The vCPU's own PMU, through the trap: counters never count at EL2 (the EL2 filter
+    /// bits a guest writes are cleared), no overflow interrupt.
+    Virtual,
+}
+
+/// What a data abort outside the partition's memory (or a malformed access to one of its
+/// emulated devices) does: `on-fault = "stop"` (the default) or `"inject"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnFault {
+    /// Report the fault and stop the partition (then `on-stop` applies).
+    #[default]
+    Stop,
+    /// Report the fault and inject it into the guest as a synchronous external abort, which
+    /// the guest's own exception vectors take (a test partition that attacks on purpose).
+    Inject,
 }
 
 /// One region of guest RAM.

@@ -48,6 +48,7 @@ pub fn compile(dts: &str) -> Vec<u8> {
 pub(crate) fn qemu_virt() -> Board {
     let mut b = Board {
         name: "qemu-virt".try_into().expect("fits"),
+        max_intid: Some(287),
         ..Board::default()
     };
     for mpidr in 0..4 {

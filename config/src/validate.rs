@@ -317,6 +317,16 @@ impl Check<'_, '_> {
             report.push(self.error(node, ErrorKind::BadIrq { intid }));
             return;
         }
+        // The partition's virtual distributor models INTIDs up to MAX_DOORBELL_INTID; the
+        // board's GIC may have fewer.
+        let limits = [
+            Some((crate::limits::MAX_DOORBELL_INTID, "the virtual GIC")),
+            self.board.max_intid.map(|max| (max, "the board's GIC")),
+        ];
+        if let Some((max, what)) = limits.into_iter().flatten().find(|&(max, _)| intid > max) {
+            report.push(self.error(node, ErrorKind::IrqBeyond { intid, max, what }));
+            return;
+        }
         let has = |d: &crate::model::Device<'_>| d.interrupts.contains(&intid);
         let in_this = p.devices.get(..i).unwrap_or_default().iter().any(has)
             || p.devices

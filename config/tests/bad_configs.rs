@@ -11,6 +11,7 @@ use std::process::Command;
 fn qemu_virt() -> Board {
     let mut b = Board {
         name: "qemu-virt".try_into().expect("fits"),
+        max_intid: Some(287),
         ..Board::default()
     };
     b.cpus.extend_from_slice(&[0, 1, 2, 3]).expect("fits");

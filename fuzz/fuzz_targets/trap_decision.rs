@@ -3,7 +3,8 @@
 //! every outcome is well-formed (ELR stepped by 0, 2 or 4; no write to x31; x0..x3 only as a
 //! whole SMCCC result), a vCPU that resumes is on and in its guest, and a partition is running
 //! or stopped, never anything else. Between traps every on-pending vCPU may enter, as its CPU's
-//! loop would let it.
+//! loop would let it. Partitions may have a virtual PMU and take their own data aborts, and
+//! system-register traps may name the set/way, PMU, debug and ID encodings the policy handles.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -14,7 +15,7 @@ use bulkhead::vcpu::fake::{system, FakeMachine, CPUS, GICD, GICR, RAM, UART};
 use bulkhead::vcpu::policy::{handle_exit, Trap};
 use bulkhead::vcpu::{Next, Power};
 use bulkhead::vgic::distributor::GicVersion;
-use bulkhead_config::model::OnStop;
+use bulkhead_config::model::{OnFault, OnStop, Pmu};
 use libfuzzer_sys::fuzz_target;
 
 /// Function IDs worth hitting often (PSCI, the vendor service, the architecture calls).
@@ -33,6 +34,31 @@ const FUNCTIONS: [u64; 12] = [
     0xc200_0001,
 ];
 
+/// System-register encodings worth hitting (op0, op1, CRn, CRm, op2): DC ISW/CSW/CISW, PMCR,
+/// PMSELR, PMXEVTYPER, PMXEVCNTR, PMCCFILTR, PMEVTYPER0, PMEVCNTR30, PMINTENSET, MDSCR,
+/// OSLSR, DBGBCR0, MDCCSR, ID_AA64DFR0, ID_AA64PFR0, and an SGI register.
+const SYSREGS: [(u64, u64, u64, u64, u64); 19] = [
+    (1, 0, 7, 6, 2),
+    (1, 0, 7, 10, 2),
+    (1, 0, 7, 14, 2),
+    (3, 3, 9, 12, 0),
+    (3, 3, 9, 12, 5),
+    (3, 3, 9, 13, 1),
+    (3, 3, 9, 13, 2),
+    (3, 3, 14, 15, 7),
+    (3, 3, 14, 12, 0),
+    (3, 3, 14, 11, 6),
+    (3, 0, 9, 14, 1),
+    (2, 0, 0, 2, 2),
+    (2, 0, 1, 1, 4),
+    (2, 0, 0, 0, 5),
+    (2, 3, 0, 1, 0),
+    (3, 0, 0, 5, 0),
+    (3, 0, 0, 4, 0),
+    (3, 0, 9, 9, 0),
+    (3, 0, 12, 11, 5),
+];
+
 /// Addresses worth hitting: the emulated devices, RAM, and around them.
 const ADDRESSES: [u64; 6] = [GICD, GICR, UART, RAM, UART + 0x1000, GICD - 4];
 
@@ -40,6 +66,12 @@ const ADDRESSES: [u64; 6] = [GICD, GICR, UART, RAM, UART + 0x1000, GICD - 4];
 struct Input {
     restart: bool,
     gic_v2: bool,
+    /// Partition 2 has a virtual PMU (else denied).
+    virtual_pmu: bool,
+    /// Partition 1 takes its own data aborts (`on-fault = "inject"`).
+    inject: bool,
+    /// PMCR_EL0.N of the fake CPU.
+    counters: u8,
     firmware: bool,
     traps: Vec<RawTrap>,
 }
@@ -55,6 +87,9 @@ struct RawTrap {
     address: Option<u8>,
     /// Take x0 from [`FUNCTIONS`] instead of `x[0]`.
     function: Option<u8>,
+    /// Make the trap a system register access of [`SYSREGS`] (ISS from `esr`'s Rt and
+    /// direction) instead.
+    sysreg: Option<u8>,
     x: [u64; 8],
     /// Fill x8..x30 with this (MMIO and system-register transfers use any register).
     rest: u64,
@@ -64,11 +99,17 @@ struct RawTrap {
 }
 
 fuzz_target!(|input: Input| {
-    let system = system(if input.restart {
+    let mut system = system(if input.restart {
         OnStop::Restart
     } else {
         OnStop::Off
     });
+    if input.virtual_pmu {
+        system.partitions[1].pmu = Pmu::Virtual;
+    }
+    if input.inject {
+        system.partitions[0].on_fault = OnFault::Inject;
+    }
     let mut m = FakeMachine::new(if input.gic_v2 {
         GicVersion::V2
     } else {
@@ -77,6 +118,7 @@ fuzz_target!(|input: Input| {
     m.power = [Power::On, Power::On, Power::On, Power::Off];
     m.in_guest = [true, true, true, false];
     m.firmware = input.firmware.then_some([1, 2, 3, 4]);
+    m.sysregs.counters = input.counters % 32;
     for raw in input.traps.iter().take(256) {
         let cpu = usize::from(raw.cpu) % CPUS;
         let (far, hpfar) = match raw.address {
@@ -86,9 +128,23 @@ fuzz_target!(|input: Input| {
             }
             None => (raw.far, raw.hpfar),
         };
+        let esr = match raw.sysreg {
+            Some(pick) => {
+                let (op0, op1, crn, crm, op2) = SYSREGS[usize::from(pick) % SYSREGS.len()];
+                (0x18 << 26)
+                    | (1 << 25)
+                    | (op0 << 20)
+                    | (op2 << 17)
+                    | (op1 << 14)
+                    | (crn << 10)
+                    | (raw.esr & 0x3e1)
+                    | (crm << 1)
+            }
+            None => raw.esr,
+        };
         let snapshot = Snapshot {
             kind: VectorKind::lower(u64::from(raw.kind % 8)),
-            esr: raw.esr,
+            esr,
             far,
             hpfar,
         };
@@ -107,7 +163,7 @@ fuzz_target!(|input: Input| {
         let exit = Exit::decode(&snapshot);
         let trap = Trap {
             exit,
-            esr: raw.esr,
+            esr,
             x: &x,
             elr: raw.elr,
         };

@@ -4,6 +4,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use bulkhead::trap::sysreg::{set_way_operand, SysRegClass};
 use bulkhead::trap::{exception_class_name, Exit, Snapshot, VectorKind};
 use libfuzzer_sys::fuzz_target;
 
@@ -70,6 +71,12 @@ fuzz_target!(|input: Input| {
         Exit::Wfx { .. } => assert_eq!((kind, ec), (VectorKind::Sync, 0x01)),
         Exit::SysReg { register, rt, .. } => {
             assert_eq!((kind, ec), (VectorKind::Sync, 0x18));
+            // Every encoding has a family (never a panic); an ID register's place is CRm 1..=7.
+            if let SysRegClass::Id { crm, op2 } = SysRegClass::of(register) {
+                assert!((1..=7).contains(&crm) && op2 <= 7);
+            }
+            let (level, _) = set_way_operand(snapshot.far);
+            assert!(level <= 7);
             assert!(register.op0 <= 3 && register.op1 <= 7 && register.op2 <= 7);
             assert!(register.crn <= 15 && register.crm <= 15 && rt <= 31);
         }

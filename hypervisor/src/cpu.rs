@@ -27,6 +27,8 @@ use crate::vcpu::watchdog;
 use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
 
+mod sysreg_board;
+
 static POWER: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(Power::Off as u8) }; MAX_CPUS];
 /// Whether each physical CPU is currently inside its guest (between entry and its last trap).
 static IN_GUEST: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
@@ -237,6 +239,7 @@ impl Machine for Board<'_> {
 
     fn reset_vcpu(&mut self, cpu: usize) {
         interrupts::reset_vcpu(cpu);
+        sysreg_board::reset_vcpu();
         if let (Some([calls, irqs]), Some(console)) = (
             arch::fast_path::fast_counters(cpu),
             arch::console_fast_path::counter(cpu),
@@ -307,6 +310,7 @@ pub fn run(cpu: usize) -> ! {
     // SAFETY: the partition's stage-2 table was built from its validated configuration, maps
     // only what it owns, and lives in the static table pool for ever.
     unsafe { arch::prepare_el2_for_guests(system.vtcr, partition.vttbr, system.gic_sysregs) };
+    sysreg_board::set_trap_controls(partition);
     let mut board = Board { system };
     if vcpu == 0 && partition.state() == crate::partition::PartitionState::Running {
         board.set_boot_request(cpu, partition.entry, partition.dtb);
@@ -406,10 +410,16 @@ fn apply(
         arch::wait_for_interrupt();
     }
     match outcome.next {
-        Next::Resume => Resume {
-            callee_saved_written: u64::from(callee_saved_written),
-            elr: elr.wrapping_add(u64::from(outcome.step)),
-        },
+        Next::Resume => {
+            let mut elr = elr.wrapping_add(u64::from(outcome.step));
+            if outcome.inject {
+                elr = sysreg_board::apply_injection(cpu, elr);
+            }
+            Resume {
+                callee_saved_written: u64::from(callee_saved_written),
+                elr,
+            }
+        }
         // SAFETY: the decision is over and applied: no lock guard or reference into this
         // CPU's stack is live (the frame is abandoned with the guest), so the loop may start
         // again from the stack's top.

@@ -77,6 +77,10 @@ pub struct Partition {
     pub privileged: bool,
     /// Its restart count, last stop reason and rate window.
     pub restarts: RestartLog,
+    /// What its vCPUs see of the PMU (`pmu` in its configuration).
+    pub pmu: bulkhead_config::model::Pmu,
+    /// What its data aborts do (`on-fault` in its configuration).
+    pub on_fault: bulkhead_config::model::OnFault,
     state: AtomicU8,
 }
 
@@ -105,6 +109,8 @@ impl Partition {
             max_restarts: None,
             privileged: false,
             restarts: RestartLog::new(),
+            pmu: bulkhead_config::model::Pmu::Deny,
+            on_fault: bulkhead_config::model::OnFault::Stop,
             state: AtomicU8::new(state as u8),
         }
     }

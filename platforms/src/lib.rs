@@ -94,6 +94,8 @@ pub struct PlatformFacts {
     /// The UARTs the hypervisor can own as its console; the first is the default, a
     /// configuration's `console` property picks another by kind.
     pub consoles: &'static [ConsoleFacts],
+    /// The highest INTID the board's GIC implements, when it is known at build time.
+    pub max_intid: Option<u32>,
 }
 
 impl PlatformFacts {
@@ -134,6 +136,7 @@ impl PlatformFacts {
         board
             .host_devices
             .extend(self.host_devices.iter().copied().take(room));
+        board.max_intid = self.max_intid;
         board
     }
 }

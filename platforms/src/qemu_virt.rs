@@ -34,6 +34,8 @@ pub const FACTS: PlatformFacts = PlatformFacts {
         },
         why: "device tree written by QEMU",
     }],
+    // QEMU virt's GIC has 256 SPIs (hw/arm/virt.h NUM_IRQS): INTIDs 32..=287.
+    max_intid: Some(287),
     host_devices: &[
         HostDevice {
             range: Range {

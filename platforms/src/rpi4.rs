@@ -30,6 +30,8 @@ pub const FACTS: PlatformFacts = PlatformFacts {
         },
         why: "spin table page",
     }],
+    // Not fixed here: the hypervisor checks what the GIC-400 has at boot.
+    max_intid: None,
     host_devices: &[
         // Whichever of the two `stdout-path` names is the console.
         HostDevice {

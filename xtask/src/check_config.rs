@@ -328,8 +328,43 @@ fn load_with(
     check(&file, &config, &facts, &looked, &|name| {
         files.get(name).map(|d| d.len() as u64)
     })?;
+    check_guest_device_trees(&file, &config, &files)?;
     drop(config);
     Ok(LoadedConfig { dtb, files, board })
+}
+
+/// Checks every partition's device tree ([`crate::guest_dt_check`]); the error lists every
+/// problem as `file: /partitions/<name>/dtb: <dtb file> <problem>`.
+fn check_guest_device_trees(
+    file: &str,
+    config: &Config<'_>,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<()> {
+    let mut lines = Vec::new();
+    for partition in &config.partitions {
+        let Some(dtb) = &partition.dtb else { continue };
+        let Some(blob) = files.get(dtb.file) else {
+            continue;
+        };
+        let linux = files
+            .get(partition.kernel.file)
+            .is_some_and(|kernel| crate::guest_dt_check::is_linux_image(kernel));
+        for problem in crate::guest_dt_check::problems(blob, partition.cpus.len(), linux) {
+            lines.push(format!(
+                "{file}: /partitions/{}/dtb: {} {problem}",
+                partition.name, dtb.file
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{} rejected ({} error(s)):\n{}",
+        file,
+        lines.len(),
+        lines.join("\n")
+    )
 }
 
 /// The board a configuration is checked against: `board` as a run with `smp` CPUs has it

@@ -12,6 +12,7 @@ mod elf;
 mod flash;
 mod fuzz;
 mod guest_dt;
+mod guest_dt_check;
 mod hil;
 mod image;
 mod initramfs;

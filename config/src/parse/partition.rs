@@ -11,12 +11,12 @@ use super::rules;
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::{MAX_DEVICES, MAX_REGIONS};
-use crate::model::{ConsoleMode, ImageRef, OnStop, PartitionConfig};
+use crate::model::{ConsoleMode, ImageRef, OnFault, OnStop, PartitionConfig, Pmu};
 use heapless::Vec;
 
 /// The properties a partition node may have (for the unknown-property error).
 pub(super) const PARTITION_PROPERTIES: &str =
-    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged";
+    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault";
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
@@ -37,6 +37,8 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         smc_allow: Vec::new(),
         max_restarts: None,
         privileged: false,
+        pmu: Pmu::Deny,
+        on_fault: OnFault::Stop,
     }
 }
 
@@ -97,6 +99,18 @@ impl<'a> Partition<'a> {
                 rules::max_restarts(value).map(|limit| slot.max_restarts = Some(limit))
             }
             "privileged" => rules::flag(value, "privileged").map(|()| slot.privileged = true),
+            "pmu" => match cells::string(value) {
+                Some("deny") => Ok(Pmu::Deny),
+                Some("virtual") => Ok(Pmu::Virtual),
+                _ => Err(rules::bad("pmu", "must be \"deny\" or \"virtual\"")),
+            }
+            .map(|pmu| slot.pmu = pmu),
+            "on-fault" => match cells::string(value) {
+                Some("stop") => Ok(OnFault::Stop),
+                Some("inject") => Ok(OnFault::Inject),
+                _ => Err(rules::bad("on-fault", "must be \"stop\" or \"inject\"")),
+            }
+            .map(|on_fault| slot.on_fault = on_fault),
             _ => rules::check_ignored(name, value, PARTITION_PROPERTIES),
         };
         result.map_err(|kind| self.at.err(kind))

@@ -140,7 +140,7 @@ fn unknown_partition_property_is_rejected() {
     }
     assert!(
         format!("{e}").ends_with(
-            "allowed here: cpus, on-stop, smc-allow, console-mode, max-restarts, privileged"
+            "allowed here: cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault"
         ),
         "{e}"
     );
@@ -699,6 +699,20 @@ fn max_restarts_and_privileged_are_parsed() {
 }
 
 #[test]
+fn pmu_defaults_to_deny_and_takes_virtual() {
+    use crate::model::Pmu;
+    with_parsed(&config_dts(LINUX), |c| {
+        assert_eq!(c.partitions[0].pmu, Pmu::Deny)
+    });
+    with_parsed(&with_props("pmu = \"virtual\";"), |c| {
+        assert_eq!(c.partitions[0].pmu, Pmu::Virtual)
+    });
+    with_parsed(&with_props("pmu = \"deny\";"), |c| {
+        assert_eq!(c.partitions[0].pmu, Pmu::Deny)
+    });
+}
+
+#[test]
 fn bad_max_restarts_values_are_rejected() {
     for value in [
         "<3>",
@@ -730,5 +744,27 @@ fn privileged_takes_no_value() {
         &with_props("privileged = <1>;"),
         "/partitions/p",
         "privileged",
+    );
+}
+
+#[test]
+fn bad_pmu_value_is_rejected() {
+    assert_bad_property(&with_props("pmu = \"shared\";"), "/partitions/p", "pmu");
+    assert_bad_property(&with_props("pmu = <1>;"), "/partitions/p", "pmu");
+}
+
+#[test]
+fn on_fault_defaults_to_stop_and_takes_inject() {
+    use crate::model::OnFault;
+    with_parsed(&config_dts(LINUX), |c| {
+        assert_eq!(c.partitions[0].on_fault, OnFault::Stop)
+    });
+    with_parsed(&with_props("on-fault = \"inject\";"), |c| {
+        assert_eq!(c.partitions[0].on_fault, OnFault::Inject)
+    });
+    assert_bad_property(
+        &with_props("on-fault = \"ignore\";"),
+        "/partitions/p",
+        "on-fault",
     );
 }

@@ -424,7 +424,7 @@ fn interrupt_listed_twice_in_one_device_is_rejected() {
 fn interrupts_outside_the_spi_range_are_rejected() {
     let errors = validation_errors(&p(
         "",
-        "device@9040000 { reg = <0 0x09040000 0 0x1000>; interrupts = <31 32 1019 1020>; };",
+        "device@9040000 { reg = <0 0x09040000 0 0x1000>; interrupts = <31 32 287 1020>; };",
     ));
     let kinds: Vec<_> = errors.iter().map(|e| e.kind.clone()).collect();
     assert_eq!(
@@ -433,6 +433,40 @@ fn interrupts_outside_the_spi_range_are_rejected() {
             ErrorKind::BadIrq { intid: 31 },
             ErrorKind::BadIrq { intid: 1020 }
         ]
+    );
+}
+
+#[test]
+fn interrupts_beyond_the_virtual_gic_are_rejected() {
+    let e = only(&p(
+        "",
+        "device@9040000 { reg = <0 0x09040000 0 0x1000>; interrupts = <512>; };",
+    ));
+    assert_eq!(
+        e.kind,
+        ErrorKind::IrqBeyond {
+            intid: 512,
+            max: 511,
+            what: "the virtual GIC"
+        }
+    );
+    assert!(format!("{e}").contains("interrupt 512 is beyond what the virtual GIC supports"));
+}
+
+#[test]
+fn interrupts_beyond_the_boards_gic_are_rejected() {
+    // The test board is QEMU virt: 256 SPIs, INTIDs 32..=287.
+    let e = only(&p(
+        "",
+        "device@9040000 { reg = <0 0x09040000 0 0x1000>; interrupts = <288>; };",
+    ));
+    assert_eq!(
+        e.kind,
+        ErrorKind::IrqBeyond {
+            intid: 288,
+            max: 287,
+            what: "the board's GIC"
+        }
     );
 }
 

@@ -139,6 +139,12 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if let Some(addresses) = info.arg("attack") {
         crate::attack::run(&mut out, &info, addresses);
     }
+    if info.arg("attacker") == Some("1") {
+        crate::attacker::run(&mut out, &info);
+    }
+    if let Some(rounds) = info.arg("guard").and_then(parse_u64) {
+        crate::guard::run(&mut out, &info, rounds);
+    }
     if info.arg("abi") == Some("1") {
         crate::abi::run(&mut out, &info);
     }
@@ -191,6 +197,16 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
             let _ = writeln!(out, "HIL:GUEST system-reset2 warm");
             let refused = psci::system_reset2(psci::ResetType::Warm, 0);
             let _ = writeln!(out, "HIL:GUEST FAIL SYSTEM_RESET2 returned {refused:?}");
+            loop {
+                core::hint::spin_loop();
+            }
+        }
+        Some("undef") => {
+            let _ = writeln!(out, "HIL:GUEST executing an undefined instruction");
+            // SAFETY: deliberately not: with no vectors of its own (VBAR_EL1 0), taking the
+            // UNDEF fetches from IPA 0x200, outside its memory, and the partition stops.
+            unsafe { core::arch::asm!("udf #0", options(nomem, nostack)) };
+            let _ = writeln!(out, "HIL:GUEST FAIL the undefined instruction returned");
             loop {
                 core::hint::spin_loop();
             }

@@ -16,10 +16,14 @@
 //! - `flood=S` and `prompt=1`: the console scenarios' roles (see `console_modes.rs`);
 //! - `mgmt=denied|watch|drive` (`target=NAME`, `until=N`, `watch-ms=P`): the partition
 //!   management calls (see `mgmt.rs`);
+//! - `attacker=1`: every attack of scenario `attacker_suite`, one `HIL:ATTACK` line each (see
+//!   `attacker/mod.rs`; the partition must have `on-fault = "inject"`);
+//! - `guard=N` (`gic=GICD,GICR`, `period-ms=P`): the bystander of `attacker_suite`, which checks
+//!   N times that its own vGIC state and the hypervisor's answers are unchanged (`guard.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms
 //!   (`stamp=1`: `HIL:HEARTBEAT <seq> t-us=<counter in microseconds when the line began>`);
-//! - `then=off|reset|reset2|fault|spin|last-cpu-off|overflow-el2-stack`: what to do after the
-//!   heartbeats (`reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
+//! - `then=off|reset|reset2|fault|undef|spin|last-cpu-off|overflow-el2-stack`: what to do after the
+//!   heartbeats (`undef`: an undefined instruction with no vectors; `reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
 //!   first; `overflow-el2-stack`: the test-hooks hypervisor call that overflows an EL2 stack);
 //! - `fault-addr=A`: the address `then=fault` writes to.
 //!
@@ -32,6 +36,8 @@ mod abi;
 #[cfg(target_os = "none")]
 mod attack;
 #[cfg(target_os = "none")]
+mod attacker;
+#[cfg(target_os = "none")]
 mod console_modes;
 #[cfg(target_os = "none")]
 mod console_rx;
@@ -40,9 +46,13 @@ mod cpu_cycles;
 #[cfg(target_os = "none")]
 mod doorbell;
 #[cfg(target_os = "none")]
+mod guard;
+#[cfg(target_os = "none")]
 mod guest;
 #[cfg(target_os = "none")]
 mod mgmt;
+#[cfg(target_os = "none")]
+mod sleep;
 #[cfg(target_os = "none")]
 mod trng_report;
 

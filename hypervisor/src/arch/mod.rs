@@ -30,6 +30,7 @@ pub mod rng200;
 mod smc;
 pub mod stack;
 mod sysreg;
+pub mod trap_regs;
 mod uart_wait;
 mod vcpu;
 

@@ -59,6 +59,14 @@ impl PartitionRam<'_> {
         true
     }
 
+    /// Cleans and invalidates every line of the partition's RAM to the point of coherency (a
+    /// trapped set/way loop, carried out by address on the partition's memory only).
+    pub fn clean_invalidate_all(&self) {
+        for region in self.partition.memory.iter() {
+            super::clean_invalidate_dcache_range(region.pa, region.size);
+        }
+    }
+
     /// The aligned word at `pa` of the partition's RAM, if it is its RAM.
     pub fn read_u32(&self, pa: u64) -> Option<u32> {
         if !pa.is_multiple_of(4) || !self.owns(pa, 4) {

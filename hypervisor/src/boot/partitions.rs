@@ -308,6 +308,8 @@ pub fn build_partition(
         intid: watchdog.intid,
         state: spin::Mutex::new(SbsaWatchdog::new()),
     });
+    partition.pmu = config.pmu;
+    partition.on_fault = config.on_fault;
     partition.max_restarts = config.max_restarts;
     partition.privileged = config.privileged;
     Ok(partition)

@@ -25,6 +25,31 @@ pub struct FaultReport<'a> {
     pub instruction: Option<u32>,
     /// The faulting IPA belongs to a device the hypervisor emulates for the partition.
     pub emulated: bool,
+    /// The guest's own exception registers (EL1) when it stopped.
+    pub guest: GuestException,
+}
+
+/// The exception registers of a guest's EL1 when it stopped: its last exception taken at
+/// EL1, which is the *first* of the chain when the fault that stopped it came while taking it
+/// (a fetch from its vectors).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GuestException {
+    /// ESR_EL1 (0: it never took one).
+    pub esr: u64,
+    /// ELR_EL1.
+    pub elr: u64,
+    /// FAR_EL1.
+    pub far: u64,
+    /// VBAR_EL1.
+    pub vbar: u64,
+}
+
+impl GuestException {
+    /// Whether `pc` lies in the guest's vector table.
+    fn in_vectors(&self, pc: u64) -> bool {
+        let base = self.vbar & !0x7ff;
+        pc.wrapping_sub(base) < 0x800
+    }
 }
 
 impl fmt::Display for FaultReport<'_> {
@@ -86,6 +111,25 @@ impl fmt::Display for FaultReport<'_> {
             "; ESR {:#010x} (EC {ec:#04x}: {})",
             self.esr,
             exception_class_name(ec)
+        )?;
+        let guest = &self.guest;
+        if guest.esr == 0 {
+            return Ok(());
+        }
+        let guest_ec = ((guest.esr >> 26) & 0x3f) as u8;
+        let what = if guest.in_vectors(self.elr) {
+            "first exception (the guest's own, which it faulted taking: its vectors are at VBAR_EL1"
+        } else {
+            "last exception the guest took itself (vectors at VBAR_EL1"
+        };
+        write!(
+            f,
+            "\n    {what} {:#x}): ESR_EL1 {:#010x} (EC {guest_ec:#04x}: {}) at ELR_EL1 {:#018x}, FAR_EL1 {:#018x}",
+            guest.vbar,
+            guest.esr,
+            exception_class_name(guest_ec),
+            guest.elr,
+            guest.far
         )
     }
 }
@@ -113,6 +157,7 @@ mod tests {
             elr: 0x4000_29b4,
             instruction: None,
             emulated: true,
+            guest: GuestException::default(),
         };
         assert!(report.to_string().contains("without a usable syndrome"));
         report.exit = Exit::DataAbort {
@@ -151,6 +196,7 @@ mod tests {
             elr: 0x4008_1234,
             instruction: Some(0xb900_0020),
             emulated: false,
+            guest: GuestException::default(),
         };
         let text = report.to_string();
         assert!(text.starts_with(
@@ -158,5 +204,48 @@ mod tests {
         ));
         assert!(text.contains("ELR 0x0000000040081234 = 0xb9000020"));
         assert!(text.contains("EC 0x24: data abort from a lower EL"));
+    }
+
+    #[test]
+    fn a_fault_taking_the_guests_own_exception_names_that_one_first() {
+        // `udf` at 0x4000_1000 with VBAR_EL1 = 0: the vector fetch at 0x200 faults at stage 2.
+        let mut report = FaultReport {
+            partition: "beta",
+            id: 2,
+            vcpu: 0,
+            cpu: 2,
+            exit: Exit::InstructionAbort {
+                ipa: 0x200,
+                far: 0x200,
+            },
+            esr: 0x8200_0006,
+            elr: 0x200,
+            instruction: None,
+            emulated: false,
+            guest: GuestException {
+                esr: 0x0200_0000,
+                elr: 0x4000_1000,
+                far: 0,
+                vbar: 0,
+            },
+        };
+        let text = report.to_string();
+        assert!(
+            text.contains("first exception (the guest's own, which it faulted taking"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ESR_EL1 0x02000000 (EC 0x00: unknown reason) at ELR_EL1 0x0000000040001000"
+            ),
+            "{text}"
+        );
+        // A fault elsewhere: the guest's last exception, not called the first.
+        report.elr = 0x4000_2000;
+        assert!(report
+            .to_string()
+            .contains("last exception the guest took itself"));
+        report.guest.esr = 0;
+        assert!(!report.to_string().contains("ESR_EL1"));
     }
 }

@@ -6,7 +6,7 @@ mod layout;
 pub mod restarts;
 mod state;
 
-pub use fault_report::FaultReport;
+pub use fault_report::{FaultReport, GuestException};
 pub use layout::{plan_memory, Mapping, MemoryPlan, PlanError};
 pub use restarts::RestartLog;
 pub use state::{PartitionState, StopReason};

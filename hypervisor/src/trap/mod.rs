@@ -13,6 +13,7 @@
 
 mod decode;
 mod exit;
+pub mod sysreg;
 mod width;
 
 pub use exit::{exception_class_name, Conduit, Exit, MmioAccess, SysRegId};

@@ -68,6 +68,8 @@ pub struct FakeMachine {
     pub hyp_timer: [Option<u64>; CPUS],
     /// The CPU the fake runs on (`set_hyp_timer` arms its timer).
     pub current: usize,
+    /// PMU, debug and ID registers, and RAM cleans (`fake_sysreg.rs`).
+    pub sysregs: super::fake_sysreg::FakeSysRegs,
 }
 
 /// The fake's counter frequency: 1 kHz (one tick per millisecond).
@@ -108,6 +110,7 @@ impl FakeMachine {
             now: 0,
             hyp_timer: [None; CPUS],
             current: 0,
+            sysregs: Default::default(),
         }
     }
 

@@ -33,7 +33,7 @@ impl Power {
 /// The machine as the trap policy sees it: the hypervisor's globals and hardware on a board,
 /// a fake in host tests. CPUs are logical physical CPU indices; partitions are passed by
 /// reference and identified by [`Partition::id`].
-pub trait Machine {
+pub trait Machine: super::sysreg::SysRegMachine {
     /// The power state of the vCPU on `cpu`.
     fn power(&self, cpu: usize) -> Power;
     /// Sets the power state of the vCPU on `cpu`.

@@ -25,18 +25,25 @@
 )]
 
 pub mod entry;
+pub mod inject;
 pub mod machine;
 pub mod manage;
 pub mod outcome;
 pub mod policy;
 pub mod psci;
 pub mod stop;
+pub mod sysreg;
+pub mod traps;
 pub mod watchdog;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake_sysreg;
 #[cfg(test)]
 mod manage_tests;
+#[cfg(test)]
+mod sysreg_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -26,6 +26,9 @@ pub struct Outcome {
     pub standby: bool,
     /// Where the vCPU goes.
     pub next: Next,
+    /// Inject the data abort the policy handed the machine (`on-fault = "inject"`) before
+    /// resuming.
+    pub inject: bool,
 }
 
 impl Outcome {
@@ -37,6 +40,7 @@ impl Outcome {
             step: 0,
             standby: false,
             next: Next::Resume,
+            inject: false,
         }
     }
 

@@ -122,10 +122,32 @@ pub fn handle_exit<M: Machine>(system: &System, cpu: usize, trap: &Trap<'_>, m: 
             }
             Outcome::resume()
         }
+        Exit::SysReg { register, rt, read } => {
+            let (kind, value) = system_register(
+                system,
+                partition,
+                vcpu,
+                cpu,
+                SysRegTrap {
+                    register,
+                    rt,
+                    read,
+                    value: trap.register(rt),
+                    esr: trap.esr,
+                    elr: trap.elr,
+                },
+                m,
+            );
+            match kind {
+                SYSREG_DONE => Outcome::step(trap.length()),
+                SYSREG_LOADED => Outcome::step(trap.length()).with_write(rt, value),
+                SYSREG_POWER_OFF => stopped(Next::PowerOff),
+                _ => stopped(Next::Leave),
+            }
+        }
         // A data abort here has no usable syndrome (one with a syndrome was emulated above).
         Exit::DataAbort { .. }
         | Exit::InstructionAbort { .. }
-        | Exit::SysReg { .. }
         | Exit::SError
         | Exit::Unknown { .. } => vcpu_trap.fault(m),
     }
@@ -295,6 +317,59 @@ impl VcpuTrap<'_> {
     }
 }
 
+/// A trapped system register access, copied out of the trap for the call out of line (as
+/// [`FaultedTrap`]: the trap itself then stays in registers on the frequent paths).
+struct SysRegTrap {
+    register: SysRegId,
+    rt: u8,
+    read: bool,
+    /// Xt (for a write).
+    value: u64,
+    esr: u64,
+    elr: u64,
+}
+
+/// [`system_register`]'s answers (with a value in the second register for a load).
+const SYSREG_DONE: u64 = 0;
+const SYSREG_LOADED: u64 = 1;
+const SYSREG_LEAVE: u64 = 2;
+const SYSREG_POWER_OFF: u64 = 3;
+
+/// Set/way, ID, PMU and debug registers (`sysreg`); anything else is a fault. Out of line and
+/// cold (rare), returning two registers rather than an `Outcome` (which would put every path's
+/// outcome in memory): what happened, and a load's value.
+#[cold]
+#[inline(never)]
+fn system_register<M: Machine>(
+    system: &System,
+    partition: &Partition,
+    vcpu: usize,
+    cpu: usize,
+    trap: SysRegTrap,
+    m: &mut M,
+) -> (u64, u64) {
+    let SysRegTrap {
+        register,
+        rt,
+        read,
+        value,
+        esr,
+        elr,
+    } = trap;
+    match super::sysreg::access(partition, register, read, value, m) {
+        Some(Some(loaded)) => (SYSREG_LOADED, loaded),
+        Some(None) => (SYSREG_DONE, 0),
+        None => {
+            let exit = Exit::SysReg { register, rt, read };
+            let faulted = FaultedTrap { exit, esr, elr };
+            match report_fault(system, partition, vcpu, cpu, faulted, m) {
+                Next::PowerOff => (SYSREG_POWER_OFF, 0),
+                _ => (SYSREG_LEAVE, 0),
+            }
+        }
+    }
+}
+
 /// What a fault report needs of the trap, copied out of it for the call out of line (the trap
 /// itself then stays in registers on the paths that make no such call).
 struct FaultedTrap {
@@ -317,6 +392,9 @@ fn report_fault<M: Machine>(
     m: &mut M,
 ) -> Next {
     let FaultedTrap { exit, esr, elr } = trap;
+    if super::inject::data_abort(partition, vcpu, &exit, m) {
+        return Next::Resume;
+    }
     let report = FaultReport {
         partition: &partition.name,
         id: partition.id,
@@ -330,6 +408,7 @@ fn report_fault<M: Machine>(
             Exit::DataAbort { ipa, .. } => partition.bus.contains(ipa),
             _ => false,
         },
+        guest: m.guest_exception(),
     };
     m.print(format_args!("{report}"));
     stop_partition(system, partition, cpu, StopReason::Fault, m)
@@ -357,7 +436,12 @@ fn stopped(next: Next) -> Outcome {
             next: Next::PowerOff,
             ..Outcome::resume()
         },
-        _ => Outcome::leave(),
+        Next::Leave => Outcome::leave(),
+        // Only an injected data abort resumes after a fault.
+        Next::Resume => Outcome {
+            inject: true,
+            ..Outcome::resume()
+        },
     }
 }
 
