@@ -48,7 +48,7 @@ def test_partition_watchdog_restarts_partitions_that_stop_petting_and_only_those
     s.expect(r"^\[linux\] HIL:LINUX watchdog stops petting", timeout=30)
     s.expect(r"^\[linux\] \[\s*[\d.]+\] watchdog: watchdog0: watchdog did not stop!", timeout=30)
     s.expect(r"^HIL:WATCHDOG partition=linux ws1 ", timeout=60)
-    s.expect(r"^HIL:PART linux RESTART reason=watchdog$", timeout=10)
+    s.expect(r"^HIL:PART linux RESTART reason=watchdog\b", timeout=10)
     [linux_ws1] = ws1_reports(s, "linux")
     assert_restarted_one_timeout_after_the_last_refresh(linux_ws1, LINUX_TIMEOUT_S * HZ)
     # ... and it comes back: a second boot to userspace, where the driver binds again.

@@ -49,16 +49,40 @@ pub fn set(alarm: Alarm, deadline: Option<u64>) {
     program(row);
 }
 
-/// The timer fired: forgets every deadline of this CPU that has passed and programs the next.
+/// Each CPU's alarms that were due when its timer last fired (bit per [`Alarm`]), until their
+/// owner takes them ([`take_due`]).
+static DUE: [AtomicU64; crate::MAX_CPUS] = [const { AtomicU64::new(0) }; crate::MAX_CPUS];
+
+/// The timer fired: forgets every deadline of this CPU that has passed (remembering it as due
+/// for [`take_due`]) and programs the next.
 pub fn fired() {
     let Some(row) = row() else { return };
     let now = CNTPCT_EL0.get();
-    for slot in row {
+    let mut due = 0;
+    for (bit, slot) in row.iter().enumerate() {
         if slot.load(Ordering::Relaxed) <= now {
             slot.store(NONE, Ordering::Relaxed);
+            due |= 1 << bit;
         }
     }
+    if let Some(flags) = DUE.get(current_cpu()) {
+        flags.store(flags.load(Ordering::Relaxed) | due, Ordering::Relaxed);
+    }
     program(row);
+}
+
+/// Whether `alarm`'s deadline on this CPU passed at the last firing (and forgets it): so an
+/// owner does its work only when its own alarm rang, not the other's (the console must not
+/// drain other partitions' output on a real-time partition's CPU because a watchdog deadline
+/// fired there).
+pub fn take_due(alarm: Alarm) -> bool {
+    let bit = 1 << (alarm as u64);
+    // Only this CPU touches its flags (with interrupts masked): a load and a store suffice.
+    DUE.get(current_cpu()).is_some_and(|flags| {
+        let was = flags.load(Ordering::Relaxed);
+        flags.store(was & !bit, Ordering::Relaxed);
+        was & bit != 0
+    })
 }
 
 fn program(row: &[AtomicU64; ALARMS]) {

@@ -132,6 +132,9 @@ fn retry_input() {
 /// neither.
 pub fn on_interrupt(intid: u32) -> bool {
     if intid == HYP_TIMER_INTID {
+        if !hyp_timer::take_due(hyp_timer::Alarm::Console) {
+            return true; // the watchdog's alarm: not the console's business
+        }
         hyp_timer::set(hyp_timer::Alarm::Console, None);
         retry_input();
         drain_and_schedule();
