@@ -18,3 +18,27 @@ pub fn overflow_stack() -> ! {
     let depth = deeper(0);
     crate::fatal::fail(format_args!("the stack overflow hook returned ({depth})"))
 }
+
+/// The most `HIL:SPI-TAKEN` lines printed per CPU and INTID (a busy device must not flood the
+/// console).
+const SPI_TAKEN_REPORTS: u32 = 4;
+
+/// Per CPU and INTID: the hardware SPIs this CPU took from the physical GIC for its partition.
+static SPI_TAKEN: [[core::sync::atomic::AtomicU32; crate::vgic::MAX_INTIDS]; crate::MAX_CPUS] =
+    [const { [const { core::sync::atomic::AtomicU32::new(0) }; crate::vgic::MAX_INTIDS] };
+        crate::MAX_CPUS];
+
+/// Counts a hardware SPI `intid` that CPU `cpu` took and is injecting into its partition, and
+/// prints `HIL:SPI-TAKEN cpu=C intid=N count=K` for the first few: the proof that the physical
+/// GIC delivered it on the CPU its ITARGETSR names.
+pub fn spi_taken(cpu: usize, intid: u32) {
+    let Some(counter) = SPI_TAKEN.get(cpu).and_then(|row| row.get(intid as usize)) else {
+        return;
+    };
+    let count = counter
+        .fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+        .wrapping_add(1);
+    if count <= SPI_TAKEN_REPORTS {
+        crate::println!("HIL:SPI-TAKEN cpu={cpu} intid={intid} count={count}");
+    }
+}
