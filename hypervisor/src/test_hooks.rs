@@ -1,4 +1,5 @@
-//! Test-only ways to make the hypervisor fail on purpose, built only with the `test-hooks`
+//! Test-only ways to make the hypervisor fail on purpose or show what it did (`HIL:SPI-TAKEN`),
+//! built only with the `test-hooks`
 //! feature (`cargo xtask build` enables it for configurations named `test-hooks-*`). They prove
 //! that a failure is contained and reported; a production image has none of them.
 
