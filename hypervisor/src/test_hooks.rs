@@ -1,7 +1,7 @@
 //! Test-only ways to make the hypervisor fail on purpose or show what it did (`HIL:SPI-TAKEN`),
-//! built only with the `test-hooks`
-//! feature (`cargo xtask build` enables it for configurations named `test-hooks-*`). They prove
-//! that a failure is contained and reported; a production image has none of them.
+//! built only with the `test-hooks` feature (`cargo xtask build` enables it for configurations
+//! named `test-hooks-*`). They prove that a failure is contained and reported, or that an
+//! interrupt arrived where it should; a production image has none of them.
 
 /// Recurses on this CPU's EL2 stack until it runs into the guard page below it, which must be
 /// reported as `HIL:PANIC EL2 stack overflow on CPU n`.
