@@ -120,8 +120,38 @@ def test_devices_on_cpus_2_and_3_get_their_interrupts_there(boot):
     s.expect(r"^\[rtos\] HIL:RTOS start host=bulkhead ", timeout=60)
     s.expect(r"^\[linux\] HIL:LINUX userspace cpus=1 ", timeout=BOOT)
     s.expect(r"^\[linux\] HIL:LINUX bound fe804000\.i2c driver=i2c-bcm2835$", timeout=60)
-    # Nothing went to CPU 0 or 1, which run no partition.
-    # CPUs 0-1 take none of the partitions' SPIs (the console UART's interrupt, the
-    # hypervisor's own, may go there: a CPU without a partition).
+    # No partition's SPI went to CPU 0 or 1, which run no partition (CPU 0, the spare, may
+    # take the console UART's own SPI).
     assert not re.search(r"^HIL:SPI-TARGETS cpu=[01] .*\b14[5-9]=", s.console.text, re.MULTILINE)
     assert "HIL:PANIC" not in s.console.text
+
+
+def test_rpi4_spis_reach_cpus_2_3(boot):
+    """Scenario `spis_reach_cpus_2_3` (issue 17): delivery, not just routing. The
+    test-hooks variant of devices-on-cpus-2-3 makes each of the partitions' SPIs pending once
+    at the physical GIC distributor as CPUs 2 and 3 route them (`HIL:TEST-PEND`). Linux's
+    i2c-bcm2835 enables INTID 149 at probe; the GIC-400 then delivers it by its ITARGETSR to
+    CPU 2, which takes it (`HIL:SPI-TAKEN`) and injects it into Linux as a hardware interrupt:
+    Linux counts it on its I2C line and keeps running (the driver sees an interrupt with no
+    transfer)."""
+    s = boot("test-hooks-devices-on-cpus-2-3", on="qemu-raspi4b")
+    s.expect(r"HIL:BOOT Bulkhead \S+ el=2 board=rpi4 cpus=4 ", timeout=60)
+    s.wait_all(r"^HIL:SPI-TARGETS cpu=2 interface=2 149=0x04$", timeout=30)
+    s.wait_all(r"^HIL:TEST-PEND cpu=2 intid=149$", timeout=30)
+    for intid in (145, 146, 147, 148):
+        s.wait_all(rf"^HIL:TEST-PEND cpu=3 intid={intid}$", timeout=30)
+    s.expect(r"^\[linux\] HIL:LINUX userspace cpus=1 ", timeout=BOOT)
+    s.expect(r"^\[linux\] HIL:LINUX bound fe804000\.i2c driver=i2c-bcm2835$", timeout=60)
+    # Physical CPU 2 took it, exactly once (one pend, no device behind it on QEMU).
+    s.wait_all(r"^HIL:SPI-TAKEN cpu=2 intid=149 count=1$", timeout=30)
+    # Linux's own count: its one vCPU's column is 1 on the I2C controller's line.
+    line = s.expect(r"^\[linux\] HIL:LINUX interrupts (\d+): (\d+) GIC-0 149 Level \S*i2c", timeout=30)
+    assert int(line[2]) >= 1, line[0]
+    # The interrupt went nowhere else: not to CPUs 0/1 (no partition), not twice.
+    text = s.console.text
+    assert not re.search(r"^HIL:SPI-TAKEN cpu=[013] intid=149 ", text, re.MULTILINE)
+    assert not re.search(r"^HIL:SPI-TAKEN cpu=2 intid=149 count=2", text, re.MULTILINE)
+    assert not re.search(r"^HIL:SPI-TAKEN cpu=[012] intid=14[5-8] ", text, re.MULTILINE)
+    assert not re.search(r"^HIL:TEST-PEND cpu=[01] ", text, re.MULTILINE)
+    assert "HIL:PANIC" not in text
+    assert "Unable to handle kernel" not in text

@@ -156,7 +156,12 @@ pub fn init_cpu(cpu: usize) {
     // The SPIs boot routed here before this CPU's interface was known, reported as the
     // distributor reads them back (`HIL:SPI-TARGETS`, docs/rpi4.md).
     let mut report: heapless::String<160> = heapless::String::new();
-    for (intid, byte) in ROUTES.lock().interface_known(cpu, interface) {
+    let routed: heapless::Vec<(u32, u8), 64> = ROUTES
+        .lock()
+        .interface_known(cpu, interface)
+        .take(64)
+        .collect();
+    for &(intid, byte) in routed.iter() {
         if let Some(target) = gicd.itargetsr.get(intid as usize) {
             target.set(byte);
             let _ = write!(report, " {intid}={:#04x}", target.get());
@@ -164,6 +169,19 @@ pub fn init_cpu(cpu: usize) {
     }
     if !report.is_empty() {
         crate::println!("HIL:SPI-TARGETS cpu={cpu} interface={interface}{report}");
+    }
+    // Test hook (scenario `spis_reach_cpus_2_3`): each of those SPIs that is a partition's (not
+    // the console UART's) is made pending once at the distributor (GICD_ISPENDR), while still
+    // disabled. When the partition enables it, the distributor delivers it by the ITARGETSR
+    // just written, and the CPU that takes it counts it (`HIL:SPI-TAKEN`, test_hooks.rs)
+    // before injecting it as a hardware interrupt.
+    #[cfg(feature = "test-hooks")]
+    for &(intid, _) in routed
+        .iter()
+        .filter(|&&(intid, _)| !crate::console::is_uart_interrupt(intid))
+    {
+        set_bit(|d| &d.ispendr, intid);
+        crate::println!("HIL:TEST-PEND cpu={cpu} intid={intid}");
     }
     gicd.icenabler[0].set(u32::MAX);
     for register in gicd.ipriorityr.iter().take(8) {

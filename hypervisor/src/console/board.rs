@@ -128,6 +128,12 @@ fn retry_input() {
     INPUT_PENDING.store(keyboard.has_pending(), Ordering::Release);
 }
 
+/// Whether `intid` is the console UART's interrupt (the hypervisor's own, no partition's).
+#[cfg(feature = "test-hooks")]
+pub fn is_uart_interrupt(intid: u32) -> bool {
+    intid != 0 && intid == UART_INTID.load(Ordering::Relaxed)
+}
+
 /// A physical interrupt the console keeps: the EL2 timer or the UART. `false` if `intid` is
 /// neither.
 pub fn on_interrupt(intid: u32) -> bool {

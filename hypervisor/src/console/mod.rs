@@ -23,6 +23,8 @@ pub mod ring;
 
 #[cfg(target_os = "none")]
 mod board;
+#[cfg(all(target_os = "none", feature = "test-hooks"))]
+pub use board::is_uart_interrupt;
 #[cfg(target_os = "none")]
 pub use board::{init_cpu, on_interrupt, start, HYP_TIMER_INTID};
 

@@ -206,6 +206,10 @@ impl<G: PhysicalGic> InterruptState<G> {
                 _ => match self.owner_config(system, cpu, intid) {
                     // Deactivation is left to the guest (HW bit in the list register).
                     Some(config) => {
+                        #[cfg(all(target_os = "none", feature = "test-hooks"))]
+                        if intid >= FIRST_SPI {
+                            crate::test_hooks::spi_taken(cpu, intid);
+                        }
                         let entry = ListEntry {
                             group1: config.group1,
                             ..ListEntry::hardware(intid, config.priority)
