@@ -27,6 +27,7 @@
 pub mod entry;
 pub mod machine;
 pub mod manage;
+pub mod mgmt_window;
 pub mod outcome;
 pub mod policy;
 pub mod psci;
@@ -37,6 +38,8 @@ pub mod watchdog;
 pub mod fake;
 #[cfg(test)]
 mod manage_tests;
+#[cfg(test)]
+mod mgmt_window_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
