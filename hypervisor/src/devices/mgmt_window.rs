@@ -24,20 +24,21 @@
 
 use super::{AccessWidth, DeviceAccess, DeviceEffects, MmioDevice, MmioFault};
 
-/// Register offsets.
+/// Register offsets (`bulkhead_abi::window`).
 pub mod reg {
+    use bulkhead_abi::window;
     /// The function ID.
-    pub const FUNCTION: u64 = 0x000;
+    pub const FUNCTION: u64 = window::FUNCTION as u64;
     /// The first argument register (X1); ARG2 and ARG3 follow 8 bytes apart.
-    pub const ARG1: u64 = 0x008;
+    pub const ARG1: u64 = window::ARG1 as u64;
     /// The doorbell: a write makes the call.
-    pub const CALL: u64 = 0x020;
+    pub const CALL: u64 = window::CALL as u64;
     /// The identification register.
-    pub const IDENT: u64 = 0x030;
+    pub const IDENT: u64 = window::IDENT as u64;
     /// The first result register (X0); RESULT1..RESULT3 follow 8 bytes apart.
-    pub const RESULT0: u64 = 0x040;
+    pub const RESULT0: u64 = window::RESULT0 as u64;
     /// The data area's first byte.
-    pub const DATA: u64 = 0x800;
+    pub const DATA: u64 = window::DATA as u64;
 }
 
 /// How many argument registers the window has (X1..X3).
@@ -46,9 +47,10 @@ pub const ARGS: usize = 3;
 pub const RESULTS: usize = 4;
 /// The size of the DATA area, in bytes: the most one call transfers
 /// ([`crate::smccc::MAX_TRANSFER`], two management records).
-pub const DATA_SIZE: usize = crate::smccc::MAX_TRANSFER;
+pub const DATA_SIZE: usize = bulkhead_abi::window::DATA_SIZE;
+const _: () = assert!(DATA_SIZE == crate::smccc::MAX_TRANSFER);
 /// What IDENT reads: "BHMW" in ASCII, little-endian.
-pub const IDENT: u32 = u32::from_le_bytes(*b"BHMW");
+pub const IDENT: u32 = bulkhead_abi::window::IDENT_VALUE;
 
 /// A call the guest asked for by writing CALL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
