@@ -61,25 +61,25 @@ impl Window {
     }
 
     fn read32(&self, offset: usize) -> u32 {
-        assert!(offset + 4 <= window::SIZE && offset % 4 == 0);
+        assert!(offset + 4 <= window::SIZE && offset.is_multiple_of(4));
         // SAFETY: inside the mapped page, aligned (asserted); device memory, so volatile.
         unsafe { self.base.add(offset).cast::<u32>().read_volatile() }
     }
 
     fn write32(&self, offset: usize, value: u32) {
-        assert!(offset + 4 <= window::SIZE && offset % 4 == 0);
+        assert!(offset + 4 <= window::SIZE && offset.is_multiple_of(4));
         // SAFETY: as for `read32`.
         unsafe { self.base.add(offset).cast::<u32>().write_volatile(value) }
     }
 
     fn read64(&self, offset: usize) -> u64 {
-        assert!(offset + 8 <= window::SIZE && offset % 8 == 0);
+        assert!(offset + 8 <= window::SIZE && offset.is_multiple_of(8));
         // SAFETY: as for `read32`, 8-byte aligned.
         unsafe { self.base.add(offset).cast::<u64>().read_volatile() }
     }
 
     fn write64(&self, offset: usize, value: u64) {
-        assert!(offset + 8 <= window::SIZE && offset % 8 == 0);
+        assert!(offset + 8 <= window::SIZE && offset.is_multiple_of(8));
         // SAFETY: as for `read64`.
         unsafe { self.base.add(offset).cast::<u64>().write_volatile(value) }
     }
