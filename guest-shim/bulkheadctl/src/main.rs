@@ -123,8 +123,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("bulkheadctl: {message}");
-            println!("bulkheadctl: error: {message}");
+            eprintln!("bulkheadctl: error: {message}");
             ExitCode::FAILURE
         }
     }
