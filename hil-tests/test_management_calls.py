@@ -6,7 +6,9 @@ a partition stops itself with PSCI), checking the RTOS's state through the list 
 step; the RTOS's own markers stop and start again. An unprivileged partition ("denied") gets
 DENIED from every privileged management call, and nothing is written to its buffer.
 
-Not covered yet: `bulkheadctl` from Linux (see docs/guest-abi.md, "Partition management").
+The second test runs `bulkheadctl` in a privileged Linux (its management window, over
+/dev/mem) against the RTOS; an unprivileged partition cannot have a window (the configuration
+rejects it: config/src/validate/management.rs).
 """
 
 import re
@@ -60,3 +62,41 @@ def test_management_calls_a_privileged_partition_stops_starts_and_restarts_the_r
     assert "HIL:PANIC" not in text
     assert not re.search(r"HIL:PART manager (STOPPED|RESTART)", text)
     assert "HIL:PART rtos STOPPED reason=fault" not in text
+
+
+def test_management_calls_bulkheadctl_in_linux_stops_starts_and_restarts_the_rtos(boot):
+    """Linux (privileged, with a management window) runs bulkheadctl from its initramfs."""
+    s = boot("management-linux")
+    rtos_start = r"\[rtos\] HIL:RTOS start host=bulkhead partition=\d+ "
+    rtos_window = r"^\[rtos\] HIL:RTOS window=\d+ start "
+    s.wait_all(rtos_start, timeout=60)
+    s.expect(r"^\[linux\] HIL:CTL run list$", timeout=120)
+    s.expect(r"^\[linux\] HIL:CTL partition linux id=1 state=running vcpus=2 cpus=0x3 "
+             r"restarts=0 privileged$", timeout=20)
+    s.expect(r"^\[linux\] HIL:CTL partition rtos id=2 state=running vcpus=1 cpus=0x4 "
+             r"restarts=0$", timeout=20)
+    s.expect(r"^\[linux\] HIL:CTL run stop rtos$", timeout=20)
+    s.expect(r"^HIL:PART rtos STOPPED reason=management$", timeout=30)
+    stopped_at = s.console.cursor
+    s.expect(r"^\[linux\] HIL:CTL stop rtos: ok$", timeout=20)
+    s.expect(r"^\[linux\] HIL:CTL partition rtos id=2 state=stopped ", timeout=20)
+    s.expect(r"^\[linux\] HIL:CTL run start rtos$", timeout=20)
+    s.expect(r"^HIL:PART rtos START reason=management$", timeout=30)
+    started_at = s.console.cursor
+    s.expect(r"^\[linux\] HIL:CTL start rtos: ok$", timeout=20)
+    wait_after(s, rtos_start, started_at, 60)
+    wait_after(s, rtos_window, started_at, 60)
+    s.expect(r"^HIL:PART rtos RESTART reason=management restarts=1 took-ticks=\d+$", timeout=30)
+    restarted_at = s.console.cursor
+    s.expect(r"^\[linux\] HIL:CTL restart rtos: ok$", timeout=20)
+    s.expect(r"^\[linux\] HIL:CTL partition rtos id=2 state=running vcpus=1 cpus=0x4 "
+             r"restarts=1$", timeout=30)
+    s.expect(r"^\[linux\] HIL:CTL bulkheadctl: error: stop: no partition called \"nosuch\"$",
+             timeout=20)
+    s.expect(r"^\[linux\] HIL:CTL done$", timeout=20)
+    wait_after(s, rtos_start, restarted_at, 60)
+    text = s.console.text
+    assert rtos_lines(text[stopped_at:started_at]) == 0, "the RTOS stayed stopped"
+    assert len(re.findall(r"HIL:RTOS start host=bulkhead", text)) == 3, "booted, started, restarted"
+    assert "HIL:PANIC" not in text
+    assert not re.search(r"HIL:PART linux (STOPPED|RESTART)", text)

@@ -208,6 +208,31 @@ pub mod mgmt {
     pub const REASON_WATCHDOG: u32 = 7;
 }
 
+/// The management window (`docs/guest-abi.md`, "The management window"): a 4 KiB register
+/// page through which the privileged partition's userspace makes the management calls.
+pub mod window {
+    /// The window's size in bytes.
+    pub const SIZE: usize = 0x1000;
+    /// u32 RW: the function ID (W0).
+    pub const FUNCTION: usize = 0x000;
+    /// u64 RW: X1; X2 and X3 follow 8 bytes apart.
+    pub const ARG1: usize = 0x008;
+    /// u32 WO: any write makes the call.
+    pub const CALL: usize = 0x020;
+    /// u32 RO: [`IDENT_VALUE`].
+    pub const IDENT: usize = 0x030;
+    /// u64 RO: X0 of the call; X1..X3 follow 8 bytes apart.
+    pub const RESULT0: usize = 0x040;
+    /// RO: the call's buffer, [`DATA_SIZE`] bytes (LIST writes its records here).
+    pub const DATA: usize = 0x800;
+    /// The DATA area's size in bytes.
+    pub const DATA_SIZE: usize = 0x100;
+    /// What IDENT reads: "BHMW" in ASCII, little-endian.
+    pub const IDENT_VALUE: u32 = u32::from_le_bytes(*b"BHMW");
+    /// The `compatible` of the window's guest device tree node.
+    pub const COMPATIBLE: &str = "bulkhead,management";
+}
+
 /// Return codes (W0/X0, sign-extended), by interface: each interface numbers its own.
 pub mod error {
     /// SMCCC architecture call return codes (Arm DEN0028, "Return Codes").

@@ -326,6 +326,16 @@ pub enum ErrorKind {
         /// The overlapped IPA range.
         range: Range,
     },
+    /// A `management` window in a partition that is not `privileged`.
+    ManagementUnprivileged,
+    /// A `management` window of the wrong size or overlapping memory, a device, the console or
+    /// a watchdog frame.
+    BadManagementWindow {
+        /// What is wrong, as a phrase.
+        why: &'static str,
+        /// The window as written.
+        range: Range,
+    },
     /// A watchdog's interrupt is not a shared peripheral interrupt the virtual GIC models.
     BadWatchdogIrq {
         /// The INTID as written.
@@ -538,6 +548,15 @@ impl fmt::Display for ErrorKind {
                 "the watchdog's {frame} frame overlaps {what} at {range}; give each frame a \
                  4 KiB window of its own"
             ),
+            Self::ManagementUnprivileged => f.write_str(
+                "a management window is only for the `privileged` partition; add `privileged;` \
+                 to this partition or remove its `management` node",
+            ),
+            Self::BadManagementWindow { why, range } => write!(
+                f,
+                "the management window {range} {why}; give it a page-aligned 4 KiB window of \
+                 its own"
+            ),
             Self::BadWatchdogIrq { intid } => write!(
                 f,
                 "interrupt {intid} cannot be the watchdog's: it is a virtual shared peripheral \
@@ -691,6 +710,11 @@ mod tests {
                 what: "memory",
                 range: r
             },
+            ErrorKind::ManagementUnprivileged,
+            ErrorKind::BadManagementWindow {
+                why: "overlaps the console",
+                range: r
+            },
             ErrorKind::BadWatchdogIrq { intid: 20 },
             ErrorKind::WatchdogIrqTaken {
                 intid: 48,
@@ -744,6 +768,8 @@ mod tests {
         "interrupt 600 cannot be partition \"rtos\"'s doorbell: a doorbell is a virtual shared peripheral interrupt, INTID 32..=511",
         "interrupt 40 cannot be partition \"linux\"'s doorbell: that partition already uses it for device `device@9040000`; give each doorbell an INTID its partition uses for nothing else",
         "the watchdog's refresh frame overlaps memory at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); give each frame a 4 KiB window of its own",
+        "a management window is only for the `privileged` partition; add `privileged;` to this partition or remove its `management` node",
+        "the management window [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) overlaps the console; give it a page-aligned 4 KiB window of its own",
         "interrupt 20 cannot be the watchdog's: it is a virtual shared peripheral interrupt, INTID 32..=511",
         "interrupt 48 cannot be the watchdog's: the partition already uses it for channel `ping`; give the watchdog an INTID the partition uses for nothing else",
         "more errors not shown; fix these and check again",

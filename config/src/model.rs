@@ -182,6 +182,9 @@ pub struct PartitionConfig<'a> {
     pub devices: Vec<Device<'a>, MAX_DEVICES>,
     /// The optional emulated SBSA generic watchdog (`watchdog` node).
     pub watchdog: Option<Watchdog>,
+    /// IPA range of the optional management window (`management` node, only with
+    /// `privileged`): [`MANAGEMENT_WINDOW_SIZE`] bytes, `docs/guest-abi.md`.
+    pub management: Option<Range>,
     /// SMCCC function IDs (exact W0 values) whose calls the hypervisor
     /// forwards to the platform firmware for this partition (`smc-allow`), in
     /// the order written. Empty: none.
@@ -302,6 +305,9 @@ impl Device<'_> {
         Range::new(self.ipa, self.phys.size)
     }
 }
+
+/// The size of a partition's management window (one 4 KiB page).
+pub const MANAGEMENT_WINDOW_SIZE: u64 = 0x1000;
 
 /// The size of each of a watchdog's two frames (Arm DEN0029: 4 KiB each).
 pub const WATCHDOG_FRAME_SIZE: u64 = 0x1000;

@@ -55,6 +55,7 @@ pub fn validate(
         check.console(&mut report);
         check.smc_allow(&mut report);
         watchdog::check(config, index, partition, &mut report);
+        management::check(index, partition, &mut report);
         check.privileged(&mut report);
     }
     channel::check(config, &mut report);
@@ -405,6 +406,7 @@ impl Check<'_, '_> {
 }
 
 mod channel;
+mod management;
 mod smc;
 #[cfg(test)]
 mod tests;

@@ -115,6 +115,23 @@ impl Machine for Board<'_> {
         smccc::dispatch(call, &mut caller)
     }
 
+    fn smccc_window(
+        &mut self,
+        partition: &Partition,
+        vcpu: usize,
+        call: &Call,
+        data_ipa: u64,
+    ) -> (Action, [u8; devices::mgmt_window::DATA_SIZE]) {
+        let inner = crate::caller::RunningVcpu { partition, vcpu };
+        let mut caller = smccc::window_caller::WindowCaller {
+            inner: &inner,
+            data_ipa,
+            data: core::cell::RefCell::new([0; devices::mgmt_window::DATA_SIZE]),
+        };
+        let action = smccc::dispatch(call, &mut caller);
+        (action, caller.data.into_inner())
+    }
+
     fn firmware_call(&mut self, function: u32, args: [u64; 3]) -> Option<[u64; 4]> {
         let [a1, a2, a3] = args;
         self.system
@@ -141,6 +158,7 @@ impl Machine for Board<'_> {
             | DeviceId::Redistributors
             | DeviceId::WatchdogControl
             | DeviceId::WatchdogRefresh => device_access(self, partition, device, access, store),
+            DeviceId::Management => crate::vcpu::mgmt_window::access(partition, access, store),
             DeviceId::Console => {
                 let Some(console) = &partition.console else {
                     return Ok(0);

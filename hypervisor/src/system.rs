@@ -25,6 +25,15 @@ pub struct LoadedImage {
 /// A partition's virtual console: its virtual PL011.
 pub type VirtualConsole = crate::devices::pl011::ConsolePort;
 
+/// The privileged partition's management window: where it is and its registers.
+#[derive(Debug)]
+pub struct ManagementWindow {
+    /// The window (IPA, 4 KiB).
+    pub window: Range,
+    /// The model.
+    pub state: spin::Mutex<crate::devices::mgmt_window::MgmtWindow>,
+}
+
 /// A partition's SBSA generic watchdog: its two frames, its interrupt and its state.
 #[derive(Debug)]
 pub struct VirtualWatchdog {
@@ -71,6 +80,8 @@ pub struct Partition {
     pub bus: DeviceBus,
     /// Its SBSA generic watchdog, if configured.
     pub watchdog: Option<VirtualWatchdog>,
+    /// Its management window, if configured (`privileged` partitions only).
+    pub management: Option<ManagementWindow>,
     /// Its restart rate limit (`max-restarts`), if any.
     pub max_restarts: Option<RestartLimit>,
     /// Whether it may make the management calls (`privileged`).
@@ -106,6 +117,7 @@ impl Partition {
             doorbells: Doorbells::new(),
             bus: DeviceBus::new(),
             watchdog: None,
+            management: None,
             max_restarts: None,
             privileged: false,
             restarts: RestartLog::new(),
@@ -170,6 +182,9 @@ impl Partition {
                 .register(watchdog.control, DeviceId::WatchdogControl)?;
             self.bus
                 .register(watchdog.refresh, DeviceId::WatchdogRefresh)?;
+        }
+        if let Some(management) = &self.management {
+            self.bus.register(management.window, DeviceId::Management)?;
         }
         Ok(())
     }

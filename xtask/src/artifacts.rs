@@ -38,6 +38,53 @@ fn cargo_build_with(package: &str, envs: &[(&str, String)], features: &[&str]) -
     Ok(paths::target().join(paths::BARE_TARGET).join("release"))
 }
 
+/// Builds `bulkheadctl` for the Linux partitions' initramfs: a static, stripped aarch64 musl
+/// executable (rust-lld and the target's self-contained CRT, so no cross toolchain is needed).
+pub fn bulkheadctl() -> Result<Vec<u8>> {
+    tools::ensure_target(paths::LINUX_TARGET)?;
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(paths::root())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "bulkheadctl",
+            "--target",
+            paths::LINUX_TARGET,
+        ])
+        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld")
+        .env(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS",
+            "-C target-feature=+crt-static -C strip=symbols",
+        );
+    shell::run(&mut command)?;
+    let path = paths::target()
+        .join(paths::LINUX_TARGET)
+        .join("release/bulkheadctl");
+    let binary = std::fs::read(&path)?;
+    // A static executable has no program interpreter (PT_INTERP, type 3).
+    anyhow::ensure!(
+        binary.get(..4) == Some(b"\x7fELF".as_slice()) && !has_interpreter(&binary),
+        "{} is not a static ELF executable",
+        path.display()
+    );
+    Ok(binary)
+}
+
+/// Whether the 64-bit little-endian ELF `elf` has a PT_INTERP program header.
+fn has_interpreter(elf: &[u8]) -> bool {
+    let read = |at: usize, len: usize| -> u64 {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .fold(0u64, |acc, &byte| (acc << 8) | u64::from(byte))
+        })
+    };
+    let (phoff, phentsize, phnum) = (read(0x20, 8), read(0x36, 2), read(0x38, 2));
+    (0..phnum).any(|i| read((phoff + i * phentsize) as usize, 4) == 3)
+}
+
 /// Builds the hypervisor for `board` and returns its flat image (with the arm64 Image header);
 /// `test_hooks` adds the hypervisor's test-only failure hooks (feature `test-hooks`); `console`
 /// names the board UART it owns (`None`: the board's default).

@@ -42,6 +42,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "the SBSA generic watchdog: random accesses between counter steps",
     ),
     (
+        "mgmt_window",
+        "the management window: random accesses and the calls they make",
+    ),
+    (
         "config_parse",
         "Config::parse and validate on random DTB bytes",
     ),

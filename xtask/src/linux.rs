@@ -148,13 +148,14 @@ pub fn kernel() -> Result<(PathBuf, PathBuf)> {
     Ok((image, root))
 }
 
-/// Builds the test initramfs: busybox, `guest-shim/linux/init`, /dev/console and the modules
+/// Builds the test initramfs: busybox, `guest-shim/linux/init`, `bulkheadctl`, /dev/console and the modules
 /// the scenarios load, from the kernel that boots (`linux_modules`).
 pub fn initramfs() -> Result<Vec<u8>> {
     let busybox_root = fetch("busybox-static")?;
     let busybox = std::fs::read(busybox_root.join("bin/busybox"))
         .context("busybox-static has no /bin/busybox")?;
     let init = std::fs::read(paths::root().join("guest-shim/linux/init"))?;
+    let bulkheadctl = crate::artifacts::bulkheadctl()?;
     let modules_dir = linux_modules::directory()?;
     let mut modules = Vec::new();
     for name in linux_modules::MODULES {
@@ -174,6 +175,7 @@ pub fn initramfs() -> Result<Vec<u8>> {
         Member::File("bin/busybox", 0o755, &busybox),
         Member::Symlink("bin/sh", "busybox"),
         Member::File("init", 0o755, &init),
+        Member::File("bin/bulkheadctl", 0o755, &bulkheadctl),
     ];
     for (path, data) in &modules {
         members.push(Member::File(path, 0o644, data));

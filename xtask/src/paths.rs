@@ -29,3 +29,7 @@ pub fn device_trees(board: &str) -> PathBuf {
 
 /// The Rust target of everything that runs on the boards.
 pub const BARE_TARGET: &str = "aarch64-unknown-none-softfloat";
+
+/// The Rust target of the Linux userspace tools in the test initramfs (`bulkheadctl`): static
+/// musl binaries, linked with rust-lld and the target's self-contained C runtime.
+pub const LINUX_TARGET: &str = "aarch64-unknown-linux-musl";

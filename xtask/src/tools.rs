@@ -162,15 +162,17 @@ pub fn ensure_tool(tool: &str, package: &str) -> Result<()> {
 
 /// Makes sure the bare-metal Rust target is installed.
 pub fn ensure_rust_target() -> Result<()> {
+    ensure_target(crate::paths::BARE_TARGET)
+}
+
+/// Makes sure Rust target `target` is installed (rustup).
+pub fn ensure_target(target: &str) -> Result<()> {
     let installed = shell::output(Command::new("rustup").args(["target", "list", "--installed"]))
         .unwrap_or_default();
-    if installed
-        .lines()
-        .any(|l| l.trim() == crate::paths::BARE_TARGET)
-    {
+    if installed.lines().any(|l| l.trim() == target) {
         return Ok(());
     }
-    shell::run(Command::new("rustup").args(["target", "add", crate::paths::BARE_TARGET]))
+    shell::run(Command::new("rustup").args(["target", "add", target]))
 }
 
 /// Makes sure the nightly toolchain is installed (only the fuzz targets use it).

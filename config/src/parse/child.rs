@@ -28,6 +28,8 @@ pub(super) enum Kind {
     Device,
     /// `watchdog`.
     Watchdog,
+    /// `management`.
+    Management,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             (b"initrd", false) => Self::Initrd,
             (b"console", false) => Self::Console,
             (b"watchdog", false) => Self::Watchdog,
+            (b"management", false) => Self::Management,
             _ => return None,
         })
     }
@@ -61,6 +64,7 @@ impl Kind {
             Self::Console => "reg",
             Self::Device => "reg, interrupts, ipa",
             Self::Watchdog => "control, refresh, interrupts",
+            Self::Management => "reg",
         }
     }
 }
@@ -81,6 +85,8 @@ pub(super) enum Part<'a> {
     Console(Range),
     /// The `watchdog` node.
     Watchdog(Watchdog),
+    /// The `management` node's IPA range.
+    Management(Range),
 }
 
 /// A partition's child node between its start and its end. One is reused
@@ -116,7 +122,7 @@ impl<'a> Child<'a> {
         self.kind = Kind::of(name).ok_or_else(|| {
             parent.child(name).err(ErrorKind::UnknownNode {
                 allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console, \
-                          watchdog (the last five without @unit)",
+                          watchdog, management (the last six without @unit)",
             })
         })?;
         self.name = name;
@@ -152,9 +158,9 @@ impl<'a> Child<'a> {
     }
 
     fn decode(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ErrorKind> {
-        use Kind::{Console, Device, Dtb, Initrd, Kernel, Memory, Watchdog};
+        use Kind::{Console, Device, Dtb, Initrd, Kernel, Management, Memory, Watchdog};
         match (self.kind, name) {
-            (Memory | Device | Console, "reg") => self.reg = Some(rules::reg(value)?),
+            (Memory | Device | Console | Management, "reg") => self.reg = Some(rules::reg(value)?),
             (Memory, "phys") | (Device, "ipa") => self.start = Some(value),
             (Watchdog, "control") => self.control = Some(frame(value, "control")?),
             (Watchdog, "refresh") => self.refresh = Some(frame(value, "refresh")?),
@@ -218,6 +224,7 @@ impl<'a> Child<'a> {
                 })
             }
             Kind::Console => Part::Console(reg()?),
+            Kind::Management => Part::Management(reg()?),
             Kind::Watchdog => {
                 let control = self.control.ok_or_else(|| missing("control"))?;
                 let refresh = self.refresh.ok_or_else(|| missing("refresh"))?;

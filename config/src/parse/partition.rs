@@ -34,6 +34,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         console_mode: ConsoleMode::None,
         devices: Vec::new(),
         watchdog: None,
+        management: None,
         smc_allow: Vec::new(),
         max_restarts: None,
         privileged: false,
@@ -136,6 +137,7 @@ impl<'a> Partition<'a> {
             Kind::Initrd => slot.initrd.is_some(),
             Kind::Console => slot.console.is_some(),
             Kind::Watchdog => slot.watchdog.is_some(),
+            Kind::Management => slot.management.is_some(),
         };
         if taken {
             return Err(child.at(&self.at).err(ErrorKind::DuplicateName));
@@ -174,6 +176,7 @@ impl<'a> Partition<'a> {
                 }
             }
             Part::Watchdog(watchdog) => slot.watchdog = Some(watchdog),
+            Part::Management(range) => slot.management = Some(range),
         }
         Ok(())
     }

@@ -7,13 +7,15 @@ use bulkhead_config::model::{Config, PartitionConfig};
 use bulkhead_config::range::Range;
 use bulkhead_config::validate::validate;
 
+use crate::devices::mgmt_window::MgmtWindow;
 use crate::devices::sbsa_watchdog::SbsaWatchdog;
 use crate::host_dt::{Gic, HostInfo, PsciConduit};
 use crate::pagetable::{stage2, PageTable, TablePool};
 use crate::partition::{plan_memory, Mapping, PartitionState};
 use crate::phys_alloc::PhysAllocator;
 use crate::system::{
-    GuestGicLayout, LoadedImage, Partition, System, VcpuSlot, VirtualConsole, VirtualWatchdog,
+    GuestGicLayout, LoadedImage, ManagementWindow, Partition, System, VcpuSlot, VirtualConsole,
+    VirtualWatchdog,
 };
 
 use super::board::board_from_host;
@@ -312,5 +314,13 @@ pub fn build_partition(
     partition.on_fault = config.on_fault;
     partition.max_restarts = config.max_restarts;
     partition.privileged = config.privileged;
+    // The configuration allows a window only with `privileged`; never map one without.
+    partition.management = config
+        .management
+        .filter(|_| config.privileged)
+        .map(|window| ManagementWindow {
+            window,
+            state: spin::Mutex::new(MgmtWindow::new()),
+        });
     Ok(partition)
 }

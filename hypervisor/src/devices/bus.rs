@@ -20,6 +20,8 @@ pub enum DeviceId {
     WatchdogControl,
     /// The refresh frame of the partition's SBSA generic watchdog.
     WatchdogRefresh,
+    /// The privileged partition's management window.
+    Management,
 }
 
 /// Why a window cannot be registered (a configuration the boot checks should have refused).

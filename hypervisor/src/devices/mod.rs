@@ -1,6 +1,6 @@
 //! Emulated devices: every device a partition sees that the hypervisor models rather than
 //! passes through (the vGIC distributor and redistributors, the virtual PL011, the SBSA
-//! generic watchdog, and the virtio-mmio transports still to come) sits on one bus.
+//! generic watchdog, the management window, and the virtio-mmio transports still to come) sits on one bus.
 //!
 //! - [`MmioDevice`] is the one interface: a read or a write at an offset with a width, giving
 //!   a value and [`DeviceEffect`]s for the caller to apply. Models stay pure state machines.
@@ -24,6 +24,7 @@
 
 pub mod access;
 pub mod bus;
+pub mod mgmt_window;
 pub mod pl011;
 pub mod sbsa_watchdog;
 

@@ -29,6 +29,7 @@ pub mod soc_id;
 mod trng;
 pub mod uuid;
 mod vendor;
+pub mod window_caller;
 
 pub use caller::Caller;
 pub use dispatch::{dispatch, implements, Action, Call};

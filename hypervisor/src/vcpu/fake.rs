@@ -70,6 +70,8 @@ pub struct FakeMachine {
     pub current: usize,
     /// PMU, debug and ID registers, and RAM cleans (`fake_sysreg.rs`).
     pub sysregs: super::fake_sysreg::FakeSysRegs,
+    /// The partition statuses a management call through the window sees.
+    pub statuses: Vec<crate::management::PartitionStatus>,
 }
 
 /// The fake's counter frequency: 1 kHz (one tick per millisecond).
@@ -111,6 +113,7 @@ impl FakeMachine {
             hyp_timer: [None; CPUS],
             current: 0,
             sysregs: Default::default(),
+            statuses: Vec::new(),
         }
     }
 
@@ -177,6 +180,30 @@ impl Machine for FakeMachine {
         };
         crate::smccc::dispatch(call, &mut caller)
     }
+    fn smccc_window(
+        &mut self,
+        partition: &Partition,
+        vcpu: usize,
+        call: &Call,
+        data_ipa: u64,
+    ) -> (Action, [u8; crate::devices::mgmt_window::DATA_SIZE]) {
+        let inner = FakeCaller {
+            id: partition.id,
+            vcpus: partition.cpus.len(),
+            vcpu,
+            privileged: partition.privileged,
+            statuses: self.statuses.clone(),
+            ..FakeCaller::default()
+        };
+        let mut caller = crate::smccc::window_caller::WindowCaller {
+            inner: &inner,
+            data_ipa,
+            data: core::cell::RefCell::new([0; crate::devices::mgmt_window::DATA_SIZE]),
+        };
+        let action = crate::smccc::dispatch(call, &mut caller);
+        (action, caller.data.into_inner())
+    }
+
     fn firmware_call(&mut self, function: u32, args: [u64; 3]) -> Option<[u64; 4]> {
         self.firmware_calls.push((function, args));
         self.firmware
@@ -199,6 +226,7 @@ impl Machine for FakeMachine {
                 self.console_bytes.extend(self.uart.take_output());
                 value
             }
+            DeviceId::Management => return super::mgmt_window::access(partition, access, store),
             DeviceId::WatchdogControl => {
                 return super::watchdog::access(partition, Frame::Control, access, store, self)
             }

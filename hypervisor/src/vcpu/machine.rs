@@ -59,6 +59,15 @@ pub trait Machine: super::sysreg::SysRegMachine {
 
     /// Dispatches an SMCCC call of `partition`'s vCPU `vcpu` (the pure dispatcher).
     fn smccc(&mut self, partition: &Partition, vcpu: usize, call: &Call) -> Action;
+    /// Dispatches a call made through `partition`'s management window, its memory the
+    /// window's DATA area at `data_ipa` (starting zeroed): the action and the DATA area after.
+    fn smccc_window(
+        &mut self,
+        partition: &Partition,
+        vcpu: usize,
+        call: &Call,
+        data_ipa: u64,
+    ) -> (Action, [u8; crate::devices::mgmt_window::DATA_SIZE]);
     /// Makes a call to the platform firmware over SMC; `None` if it has no SMC conduit.
     fn firmware_call(&mut self, function: u32, args: [u64; 3]) -> Option<[u64; 4]>;
     /// Rings doorbell `intid` of partition `peer` (index in configuration order).

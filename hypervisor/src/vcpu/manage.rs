@@ -110,6 +110,18 @@ pub fn manage<M: Machine>(
     Ok(())
 }
 
+/// Carries out `op` on partition `target` for a management call: the call's X0 (0, WRONG_STATE
+/// or INVALID_PARAMETER).
+pub fn result<M: Machine>(system: &System, op: ManageOp, target: usize, m: &mut M) -> u64 {
+    match manage(system, op, target, m) {
+        Ok(()) => 0,
+        Err(ManageError::WrongState) => crate::smccc::VendorError::WrongState.to_register(),
+        Err(ManageError::NoSuchPartition) => {
+            crate::smccc::SmcccError::InvalidParameter.to_register()
+        }
+    }
+}
+
 /// Switches every vCPU of `partition` off and waits until each CPU is out of its guest.
 fn recall<M: Machine>(partition: &crate::system::Partition, m: &mut M) {
     recall_vcpus(partition, NO_CPU, m);

@@ -28,6 +28,7 @@ pub mod entry;
 pub mod inject;
 pub mod machine;
 pub mod manage;
+pub mod mgmt_window;
 pub mod outcome;
 pub mod policy;
 pub mod psci;
@@ -42,6 +43,8 @@ pub mod fake;
 pub mod fake_sysreg;
 #[cfg(test)]
 mod manage_tests;
+#[cfg(test)]
+mod mgmt_window_tests;
 #[cfg(test)]
 mod sysreg_tests;
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! One trap's decision: [`handle_exit`].
 
-use crate::devices::{access, MmioFault};
+use crate::devices::{access, DeviceId, MmioFault};
 use crate::partition::{FaultReport, PartitionState, StopReason};
 use crate::smccc::{Action, Call, PsciError, SmcccError, VendorError};
 use crate::system::{Partition, System};
@@ -234,15 +234,7 @@ impl VcpuTrap<'_> {
                 outcome.with_result([0, taken as u64, 0, 0])
             }
             Action::Manage { op, target } => {
-                result(match super::manage::manage(self.system, op, target, m) {
-                    Ok(()) => 0,
-                    Err(super::manage::ManageError::WrongState) => {
-                        VendorError::WrongState.to_register()
-                    }
-                    Err(super::manage::ManageError::NoSuchPartition) => {
-                        SmcccError::InvalidParameter.to_register()
-                    }
-                })
+                result(super::manage::result(self.system, op, target, m))
             }
             Action::TestOverflowStack => {
                 // Does not return in a test-hooks build.
@@ -276,6 +268,10 @@ impl VcpuTrap<'_> {
         if decoded.write {
             let value = request.width.truncate(self.trap.register(decoded.register));
             return match m.mmio(self.partition, device, request, Some(value)) {
+                Ok(_) if device == DeviceId::Management => {
+                    super::mgmt_window::run_pending(self.system, self.partition, self.vcpu, m);
+                    outcome
+                }
                 Ok(_) => outcome,
                 Err(MmioFault::Unaligned | MmioFault::Width) => self.fault(m),
             };
