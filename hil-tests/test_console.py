@@ -129,6 +129,15 @@ def test_console_interactive_linux_shell_and_rtos_commands_through_one_console(b
     s.board.send(ESCAPE + "l")
     s.expect(r"^HIL:CONSOLE partition=linux number=1 state=running console=virtual dropped=\d+$", timeout=30)
     s.expect(r"^HIL:CONSOLE partition=rtos number=2 state=running console=virtual dropped=\d+ focus$", timeout=30)
+    # Management from the console (issue 11): the RTOS, which has focus, restarted from its
+    # images by Ctrl-] r; it boots again and answers again. The key never reaches a guest.
+    s.board.send(ESCAPE + "r")
+    s.expect(r"^HIL:PART rtos RESTART reason=management restarts=1 ", timeout=60)
+    s.expect(r"^console: Restart rtos: ok$", timeout=60)
+    s.expect(r"^\[rtos\] HIL:RTOS start host=bulkhead ", timeout=60)
+    time.sleep(1)
+    s.board.send("stats\r")
+    s.expect(r"^\[rtos\] RTOS stats uptime-ms=\d+ ", timeout=60)
     # What Linux was typed never reached the RTOS and the reverse.
     text = s.console.text
     assert not re.search(r"^\[rtos\] .*6\*7", text, re.MULTILINE)

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::fmt;
 
 use arbitrary::Arbitrary;
-use bulkhead::console::input::{ConsoleHost, Keyboard};
+use bulkhead::console::input::{ConsoleHost, Keyboard, ManageOp};
 use bulkhead::console::mux::{Channel, Channels, Multiplexer, View, Wire};
 use libfuzzer_sys::fuzz_target;
 
@@ -89,6 +89,12 @@ impl ConsoleHost for Host {
         taken
     }
     fn print(&mut self, _: fmt::Arguments<'_>) {}
+    fn manage(&mut self, partition: usize, _: ManageOp) {
+        assert!(
+            partition < NAMES.len(),
+            "only a partition that exists is managed"
+        );
+    }
 }
 
 fuzz_target!(|ops: Vec<Op>| {

@@ -312,6 +312,32 @@ fn device_access(
     watchdog::access(partition, frame, access, store, board)
 }
 
+/// Carries out a management operation typed at the hypervisor console (`Ctrl-] s`, `g`,
+/// `r`: docs/console.md), the same one the management calls make, and says how it went. Runs
+/// on the CPU that took the console UART's interrupt, so it refuses a partition with a vCPU on
+/// this CPU: waiting for that vCPU to leave its guest would wait for itself.
+pub fn manage_from_console(system: &System, op: crate::vcpu::manage::ManageOp, target: usize) {
+    use crate::vcpu::manage::{manage, ManageError};
+    let Some(partition) = system.partitions.get(target) else {
+        return;
+    };
+    let cpu = arch::current_cpu();
+    if partition.cpus.contains(&cpu) {
+        println!(
+            "console: {} runs on CPU {cpu}, which takes the console's interrupt: use a \
+             management call (docs/guest-abi.md)",
+            partition.name
+        );
+        return;
+    }
+    let outcome = match manage(system, op, target, &mut Board { system }) {
+        Ok(()) => "ok",
+        Err(ManageError::WrongState) => "not in a state for that",
+        Err(ManageError::NoSuchPartition) => "no such partition",
+    };
+    println!("console: {op:?} {}: {outcome}", partition.name);
+}
+
 /// Runs this CPU: sets up its GIC interface, then runs its vCPU when (and whenever) it is
 /// switched on. CPUs with no vCPU idle here for ever.
 pub fn run(cpu: usize) -> ! {

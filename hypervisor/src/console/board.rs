@@ -124,7 +124,10 @@ fn retry_input() {
     let (Some(system), Some(mut keyboard)) = (SYSTEM.get(), KEYBOARD.try_lock()) else {
         return;
     };
-    keyboard.retry(&mut BoardHost { system });
+    keyboard.retry(&mut BoardHost {
+        system,
+        request: None,
+    });
     INPUT_PENDING.store(keyboard.has_pending(), Ordering::Release);
 }
 
@@ -164,11 +167,22 @@ pub fn on_interrupt(intid: u32) -> bool {
     }
     uart.enable_receive_interrupt();
     if let Some(system) = SYSTEM.get() {
-        let mut keyboard = KEYBOARD.lock();
-        keyboard.input(&mut BoardHost { system }, &typed);
-        FOCUS.store(keyboard.focus.unwrap_or(usize::MAX), Ordering::Relaxed);
-        COLOUR.store(keyboard.colour, Ordering::Relaxed);
-        INPUT_PENDING.store(keyboard.has_pending(), Ordering::Release);
+        let mut host = BoardHost {
+            system,
+            request: None,
+        };
+        {
+            let mut keyboard = KEYBOARD.lock();
+            keyboard.input(&mut host, &typed);
+            FOCUS.store(keyboard.focus.unwrap_or(usize::MAX), Ordering::Relaxed);
+            COLOUR.store(keyboard.colour, Ordering::Relaxed);
+            INPUT_PENDING.store(keyboard.has_pending(), Ordering::Release);
+        }
+        // A stop, start or restart waits for the partition's CPUs (and prints): never under the
+        // keyboard's lock.
+        if let Some((partition, op)) = host.request {
+            crate::cpu::manage_from_console(system, op, partition);
+        }
     }
     drain_and_schedule();
     true
@@ -177,6 +191,8 @@ pub fn on_interrupt(intid: u32) -> bool {
 /// The partitions as the console's commands see them.
 struct BoardHost<'a> {
     system: &'a System,
+    /// A management operation a command asked for (the last one of this batch of keys).
+    request: Option<(usize, super::input::ManageOp)>,
 }
 
 impl ConsoleHost for BoardHost<'_> {
@@ -213,6 +229,10 @@ impl ConsoleHost for BoardHost<'_> {
 
     fn print(&mut self, line: fmt::Arguments<'_>) {
         crate::println!("{line}");
+    }
+
+    fn manage(&mut self, partition: usize, op: super::input::ManageOp) {
+        self.request = Some((partition, op));
     }
 }
 

@@ -34,7 +34,14 @@ pub trait ConsoleHost {
     fn send_input(&mut self, partition: usize, bytes: &[u8]) -> usize;
     /// Prints one hypervisor line (never dropped).
     fn print(&mut self, line: fmt::Arguments<'_>);
+    /// Asks for partition `partition` to be started, stopped or restarted (the same operations
+    /// as the management calls, docs/guest-abi.md); the board carries it out once the keyboard
+    /// is released and reports the outcome.
+    fn manage(&mut self, partition: usize, op: ManageOp);
 }
+
+/// The management operations the console's commands ask for.
+pub use crate::vcpu::manage::ManageOp;
 
 /// A console command, run by the escape key and then its key.
 pub struct Command {
@@ -68,6 +75,21 @@ pub const COMMANDS: &[Command] = &[
                 if keyboard.colour { "on" } else { "off" }
             ));
         },
+    },
+    Command {
+        key: b's',
+        help: "stop the partition with focus",
+        run: |keyboard, host| keyboard.manage_focused(host, ManageOp::Stop),
+    },
+    Command {
+        key: b'g',
+        help: "start (go) the partition with focus",
+        run: |keyboard, host| keyboard.manage_focused(host, ManageOp::Start),
+    },
+    Command {
+        key: b'r',
+        help: "restart the partition with focus from its images",
+        run: |keyboard, host| keyboard.manage_focused(host, ManageOp::Restart),
     },
     Command {
         key: b'h',
@@ -265,6 +287,16 @@ impl Keyboard {
         host.print(format_args!("HIL:CONSOLE focus={name}"));
     }
 
+    /// Asks for `op` on the partition with focus.
+    fn manage_focused(&mut self, host: &mut dyn ConsoleHost, op: ManageOp) {
+        match self.focus {
+            Some(partition) => host.manage(partition, op),
+            None => host.print(format_args!(
+                "console: no partition has focus ({ESCAPE_NAME} 1-9 first)"
+            )),
+        }
+    }
+
     fn focus_next(&mut self, host: &mut dyn ConsoleHost) {
         let count = host.partitions();
         let start = self.focus.map_or(0, |f| f + 1);
@@ -306,6 +338,7 @@ mod tests {
         input: Vec<(usize, Vec<u8>)>,
         lines: Vec<String>,
         fifo_room: usize,
+        managed: Vec<(usize, ManageOp)>,
     }
     impl ConsoleHost for Host {
         fn partitions(&self) -> usize {
@@ -331,12 +364,41 @@ mod tests {
         fn print(&mut self, line: fmt::Arguments<'_>) {
             self.lines.push(line.to_string());
         }
+        fn manage(&mut self, partition: usize, op: ManageOp) {
+            self.managed.push((partition, op));
+        }
     }
     fn host() -> Host {
         Host {
             fifo_room: 64,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn stop_start_and_restart_ask_for_the_partition_with_focus_and_reach_no_guest() {
+        let (mut keyboard, mut host) = (Keyboard::new(Some(1)), host());
+        keyboard.input(&mut host, b"\x1ds\x1dg\x1dr");
+        assert_eq!(
+            host.managed,
+            [
+                (1, ManageOp::Stop),
+                (1, ManageOp::Start),
+                (1, ManageOp::Restart)
+            ]
+        );
+        assert!(
+            host.input.is_empty(),
+            "the command keys never reach a guest"
+        );
+        let (mut unfocused, mut other) = (Keyboard::new(None), self::host());
+        unfocused.input(&mut other, b"\x1dr");
+        assert!(other.managed.is_empty());
+        assert!(
+            other.lines[0].contains("no partition has focus"),
+            "{:?}",
+            other.lines
+        );
     }
 
     #[test]
