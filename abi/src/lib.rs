@@ -206,6 +206,109 @@ pub mod mgmt {
     pub const REASON_RESTART_LIMIT: u32 = 6;
     /// Its SBSA generic watchdog's second signal (WS1) rose.
     pub const REASON_WATCHDOG: u32 = 7;
+
+    /// One LIST record, decoded: the one codec the hypervisor (which writes records), the shim
+    /// and `bulkheadctl` (which read them) share.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Record {
+        /// The name, NUL-padded (see [`Record::name`]).
+        pub name: [u8; NAME_LEN],
+        /// Its id (1-based).
+        pub id: u32,
+        /// `STATE_*`.
+        pub state: u32,
+        /// Its vCPU count.
+        pub vcpus: u32,
+        /// Bit n: a vCPU on physical CPU n.
+        pub cpu_mask: u32,
+        /// Restarts since boot.
+        pub restarts: u64,
+        /// `FLAG_*`.
+        pub flags: u32,
+        /// `REASON_*` of its last stop or restart.
+        pub last_reason: u32,
+        /// Trap counts summed over its vCPUs (call, mmio, sysreg, irq, wfx, fault, call-fast,
+        /// irq-fast).
+        pub traps: [u64; TRAP_COUNTERS],
+    }
+
+    fn get<const N: usize>(bytes: &[u8; RECORD_SIZE], at: usize) -> [u8; N] {
+        let mut out = [0u8; N];
+        if let Some(slice) = bytes.get(at..at + N) {
+            out.copy_from_slice(slice);
+        }
+        out
+    }
+
+    fn put(bytes: &mut [u8; RECORD_SIZE], at: usize, value: &[u8]) {
+        if let Some(slot) = bytes.get_mut(at..at + value.len()) {
+            slot.copy_from_slice(value);
+        }
+    }
+
+    impl Record {
+        /// Decodes a record (little-endian, at the offsets above).
+        pub fn decode(bytes: &[u8; RECORD_SIZE]) -> Self {
+            let mut traps = [0u64; TRAP_COUNTERS];
+            for (i, count) in traps.iter_mut().enumerate() {
+                *count = u64::from_le_bytes(get(bytes, TRAPS + i * 8));
+            }
+            Record {
+                name: get(bytes, NAME),
+                id: u32::from_le_bytes(get(bytes, ID)),
+                state: u32::from_le_bytes(get(bytes, STATE)),
+                vcpus: u32::from_le_bytes(get(bytes, VCPUS)),
+                cpu_mask: u32::from_le_bytes(get(bytes, CPU_MASK)),
+                restarts: u64::from_le_bytes(get(bytes, RESTARTS)),
+                flags: u32::from_le_bytes(get(bytes, FLAGS)),
+                last_reason: u32::from_le_bytes(get(bytes, LAST_REASON)),
+                traps,
+            }
+        }
+
+        /// Encodes it as LIST writes it.
+        pub fn encode(&self) -> [u8; RECORD_SIZE] {
+            let mut bytes = [0u8; RECORD_SIZE];
+            put(&mut bytes, NAME, &self.name);
+            put(&mut bytes, ID, &self.id.to_le_bytes());
+            put(&mut bytes, STATE, &self.state.to_le_bytes());
+            put(&mut bytes, VCPUS, &self.vcpus.to_le_bytes());
+            put(&mut bytes, CPU_MASK, &self.cpu_mask.to_le_bytes());
+            put(&mut bytes, RESTARTS, &self.restarts.to_le_bytes());
+            put(&mut bytes, FLAGS, &self.flags.to_le_bytes());
+            put(&mut bytes, LAST_REASON, &self.last_reason.to_le_bytes());
+            for (i, count) in self.traps.iter().enumerate() {
+                put(&mut bytes, TRAPS + i * 8, &count.to_le_bytes());
+            }
+            bytes
+        }
+
+        /// The name as text, up to its first NUL ("?" if it is not UTF-8).
+        pub fn name(&self) -> &str {
+            let len = self.name.iter().position(|&b| b == 0).unwrap_or(NAME_LEN);
+            self.name
+                .get(..len)
+                .and_then(|n| core::str::from_utf8(n).ok())
+                .unwrap_or("?")
+        }
+
+        /// Sets the name (cut to [`NAME_LEN`] bytes).
+        pub fn set_name(&mut self, name: &str) {
+            self.name = [0; NAME_LEN];
+            for (slot, byte) in self.name.iter_mut().zip(name.bytes()) {
+                *slot = byte;
+            }
+        }
+    }
+
+    /// The word a `STATE_*` is printed as.
+    pub fn state_name(state: u32) -> &'static str {
+        match state {
+            STATE_RUNNING => "running",
+            STATE_STOPPED => "stopped",
+            _ => "refused",
+        }
+    }
 }
 
 /// The management window (`docs/guest-abi.md`, "The management window"): a 4 KiB register

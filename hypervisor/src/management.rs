@@ -114,44 +114,26 @@ impl PartitionStatus {
         }
     }
 
-    /// The record BULKHEAD_MGMT_LIST writes (`bulkhead_abi::mgmt`, little-endian).
+    /// The record BULKHEAD_MGMT_LIST writes (`bulkhead_abi::mgmt::Record`).
     pub fn to_record(&self) -> [u8; mgmt::RECORD_SIZE] {
-        let mut record = [0u8; mgmt::RECORD_SIZE];
-        let name = self.name.as_bytes();
-        let len = name.len().min(mgmt::NAME_LEN);
-        put(&mut record, mgmt::NAME, name.get(..len).unwrap_or_default());
-        put(&mut record, mgmt::ID, &self.id.to_le_bytes());
-        put(&mut record, mgmt::STATE, &self.state.to_le_bytes());
-        put(&mut record, mgmt::VCPUS, &self.vcpus.to_le_bytes());
-        put(&mut record, mgmt::CPU_MASK, &self.cpu_mask.to_le_bytes());
-        put(&mut record, mgmt::RESTARTS, &self.restarts.to_le_bytes());
-        put(&mut record, mgmt::FLAGS, &self.flags.to_le_bytes());
-        put(
-            &mut record,
-            mgmt::LAST_REASON,
-            &self.last_reason.to_le_bytes(),
-        );
-        for (i, count) in self.traps.iter().enumerate() {
-            put(&mut record, mgmt::TRAPS + i * 8, &count.to_le_bytes());
-        }
-        record
-    }
-}
-
-fn put(record: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(slot) = record.get_mut(at..at.saturating_add(bytes.len())) {
-        slot.copy_from_slice(bytes);
+        let mut record = mgmt::Record {
+            id: self.id,
+            state: self.state,
+            vcpus: self.vcpus,
+            cpu_mask: self.cpu_mask,
+            restarts: self.restarts,
+            flags: self.flags,
+            last_reason: self.last_reason,
+            traps: self.traps,
+            ..Default::default()
+        };
+        record.set_name(&self.name);
+        record.encode()
     }
 }
 
 /// The word a state is printed as.
-pub fn state_name(state: u32) -> &'static str {
-    match state {
-        mgmt::STATE_RUNNING => "running",
-        mgmt::STATE_STOPPED => "stopped",
-        _ => "refused",
-    }
-}
+pub use mgmt::state_name;
 
 /// Every partition's status, in configuration order.
 pub fn list<'a>(

@@ -23,44 +23,29 @@ pub struct Record {
     pub flags: u32,
 }
 
-fn u32_at(bytes: &[u8; mgmt::RECORD_SIZE], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    if let Some(slice) = bytes.get(at..at + 4) {
-        word.copy_from_slice(slice);
-    }
-    u32::from_le_bytes(word)
-}
-
-fn u64_at(bytes: &[u8; mgmt::RECORD_SIZE], at: usize) -> u64 {
-    u64::from(u32_at(bytes, at)) | u64::from(u32_at(bytes, at + 4)) << 32
-}
-
 impl Record {
-    /// Decodes a record.
+    /// Decodes a record (through `bulkhead_abi::mgmt::Record`, the codec the hypervisor writes
+    /// with).
     pub fn parse(bytes: &[u8; mgmt::RECORD_SIZE]) -> Self {
-        let name = bytes
-            .get(mgmt::NAME..mgmt::NAME + mgmt::NAME_LEN)
-            .unwrap_or_default();
-        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        let record = mgmt::Record::decode(bytes);
         Record {
-            name: String::from_utf8_lossy(name.get(..len).unwrap_or_default()).into_owned(),
-            id: u32_at(bytes, mgmt::ID),
-            state: u32_at(bytes, mgmt::STATE),
-            vcpus: u32_at(bytes, mgmt::VCPUS),
-            cpu_mask: u32_at(bytes, mgmt::CPU_MASK),
-            restarts: u64_at(bytes, mgmt::RESTARTS),
-            flags: u32_at(bytes, mgmt::FLAGS),
+            name: String::from_utf8_lossy(
+                record.name.split(|&b| b == 0).next().unwrap_or_default(),
+            )
+            .into_owned(),
+            id: record.id,
+            state: record.state,
+            vcpus: record.vcpus,
+            cpu_mask: record.cpu_mask,
+            restarts: record.restarts,
+            flags: record.flags,
         }
     }
 }
 
 impl fmt::Display for Record {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match self.state {
-            mgmt::STATE_RUNNING => "running",
-            mgmt::STATE_STOPPED => "stopped",
-            _ => "refused",
-        };
+        let state = mgmt::state_name(self.state);
         write!(
             f,
             "partition {} id={} state={} vcpus={} cpus={:#x} restarts={}{}",

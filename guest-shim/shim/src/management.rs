@@ -42,73 +42,8 @@ pub struct FreeMemory {
     pub tables_total: u64,
 }
 
-/// One decoded BULKHEAD_MGMT_LIST record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PartitionRecord {
-    /// The name, NUL-padded.
-    pub name: [u8; mgmt::NAME_LEN],
-    /// Its id.
-    pub id: u32,
-    /// `mgmt::STATE_*`.
-    pub state: u32,
-    /// vCPUs.
-    pub vcpus: u32,
-    /// Physical CPUs (bit n = CPU n).
-    pub cpu_mask: u32,
-    /// Restarts since boot.
-    pub restarts: u64,
-    /// `mgmt::FLAG_*`.
-    pub flags: u32,
-    /// `mgmt::REASON_*`.
-    pub last_reason: u32,
-    /// Trap counts (call, mmio, sysreg, irq, wfx, fault, call-fast, irq-fast).
-    pub traps: [u64; mgmt::TRAP_COUNTERS],
-}
-
-fn le32(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(word)
-}
-
-fn le64(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
-}
-
-impl PartitionRecord {
-    /// Decodes one record.
-    pub fn parse(bytes: &[u8; mgmt::RECORD_SIZE]) -> Self {
-        let mut name = [0u8; mgmt::NAME_LEN];
-        name.copy_from_slice(&bytes[mgmt::NAME..mgmt::NAME + mgmt::NAME_LEN]);
-        let mut traps = [0u64; mgmt::TRAP_COUNTERS];
-        for (i, count) in traps.iter_mut().enumerate() {
-            *count = le64(bytes, mgmt::TRAPS + i * 8);
-        }
-        PartitionRecord {
-            name,
-            id: le32(bytes, mgmt::ID),
-            state: le32(bytes, mgmt::STATE),
-            vcpus: le32(bytes, mgmt::VCPUS),
-            cpu_mask: le32(bytes, mgmt::CPU_MASK),
-            restarts: le64(bytes, mgmt::RESTARTS),
-            flags: le32(bytes, mgmt::FLAGS),
-            last_reason: le32(bytes, mgmt::LAST_REASON),
-            traps,
-        }
-    }
-
-    /// The name as text (up to the first NUL).
-    pub fn name(&self) -> &str {
-        let len = self
-            .name
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.name.len());
-        core::str::from_utf8(&self.name[..len]).unwrap_or("?")
-    }
-}
+/// One decoded BULKHEAD_MGMT_LIST record (`mgmt::Record::decode`, `.name()`).
+pub type PartitionRecord = mgmt::Record;
 
 fn checked(regs: [u64; 4]) -> Result<[u64; 4], SmcccError> {
     match SmcccError::from_register(regs[0]) {
@@ -146,7 +81,7 @@ impl Bulkhead {
             for chunk in page.chunks_exact(mgmt::RECORD_SIZE).take(written as usize) {
                 let mut record = [0u8; mgmt::RECORD_SIZE];
                 record.copy_from_slice(chunk);
-                each(&PartitionRecord::parse(&record));
+                each(&PartitionRecord::decode(&record));
             }
             first += written;
             if written == 0 || first >= count {
@@ -192,7 +127,7 @@ mod tests {
         bytes[mgmt::ID] = 2;
         bytes[mgmt::RESTARTS] = 9;
         bytes[mgmt::TRAPS + 8] = 5;
-        let record = PartitionRecord::parse(&bytes);
+        let record = PartitionRecord::decode(&bytes);
         assert_eq!(record.name(), "rtos");
         assert_eq!(record.id, 2);
         assert_eq!(record.restarts, 9);
