@@ -1,5 +1,6 @@
 //! The board's pins: the Raspberry Pi 4's GPIO when the device tree has a `brcm,bcm2711-gpio`
-//! block (the activity LED on GPIO42, a sensor on GPIO17), simulated pins otherwise.
+//! block (the activity LED on GPIO42, a sensor on GPIO17 whose edges interrupt: see
+//! `sensor_edges`), simulated pins otherwise. Called once interrupts are started.
 #![forbid(unsafe_code)]
 
 use embedded_hal::digital::{ErrorType, InputPin, OutputPin, StatefulOutputPin};
@@ -37,7 +38,10 @@ pub enum Sensor {
 pub fn pins(platform: &Platform<'_>) -> (Led, Sensor) {
     if let Some(regs) = mmio::bcm2711_gpio(platform) {
         GPIO.attach(regs);
-        if let (Ok(led), Ok(sensor)) = (GPIO.output(LED_PIN), GPIO.input(SENSOR_PIN, Pull::Down)) {
+        if let (Ok(led), Ok(mut sensor)) =
+            (GPIO.output(LED_PIN), GPIO.input(SENSOR_PIN, Pull::Down))
+        {
+            crate::sensor_edges::listen(&GPIO, &mut sensor, platform);
             return (Led::Gpio(led), Sensor::Gpio(sensor));
         }
     }

@@ -32,6 +32,8 @@ mod host;
 mod load;
 #[cfg(target_os = "none")]
 mod periodic;
+#[cfg(target_os = "none")]
+mod sensor_edges;
 
 #[cfg(target_os = "none")]
 rtos::entry!(app::main);

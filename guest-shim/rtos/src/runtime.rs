@@ -34,6 +34,15 @@ pub static KERNEL: Kernel<Aarch64Port> = Kernel::new(Aarch64Port);
 const TIMER_PRIORITY: u8 = 0x80;
 /// The console UART's receive interrupt's GIC priority (below the timer's).
 const CONSOLE_PRIORITY: u8 = 0xa0;
+/// A device's interrupt's GIC priority (between the timer's and the console's).
+const DEVICE_PRIORITY: u8 = 0x90;
+/// The most device interrupts with a handler.
+const MAX_DEVICE_HANDLERS: usize = 4;
+
+/// A device interrupt's handler, called with its INTID from the IRQ handler (IRQs masked,
+/// before the interrupt is ended): it must make the device drop the (level) interrupt.
+pub type DeviceHandler = fn(u32);
+
 /// The UART interrupts that mean input arrived: receive (FIFO at its level) and receive timeout.
 const RECEIVE: Interrupts = Interrupts::RXI.union(Interrupts::RTI);
 
@@ -54,6 +63,8 @@ struct Machine {
     /// until the UART is back).
     receive_deferred: bool,
     sink: Option<Sink>,
+    /// Device interrupts with their handlers ([`enable_device_interrupt`]).
+    devices: heapless::Vec<(u32, DeviceHandler), MAX_DEVICE_HANDLERS>,
     /// Interrupts acknowledged since boot.
     taken: u64,
     /// Interrupts acknowledged that nothing handles.
@@ -66,6 +77,7 @@ static MACHINE: Mutex<RefCell<Machine>> = Mutex::new(RefCell::new(Machine {
     console_intid: None,
     receive_deferred: false,
     sink: None,
+    devices: heapless::Vec::new(),
     taken: 0,
     stray: 0,
 }));
@@ -77,6 +89,10 @@ pub enum StartError {
     NoGic,
     /// The GIC refused (see [`GicInitError`]).
     Gic(GicInitError),
+    /// Interrupts were not started yet ([`start_interrupts`]).
+    NotStarted,
+    /// [`MAX_DEVICE_HANDLERS`] device interrupts already have handlers, or this one has.
+    HandlerTaken(u32),
 }
 
 /// Makes `sink` the console's output device.
@@ -195,18 +211,48 @@ pub fn start_interrupts(platform: &Platform<'_>) -> Result<u8, StartError> {
     Ok(version)
 }
 
+/// Routes device interrupt `intid` (an SPI) to this CPU, enables it at the GIC and calls
+/// `handler` each time it is taken (after [`start_interrupts`]).
+pub fn enable_device_interrupt(intid: u32, handler: DeviceHandler) -> Result<(), StartError> {
+    critical_section::with(|cs| {
+        let mut machine = MACHINE.borrow_ref_mut(cs);
+        let known = machine.devices.iter().any(|&(i, _)| i == intid)
+            || Some(intid) == machine.console_intid
+            || intid == machine.timer_intid;
+        if known || machine.devices.is_full() {
+            return Err(StartError::HandlerTaken(intid));
+        }
+        let gic = machine.gic.as_mut().ok_or(StartError::NotStarted)?;
+        gic.route_here(intid).map_err(StartError::Gic)?;
+        gic.enable_shared(intid, DEVICE_PRIORITY)
+            .map_err(StartError::Gic)?;
+        machine
+            .devices
+            .push((intid, handler))
+            .map_err(|_| StartError::HandlerTaken(intid))
+    })
+}
+
 /// The IRQ vector's handler: acknowledges and handles every pending interrupt, ends each, then
 /// runs the jobs they released.
 pub(crate) fn on_irq(entry: Instant) {
     KERNEL.enter_isr();
-    while let Some((intid, timer)) = critical_section::with(|cs| {
+    while let Some((intid, timer, device)) = critical_section::with(|cs| {
         let mut machine = MACHINE.borrow_ref_mut(cs);
         let timer = machine.timer_intid;
         let intid = machine.gic.as_mut()?.acknowledge()?;
-        Some((intid, intid == timer))
+        let device = machine
+            .devices
+            .iter()
+            .find(|&&(i, _)| i == intid)
+            .map(|&(_, handler)| handler);
+        Some((intid, intid == timer, device))
     }) {
         if timer {
             KERNEL.on_timer(entry);
+        }
+        if let Some(handler) = device {
+            handler(intid);
         }
         critical_section::with(|cs| {
             let mut machine = MACHINE.borrow_ref_mut(cs);
@@ -216,7 +262,7 @@ pub(crate) fn on_irq(entry: Instant) {
             } else {
                 machine.taken = machine.taken.saturating_add(1);
             }
-            if !timer && !console {
+            if !timer && !console && device.is_none() {
                 machine.stray = machine.stray.saturating_add(1);
             }
             if let Some(gic) = machine.gic.as_mut() {

@@ -14,6 +14,8 @@ use crate::devicetree::GicFrames;
 
 /// INTIDs from 1020 up are special (spurious, or for another security state).
 const FIRST_SPECIAL: u32 = 1020;
+/// GICD_ITARGETSR's offset in the GICv2 distributor (one byte per INTID; Arm IHI 0048B 4.3.12).
+const ITARGETSR: u64 = 0x800;
 /// Let every priority through the CPU interface.
 const PRIORITY_MASK_ALL: u8 = 0xff;
 
@@ -30,9 +32,10 @@ pub enum GicInitError {
 
 /// The GIC, set up for this CPU.
 pub enum Gic {
-    /// GICv2; interrupts are group 0 (there are no security extensions in a partition or on QEMU
-    /// `virt`).
-    V2(GicV2<'static>),
+    /// GICv2, with its distributor's address (for GICD_ITARGETSR, which `arm-gic` 0.10 does
+    /// not reach); interrupts are group 0 (there are no security extensions in a partition or on
+    /// QEMU `virt`).
+    V2(GicV2<'static>, u64),
     /// GICv3, with this CPU's redistributor index; interrupts are non-secure group 1.
     V3(GicV3<'static>, usize),
 }
@@ -54,7 +57,7 @@ impl Gic {
                 let mut gic = unsafe { GicV2::new(distributor as *mut _, cpu_interface as *mut _) };
                 gic.setup();
                 gic.set_priority_mask(PRIORITY_MASK_ALL);
-                Ok(Gic::V2(gic))
+                Ok(Gic::V2(gic, distributor))
             }
             GicFrames::V3 {
                 distributor,
@@ -83,7 +86,7 @@ impl Gic {
     /// Which GIC generation this is.
     pub fn version(&self) -> u8 {
         match self {
-            Gic::V2(_) => 2,
+            Gic::V2(..) => 2,
             Gic::V3(..) => 3,
         }
     }
@@ -101,13 +104,45 @@ impl Gic {
         self.enable_level(intid, priority)
     }
 
+    /// Routes shared interrupt `intid` to this CPU: GICD_ITARGETSR on GICv2 (this CPU's
+    /// interface, as GICD_ITARGETSR0 reads it), GICD_IROUTER with this CPU's affinity on GICv3.
+    /// Under Bulkhead this targets the partition's own vCPU; the hypervisor routes the physical
+    /// SPI to the physical CPU that runs it.
+    pub fn route_here(&mut self, intid: u32) -> Result<(), GicInitError> {
+        let id = IntId::try_from(intid).map_err(|_| GicInitError::Driver)?;
+        if !id.is_spi() {
+            return Err(GicInitError::Driver);
+        }
+        match self {
+            Gic::V2(_, distributor) => {
+                let targets = (*distributor + ITARGETSR) as *mut u8;
+                // SAFETY: `distributor` is this GIC's distributor frame (see `Gic::new`); the
+                // ITARGETSR bytes lie inside it (INTIDs below 1020) and `arm-gic`'s driver
+                // never touches them, so these byte accesses race with nothing it does. The
+                // first byte (SGI 0's, banked) reads as this CPU's interface mask.
+                unsafe {
+                    let me = targets.read_volatile();
+                    if me == 0 {
+                        return Err(GicInitError::Driver);
+                    }
+                    targets.add(intid as usize).write_volatile(me);
+                }
+                Ok(())
+            }
+            Gic::V3(gic, _) => gic
+                .distributor()
+                .set_routing(id, Some(cpu::affinity()))
+                .map_err(|_| GicInitError::Driver),
+        }
+    }
+
     /// Disables interrupt `intid` (the console's while its UART is in use elsewhere).
     pub fn disable(&mut self, intid: u32) {
         let Ok(id) = IntId::try_from(intid) else {
             return;
         };
         let _ = match self {
-            Gic::V2(gic) => gic.enable_interrupt(id, false).map_err(|_| ()),
+            Gic::V2(gic, _) => gic.enable_interrupt(id, false).map_err(|_| ()),
             Gic::V3(gic, cpu) => gic.enable_interrupt(id, Some(*cpu), false).map_err(|_| ()),
         };
     }
@@ -118,7 +153,7 @@ impl Gic {
             return;
         };
         let _ = match self {
-            Gic::V2(gic) => gic.enable_interrupt(id, true).map_err(|_| ()),
+            Gic::V2(gic, _) => gic.enable_interrupt(id, true).map_err(|_| ()),
             Gic::V3(gic, cpu) => gic.enable_interrupt(id, Some(*cpu), true).map_err(|_| ()),
         };
     }
@@ -126,7 +161,7 @@ impl Gic {
     fn enable_level(&mut self, intid: u32, priority: u8) -> Result<(), GicInitError> {
         let id = IntId::try_from(intid).map_err(|_| GicInitError::Driver)?;
         match self {
-            Gic::V2(gic) => {
+            Gic::V2(gic, _) => {
                 gic.set_interrupt_priority(id, priority);
                 gic.set_trigger(id, Trigger::Level);
                 gic.enable_interrupt(id, true)
@@ -145,7 +180,7 @@ impl Gic {
     /// Acknowledges the most urgent pending interrupt (IAR); `None` if there is none.
     pub fn acknowledge(&mut self) -> Option<u32> {
         let intid = match self {
-            Gic::V2(gic) => gic.get_and_acknowledge_interrupt(InterruptGroup::Group0),
+            Gic::V2(gic, _) => gic.get_and_acknowledge_interrupt(InterruptGroup::Group0),
             Gic::V3(..) => GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1),
         };
         intid.map(u32::from).filter(|&i| i < FIRST_SPECIAL)
@@ -157,7 +192,7 @@ impl Gic {
             return;
         };
         match self {
-            Gic::V2(gic) => gic.end_interrupt(id, InterruptGroup::Group0),
+            Gic::V2(gic, _) => gic.end_interrupt(id, InterruptGroup::Group0),
             Gic::V3(..) => GicCpuInterface::end_interrupt(id, InterruptGroup::Group1),
         }
     }

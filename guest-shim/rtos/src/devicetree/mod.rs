@@ -1,5 +1,5 @@
 //! What the RTOS learns from its device tree (x0 at entry): the console UART, the GIC and its
-//! frames, the virtual timer's interrupt, the Raspberry Pi 4's GPIO block, an SBSA generic
+//! frames, the virtual timer's interrupt, the Raspberry Pi 4's GPIO block and its interrupt, an SBSA generic
 //! watchdog, the CPUs and the boot arguments. Bulkhead gives a partition its own device tree; bare on QEMU it is QEMU's.
 #![forbid(unsafe_code)]
 
@@ -49,6 +49,9 @@ pub struct Platform<'a> {
     pub vtimer_intid: u32,
     /// The BCM2711 GPIO block (`brcm,bcm2711-gpio`), on a Raspberry Pi 4.
     pub gpio: Option<u64>,
+    /// The GPIO block's first interrupt, bank 0's (GPIO0..27), if its node names one (an SPI's
+    /// INTID: 145 on the Pi 4).
+    pub gpio_intid: Option<u32>,
     /// The number of CPUs described.
     pub cpus: usize,
     /// Their MPIDR affinity values (`reg`), in device-tree order (the first eight).
@@ -106,6 +109,7 @@ impl<'a> Platform<'a> {
             gic: gic(&fdt),
             vtimer_intid: vtimer_intid(&fdt).unwrap_or(DEFAULT_VTIMER_INTID),
             gpio: base_of(&fdt, &["brcm,bcm2711-gpio"]),
+            gpio_intid: find(&fdt, &["brcm,bcm2711-gpio"]).and_then(spi_intid),
             cpus: cpu_ids.len(),
             cpu_ids,
             psci_hvc: fdt

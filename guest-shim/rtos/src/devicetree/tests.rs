@@ -48,7 +48,8 @@ const RPI4: &str = r#"/dts-v1/;
     soc {
         compatible = "simple-bus"; #address-cells = <1>; #size-cells = <1>;
         ranges = <0x7e000000 0x0 0xfe000000 0x1800000>, <0x40000000 0x0 0xff800000 0x800000>;
-        gpio@7e200000 { compatible = "brcm,bcm2711-gpio"; reg = <0x7e200000 0xf4>; };
+        gpio@7e200000 { compatible = "brcm,bcm2711-gpio"; reg = <0x7e200000 0xf4>;
+            interrupts = <0 113 4>, <0 114 4>, <0 115 4>, <0 116 4>; };
         serial@7e201000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x7e201000 0x200>; };
         interrupt-controller@40041000 {
             compatible = "arm,gic-400"; #interrupt-cells = <3>; interrupt-controller;
@@ -77,7 +78,7 @@ fn a_partition_tree_names_its_gicv3_console_and_timer() {
     assert_eq!((platform.cpus, platform.psci_hvc), (1, true));
     assert_eq!(platform.cpu_ids.as_slice(), &[0]);
     assert_eq!(platform.arg("window-s"), Some("10"));
-    assert_eq!(platform.gpio, None);
+    assert_eq!((platform.gpio, platform.gpio_intid), (None, None));
     assert_eq!(
         platform.watchdog,
         Some(WatchdogFrames {
@@ -96,6 +97,7 @@ fn raspberry_pi_devices_are_translated_through_soc_ranges() {
     };
     let platform = Platform::parse(&blob).unwrap();
     assert_eq!(platform.gpio, Some(0xfe20_0000));
+    assert_eq!(platform.gpio_intid, Some(145), "bank 0's: SPI 113");
     assert_eq!(platform.console, Some(0xfe20_1000), "first arm,pl011");
     assert_eq!(
         platform.gic,

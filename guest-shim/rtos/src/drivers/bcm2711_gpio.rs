@@ -5,6 +5,11 @@
 //! registers hold several pins each, so [`Gpio`] owns the block and hands out one handle per pin;
 //! the handles write the set/clear registers (which touch only their own pin) and take a short
 //! critical section for the shared read-modify-write registers.
+//!
+//! An input can raise its bank's interrupt on its edges ([`Input::listen`]): the block sets the
+//! pin's bit in GPEDS on each edge and holds its bank's (level) interrupt line, one of the
+//! node's `interrupts` (bank 0, GPIO0..27, is the first), until the bit is written back
+//! ([`Gpio::take_events`], from the interrupt handler).
 #![forbid(unsafe_code)]
 
 use core::cell::{Cell, RefCell};
@@ -34,7 +39,13 @@ pub struct Registers {
     _reserved_3c: u32,
     /// 0x40, 0x44: GPEDS0..1, event detect status (write 1 to clear).
     pub gpeds: [ReadWrite<u32>; 2],
-    _reserved_48: [u32; 39],
+    _reserved_48: u32,
+    /// 0x4c, 0x50: GPREN0..1, rising edge detect enable, 1 bit per pin.
+    pub gpren: [ReadPureWrite<u32>; 2],
+    _reserved_54: u32,
+    /// 0x58, 0x5c: GPFEN0..1, falling edge detect enable, 1 bit per pin.
+    pub gpfen: [ReadPureWrite<u32>; 2],
+    _reserved_60: [u32; 33],
     /// 0xe4..0xf0: GPIO_PUP_PDN_CNTRL_REG0..3, pull-up/down, 2 bits per pin, 16 pins per
     /// register.
     pub pup_pdn: [ReadPureWrite<u32>; 4],
@@ -56,6 +67,17 @@ pub enum Pull {
     Up = 0b01,
     /// Pull down (0b10).
     Down = 0b10,
+}
+
+/// Which edges of an input set its event bit (and raise its bank's interrupt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edges {
+    /// Low to high (GPREN).
+    Rising,
+    /// High to low (GPFEN).
+    Falling,
+    /// Both (GPREN and GPFEN).
+    Both,
 }
 
 /// Why a pin cannot be had.
@@ -156,6 +178,48 @@ impl<'a> Gpio<'a> {
         Ok(Input { gpio: self, pin })
     }
 
+    /// Enables edge detection on `pin` for `edges` (GPREN/GPFEN), after clearing an event it
+    /// may already hold, so the pin's bank interrupt fires on its next such edge.
+    fn listen(&self, pin: u8, edges: Edges) {
+        let (index, bit) = (usize::from(pin / 32), 1u32 << (pin % 32));
+        self.with_regs(|regs| {
+            if let Some(mut eds) = field!(*regs, gpeds).get(index) {
+                eds.write(bit);
+            }
+            let set = |on: bool| move |v: u32| if on { v | bit } else { v & !bit };
+            if let Some(mut ren) = field!(*regs, gpren).get(index) {
+                ren.modify(set(matches!(edges, Edges::Rising | Edges::Both)));
+            }
+            if let Some(mut fen) = field!(*regs, gpfen).get(index) {
+                fen.modify(set(matches!(edges, Edges::Falling | Edges::Both)));
+            }
+        });
+    }
+
+    /// Reads the pending edge events of the 32 pins of event register `index` (0: GPIO0..31,
+    /// 1: GPIO32..57) that `mask` selects and clears them (GPEDS is write-1-to-clear), so the
+    /// bank interrupt they hold drops: the interrupt handler's acknowledgement at the device.
+    pub fn take_events(&self, index: usize, mask: u32) -> u32 {
+        self.with_regs(|regs| {
+            let Some(mut eds) = field!(*regs, gpeds).take(index) else {
+                return 0;
+            };
+            let events = eds.read() & mask;
+            if events != 0 {
+                eds.write(events);
+            }
+            events
+        })
+        .unwrap_or(0)
+    }
+
+    /// The levels of the 32 pins of level register `index` (GPLEV0: GPIO0..31, GPLEV1:
+    /// GPIO32..57); 0 without a block.
+    pub fn levels(&self, index: usize) -> u32 {
+        self.with_regs(|regs| field!(*regs, gplev).get(index).map_or(0, |lev| lev.read()))
+            .unwrap_or(0)
+    }
+
     fn level(&self, pin: u8) -> bool {
         let (index, bit) = (usize::from(pin / 32), 1u32 << (pin % 32));
         self.with_regs(|regs| {
@@ -196,6 +260,18 @@ pub struct Input<'g, 'a> {
 impl Output<'_, '_> {
     fn write(&mut self, high: bool) {
         self.gpio.write(self.pin, high);
+    }
+}
+
+impl Input<'_, '_> {
+    /// Lets this pin's `edges` raise its bank's interrupt (see the module documentation).
+    pub fn listen(&mut self, edges: Edges) {
+        self.gpio.listen(self.pin, edges);
+    }
+
+    /// This pin's number (its bit in event register `pin / 32` is `pin % 32`).
+    pub fn pin(&self) -> u8 {
+        self.pin
     }
 }
 

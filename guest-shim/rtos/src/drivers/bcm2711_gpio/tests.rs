@@ -14,7 +14,11 @@ fn fake() -> Registers {
         gplev: [ReadPure(0), ReadPure(0)],
         _reserved_3c: 0,
         gpeds: [ReadWrite(0), ReadWrite(0)],
-        _reserved_48: [0; 39],
+        _reserved_48: 0,
+        gpren: [ReadPureWrite(0), ReadPureWrite(0)],
+        _reserved_54: 0,
+        gpfen: [ReadPureWrite(0), ReadPureWrite(0)],
+        _reserved_60: [0; 33],
         pup_pdn: core::array::from_fn(|_| ReadPureWrite(0)),
     }
 }
@@ -27,7 +31,49 @@ fn the_register_block_matches_the_datasheet_offsets() {
     assert_eq!(core::mem::offset_of!(Registers, gpclr), 0x28);
     assert_eq!(core::mem::offset_of!(Registers, gplev), 0x34);
     assert_eq!(core::mem::offset_of!(Registers, gpeds), 0x40);
+    assert_eq!(core::mem::offset_of!(Registers, gpren), 0x4c);
+    assert_eq!(core::mem::offset_of!(Registers, gpfen), 0x58);
     assert_eq!(core::mem::offset_of!(Registers, pup_pdn), 0xe4);
+}
+
+#[test]
+fn listening_clears_a_stale_event_and_enables_only_the_chosen_edges_of_its_pin() {
+    let mut regs = fake();
+    regs.gpren[0].0 = 1 << 3; // another pin's rising edge: kept
+    regs.gpfen[0].0 = 1 << 17; // a falling edge left from before: dropped for Rising
+    {
+        let gpio = Gpio::new();
+        gpio.attach(UniqueMmioPointer::from(&mut regs));
+        let mut sensor = gpio.input(17, Pull::Down).unwrap();
+        sensor.listen(Edges::Rising);
+        let mut high = gpio.input(40, Pull::None).unwrap();
+        high.listen(Edges::Both);
+    }
+    assert_eq!(regs.gpren[0].0, 1 << 3 | 1 << 17);
+    assert_eq!(regs.gpfen[0].0, 0);
+    assert_eq!(regs.gpren[1].0, 1 << 8, "GPIO40 is bit 8 of GPREN1");
+    assert_eq!(regs.gpfen[1].0, 1 << 8);
+    assert_eq!(
+        regs.gpeds[0].0,
+        1 << 17,
+        "its event bit written back (cleared)"
+    );
+    assert_eq!(regs.gpeds[1].0, 1 << 8);
+}
+
+#[test]
+fn taking_events_returns_and_clears_only_the_masked_bits() {
+    let mut regs = fake();
+    regs.gpeds[0].0 = 1 << 17 | 1 << 4;
+    {
+        let gpio = Gpio::new();
+        gpio.attach(UniqueMmioPointer::from(&mut regs));
+        assert_eq!(gpio.take_events(0, 1 << 17), 1 << 17);
+        assert_eq!(gpio.take_events(0, 1 << 20), 0);
+        assert_eq!(gpio.take_events(2, u32::MAX), 0, "no third register");
+    }
+    // The fake keeps the last write: the 1 written back to clear GPIO17's event.
+    assert_eq!(regs.gpeds[0].0, 1 << 17);
 }
 
 #[test]
