@@ -21,6 +21,7 @@ mod linux_boot;
 mod linux_files;
 mod mmio;
 mod report;
+mod rtos_activity;
 mod rtos_latency;
 mod run;
 mod timer;
@@ -45,6 +46,7 @@ const GROUPS: &[&dyn Group] = &[
     &traps::TrapRate,
     &footprint::Footprint,
     &rtos_latency::RtosLatency,
+    &rtos_activity::RtosActivity,
 ];
 
 /// Arguments of `cargo xtask bench`.

@@ -1,6 +1,7 @@
 //! The console scenarios' roles (issue 12):
 //! - `flood=S`: write lines as fast as the virtual PL011 takes them for S seconds of counter
-//!   time, then say how many bytes were written (`HIL:FLOOD done lines=N bytes=B`);
+//!   time, then say how many bytes were written (`HIL:FLOOD done lines=N bytes=B`); `flood-ms=M`:
+//!   the same for M milliseconds;
 //! - `prompt=1` (`prompt-after-ms=M`: after M ms): print a prompt without a newline (`HIL:PROMPT name? `), read a line from the
 //!   virtual PL011's receiver (polling UARTFR.RXFE, echoing what arrives), then print
 //!   `HIL:PROMPT answer=<line>`.
@@ -13,10 +14,14 @@ use guest_shim::{mmio, timer};
 /// UARTFR (0x018): receive FIFO empty (PL011 TRM 3.3.3).
 const FR_RXFE: u32 = 1 << 4;
 
-/// Writes for `seconds` of counter time, as fast as the UART takes the bytes.
-pub fn flood(out: &mut Pl011, seconds: u64) {
-    let _ = writeln!(out, "HIL:FLOOD start seconds={seconds}");
-    let end = timer::counter() + seconds * timer::frequency();
+/// Writes for `ms` milliseconds of counter time, as fast as the UART takes the bytes.
+pub fn flood(out: &mut Pl011, ms: u64) {
+    if ms % 1000 == 0 {
+        let _ = writeln!(out, "HIL:FLOOD start seconds={}", ms / 1000);
+    } else {
+        let _ = writeln!(out, "HIL:FLOOD start ms={ms}");
+    }
+    let end = timer::counter() + ms * timer::frequency() / 1000;
     let mut counted = Counted { out, bytes: 0 };
     let mut lines = 0u64;
     while timer::counter() < end {

@@ -164,7 +164,10 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
         crate::cpu_cycles::run(&mut out, cycles);
     }
     if let Some(seconds) = info.arg("flood").and_then(parse_u64) {
-        crate::console_modes::flood(&mut out, seconds);
+        crate::console_modes::flood(&mut out, seconds * 1000);
+    }
+    if let Some(ms) = info.arg("flood-ms").and_then(parse_u64) {
+        crate::console_modes::flood(&mut out, ms);
     }
     if info.arg("prompt") == Some("1") {
         let after = info.arg("prompt-after-ms").and_then(parse_u64).unwrap_or(0);

@@ -15,6 +15,11 @@ pub enum Unit {
     Ratio,
     /// Traps taken per second of guest time (counter ticks at the counter's frequency).
     TrapsPerSecond,
+    /// A number of traps (hypervisor entries).
+    Traps,
+    /// Counter ticks of guest time with several CPUs running: under `-icount` the instructions
+    /// of every CPU in between, as QEMU's round robin ran them (no budget: not one CPU's path).
+    Ticks,
 }
 
 impl Unit {
@@ -26,6 +31,8 @@ impl Unit {
             Unit::Lines => "lines",
             Unit::Ratio => "ratio",
             Unit::TrapsPerSecond => "traps/s",
+            Unit::Traps => "traps",
+            Unit::Ticks => "ticks (all CPUs)",
         }
     }
 }
