@@ -131,7 +131,14 @@ fn activity_figures(
         .traps
         .iter()
         .filter(|t| (t.partition.as_str(), t.cpu) != RTOS)
-        .map(|t| format!("{} (CPU {}): {}", t.partition, t.cpu, causes_text(&t.causes)))
+        .map(|t| {
+            format!(
+                "{} (CPU {}): {}",
+                t.partition,
+                t.cpu,
+                causes_text(&t.causes)
+            )
+        })
         .collect();
     Ok(vec![
         Figure::new(
@@ -238,7 +245,6 @@ mod tests {
             differences(&quiet, &idle),
             vec![("irq-fast".to_string(), -1002)],
             "the console's traps are left out"
-
         );
     }
 }
