@@ -16,7 +16,7 @@ const FR_RXFE: u32 = 1 << 4;
 
 /// Writes for `ms` milliseconds of counter time, as fast as the UART takes the bytes.
 pub fn flood(out: &mut Pl011, ms: u64) {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         let _ = writeln!(out, "HIL:FLOOD start seconds={}", ms / 1000);
     } else {
         let _ = writeln!(out, "HIL:FLOOD start ms={ms}");
