@@ -44,4 +44,15 @@ pub struct Board {
     pub host_devices: Vec<HostDevice, 12>,
     /// The highest INTID the board's GIC implements (GICD_TYPER.ITLinesNumber), when known.
     pub max_intid: Option<u32>,
+    /// The SMMUv3 the hypervisor drives, if the board has one: passthrough devices with
+    /// `stream-ids` sit behind it. Its registers are also among `host_devices`.
+    pub smmu: Option<BoardSmmu>,
+}
+
+/// An SMMUv3 in front of a board's DMA masters (QEMU `virt` with `iommu=smmuv3`: in front of
+/// the PCIe root complex, stream ID = requester ID).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardSmmu {
+    /// Its register file (128 KiB: two 64 KiB pages).
+    pub range: Range,
 }

@@ -351,6 +351,22 @@ pub enum ErrorKind {
         /// The device's node name or the channel's name.
         other: String<32>,
     },
+    /// A device lists `stream-ids` but the board has no SMMU the hypervisor drives.
+    StreamIdsWithoutSmmu,
+    /// A stream ID is given to two devices (or twice to one).
+    StreamIdTaken {
+        /// The stream ID.
+        sid: u32,
+        /// The partition that has it already.
+        partition: String<32>,
+        /// That partition's device node that lists it.
+        device: String<32>,
+    },
+    /// A stream ID lies beyond the hypervisor's stream table.
+    StreamIdTooLarge {
+        /// The stream ID.
+        sid: u32,
+    },
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
@@ -568,6 +584,25 @@ impl fmt::Display for ErrorKind {
                 "interrupt {intid} cannot be the watchdog's: the partition already uses it for \
                  {by} `{other}`; give the watchdog an INTID the partition uses for nothing else"
             ),
+            Self::StreamIdsWithoutSmmu => f.write_str(
+                "has `stream-ids` but the board has no SMMU the hypervisor drives; use a board \
+                 with one (QEMU: -M virt,iommu=smmuv3) or remove `stream-ids`",
+            ),
+            Self::StreamIdTaken {
+                sid,
+                partition,
+                device,
+            } => write!(
+                f,
+                "stream ID {sid:#x} is already given to device `{device}` of partition \
+                 \"{partition}\"; a stream belongs to one device: remove one of them"
+            ),
+            Self::StreamIdTooLarge { sid } => write!(
+                f,
+                "stream ID {sid:#x} is beyond the SMMU stream table (0x0..={:#x}: PCIe buses 0 \
+                 to 15); put the device on a lower bus",
+                crate::limits::MAX_STREAM_ID
+            ),
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
@@ -721,6 +756,13 @@ mod tests {
                 by: "channel",
                 other: bounded("ping")
             },
+            ErrorKind::StreamIdsWithoutSmmu,
+            ErrorKind::StreamIdTaken {
+                sid: 0x10,
+                partition: bounded("linux"),
+                device: bounded("pcie@10000000")
+            },
+            ErrorKind::StreamIdTooLarge { sid: 0x1000 },
             ErrorKind::MoreErrors,
         ]
     }
@@ -772,6 +814,9 @@ mod tests {
         "the management window [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) overlaps the console; give it a page-aligned 4 KiB window of its own",
         "interrupt 20 cannot be the watchdog's: it is a virtual shared peripheral interrupt, INTID 32..=511",
         "interrupt 48 cannot be the watchdog's: the partition already uses it for channel `ping`; give the watchdog an INTID the partition uses for nothing else",
+        "has `stream-ids` but the board has no SMMU the hypervisor drives; use a board with one (QEMU: -M virt,iommu=smmuv3) or remove `stream-ids`",
+        "stream ID 0x10 is already given to device `pcie@10000000` of partition \"linux\"; a stream belongs to one device: remove one of them",
+        "stream ID 0x1000 is beyond the SMMU stream table (0x0..=0xfff: PCIe buses 0 to 15); put the device on a lower bus",
         "more errors not shown; fix these and check again",
     ];
         let kinds = samples();

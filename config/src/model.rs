@@ -5,7 +5,7 @@
 
 use crate::limits::{
     MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS,
-    MAX_SMC_ALLOW,
+    MAX_SMC_ALLOW, MAX_STREAM_IDS,
 };
 use crate::range::Range;
 use heapless::Vec;
@@ -297,6 +297,10 @@ pub struct Device<'a> {
     pub ipa: u64,
     /// Shared peripheral interrupts as GIC INTIDs, routed to this partition.
     pub interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
+    /// The SMMU stream IDs of the DMA it masters (`stream-ids`; for PCIe: requester IDs,
+    /// bus << 8 | device << 3 | function); the hypervisor's SMMU translates them through the
+    /// partition's stage 2. Empty: none.
+    pub stream_ids: Vec<u32, MAX_STREAM_IDS>,
 }
 
 impl Device<'_> {

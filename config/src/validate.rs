@@ -57,6 +57,7 @@ pub fn validate(
         watchdog::check(config, index, partition, &mut report);
         management::check(index, partition, &mut report);
         check.privileged(&mut report);
+        stream_ids::check(config, board, index, partition, &mut report);
     }
     channel::check(config, &mut report);
     if let Some(focus) = config.console.focus {
@@ -408,6 +409,7 @@ impl Check<'_, '_> {
 mod channel;
 mod management;
 mod smc;
+mod stream_ids;
 #[cfg(test)]
 mod tests;
 mod watchdog;

@@ -5,7 +5,7 @@
 use super::at::At;
 use super::rules;
 use crate::error::{ConfigError, ErrorKind};
-use crate::limits::MAX_IRQS_PER_DEVICE;
+use crate::limits::{MAX_IRQS_PER_DEVICE, MAX_STREAM_IDS};
 use crate::model::{Device, ImageRef, MemoryRegion, Watchdog, WATCHDOG_FRAME_SIZE};
 use crate::range::Range;
 use heapless::Vec;
@@ -62,7 +62,7 @@ impl Kind {
             Self::Kernel => "file, load, entry",
             Self::Dtb | Self::Initrd => "file, load",
             Self::Console => "reg",
-            Self::Device => "reg, interrupts, ipa",
+            Self::Device => "reg, interrupts, ipa, stream-ids",
             Self::Watchdog => "control, refresh, interrupts",
             Self::Management => "reg",
         }
@@ -109,6 +109,8 @@ pub(super) struct Child<'a> {
     control: Option<u64>,
     refresh: Option<u64>,
     interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
+    /// A device's `stream-ids`.
+    stream_ids: Vec<u32, MAX_STREAM_IDS>,
     /// The first bad property. It is reported when the node ends, unless a
     /// node turns up below this one: the shape of the tree is checked before
     /// the properties in it.
@@ -134,6 +136,7 @@ impl<'a> Child<'a> {
         self.control = None;
         self.refresh = None;
         self.interrupts.clear();
+        self.stream_ids.clear();
         self.error = None;
         Ok(())
     }
@@ -175,6 +178,20 @@ impl<'a> Child<'a> {
                             what: "interrupts on a device",
                             max: MAX_IRQS_PER_DEVICE,
                         })?;
+                }
+            }
+            (Device, "stream-ids") => {
+                let list = crate::cells::u32_list(value).ok_or_else(|| {
+                    rules::bad(
+                        "stream-ids",
+                        "must be a list of cells, one SMMU stream ID each",
+                    )
+                })?;
+                for sid in list {
+                    self.stream_ids.push(sid).map_err(|_| ErrorKind::TooMany {
+                        what: "stream IDs on a device",
+                        max: MAX_STREAM_IDS,
+                    })?;
                 }
             }
             (Kernel | Dtb | Initrd, "file") => self.file = Some(rules::file(value)?),
@@ -221,6 +238,7 @@ impl<'a> Child<'a> {
                     phys,
                     ipa,
                     interrupts: self.interrupts.clone(),
+                    stream_ids: self.stream_ids.clone(),
                 })
             }
             Kind::Console => Part::Console(reg()?),
