@@ -790,11 +790,9 @@ fn a_stream_id_given_twice_is_refused_naming_its_first_owner() {
     );
     let other = partition(
         "q",
-        &format!(
-            "cpus = <2>; memory@0 {{ reg = <0x0 0x0 0x0 0x00400000>; }}; \
-             kernel {{ file = \"rtos.bin\"; load = <0x0 0x0>; }}; \
-             device@3eff0000 {{ reg = <0x0 0x3eff0000 0x0 0x10000>; stream-ids = <0x10>; }};"
-        ),
+        "cpus = <2>; memory@0 { reg = <0x0 0x0 0x0 0x00400000>; }; \
+         kernel { file = \"rtos.bin\"; load = <0x0 0x0>; }; \
+         device@3eff0000 { reg = <0x0 0x3eff0000 0x0 0x10000>; stream-ids = <0x10>; };",
     );
     let first = partition("p", &format!("cpus = <0>; {MEM} {KERNEL} {PCIE}"));
     let errors = errors_with_smmu(&config_dts(&format!("{first}{other}")));
