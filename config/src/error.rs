@@ -599,8 +599,8 @@ impl fmt::Display for ErrorKind {
             ),
             Self::StreamIdTooLarge { sid } => write!(
                 f,
-                "stream ID {sid:#x} is beyond the SMMU stream table (0x0..={:#x}: PCIe buses 0 \
-                 to 15); put the device on a lower bus",
+                "stream ID {sid:#x} is beyond the SMMU stream table (0x0..={:#x}: PCIe bus 0's \
+                 requester IDs); put the device on the root bus",
                 crate::limits::MAX_STREAM_ID
             ),
             Self::MoreErrors => {
@@ -762,7 +762,7 @@ mod tests {
                 partition: bounded("linux"),
                 device: bounded("pcie@10000000")
             },
-            ErrorKind::StreamIdTooLarge { sid: 0x1000 },
+            ErrorKind::StreamIdTooLarge { sid: 0x100 },
             ErrorKind::MoreErrors,
         ]
     }
@@ -816,7 +816,7 @@ mod tests {
         "interrupt 48 cannot be the watchdog's: the partition already uses it for channel `ping`; give the watchdog an INTID the partition uses for nothing else",
         "has `stream-ids` but the board has no SMMU the hypervisor drives; use a board with one (QEMU: -M virt,iommu=smmuv3) or remove `stream-ids`",
         "stream ID 0x10 is already given to device `pcie@10000000` of partition \"linux\"; a stream belongs to one device: remove one of them",
-        "stream ID 0x1000 is beyond the SMMU stream table (0x0..=0xfff: PCIe buses 0 to 15); put the device on a lower bus",
+        "stream ID 0x100 is beyond the SMMU stream table (0x0..=0xff: PCIe bus 0's requester IDs); put the device on the root bus",
         "more errors not shown; fix these and check again",
     ];
         let kinds = samples();

@@ -15,8 +15,8 @@ pub const MAX_IRQS_PER_DEVICE: usize = 8;
 /// Most stream IDs (`stream-ids`) one passthrough device may list.
 pub const MAX_STREAM_IDS: usize = 8;
 /// The highest stream ID a configuration may assign: the hypervisor's linear SMMU stream table
-/// has at most 4096 entries (PCIe buses 0 to 15).
-pub const MAX_STREAM_ID: u32 = 0xfff;
+/// has 256 entries (PCIe bus 0's requester IDs).
+pub const MAX_STREAM_ID: u32 = 0xff;
 /// Most SMCCC function IDs one partition's `smc-allow` may list.
 pub const MAX_SMC_ALLOW: usize = 16;
 /// Most inter-partition channels (`/channels/<name>`) one configuration may

@@ -810,9 +810,9 @@ fn a_stream_id_given_twice_is_refused_naming_its_first_owner() {
 
 #[test]
 fn a_stream_id_beyond_the_stream_table_is_refused() {
-    let errors = errors_with_smmu(&p("", &PCIE.replace("0x10>", "0x1000>")));
+    let errors = errors_with_smmu(&p("", &PCIE.replace("0x10>", "0x100>")));
     assert_eq!(errors.len(), 1, "{}", messages(&errors));
-    assert_eq!(errors[0].kind, ErrorKind::StreamIdTooLarge { sid: 0x1000 });
+    assert_eq!(errors[0].kind, ErrorKind::StreamIdTooLarge { sid: 0x100 });
 }
 
 #[test]

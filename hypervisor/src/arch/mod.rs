@@ -27,6 +27,7 @@ mod pl011_setup;
 mod registers;
 pub mod rng;
 pub mod rng200;
+pub mod smmu;
 mod smc;
 pub mod stack;
 mod sysreg;

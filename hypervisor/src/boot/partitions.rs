@@ -69,6 +69,7 @@ pub fn empty_system(machine: &Machine<'_>) -> System {
         console_focus: None,
         console_baud: 0,
         reset_on_last_stop: false,
+        dma_streams: heapless::Vec::new(),
     }
 }
 
@@ -205,6 +206,7 @@ pub fn add_partitions(
                 }
             }
             setup_virtual_gic(platform, host.gic, index, &partition, partition_config);
+            keep_dma_streams(&mut system.dma_streams, index, partition_config);
         }
         if system.partitions.push(partition).is_err() {
             break;
@@ -217,6 +219,25 @@ pub fn add_partitions(
             "channel \"{}\": partition \"{}\" receives INTID {}, partition \"{}\" INTID {}",
             channel.name, a.partition, a.intid, b.partition, b.intid
         ));
+    }
+}
+
+/// Keeps the stream IDs of partition `index`'s devices for the SMMU.
+fn keep_dma_streams(
+    streams: &mut crate::smmu::plan::DmaStreams,
+    index: usize,
+    config: &PartitionConfig<'_>,
+) {
+    for device in &config.devices {
+        for &sid in &device.stream_ids {
+            let mut name = heapless::String::new();
+            let _ = name.push_str(device.node);
+            let _ = streams.push(crate::smmu::plan::DmaStream {
+                sid,
+                partition: index,
+                device: name,
+            });
+        }
     }
 }
 

@@ -39,6 +39,9 @@ pub mod command;
 pub mod driver;
 pub mod event;
 pub mod queue;
+pub mod plan;
 pub mod registers;
+#[cfg(target_os = "none")]
+pub mod service;
 pub mod ste;
 pub mod stream_table;
