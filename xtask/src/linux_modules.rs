@@ -14,8 +14,9 @@ use crate::linux;
 /// i2c-dev: the Raspberry Pi 4 Linux partition's passed-through I2C controller (scenario
 /// rpi4-linux). sbsa_gwdt: the partition's emulated SBSA generic watchdog (scenario
 /// partition_watchdog). virtio_pci_legacy_dev, virtio_pci_modern_dev, virtio_pci, virtio_blk:
-/// the passed-through PCIe virtio-blk behind the SMMU (scenario linux_disk_net, PCIe variant).
-pub const MODULES: [&str; 8] = [
+/// the passed-through PCIe virtio-blk behind the SMMU (scenario linux_disk_net, PCIe variant);
+/// failover, net_failover, virtio_net: its virtio-net-pci.
+pub const MODULES: [&str; 11] = [
     "arm_smccc_trng.ko",
     "i2c-bcm2835.ko",
     "i2c-dev.ko",
@@ -24,6 +25,9 @@ pub const MODULES: [&str; 8] = [
     "virtio_pci_modern_dev.ko",
     "virtio_pci.ko",
     "virtio_blk.ko",
+    "failover.ko",
+    "net_failover.ko",
+    "virtio_net.ko",
 ];
 
 const BANNER: &[u8] = b"Linux version ";
