@@ -8,6 +8,7 @@ mod check_config;
 mod checks;
 mod console_log;
 mod defmt_log;
+mod dma;
 mod elf;
 mod flash;
 mod fuzz;
