@@ -95,7 +95,9 @@ fn resolve(candidates: &[PathBuf]) -> Result<Option<Vec<u8>>> {
 /// Whether xtask provides the file `name` itself (fetched or built, so only once everything
 /// else about the configuration is valid).
 fn is_provided(name: &str) -> bool {
-    name == crate::linux::KERNEL || name == crate::linux::INITRAMFS
+    name == crate::linux::KERNEL
+        || name == crate::linux::INITRAMFS
+        || name == crate::linux::INITRAMFS_STORAGE
 }
 
 /// Files xtask makes itself when a configuration names them: Debian's kernel and the test
@@ -115,6 +117,7 @@ fn provided(name: &str) -> Result<Option<Vec<u8>>> {
             Some(path) => read(PathBuf::from(path)),
             None => crate::linux::initramfs().map(Some),
         },
+        crate::linux::INITRAMFS_STORAGE => crate::linux::initramfs_storage().map(Some),
         _ => Ok(None),
     }
 }
