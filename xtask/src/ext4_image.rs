@@ -91,7 +91,10 @@ mod tests {
             .arg(&args.out)
             .output()
             .unwrap();
-        assert_eq!(String::from_utf8_lossy(&cat.stdout), "hello from the host\n");
+        assert_eq!(
+            String::from_utf8_lossy(&cat.stdout),
+            "hello from the host\n"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
