@@ -44,15 +44,8 @@ pub struct Board {
     pub host_devices: Vec<HostDevice, 12>,
     /// The highest INTID the board's GIC implements (GICD_TYPER.ITLinesNumber), when known.
     pub max_intid: Option<u32>,
-    /// The SMMUv3 the hypervisor drives, if the board has one: passthrough devices with
-    /// `stream-ids` sit behind it. Its registers are also among `host_devices`.
-    pub smmu: Option<BoardSmmu>,
-}
-
-/// An SMMUv3 in front of a board's DMA masters (QEMU `virt` with `iommu=smmuv3`: in front of
-/// the PCIe root complex, stream ID = requester ID).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BoardSmmu {
-    /// Its register file (128 KiB: two 64 KiB pages).
-    pub range: Range,
+    /// The SMMU the hypervisor drives (its register frame), if the board has one: a DMA master
+    /// with `stream-ids` is confined by it to its partition's memory. `None`: no DMA master
+    /// can be protected, only direct-mapped and marked `unprotected-dma`.
+    pub smmu: Option<Range>,
 }

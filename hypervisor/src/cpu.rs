@@ -356,7 +356,10 @@ pub fn stop_for_device_fault(system: &System, target: usize) {
         return;
     }
     if manage(system, ManageOp::Stop, target, &mut Board { system }).is_ok() {
-        println!("SMMU: partition \"{}\" stopped for its device's fault", partition.name);
+        println!(
+            "SMMU: partition \"{}\" stopped for its device's fault",
+            partition.name
+        );
     }
 }
 

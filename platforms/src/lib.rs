@@ -141,7 +141,7 @@ impl PlatformFacts {
             .extend(self.host_devices.iter().copied().take(room));
         board.max_intid = self.max_intid;
         if let Some(range) = self.smmu {
-            board.smmu = Some(bulkhead_config::board::BoardSmmu { range });
+            board.smmu = Some(range);
             let _ = board.host_devices.push(HostDevice {
                 range,
                 what: "SMMU",

@@ -30,6 +30,26 @@ pub const MODULES: [&str; 11] = [
     "virtio_net.ko",
 ];
 
+/// The modules the storage initramfs ([`crate::linux::INITRAMFS_STORAGE`]) adds, in the order
+/// they load (each after those it depends on, as their `depends=` say): virtio over MMIO,
+/// virtio-blk, virtio-net, ext4 with its checksums (scenario `linux_disk_net`), and the
+/// Raspberry Pi 4's SD controller, EMMC2 (`sdhci-iproc`).
+pub const STORAGE_MODULES: [&str; 13] = [
+    "virtio_mmio.ko",
+    "virtio_blk.ko",
+    "failover.ko",
+    "net_failover.ko",
+    "virtio_net.ko",
+    "crc16.ko",
+    "mbcache.ko",
+    "jbd2.ko",
+    "crc32c_generic.ko",
+    "ext4.ko",
+    "sdhci.ko",
+    "sdhci-pltfm.ko",
+    "sdhci-iproc.ko",
+];
+
 const BANNER: &[u8] = b"Linux version ";
 const VERMAGIC: &[u8] = b"vermagic=";
 

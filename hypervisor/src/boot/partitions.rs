@@ -193,6 +193,7 @@ pub fn add_partitions(
             platform.allow_firmware_calls(id, &partition_config.smc_allow);
             platform.load_images(&partition);
             print_placement(platform, &partition, partition_config);
+            print_unprotected_dma(platform, partition_config);
             partition.doorbells = crate::doorbell::doorbells_of(config, name);
             for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
                 if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
@@ -238,6 +239,18 @@ fn keep_dma_streams(
                 device: name,
             });
         }
+    }
+}
+
+/// One warning line per device of the partition allowed DMA with no SMMU in front of it
+/// (`unprotected-dma` in a direct-mapped partition; validation refused every other case).
+fn print_unprotected_dma(platform: &mut impl BootPlatform, config: &PartitionConfig<'_>) {
+    for device in config.devices.iter().filter(|d| d.unprotected_dma) {
+        let warning = bulkhead_config::dma::UnprotectedDma {
+            partition: config,
+            device,
+        };
+        platform.print(format_args!("{warning}"));
     }
 }
 

@@ -38,8 +38,8 @@
 pub mod command;
 pub mod driver;
 pub mod event;
-pub mod queue;
 pub mod plan;
+pub mod queue;
 pub mod registers;
 #[cfg(target_os = "none")]
 pub mod service;

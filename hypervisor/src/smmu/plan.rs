@@ -80,8 +80,7 @@ mod tests {
     #[test]
     fn a_streams_entry_uses_its_partitions_root_vmid_and_vtcr() {
         let vttbr = stage2::vttbr(0x4012_3000, 1);
-        let ste = entry_for(&stream(), |i| (i == 0).then_some(vttbr), stage2::vtcr(2), 4)
-            .unwrap();
+        let ste = entry_for(&stream(), |i| (i == 0).then_some(vttbr), stage2::vtcr(2), 4).unwrap();
         assert_eq!(ste.s2ttb(), 0x4012_3000);
         assert_eq!(ste.vmid(), 1);
         assert!(ste.is_stage2());

@@ -34,7 +34,10 @@ pub fn init(host: &HostInfo<'_>, system: &System) {
         return;
     };
     let Some(mut port) = SmmuMmio::claim(range.start) else {
-        println!("SMMU at {:#x}: its registers are not mapped at EL2", range.start);
+        println!(
+            "SMMU at {:#x}: its registers are not mapped at EL2",
+            range.start
+        );
         refuse_dma_partitions(system, "the SMMU cannot be reached");
         return;
     };
@@ -123,7 +126,10 @@ fn refuse_dma_partitions(system: &System, why: &str) {
 
 fn arm() {
     let period = counter_frequency().saturating_mul(POLL_MS) / 1000;
-    hyp_timer::set(Alarm::Smmu, Some(arch::counter().saturating_add(period.max(1))));
+    hyp_timer::set(
+        Alarm::Smmu,
+        Some(arch::counter().saturating_add(period.max(1))),
+    );
 }
 
 /// The EL2 timer fired on this CPU: if the SMMU's alarm rang, drains its event queue, reports
