@@ -31,6 +31,9 @@ def test_every_case_of_the_issue_has_a_fixture():
     assert {"watchdog-overlaps-device", "watchdog-irq-device"} <= names
     # Device interrupts past the virtual GIC or the board's GIC.
     assert {"device-irq-beyond-vgic", "device-irq-beyond-board"} <= names
+    # DMA masters and direct-mapped partitions (issue 14): docs/configuration.md's "DMA".
+    assert {"dma-unprotected", "direct-map-overlaps-hypervisor", "direct-map-overlaps-partition",
+            "direct-map-not-in-ram", "stream-id-twice", "unprotected-dma-not-direct-mapped"} <= names
     guest_dt = {p.stem for p in BAD_GUEST_DT}
     assert {"not-a-dtb", "no-memory", "no-chosen", "no-cpus", "more-cpus-than-vcpus",
             "linux-no-interrupt-controller"} <= guest_dt

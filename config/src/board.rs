@@ -44,4 +44,8 @@ pub struct Board {
     pub host_devices: Vec<HostDevice, 12>,
     /// The highest INTID the board's GIC implements (GICD_TYPER.ITLinesNumber), when known.
     pub max_intid: Option<u32>,
+    /// The SMMU the hypervisor drives (its register frame), if the board has one: a DMA master
+    /// with `stream-ids` is confined by it to its partition's memory. `None`: no DMA master
+    /// can be protected, only direct-mapped and marked `unprotected-dma`.
+    pub smmu: Option<Range>,
 }

@@ -351,9 +351,55 @@ pub enum ErrorKind {
         /// The device's node name or the channel's name.
         other: String<32>,
     },
+    /// A stream ID lies beyond the hypervisor's stream table.
+    StreamIdTooLarge {
+        /// The stream ID.
+        sid: u32,
+    },
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
+    /// A DMA master with neither an SMMU in front of it (`stream-ids`) nor `unprotected-dma`
+    /// in a direct-mapped partition.
+    DmaUnprotected {
+        /// What makes it a DMA master: its known `compatible`, or `"dma-master"`.
+        what: &'static str,
+    },
+    /// A device marked `unprotected-dma` in a partition that is not `direct-map`.
+    UnprotectedDmaNotDirectMapped,
+    /// A device with both `unprotected-dma` and `stream-ids`.
+    UnprotectedDmaWithStreamIds,
+    /// A device with `stream-ids` on a board with no SMMU the hypervisor drives.
+    NoSmmu,
+    /// A stream ID already given to another device.
+    StreamIdTwice {
+        /// The stream ID.
+        id: u32,
+        /// The partition owning the other device.
+        partition: String<32>,
+        /// The other device's node name.
+        device: String<32>,
+    },
+    /// A direct-mapped region (PA = IPA) is not wholly inside one board RAM range.
+    DirectMapNotInRam {
+        /// The region's physical range (its IPA range).
+        range: Range,
+    },
+    /// A direct-mapped region (PA = IPA) overlaps RAM the board reserves (the hypervisor's).
+    DirectMapOverlapsReserved {
+        /// Why that RAM is reserved.
+        why: &'static str,
+        /// The reserved range.
+        range: Range,
+    },
+    /// A direct-mapped region (PA = IPA) overlaps fixed memory of an earlier partition (or of
+    /// the same one).
+    DirectMapOverlap {
+        /// The partition owning the other memory.
+        other: String<32>,
+        /// The other memory's physical range.
+        range: Range,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -568,9 +614,60 @@ impl fmt::Display for ErrorKind {
                 "interrupt {intid} cannot be the watchdog's: the partition already uses it for \
                  {by} `{other}`; give the watchdog an INTID the partition uses for nothing else"
             ),
+            Self::StreamIdTooLarge { sid } => write!(
+                f,
+                "stream ID {sid:#x} is beyond the SMMU stream table (0x0..={:#x}: PCIe bus 0's \
+                 requester IDs); put the device on the root bus",
+                crate::limits::MAX_STREAM_ID
+            ),
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
+            Self::DmaUnprotected { what } => write!(
+                f,
+                "is a DMA master ({what}): it can read and write any physical memory, the \
+                 hypervisor's and every other partition's; put it behind the SMMU the hypervisor \
+                 drives (`stream-ids`), or make its partition `direct-map` and mark it \
+                 `unprotected-dma`"
+            ),
+            Self::UnprotectedDmaNotDirectMapped => f.write_str(
+                "`unprotected-dma` in a partition that is not direct-mapped: the addresses its \
+                 driver programs are IPAs, which the device would take as physical; add \
+                 `direct-map;` to the partition, or give the device `stream-ids` behind the SMMU",
+            ),
+            Self::UnprotectedDmaWithStreamIds => f.write_str(
+                "has both `unprotected-dma` and `stream-ids`; keep `stream-ids` (the SMMU \
+                 protects it) or `unprotected-dma`, not both",
+            ),
+            Self::NoSmmu => f.write_str(
+                "has `stream-ids`, but the board has no SMMU the hypervisor drives; on QEMU virt \
+                 use `iommu=smmuv3`, or make the partition `direct-map` and mark the device \
+                 `unprotected-dma`",
+            ),
+            Self::StreamIdTwice {
+                id,
+                partition,
+                device,
+            } => write!(
+                f,
+                "stream ID {id} (0x{id:x}) is already given to `{device}` of partition \
+                 \"{partition}\"; each stream ID belongs to one device"
+            ),
+            Self::DirectMapNotInRam { range } => write!(
+                f,
+                "direct-map puts this region at PA = IPA {range}, which is not inside the \
+                 board's RAM; move the region (`reg`) into RAM"
+            ),
+            Self::DirectMapOverlapsReserved { why, range } => write!(
+                f,
+                "direct-map puts this region at PA = IPA, which overlaps the {why} at {range}; \
+                 move the region (`reg`) clear of it"
+            ),
+            Self::DirectMapOverlap { other, range } => write!(
+                f,
+                "direct-map puts this region at PA = IPA, which overlaps the memory of \
+                 partition \"{other}\" at {range}; move one of them"
+            ),
         }
     }
 }
@@ -721,7 +818,28 @@ mod tests {
                 by: "channel",
                 other: bounded("ping")
             },
+            ErrorKind::StreamIdTooLarge { sid: 0x100 },
             ErrorKind::MoreErrors,
+            ErrorKind::DmaUnprotected {
+                what: "virtio,mmio"
+            },
+            ErrorKind::UnprotectedDmaNotDirectMapped,
+            ErrorKind::UnprotectedDmaWithStreamIds,
+            ErrorKind::NoSmmu,
+            ErrorKind::StreamIdTwice {
+                id: 8,
+                partition: bounded("linux"),
+                device: bounded("device@10000000")
+            },
+            ErrorKind::DirectMapNotInRam { range: r },
+            ErrorKind::DirectMapOverlapsReserved {
+                why: "hypervisor image and bundle",
+                range: r
+            },
+            ErrorKind::DirectMapOverlap {
+                other: bounded("rtos"),
+                range: r
+            },
         ]
     }
     #[test]
@@ -772,7 +890,16 @@ mod tests {
         "the management window [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) overlaps the console; give it a page-aligned 4 KiB window of its own",
         "interrupt 20 cannot be the watchdog's: it is a virtual shared peripheral interrupt, INTID 32..=511",
         "interrupt 48 cannot be the watchdog's: the partition already uses it for channel `ping`; give the watchdog an INTID the partition uses for nothing else",
+        "stream ID 0x100 is beyond the SMMU stream table (0x0..=0xff: PCIe bus 0's requester IDs); put the device on the root bus",
         "more errors not shown; fix these and check again",
+        "is a DMA master (virtio,mmio): it can read and write any physical memory, the hypervisor's and every other partition's; put it behind the SMMU the hypervisor drives (`stream-ids`), or make its partition `direct-map` and mark it `unprotected-dma`",
+        "`unprotected-dma` in a partition that is not direct-mapped: the addresses its driver programs are IPAs, which the device would take as physical; add `direct-map;` to the partition, or give the device `stream-ids` behind the SMMU",
+        "has both `unprotected-dma` and `stream-ids`; keep `stream-ids` (the SMMU protects it) or `unprotected-dma`, not both",
+        "has `stream-ids`, but the board has no SMMU the hypervisor drives; on QEMU virt use `iommu=smmuv3`, or make the partition `direct-map` and mark the device `unprotected-dma`",
+        "stream ID 8 (0x8) is already given to `device@10000000` of partition \"linux\"; each stream ID belongs to one device",
+        "direct-map puts this region at PA = IPA [0x0000_0000_4000_0000, 0x0000_0000_4000_1000), which is not inside the board's RAM; move the region (`reg`) into RAM",
+        "direct-map puts this region at PA = IPA, which overlaps the hypervisor image and bundle at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); move the region (`reg`) clear of it",
+        "direct-map puts this region at PA = IPA, which overlaps the memory of partition \"rtos\" at [0x0000_0000_4000_0000, 0x0000_0000_4000_1000); move one of them",
     ];
         let kinds = samples();
         assert_eq!(kinds.len(), expected.len());

@@ -40,6 +40,7 @@
 pub mod board;
 pub mod bundle;
 mod cells;
+pub mod dma;
 pub mod error;
 pub mod fdt_scan;
 mod limits;
@@ -64,9 +65,11 @@ pub use error::{ConfigError, ErrorKind};
 pub use limits::{
     CONSOLE_INTID, MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_DOORBELL_INTID, MAX_ERRORS,
     MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
+    MAX_STREAM_IDS,
 };
 pub use model::{
-    Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig, Watchdog,
+    Channel, ChannelEnd, Config, Device, DmaMaster, ImageRef, MemoryRegion, OnStop,
+    PartitionConfig, Watchdog,
 };
 pub use parse::COMPATIBLE;
 pub use range::Range;

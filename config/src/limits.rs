@@ -12,6 +12,11 @@ pub const MAX_REGIONS: usize = 8;
 pub const MAX_DEVICES: usize = 16;
 /// Most interrupts one passthrough device may list.
 pub const MAX_IRQS_PER_DEVICE: usize = 8;
+/// Most SMMU stream IDs one passthrough device may list (`stream-ids`).
+pub const MAX_STREAM_IDS: usize = 4;
+/// The highest stream ID a configuration may assign: the hypervisor's linear SMMU stream table
+/// has 256 entries (PCIe bus 0's requester IDs).
+pub const MAX_STREAM_ID: u32 = 0xff;
 /// Most SMCCC function IDs one partition's `smc-allow` may list.
 pub const MAX_SMC_ALLOW: usize = 16;
 /// Most inter-partition channels (`/channels/<name>`) one configuration may

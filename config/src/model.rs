@@ -5,7 +5,7 @@
 
 use crate::limits::{
     MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_IRQS_PER_DEVICE, MAX_PARTITIONS, MAX_REGIONS,
-    MAX_SMC_ALLOW,
+    MAX_SMC_ALLOW, MAX_STREAM_IDS,
 };
 use crate::range::Range;
 use heapless::Vec;
@@ -199,6 +199,10 @@ pub struct PartitionConfig<'a> {
     pub pmu: Pmu,
     /// What a stage-2 data abort of the partition does (`on-fault`).
     pub on_fault: OnFault,
+    /// Every memory region sits at PA = IPA (`direct-map;`): each region's `phys` is its IPA.
+    /// A device that does DMA with guest-physical addresses then reaches the partition's own
+    /// memory (docs/configuration.md, "DMA").
+    pub direct_map: bool,
 }
 
 /// A restart rate limit: at most `count` restarts within any `seconds`-second window; the
@@ -297,6 +301,14 @@ pub struct Device<'a> {
     pub ipa: u64,
     /// Shared peripheral interrupts as GIC INTIDs, routed to this partition.
     pub interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
+    /// Whether, and why, the device is a DMA master (`dma-master`, or a known `compatible`).
+    pub dma: DmaMaster,
+    /// The device is allowed to do DMA with no SMMU in front of it (`unprotected-dma;`): only
+    /// in a direct-mapped partition, and warned about by `check-config` and at boot.
+    pub unprotected_dma: bool,
+    /// The SMMU stream IDs the device's DMA carries (`stream-ids`); with them, the SMMU the
+    /// hypervisor drives confines the device to its partition's memory.
+    pub stream_ids: Vec<u32, MAX_STREAM_IDS>,
 }
 
 impl Device<'_> {
@@ -304,6 +316,26 @@ impl Device<'_> {
     pub fn ipa_range(&self) -> Range {
         Range::new(self.ipa, self.phys.size)
     }
+
+    /// Whether the device writes memory on its own: marked `dma-master`, of a known DMA
+    /// master's `compatible`, marked `unprotected-dma`, or given `stream-ids`.
+    pub fn is_dma_master(&self) -> bool {
+        self.dma != DmaMaster::No || self.unprotected_dma || !self.stream_ids.is_empty()
+    }
+}
+
+/// Whether a passthrough device is a DMA master, and what says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DmaMaster {
+    /// Nothing says it is (and it has neither `unprotected-dma` nor `stream-ids`).
+    #[default]
+    No,
+    /// Its node says `dma-master;`.
+    Marked,
+    /// Its `compatible` (in the configuration, or of the board or partition device-tree node
+    /// at its address, as `check-config` finds) is a known DMA master's
+    /// ([`crate::dma::KNOWN_DMA_MASTERS`]).
+    Known(&'static str),
 }
 
 /// The size of a partition's management window (one 4 KiB page).

@@ -398,7 +398,7 @@ impl<'a, 'c> Parser<'a, 'c> {
                 return Err(At::partitions().err(ErrorKind::NoPartitions));
             }
             2 if self.section == Section::Partitions => {
-                if let Some(slot) = self.config.partitions.last() {
+                if let Some(slot) = self.config.partitions.last_mut() {
                     self.partition.end(slot)?;
                 }
                 if self.overflow {

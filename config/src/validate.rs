@@ -57,6 +57,8 @@ pub fn validate(
         watchdog::check(config, index, partition, &mut report);
         management::check(index, partition, &mut report);
         check.privileged(&mut report);
+        dma::check(index, partition, earlier, board, &mut report);
+        stream_ids::check(index, partition, &mut report);
     }
     channel::check(config, &mut report);
     if let Some(focus) = config.console.focus {
@@ -128,16 +130,29 @@ impl Check<'_, '_> {
             let Some(pa) = region.phys_range() else {
                 continue;
             };
-            self.aligned(node, "physical address", pa.start, report);
-            if !self.board.ram.iter().any(|ram| ram.contains(&pa)) {
-                report.push(self.error(node, ErrorKind::NotInRam { range: pa }));
+            let direct = p.direct_map;
+            if !direct {
+                // A direct-mapped region's IPA, checked above, is its PA.
+                self.aligned(node, "physical address", pa.start, report);
             }
-            for reserved in self.board.reserved.iter().filter(|r| r.range.overlaps(&pa)) {
+            if !self.board.ram.iter().any(|ram| ram.contains(&pa)) {
                 report.push(self.error(
                     node,
-                    ErrorKind::OverlapsReserved {
-                        why: reserved.why,
-                        range: reserved.range,
+                    if direct {
+                        ErrorKind::DirectMapNotInRam { range: pa }
+                    } else {
+                        ErrorKind::NotInRam { range: pa }
+                    },
+                ));
+            }
+            for reserved in self.board.reserved.iter().filter(|r| r.range.overlaps(&pa)) {
+                let (why, range) = (reserved.why, reserved.range);
+                report.push(self.error(
+                    node,
+                    if direct {
+                        ErrorKind::DirectMapOverlapsReserved { why, range }
+                    } else {
+                        ErrorKind::OverlapsReserved { why, range }
                     },
                 ));
             }
@@ -148,11 +163,13 @@ impl Check<'_, '_> {
                 .chain(before.iter().map(|r| (p.name, r)));
             for (owner, other) in earlier_fixed {
                 if let Some(other_pa) = other.phys_range().filter(|o| o.overlaps(&pa)) {
+                    let (other, range) = (bounded(owner), other_pa);
                     report.push(self.error(
                         node,
-                        ErrorKind::MemoryOverlap {
-                            other: bounded(owner),
-                            range: other_pa,
+                        if direct {
+                            ErrorKind::DirectMapOverlap { other, range }
+                        } else {
+                            ErrorKind::MemoryOverlap { other, range }
                         },
                     ));
                 }
@@ -406,8 +423,10 @@ impl Check<'_, '_> {
 }
 
 mod channel;
+mod dma;
 mod management;
 mod smc;
+mod stream_ids;
 #[cfg(test)]
 mod tests;
 mod watchdog;

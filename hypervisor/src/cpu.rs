@@ -338,6 +338,31 @@ pub fn manage_from_console(system: &System, op: crate::vcpu::manage::ManageOp, t
     println!("console: {op:?} {}: {outcome}", partition.name);
 }
 
+/// Stops partition `target` because a device of its faulted in the SMMU (its `on-fault =
+/// "stop"`), as a management STOP would. Runs on the CPU that drains the SMMU's event queue, so
+/// a partition with a vCPU on this CPU is left running (waiting for that vCPU to leave its
+/// guest would wait for itself), and the console says so.
+pub fn stop_for_device_fault(system: &System, target: usize) {
+    use crate::vcpu::manage::{manage, ManageOp};
+    let Some(partition) = system.partitions.get(target) else {
+        return;
+    };
+    let cpu = arch::current_cpu();
+    if partition.cpus.contains(&cpu) {
+        println!(
+            "SMMU: partition \"{}\" runs on CPU {cpu}, which drains the SMMU's events: not stopped",
+            partition.name
+        );
+        return;
+    }
+    if manage(system, ManageOp::Stop, target, &mut Board { system }).is_ok() {
+        println!(
+            "SMMU: partition \"{}\" stopped for its device's fault",
+            partition.name
+        );
+    }
+}
+
 /// Runs this CPU: sets up its GIC interface, then runs its vCPU when (and whenever) it is
 /// switched on. CPUs with no vCPU idle here for ever.
 pub fn run(cpu: usize) -> ! {

@@ -226,8 +226,8 @@ pub fn build(pool: &mut dyn TablePool, regions: &[Region]) -> Result<PageTable, 
 }
 
 /// The devices the hypervisor itself drives: the console UART, the power-management watchdog,
-/// the RNG200 and the GIC's frames.
-pub fn host_devices(host: &crate::host_dt::HostInfo<'_>) -> heapless::Vec<Range, 8> {
+/// the RNG200, the SMMU and the GIC's frames.
+pub fn host_devices(host: &crate::host_dt::HostInfo<'_>) -> heapless::Vec<Range, 10> {
     use crate::host_dt::Gic;
     let mut devices = heapless::Vec::new();
     let gic: [Option<Range>; 4] = match host.gic {
@@ -247,6 +247,7 @@ pub fn host_devices(host: &crate::host_dt::HostInfo<'_>) -> heapless::Vec<Range,
         host.uart.map(|(_, range)| range),
         host.pm_watchdog,
         host.rng200,
+        host.smmu,
     ]
     .into_iter()
     .chain(gic)

@@ -93,6 +93,9 @@ pub struct HostInfo<'a> {
     /// The Broadcom RNG200 (`brcm,bcm2711-rng200` or `brcm,iproc-rng200`, status "okay"; the
     /// first one): the hypervisor's own hardware RNG, never a partition's.
     pub rng200: Option<Range>,
+    /// The SMMUv3 (`arm,smmu-v3`, status "okay"; the first one): the hypervisor's own, which
+    /// translates passthrough devices' DMA through their partitions' stage 2.
+    pub smmu: Option<Range>,
 }
 
 /// Why the host device tree could not be used.
@@ -201,6 +204,7 @@ enum DeviceKind {
     MiniUart,
     PmWatchdog,
     Rng200,
+    SmmuV3,
 }
 
 impl DeviceKind {
@@ -213,6 +217,7 @@ impl DeviceKind {
                 b"brcm,bcm2835-aux-uart" => Some(DeviceKind::MiniUart),
                 b"brcm,bcm2835-pm-wdt" => Some(DeviceKind::PmWatchdog),
                 b"brcm,bcm2711-rng200" | b"brcm,iproc-rng200" => Some(DeviceKind::Rng200),
+                b"arm,smmu-v3" => Some(DeviceKind::SmmuV3),
                 _ => None,
             })
             .unwrap_or_default()
@@ -236,6 +241,7 @@ impl<'a> HostInfo<'a> {
             size: 0,
             rng_seed: None,
             rng200: None,
+            smmu: None,
         };
         let mut stack: Vec<OpenNode<'a>, MAX_DEPTH> = Vec::new();
         let mut path: heapless::String<MAX_PATH> = heapless::String::new();
@@ -361,6 +367,10 @@ impl<'a> HostInfo<'a> {
                     }
                 } else if node.kind == DeviceKind::PmWatchdog {
                     info.pm_watchdog = reg_entry(&stack, &node, 0);
+                } else if node.kind == DeviceKind::SmmuV3 {
+                    if info.smmu.is_none() && fdt_scan::status_okay(node.status) {
+                        info.smmu = reg_entry(&stack, &node, 0);
+                    }
                 } else if node.kind == DeviceKind::Rng200 {
                     if info.rng200.is_none() && fdt_scan::status_okay(node.status) {
                         info.rng200 = reg_entry(&stack, &node, 0);
@@ -609,5 +619,15 @@ mod tests {
             HostInfo::parse(&[0u8; 64]).err(),
             Some(HostDtError::Invalid)
         );
+    }
+
+    #[test]
+    fn qemu_virts_smmuv3_is_the_hypervisors() {
+        // `-M virt,iommu=smmuv3`: smmuv3@9050000, compatible "arm,smmu-v3", two 64 KiB pages.
+        const TREE: &[u8] = include_bytes!("../tests/fixtures/qemu-virt-smmuv3.dtb");
+        let info = HostInfo::parse(TREE).unwrap();
+        assert_eq!(info.smmu, Some(Range::new(0x0905_0000, 0x2_0000)));
+        let without: &[u8] = include_bytes!("../tests/fixtures/qemu-virt-gicv3.dtb");
+        assert_eq!(HostInfo::parse(without).unwrap().smmu, None);
     }
 }

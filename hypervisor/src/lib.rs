@@ -49,6 +49,7 @@ pub mod pagetable;
 pub mod partition;
 pub mod phys_alloc;
 pub mod smccc;
+pub mod smmu;
 pub mod system;
 pub mod table_pool;
 pub mod trap;

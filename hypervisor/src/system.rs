@@ -245,6 +245,9 @@ pub struct System {
     /// Whether the board is reset through [`System::pm_watchdog`] once the last partition
     /// stopped (the configuration's `on-last-stop = "reset"`); otherwise every CPU parks.
     pub reset_on_last_stop: bool,
+    /// The SMMU streams of running partitions' devices (`stream-ids`), for the SMMU's stream
+    /// table and its fault reports.
+    pub dma_streams: crate::smmu::plan::DmaStreams,
 }
 
 impl System {

@@ -96,6 +96,9 @@ pub struct PlatformFacts {
     pub consoles: &'static [ConsoleFacts],
     /// The highest INTID the board's GIC implements, when it is known at build time.
     pub max_intid: Option<u32>,
+    /// The SMMUv3 the hypervisor drives, if the board has one (QEMU `virt` run with
+    /// `iommu=smmuv3`): its register file, which no partition is given.
+    pub smmu: Option<Range>,
 }
 
 impl PlatformFacts {
@@ -137,6 +140,13 @@ impl PlatformFacts {
             .host_devices
             .extend(self.host_devices.iter().copied().take(room));
         board.max_intid = self.max_intid;
+        if let Some(range) = self.smmu {
+            board.smmu = Some(range);
+            let _ = board.host_devices.push(HostDevice {
+                range,
+                what: "SMMU",
+            });
+        }
         board
     }
 }

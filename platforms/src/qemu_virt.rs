@@ -35,6 +35,12 @@ pub const FACTS: PlatformFacts = PlatformFacts {
         why: "device tree written by QEMU",
     }],
     // QEMU virt's GIC has 256 SPIs (hw/arm/virt.h NUM_IRQS): INTIDs 32..=287.
+    // `-M virt,iommu=smmuv3` (hw/arm/virt.c VIRT_SMMU): an SMMUv3 in front of the PCIe root
+    // complex, stream ID = requester ID; stage 2 with `-global arm-smmuv3.stage=2`.
+    smmu: Some(Range {
+        start: 0x0905_0000,
+        size: 0x2_0000,
+    }),
     max_intid: Some(287),
     host_devices: &[
         HostDevice {

@@ -31,6 +31,8 @@ pub const FACTS: PlatformFacts = PlatformFacts {
         why: "spin table page",
     }],
     // Not fixed here: the hypervisor checks what the GIC-400 has at boot.
+    // The BCM2711 has no IOMMU: its DMA masters reach physical memory directly.
+    smmu: None,
     max_intid: None,
     host_devices: &[
         // Whichever of the two `stdout-path` names is the console.

@@ -95,7 +95,9 @@ fn resolve(candidates: &[PathBuf]) -> Result<Option<Vec<u8>>> {
 /// Whether xtask provides the file `name` itself (fetched or built, so only once everything
 /// else about the configuration is valid).
 fn is_provided(name: &str) -> bool {
-    name == crate::linux::KERNEL || name == crate::linux::INITRAMFS
+    name == crate::linux::KERNEL
+        || name == crate::linux::INITRAMFS
+        || name == crate::linux::INITRAMFS_STORAGE
 }
 
 /// Files xtask makes itself when a configuration names them: Debian's kernel and the test
@@ -115,6 +117,7 @@ fn provided(name: &str) -> Result<Option<Vec<u8>>> {
             Some(path) => read(PathBuf::from(path)),
             None => crate::linux::initramfs().map(Some),
         },
+        crate::linux::INITRAMFS_STORAGE => crate::linux::initramfs_storage().map(Some),
         _ => Ok(None),
     }
 }
@@ -257,7 +260,7 @@ fn load_with(
 ) -> Result<LoadedConfig> {
     let file = display(path);
     let dtb = compile_dts(path)?;
-    let config = Config::parse(&dtb).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    let mut config = Config::parse(&dtb).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
     let board_name = board_override.unwrap_or(config.board);
     let Some(board) = bulkhead_platforms::by_name(board_name) else {
         let known: Vec<_> = bulkhead_platforms::ALL.iter().map(|b| b.name).collect();
@@ -325,10 +328,15 @@ fn load_with(
             }
         }
     }
+    // A device is a DMA master also by its partition's device-tree node (crate::dma).
+    crate::dma::mark_known_masters(&mut config, &files);
     check(&file, &config, &facts, &looked, &|name| {
         files.get(name).map(|d| d.len() as u64)
     })?;
     check_guest_device_trees(&file, &config, &files)?;
+    for warning in crate::dma::warnings(&config) {
+        eprintln!("{file}: {warning}");
+    }
     drop(config);
     Ok(LoadedConfig { dtb, files, board })
 }
@@ -349,7 +357,10 @@ fn check_guest_device_trees(
         let linux = files
             .get(partition.kernel.file)
             .is_some_and(|kernel| crate::guest_dt_check::is_linux_image(kernel));
-        for problem in crate::guest_dt_check::problems(blob, partition.cpus.len(), linux) {
+        let problems = crate::guest_dt_check::problems(blob, partition.cpus.len(), linux)
+            .into_iter()
+            .chain(crate::dma::direct_map_memory_problems(blob, partition));
+        for problem in problems {
             lines.push(format!(
                 "{file}: /partitions/{}/dtb: {} {problem}",
                 partition.name, dtb.file

@@ -13,6 +13,10 @@ use crate::{linux_modules, paths, shell};
 pub const KERNEL: &str = "linux-Image";
 /// The test initramfs.
 pub const INITRAMFS: &str = "initramfs.cpio";
+/// The test initramfs with the disk, network and file-system modules too
+/// ([`linux_modules::STORAGE_MODULES`]); a file of its own so the other Linux scenarios (and
+/// their boot benchmarks) keep the small one.
+pub const INITRAMFS_STORAGE: &str = "initramfs-storage.cpio";
 
 fn downloads() -> PathBuf {
     paths::target().join("bulkhead").join("downloads")
@@ -151,6 +155,16 @@ pub fn kernel() -> Result<(PathBuf, PathBuf)> {
 /// Builds the test initramfs: busybox, `guest-shim/linux/init`, `bulkheadctl`, /dev/console and the modules
 /// the scenarios load, from the kernel that boots (`linux_modules`).
 pub fn initramfs() -> Result<Vec<u8>> {
+    initramfs_with(&[])
+}
+
+/// The test initramfs with [`linux_modules::STORAGE_MODULES`] as well.
+pub fn initramfs_storage() -> Result<Vec<u8>> {
+    initramfs_with(&linux_modules::STORAGE_MODULES)
+}
+
+/// The test initramfs, with the modules `extra` besides [`linux_modules::MODULES`].
+fn initramfs_with(extra: &[&str]) -> Result<Vec<u8>> {
     let busybox_root = fetch("busybox-static")?;
     let busybox = std::fs::read(busybox_root.join("bin/busybox"))
         .context("busybox-static has no /bin/busybox")?;
@@ -158,7 +172,7 @@ pub fn initramfs() -> Result<Vec<u8>> {
     let bulkheadctl = crate::artifacts::bulkheadctl()?;
     let modules_dir = linux_modules::directory()?;
     let mut modules = Vec::new();
-    for name in linux_modules::MODULES {
+    for name in linux_modules::MODULES.iter().chain(extra) {
         if let Some(module) = linux_modules::read_module(&modules_dir, name)? {
             modules.push((format!("lib/modules/{name}"), module));
         }

@@ -13,12 +13,41 @@ use crate::linux;
 /// The modules the test initramfs carries. arm_smccc_trng: scenario linux-smccc. i2c-bcm2835,
 /// i2c-dev: the Raspberry Pi 4 Linux partition's passed-through I2C controller (scenario
 /// rpi4-linux). sbsa_gwdt: the partition's emulated SBSA generic watchdog (scenario
-/// partition_watchdog).
-pub const MODULES: [&str; 4] = [
+/// partition_watchdog). virtio_pci_legacy_dev, virtio_pci_modern_dev, virtio_pci, virtio_blk:
+/// the passed-through PCIe virtio-blk behind the SMMU (scenario linux_disk_net, PCIe variant);
+/// failover, net_failover, virtio_net: its virtio-net-pci.
+pub const MODULES: [&str; 11] = [
     "arm_smccc_trng.ko",
     "i2c-bcm2835.ko",
     "i2c-dev.ko",
     "sbsa_gwdt.ko",
+    "virtio_pci_legacy_dev.ko",
+    "virtio_pci_modern_dev.ko",
+    "virtio_pci.ko",
+    "virtio_blk.ko",
+    "failover.ko",
+    "net_failover.ko",
+    "virtio_net.ko",
+];
+
+/// The modules the storage initramfs ([`crate::linux::INITRAMFS_STORAGE`]) adds, in the order
+/// they load (each after those it depends on, as their `depends=` say): virtio over MMIO,
+/// virtio-blk, virtio-net, ext4 with its checksums (scenario `linux_disk_net`), and the
+/// Raspberry Pi 4's SD controller, EMMC2 (`sdhci-iproc`).
+pub const STORAGE_MODULES: [&str; 13] = [
+    "virtio_mmio.ko",
+    "virtio_blk.ko",
+    "failover.ko",
+    "net_failover.ko",
+    "virtio_net.ko",
+    "crc16.ko",
+    "mbcache.ko",
+    "jbd2.ko",
+    "crc32c_generic.ko",
+    "ext4.ko",
+    "sdhci.ko",
+    "sdhci-pltfm.ko",
+    "sdhci-iproc.ko",
 ];
 
 const BANNER: &[u8] = b"Linux version ";

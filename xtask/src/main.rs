@@ -8,7 +8,9 @@ mod check_config;
 mod checks;
 mod console_log;
 mod defmt_log;
+mod dma;
 mod elf;
+mod ext4_image;
 mod flash;
 mod fuzz;
 mod guest_dt;
@@ -74,6 +76,9 @@ enum Command {
     /// Put the Raspberry Pi 4 boot files (those of the SD card) in DIR for network boot over
     /// TFTP.
     NetbootDir(netboot::NetbootArgs),
+    /// Write an ext4 file system image holding a directory's files (`mke2fs -d`, no root), for a
+    /// partition's passed-through disk.
+    Ext4Image(ext4_image::Ext4ImageArgs),
 }
 
 fn main() {
@@ -91,6 +96,7 @@ fn main() {
         Command::Flash(args) => flash::run(&args),
         Command::NetbootDir(args) => netboot::run(&args),
         Command::DefmtDecode(args) => defmt_log::run(&args),
+        Command::Ext4Image(args) => ext4_image::run(&args),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

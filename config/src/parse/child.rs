@@ -5,8 +5,8 @@
 use super::at::At;
 use super::rules;
 use crate::error::{ConfigError, ErrorKind};
-use crate::limits::MAX_IRQS_PER_DEVICE;
-use crate::model::{Device, ImageRef, MemoryRegion, Watchdog, WATCHDOG_FRAME_SIZE};
+use crate::limits::{MAX_IRQS_PER_DEVICE, MAX_STREAM_IDS};
+use crate::model::{Device, DmaMaster, ImageRef, MemoryRegion, Watchdog, WATCHDOG_FRAME_SIZE};
 use crate::range::Range;
 use heapless::Vec;
 
@@ -62,7 +62,9 @@ impl Kind {
             Self::Kernel => "file, load, entry",
             Self::Dtb | Self::Initrd => "file, load",
             Self::Console => "reg",
-            Self::Device => "reg, interrupts, ipa",
+            Self::Device => {
+                "reg, interrupts, ipa, compatible, dma-master, unprotected-dma, stream-ids"
+            }
             Self::Watchdog => "control, refresh, interrupts",
             Self::Management => "reg",
         }
@@ -109,6 +111,12 @@ pub(super) struct Child<'a> {
     control: Option<u64>,
     refresh: Option<u64>,
     interrupts: Vec<u32, MAX_IRQS_PER_DEVICE>,
+    /// A device's DMA marking (`dma-master`, or a known DMA master's `compatible`).
+    dma: DmaMaster,
+    /// A device's `unprotected-dma`.
+    unprotected_dma: bool,
+    /// A device's `stream-ids`.
+    stream_ids: Vec<u32, MAX_STREAM_IDS>,
     /// The first bad property. It is reported when the node ends, unless a
     /// node turns up below this one: the shape of the tree is checked before
     /// the properties in it.
@@ -134,6 +142,9 @@ impl<'a> Child<'a> {
         self.control = None;
         self.refresh = None;
         self.interrupts.clear();
+        self.dma = DmaMaster::No;
+        self.unprotected_dma = false;
+        self.stream_ids.clear();
         self.error = None;
         Ok(())
     }
@@ -177,6 +188,27 @@ impl<'a> Child<'a> {
                         })?;
                 }
             }
+            (Device, "compatible") => {
+                let list = crate::cells::string_list(value).ok_or_else(|| {
+                    rules::bad("compatible", "must be a list of non-empty strings")
+                })?;
+                if let Some(known) = crate::dma::known_in(list) {
+                    if self.dma == DmaMaster::No {
+                        self.dma = DmaMaster::Known(known);
+                    }
+                }
+            }
+            (Device, "dma-master") => {
+                rules::flag_property(value, "dma-master")?;
+                if self.dma == DmaMaster::No {
+                    self.dma = DmaMaster::Marked;
+                }
+            }
+            (Device, "unprotected-dma") => {
+                rules::flag_property(value, "unprotected-dma")?;
+                self.unprotected_dma = true;
+            }
+            (Device, "stream-ids") => self.stream_ids = rules::stream_ids(value)?,
             (Kernel | Dtb | Initrd, "file") => self.file = Some(rules::file(value)?),
             (Kernel | Dtb | Initrd, "load") => self.load = Some(rules::address(value, "load")?),
             (Kernel, "entry") => self.entry = Some(rules::address(value, "entry")?),
@@ -221,6 +253,9 @@ impl<'a> Child<'a> {
                     phys,
                     ipa,
                     interrupts: self.interrupts.clone(),
+                    dma: self.dma,
+                    unprotected_dma: self.unprotected_dma,
+                    stream_ids: self.stream_ids.clone(),
                 })
             }
             Kind::Console => Part::Console(reg()?),

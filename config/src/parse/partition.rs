@@ -16,7 +16,7 @@ use heapless::Vec;
 
 /// The properties a partition node may have (for the unknown-property error).
 pub(super) const PARTITION_PROPERTIES: &str =
-    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault";
+    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault, direct-map";
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
@@ -40,6 +40,7 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         privileged: false,
         pmu: Pmu::Deny,
         on_fault: OnFault::Stop,
+        direct_map: false,
     }
 }
 
@@ -112,6 +113,9 @@ impl<'a> Partition<'a> {
                 _ => Err(rules::bad("on-fault", "must be \"stop\" or \"inject\"")),
             }
             .map(|on_fault| slot.on_fault = on_fault),
+            "direct-map" => {
+                rules::flag_property(value, "direct-map").map(|()| slot.direct_map = true)
+            }
             _ => rules::check_ignored(name, value, PARTITION_PROPERTIES),
         };
         result.map_err(|kind| self.at.err(kind))
@@ -181,8 +185,23 @@ impl<'a> Partition<'a> {
         Ok(())
     }
 
-    /// Ends the partition in `slot`: says what it lacks, if anything.
-    pub(super) fn end(&self, slot: &PartitionConfig<'a>) -> Result<(), ConfigError> {
+    /// Ends the partition in `slot`: says what it lacks, if anything. A direct-mapped
+    /// partition's regions get their `phys` (their IPA) here, once every property and region
+    /// is known; a `phys` of its own that is not the IPA is refused.
+    pub(super) fn end(&self, slot: &mut PartitionConfig<'a>) -> Result<(), ConfigError> {
+        if slot.direct_map {
+            for region in slot.memory.iter_mut() {
+                match region.phys {
+                    Some(pa) if pa != region.ipa.start => {
+                        return Err(self.at.child(region.node).err(rules::bad(
+                            "phys",
+                            "the partition is `direct-map`: its memory sits at PA = IPA; leave                              `phys` out (or make it equal the IPA)",
+                        )))
+                    }
+                    _ => region.phys = Some(region.ipa.start),
+                }
+            }
+        }
         // A `cpus` property is never empty, so empty means missing.
         if slot.cpus.is_empty() {
             return Err(self.at.err(ErrorKind::MissingProperty { name: "cpus" }));

@@ -5,7 +5,7 @@
 
 use crate::cells;
 use crate::error::ErrorKind;
-use crate::limits::{MAX_CPUS, MAX_FILE_NAME, MAX_NAME, MAX_SMC_ALLOW};
+use crate::limits::{MAX_CPUS, MAX_FILE_NAME, MAX_NAME, MAX_SMC_ALLOW, MAX_STREAM_IDS};
 use crate::model::{RestartLimit, MAX_RESTART_COUNT, MAX_RESTART_WINDOW_S};
 use crate::range::Range;
 use crate::text::bounded;
@@ -140,6 +140,36 @@ pub(super) fn flag(value: &[u8], name: &'static str) -> Result<(), ErrorKind> {
     } else {
         Err(bad(name, "takes no value: write `privileged;`"))
     }
+}
+
+/// Decodes a flag property other than `privileged` (`direct-map;`, `dma-master;`,
+/// `unprotected-dma;`): it takes no value.
+pub(super) fn flag_property(value: &[u8], name: &'static str) -> Result<(), ErrorKind> {
+    if value.is_empty() {
+        Ok(())
+    } else {
+        Err(bad(
+            name,
+            "takes no value: write the property's name alone, e.g. `direct-map;`",
+        ))
+    }
+}
+
+/// Decodes a device's `stream-ids`: a non-empty list of cells, each an SMMU stream ID, at
+/// most [`MAX_STREAM_IDS`].
+pub(super) fn stream_ids(value: &[u8]) -> Result<Vec<u32, MAX_STREAM_IDS>, ErrorKind> {
+    let why = "must be a non-empty list of cells, one SMMU stream ID each";
+    let list = cells::u32_list(value)
+        .filter(|_| !value.is_empty())
+        .ok_or_else(|| bad("stream-ids", why))?;
+    let mut ids = Vec::new();
+    for id in list {
+        ids.push(id).map_err(|_| ErrorKind::TooMany {
+            what: "stream IDs on a device",
+            max: MAX_STREAM_IDS,
+        })?;
+    }
+    Ok(ids)
 }
 
 /// Decodes a channel's `partitions`: exactly two non-empty strings. Whether

@@ -742,3 +742,30 @@ fn a_second_privileged_partition_is_rejected_naming_the_first() {
         messages(&errors)
     );
 }
+
+/// The errors of `dts` on QEMU `virt` with its SMMU (`-M virt,iommu=smmuv3`).
+fn errors_with_smmu(dts: &str) -> Vec<ConfigError> {
+    with_parsed(dts, |config| {
+        let mut board = qemu_virt();
+        board.smmu = Some(Range::new(0x0905_0000, 0x2_0000));
+        validate(config, &board, &crate::test_support::image_size)
+            .into_iter()
+            .collect()
+    })
+}
+
+const PCIE: &str = "device@10000000 { reg = <0x0 0x10000000 0x0 0x01000000>; interrupts = <35 36 37 38>; stream-ids = <0x8 0x10>; };";
+
+#[test]
+fn stream_ids_on_bus_0_behind_the_boards_smmu_are_valid() {
+    let errors = errors_with_smmu(&p("", PCIE));
+    assert!(errors.is_empty(), "{}", messages(&errors));
+}
+
+#[test]
+fn a_stream_id_beyond_the_stream_table_is_refused() {
+    let errors = errors_with_smmu(&p("", &PCIE.replace("0x10>", "0x100>")));
+    assert_eq!(errors.len(), 1, "{}", messages(&errors));
+    assert_eq!(errors[0].node.as_str(), "/partitions/p/device@10000000");
+    assert_eq!(errors[0].kind, ErrorKind::StreamIdTooLarge { sid: 0x100 });
+}

@@ -1,9 +1,9 @@
 //! This CPU's EL2 physical timer (CNTHP, Arm ARM D11.2.4 "The EL2 physical timer"): the
 //! hypervisor's own alarm, PPI 26 on every CPU, which interrupts EL2 whatever the guest does.
 //!
-//! Two users share it, each with its own deadline per CPU ([`Alarm`]): the console (a partial
-//! line's quiet time, a full FIFO, typed bytes waiting for a partition's UART) and partition
-//! watchdogs (`vcpu::watchdog`). The timer is programmed with the earliest of this CPU's
+//! Three users share it, each with its own deadline per CPU ([`Alarm`]): the console (a partial
+//! line's quiet time, a full FIFO, typed bytes waiting for a partition's UART), partition
+//! watchdogs (`vcpu::watchdog`) and the SMMU's event queue drain (`smmu::service`). The timer is programmed with the earliest of this CPU's
 //! deadlines. When it fires, [`fired`] forgets every deadline that has passed (their owners
 //! handle them and arm again: the console in its interrupt handler, the watchdog in the tick
 //! after the exit), so a passed deadline can never keep the interrupt asserted.
@@ -25,9 +25,11 @@ pub enum Alarm {
     Console = 0,
     /// The partition watchdogs' next deadline on this CPU.
     Watchdog = 1,
+    /// The SMMU's event queue drain (`smmu::service`), on the boot CPU.
+    Smmu = 2,
 }
 
-const ALARMS: usize = 2;
+const ALARMS: usize = 3;
 const NONE: u64 = u64::MAX;
 
 /// Each CPU's deadlines, by [`Alarm`]; `NONE` when unset. Only the CPU itself reads or writes its

@@ -28,6 +28,7 @@ mod registers;
 pub mod rng;
 pub mod rng200;
 mod smc;
+pub mod smmu;
 pub mod stack;
 mod sysreg;
 pub mod trap_regs;

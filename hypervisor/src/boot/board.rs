@@ -40,6 +40,8 @@ pub fn board_from_host(name: &str, host: &HostInfo<'_>, hyp: Range, dtb: Range) 
     host_device(host.uart.map(|(_, range)| range), "console UART");
     host_device(host.pm_watchdog, "power-management watchdog");
     host_device(host.rng200, "hardware RNG, the RNG200");
+    host_device(host.smmu, "SMMU");
+    board.smmu = host.smmu;
     match host.gic {
         Some(Gic::V3 {
             distributor,

@@ -141,6 +141,7 @@ pub fn after_mmu<'s, P: BootPlatform, T: TablePool>(
         partitions::add_partitions(platform, tables, &machine, bundle, &mut built);
         built
     });
+    platform.init_smmu(host, system);
     let running = start(platform, host, system);
     Booted { system, running }
 }

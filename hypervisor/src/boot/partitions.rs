@@ -69,6 +69,7 @@ pub fn empty_system(machine: &Machine<'_>) -> System {
         console_focus: None,
         console_baud: 0,
         reset_on_last_stop: false,
+        dma_streams: heapless::Vec::new(),
     }
 }
 
@@ -192,6 +193,7 @@ pub fn add_partitions(
             platform.allow_firmware_calls(id, &partition_config.smc_allow);
             platform.load_images(&partition);
             print_placement(platform, &partition, partition_config);
+            print_unprotected_dma(platform, partition_config);
             partition.doorbells = crate::doorbell::doorbells_of(config, name);
             for (vcpu, mpidr) in partition_config.cpus.iter().enumerate() {
                 if let Some(cpu) = host.cpus.iter().position(|m| m == mpidr) {
@@ -205,6 +207,7 @@ pub fn add_partitions(
                 }
             }
             setup_virtual_gic(platform, host.gic, index, &partition, partition_config);
+            keep_dma_streams(&mut system.dma_streams, index, partition_config);
         }
         if system.partitions.push(partition).is_err() {
             break;
@@ -217,6 +220,37 @@ pub fn add_partitions(
             "channel \"{}\": partition \"{}\" receives INTID {}, partition \"{}\" INTID {}",
             channel.name, a.partition, a.intid, b.partition, b.intid
         ));
+    }
+}
+
+/// Keeps the stream IDs of partition `index`'s devices for the SMMU.
+fn keep_dma_streams(
+    streams: &mut crate::smmu::plan::DmaStreams,
+    index: usize,
+    config: &PartitionConfig<'_>,
+) {
+    for device in &config.devices {
+        for &sid in &device.stream_ids {
+            let mut name = heapless::String::new();
+            let _ = name.push_str(device.node);
+            let _ = streams.push(crate::smmu::plan::DmaStream {
+                sid,
+                partition: index,
+                device: name,
+            });
+        }
+    }
+}
+
+/// One warning line per device of the partition allowed DMA with no SMMU in front of it
+/// (`unprotected-dma` in a direct-mapped partition; validation refused every other case).
+fn print_unprotected_dma(platform: &mut impl BootPlatform, config: &PartitionConfig<'_>) {
+    for device in config.devices.iter().filter(|d| d.unprotected_dma) {
+        let warning = bulkhead_config::dma::UnprotectedDma {
+            partition: config,
+            device,
+        };
+        platform.print(format_args!("{warning}"));
     }
 }
 

@@ -80,4 +80,7 @@ pub trait BootPlatform {
     /// Starts one secondary CPU at the hypervisor's secondary entry; a PSCI error code if the
     /// firmware refused.
     fn start_secondary(&mut self, start: &SecondaryStart) -> Result<(), i64>;
+    /// Brings up the board's SMMU for the system's DMA streams (refusing the partitions whose
+    /// DMA it cannot confine). Nothing by default (host tests, boards without one).
+    fn init_smmu(&mut self, _host: &HostInfo<'_>, _system: &crate::system::System) {}
 }

@@ -175,6 +175,10 @@ impl BootPlatform for Target {
         arch::publish_cpu_mpidrs(cpus);
     }
 
+    fn init_smmu(&mut self, host: &HostInfo<'_>, system: &crate::system::System) {
+        crate::smmu::service::init(host, system);
+    }
+
     fn start_secondary(&mut self, start: &SecondaryStart) -> Result<(), i64> {
         match start.method {
             StartMethod::Psci => match self.hardware.psci_cpu_on(start.mpidr, start.cpu) {

@@ -80,6 +80,11 @@ impl PhysicalGic for ArchGic {
         fast_path::take_pending_ack(cpu)
     }
     fn hypervisor_interrupt(&self, intid: u32) -> bool {
+        if intid == arch::hyp_timer::INTID {
+            if let Some(system) = crate::system::SYSTEM.get() {
+                crate::smmu::service::on_timer(system);
+            }
+        }
         crate::console::on_interrupt(intid)
     }
     fn mask_hyp_timer(&self) {

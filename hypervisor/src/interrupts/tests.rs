@@ -161,6 +161,7 @@ fn setup(cpu: usize) -> (System, InterruptState<FakeGic>) {
         console_focus: None,
         console_baud: 0,
         reset_on_last_stop: false,
+        dma_streams: heapless::Vec::new(),
     };
     system.partitions.push(partition(1, &[0, 1])).unwrap();
     system.partitions.push(partition(2, &[2])).unwrap();

@@ -370,6 +370,7 @@ pub fn system(on_stop: OnStop) -> System {
         console_focus: None,
         console_baud: 0,
         reset_on_last_stop: false,
+        dma_streams: heapless::Vec::new(),
     };
     for (index, (name, cpus)) in [("linux", &[0usize, 1][..]), ("rtos", &[2][..])]
         .into_iter()

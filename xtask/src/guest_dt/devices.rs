@@ -100,7 +100,8 @@ fn copy_top(d: &mut Derivation<'_>, top: NodeId) -> Result<()> {
         .first()
         .and_then(|r| ipa_of(d, r))
         .unwrap_or_default();
-    let node = d.out.add_child(0, &format!("{base}@{first:x}"));
+    let parent = super::dma_bus::parent_for(d, top)?;
+    let node = d.out.add_child(parent, &format!("{base}@{first:x}"));
     d.out.set_prop(node, "reg", from_cells(&reg));
     d.out.set_prop(node, "status", from_strings(&["okay"]));
     for (name, value) in references::copy_props(d, top)? {

@@ -24,6 +24,7 @@
 pub mod address;
 pub mod clock_rates;
 pub mod devices;
+pub mod dma_bus;
 pub mod references;
 pub mod skeleton;
 pub mod tree;

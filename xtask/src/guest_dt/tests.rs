@@ -286,3 +286,24 @@ fn a_node_only_partly_granted_is_refused() {
     let error = error_of("cpus = <0x2>; device@fe20c000 { reg = <0x0 0xfe20c000 0x0 0x1000>; };");
     assert!(error.contains("outside every device@"), "{error}");
 }
+
+#[test]
+fn a_granted_dma_master_keeps_its_buss_dma_ranges() {
+    let tree = derived(
+        "cpus = <0x0>; device@fe340000 { reg = <0x0 0xfe340000 0x0 0x1000>; interrupts = <158>; };",
+    )
+    .unwrap();
+    assert_eq!(string(&tree, "/emmc2bus", "compatible"), "simple-bus");
+    assert_eq!(
+        cells(&tree, "/emmc2bus", "dma-ranges"),
+        [0, 0xc000_0000, 0, 0, 0, 0x4000_0000]
+    );
+    assert_eq!(
+        cells(&tree, "/emmc2bus/mmc@fe340000", "reg"),
+        [0, 0xfe34_0000, 0, 0x100]
+    );
+    assert!(tree.find("/mmc@fe340000").is_none());
+    // A device that is no DMA master stays under the root.
+    let i2c = derived(I2C1).unwrap();
+    assert!(i2c.find("/i2c@fe804000").is_some());
+}

@@ -260,3 +260,50 @@ fn a_gic_without_virtualization_frames_gives_no_interrupts() {
     assert!(machine.vgics.is_empty(), "no distributor without a GIC");
     assert_eq!(system.gic.distributor, Range::default());
 }
+
+/// A direct-mapped partition owning QEMU virt's last page of virtio-mmio transports, marked
+/// `unprotected-dma` (issue 14), beside an ordinary one.
+const DIRECT_MAPPED: &str = r#"/dts-v1/;
+/ { compatible = "bulkhead,config"; board = "qemu-virt";
+  partitions { #address-cells = <2>; #size-cells = <2>;
+    disk { #address-cells = <2>; #size-cells = <2>; cpus = <0x1>; direct-map;
+      memory@80000000 { reg = <0x0 0x80000000 0x0 0x01000000>; };
+      kernel { file = "test-guest.bin"; load = <0x0 0x80000000>; };
+      device@a003000 { reg = <0x0 0x0a003000 0x0 0x1000>; compatible = "virtio,mmio";
+                       unprotected-dma; interrupts = <78 79>; };
+    };
+    other { #address-cells = <2>; #size-cells = <2>; cpus = <0x2>;
+      memory@80000000 { reg = <0x0 0x80000000 0x0 0x01000000>; };
+      kernel { file = "test-guest.bin"; load = <0x0 0x80000000>; };
+    };
+  };
+};"#;
+
+#[test]
+fn a_direct_mapped_partition_sits_at_pa_equal_ipa_and_its_unprotected_dma_is_warned_about() {
+    let (machine, booted, _) = boot(VIRT_GICV3, bundle(DIRECT_MAPPED, GUEST_IMAGES));
+    let system = &booted.expect("boots").system;
+    let [disk, other] = system.partitions.as_slice() else {
+        panic!("two partitions")
+    };
+    assert_eq!(disk.state(), PartitionState::Running);
+    assert_eq!(
+        (disk.memory[0].ipa, disk.memory[0].pa),
+        (0x8000_0000, 0x8000_0000),
+        "IPA = PA"
+    );
+    let direct = Range::new(0x8000_0000, 16 * MIB);
+    let placed = Range::new(other.memory[0].pa, other.memory[0].size);
+    assert!(
+        !placed.overlaps(&direct),
+        "the other partition is allocated clear of the direct-mapped memory"
+    );
+    assert_eq!(
+        machine.lines_with("unprotected DMA"),
+        [
+            "warning: partition \"disk\" device device@a003000 (virtio,mmio) does unprotected DMA \
+          (no SMMU, direct-mapped at PA = IPA): it can read and write all physical memory, the \
+          hypervisor's and every other partition's"
+        ]
+    );
+}
