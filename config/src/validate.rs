@@ -59,6 +59,7 @@ pub fn validate(
         check.privileged(&mut report);
     }
     channel::check(config, &mut report);
+    shared_memory::check(config, board, &mut report);
     if let Some(focus) = config.console.focus {
         let virtual_console = config
             .partition(focus)
@@ -407,6 +408,7 @@ impl Check<'_, '_> {
 
 mod channel;
 mod management;
+mod shared_memory;
 mod smc;
 #[cfg(test)]
 mod tests;
