@@ -13,6 +13,8 @@
 //!   `cpu_cycles.rs`);
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
+//! - `ipc=producer|consumer` (`shm=IPA,SIZE`, `window=IPA`, `bytes=N`, `record=R`,
+//!   `gic=GICD,GICR`): the shared-memory scenario's roles (see `ipc.rs`);
 //! - `flood=S` and `prompt=1`: the console scenarios' roles (see `console_modes.rs`);
 //! - `mgmt=denied|watch|drive` (`target=NAME`, `until=N`, `watch-ms=P`): the partition
 //!   management calls (see `mgmt.rs`);
@@ -45,6 +47,8 @@ mod console_rx;
 mod cpu_cycles;
 #[cfg(target_os = "none")]
 mod doorbell;
+#[cfg(target_os = "none")]
+mod ipc;
 #[cfg(target_os = "none")]
 mod guard;
 #[cfg(target_os = "none")]
