@@ -17,6 +17,10 @@ pub struct Consumer {
     head: u64,
     /// Set once the ring was found corrupt: every later call fails the same way.
     dead: Option<Corrupt>,
+    /// The producer's wait this consumer last rang for (one doorbell per wait).
+    rang_for: u32,
+    /// This consumer's waits so far (its `waiting` value while it waits).
+    waits: u32,
 }
 
 /// A record read in place: its payload is at `offset` in the region, `len` bytes; it stays
@@ -78,6 +82,8 @@ impl Consumer {
             capacity,
             head,
             dead: None,
+            rang_for: 0,
+            waits: 0,
         }))
     }
 
@@ -175,7 +181,9 @@ impl Consumer {
     pub fn release(&mut self, record: Record) -> Wake {
         self.advance(record.size);
         let waiting = self.shared.u32_at(producer::WAITING).load(Ordering::SeqCst);
-        if waiting != 0 {
+        // One doorbell per wait: the producer numbers its waits.
+        if waiting != 0 && waiting != self.rang_for {
+            self.rang_for = waiting;
             Wake::Ring
         } else {
             Wake::Quiet
@@ -189,11 +197,14 @@ impl Consumer {
             .store(self.head, Ordering::SeqCst);
     }
 
-    /// Says the consumer is about to wait for data: sets its flag, then looks again. `true` if
-    /// a record appeared meanwhile (do not wait; the flag is cleared).
-    pub fn prepare_wait(&self) -> bool {
+    /// Says the consumer is about to wait for data: sets its flag (the number of this wait,
+    /// never 0), then looks again. `true` if a record appeared meanwhile (do not wait; the
+    /// flag is cleared). The producer rings the doorbell once when it publishes during this
+    /// wait.
+    pub fn prepare_wait(&mut self) -> bool {
         let flag = self.shared.u32_at(consumer::WAITING);
-        flag.store(1, Ordering::SeqCst);
+        self.waits = self.waits.wrapping_add(1).max(1);
+        flag.store(self.waits, Ordering::SeqCst);
         let tail = self.shared.u64_at(producer::TAIL).load(Ordering::SeqCst);
         let ready = tail != self.head;
         if ready {

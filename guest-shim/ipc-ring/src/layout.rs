@@ -23,7 +23,8 @@ pub mod producer {
     pub const EPOCH: usize = 12;
     /// u64 tail: bytes ever published (store-release).
     pub const TAIL: usize = 16;
-    /// u32 nonzero while the producer waits for space (it then wants a doorbell).
+    /// u32 nonzero while the producer waits for space: the number of that wait (it wants one
+    /// doorbell per wait).
     pub const WAITING: usize = 24;
 }
 
@@ -31,7 +32,8 @@ pub mod producer {
 pub mod consumer {
     /// u64 head: bytes ever consumed (store-release).
     pub const HEAD: usize = 64;
-    /// u32 nonzero while the consumer waits for data (it then wants a doorbell).
+    /// u32 nonzero while the consumer waits for data: the number of that wait (it wants one
+    /// doorbell per wait).
     pub const WAITING: usize = 72;
 }
 

@@ -25,6 +25,10 @@ pub struct Producer {
     capacity: usize,
     /// Bytes ever published (the producer's own copy; the shared tail is only written).
     tail: u64,
+    /// The consumer's wait this producer last rang for (one doorbell per wait).
+    rang_for: u32,
+    /// This producer's waits so far (its `waiting` value while it waits).
+    waits: u32,
 }
 
 impl Producer {
@@ -60,6 +64,8 @@ impl Producer {
             shared,
             capacity,
             tail: 0,
+            rang_for: 0,
+            waits: 0,
         })
     }
 
@@ -143,12 +149,14 @@ impl Producer {
         })
     }
 
-    /// Says the producer is about to wait for space: sets its flag, then looks again. `true`
-    /// if space for a record of `len` bytes appeared meanwhile (do not wait; the flag is
-    /// cleared). The consumer rings the doorbell when it frees space with the flag set.
-    pub fn prepare_wait(&self, len: usize) -> bool {
+    /// Says the producer is about to wait for space: sets its flag (the number of this wait,
+    /// never 0), then looks again. `true` if space for a record of `len` bytes appeared
+    /// meanwhile (do not wait; the flag is cleared). The consumer rings the doorbell once when
+    /// it frees space during this wait.
+    pub fn prepare_wait(&mut self, len: usize) -> bool {
         let flag = self.shared.u32_at(producer::WAITING);
-        flag.store(1, Ordering::SeqCst);
+        self.waits = self.waits.wrapping_add(1).max(1);
+        flag.store(self.waits, Ordering::SeqCst);
         let size = layout::record_size(len);
         let position = (self.tail as usize) & (self.capacity - 1);
         let pad = if self.capacity - position < size {

@@ -97,6 +97,8 @@ fn waiting_flags_ask_for_doorbells() {
     consumer.done_waiting();
     assert_eq!(producer.try_push(b"y"), Ok(Wake::Quiet));
     assert!(consumer.prepare_wait(), "records there: do not wait");
+    let r = consumer.peek().unwrap().unwrap();
+    consumer.release(r);
     assert!(producer.prepare_wait(8), "space there");
     let r = consumer.peek().unwrap().unwrap();
     assert_eq!(consumer.release(r), Wake::Quiet);

@@ -113,7 +113,10 @@ fn wait_doorbell() -> bool {
 
 fn produce(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, record: usize, window: u64) {
     let Some(mut ring) = Producer::init(shared, 1) else {
-        let _ = writeln!(out, "HIL:IPC error the shared memory is too small for a ring");
+        let _ = writeln!(
+            out,
+            "HIL:IPC error the shared memory is too small for a ring"
+        );
         return;
     };
     let record = record.min(bulkhead_ipc_ring::layout::max_payload(ring.capacity())) & !7;
@@ -172,7 +175,10 @@ fn produce(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, record: u
             _ => timer::delay_us(10_000),
         }
     }
-    let _ = writeln!(out, "HIL:IPC PEER-DOWN the consumer stopped; the producer keeps running");
+    let _ = writeln!(
+        out,
+        "HIL:IPC PEER-DOWN the consumer stopped; the producer keeps running"
+    );
     for beat in 1..=3 {
         timer::delay_us(50_000);
         let _ = writeln!(out, "HIL:IPC ALIVE {beat}");
@@ -246,5 +252,8 @@ fn consume(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, window: u
     // SAFETY: deliberately a write to memory this partition may only read: the stage-2
     // permission fault is the point (the hypervisor stops this partition).
     unsafe { core::ptr::write_volatile(window as *mut u64, 0) };
-    let _ = writeln!(out, "HIL:IPC WROTE the read-only window (it should have faulted)");
+    let _ = writeln!(
+        out,
+        "HIL:IPC WROTE the read-only window (it should have faulted)"
+    );
 }

@@ -48,11 +48,11 @@ mod cpu_cycles;
 #[cfg(target_os = "none")]
 mod doorbell;
 #[cfg(target_os = "none")]
-mod ipc;
-#[cfg(target_os = "none")]
 mod guard;
 #[cfg(target_os = "none")]
 mod guest;
+#[cfg(target_os = "none")]
+mod ipc;
 #[cfg(target_os = "none")]
 mod mgmt;
 #[cfg(target_os = "none")]
