@@ -137,16 +137,18 @@ impl Producer {
     /// Publishes the tail (release: the records before it are visible first), then reads
     /// whether the consumer waits (sequentially consistent: the store and the load are not
     /// reordered, so a consumer that armed its flag after its last look is seen).
-    fn publish(&self) -> Result<Wake, PushError> {
+    fn publish(&mut self) -> Result<Wake, PushError> {
         self.shared
             .u64_at(producer::TAIL)
             .store(self.tail, Ordering::SeqCst);
         let waiting = self.shared.u32_at(consumer::WAITING).load(Ordering::SeqCst);
-        Ok(if waiting != 0 {
-            Wake::Ring
+        // One doorbell per wait: the consumer numbers its waits.
+        if waiting != 0 && waiting != self.rang_for {
+            self.rang_for = waiting;
+            Ok(Wake::Ring)
         } else {
-            Wake::Quiet
-        })
+            Ok(Wake::Quiet)
+        }
     }
 
     /// Says the producer is about to wait for space: sets its flag (the number of this wait,
