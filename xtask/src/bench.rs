@@ -16,6 +16,7 @@ mod figure;
 mod footprint;
 mod group;
 mod hypercall;
+mod ipc_ring;
 mod lines;
 mod linux_boot;
 mod linux_files;
@@ -45,6 +46,7 @@ const GROUPS: &[&dyn Group] = &[
     &traps::TrapRate,
     &footprint::Footprint,
     &rtos_latency::RtosLatency,
+    &ipc_ring::IpcRing,
 ];
 
 /// Arguments of `cargo xtask bench`.

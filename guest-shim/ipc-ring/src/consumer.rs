@@ -156,10 +156,11 @@ impl Consumer {
 
     /// The payload's words, read once each (volatile) in order: `visit(word_index, word)`.
     /// The last word's bytes past the length are whatever the producer sent.
-    pub fn read_words(&self, record: &Record, mut visit: impl FnMut(usize, u64)) {
-        for word in 0..record.len.div_ceil(8) {
-            visit(word, self.shared.read_word(record.offset + 8 * word));
-        }
+    pub fn read_words(&self, record: &Record, visit: impl FnMut(usize, u64)) {
+        // In bounds: `peek` checked the record against the data area.
+        let _ = self
+            .shared
+            .visit_words(record.offset, record.len.div_ceil(8), visit);
     }
 
     /// Copies the payload into `out` (its first `min(out.len(), len)` bytes); returns how many.

@@ -114,10 +114,9 @@ impl Producer {
         let data = layout::HEADER_SIZE + position;
         let header = u64::from(len as u32) | (u64::from(layout::KIND_DATA) << 32);
         self.shared.write_word(data, header);
-        for word in 0..(size - layout::RECORD_HEADER) / 8 {
-            self.shared
-                .write_word(data + layout::RECORD_HEADER + 8 * word, fill(word));
-        }
+        let words = (size - layout::RECORD_HEADER) / 8;
+        self.shared
+            .fill_words(data + layout::RECORD_HEADER, words, &mut fill);
         self.tail += (pad + size) as u64;
         self.publish()
     }

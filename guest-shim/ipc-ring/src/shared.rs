@@ -74,4 +74,50 @@ impl Shared {
         // SAFETY: in bounds and aligned (checked); volatile, since the peer may read it.
         unsafe { core::ptr::write_volatile(self.base.add(offset).cast::<u64>(), value) }
     }
+
+    /// Writes `count` words from byte `offset` on, word `i` being `fill(i)`: one bounds check
+    /// for the run (out of bounds: nothing written, `false`).
+    pub fn fill_words(
+        &self,
+        offset: usize,
+        count: usize,
+        mut fill: impl FnMut(usize) -> u64,
+    ) -> bool {
+        let Some(len) = count.checked_mul(8) else {
+            return false;
+        };
+        if !self.in_bounds(offset, len, 8) {
+            return false;
+        }
+        // SAFETY: `count` words from `offset` are in bounds and aligned (checked).
+        let base = unsafe { self.base.add(offset).cast::<u64>() };
+        for i in 0..count {
+            // SAFETY: `i < count`, inside the checked run; volatile, since the peer may read it.
+            unsafe { core::ptr::write_volatile(base.add(i), fill(i)) };
+        }
+        true
+    }
+
+    /// Reads `count` words from byte `offset` on, each once (volatile), in order:
+    /// `visit(i, word)`. One bounds check for the run (out of bounds: nothing read, `false`).
+    pub fn visit_words(
+        &self,
+        offset: usize,
+        count: usize,
+        mut visit: impl FnMut(usize, u64),
+    ) -> bool {
+        let Some(len) = count.checked_mul(8) else {
+            return false;
+        };
+        if !self.in_bounds(offset, len, 8) {
+            return false;
+        }
+        // SAFETY: `count` words from `offset` are in bounds and aligned (checked).
+        let base = unsafe { self.base.add(offset).cast::<u64>() };
+        for i in 0..count {
+            // SAFETY: `i < count`, inside the checked run; volatile, since the peer may write it.
+            visit(i, unsafe { core::ptr::read_volatile(base.add(i)) });
+        }
+        true
+    }
 }

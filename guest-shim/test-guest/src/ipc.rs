@@ -83,9 +83,10 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>, role: &str) {
         "HIL:IPC {role} ring at {ipa:#x} ({size:#x} bytes), window at {window:#x}, doorbell INTID {}",
         bell.intid
     );
+    let bench = info.arg("bench") == Some("1");
     match role {
-        "producer" => produce(out, &hv, shared, bytes, record, window),
-        _ => consume(out, &hv, shared, bytes, window, bell.intid),
+        "producer" => produce(out, &hv, shared, bytes, record, window, bench),
+        _ => consume(out, &hv, shared, bytes, window, bench),
     }
 }
 
@@ -111,7 +112,16 @@ fn wait_doorbell() -> bool {
     arrived
 }
 
-fn produce(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, record: usize, window: u64) {
+/// Streams `bytes`; then (unless `bench`) writes the window and waits for the consumer's stop.
+fn produce(
+    out: &mut Pl011,
+    hv: &Bulkhead,
+    shared: Shared,
+    bytes: u64,
+    record: usize,
+    window: u64,
+    bench: bool,
+) {
     let Some(mut ring) = Producer::init(shared, 1) else {
         let _ = writeln!(
             out,
@@ -126,11 +136,16 @@ fn produce(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, record: u
     while sent < bytes {
         let len = (bytes - sent).min(record as u64) as usize;
         let first = sent / 8;
-        match ring.try_push_with(len, |i| pattern(first + i as u64)) {
+        // The checksum is folded as the words are written (`fill` runs only for a record that
+        // fits, once per word).
+        let mut folded = sum;
+        match ring.try_push_with(len, |i| {
+            let word = pattern(first + i as u64);
+            folded = fold(folded, word);
+            word
+        }) {
             Ok(wake) => {
-                for i in 0..(len as u64).div_ceil(8) {
-                    sum = fold(sum, pattern(first + i));
-                }
+                sum = folded;
                 sent += len as u64;
                 records += 1;
                 if wake == Wake::Ring {
@@ -159,6 +174,9 @@ fn produce(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, record: u
         out,
         "HIL:IPC SENT bytes={sent} records={records} checksum={sum:#018x} full-waits={waits} doorbells={rings} ticks={ticks}"
     );
+    if bench {
+        return;
+    }
     // SAFETY: `window` is the second channel's shared memory, read-write for this partition.
     unsafe { core::ptr::write_volatile(window as *mut u64, WINDOW_WORD) };
     let _ = hv.doorbell_ring(0);
@@ -185,8 +203,10 @@ fn produce(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, record: u
     }
 }
 
-fn consume(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, window: u64, intid: u32) {
-    let _ = intid;
+/// Receives and checks `bytes`; with `bench`, prints the throughput figure (`HIL:BENCH
+/// ipc-ring`: counter ticks from attach to the last byte) and stops there, else reads and then
+/// writes the read-only window.
+fn consume(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, window: u64, bench: bool) {
     let mut ring = loop {
         match Consumer::attach(shared) {
             Ok(Some(ring)) => break ring,
@@ -202,6 +222,7 @@ fn consume(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, window: u
             }
         }
     };
+    let start = timer::counter();
     let (mut received, mut records, mut sum, mut bad, mut waits) = (0u64, 0u64, 0u64, 0u64, 0u64);
     while received < bytes {
         match ring.peek() {
@@ -239,6 +260,15 @@ fn consume(out: &mut Pl011, hv: &Bulkhead, shared: Shared, bytes: u64, window: u
         out,
         "HIL:IPC RECEIVED bytes={received} records={records} checksum={sum:#018x} mismatches={bad} empty-waits={waits}"
     );
+    if bench {
+        let ticks = timer::counter() - start;
+        let _ = writeln!(
+            out,
+            "HIL:BENCH ipc-ring bytes={received} ticks={ticks} records={records} mismatches={bad} empty-waits={waits}"
+        );
+        let _ = writeln!(out, "HIL:BENCH done");
+        return;
+    }
     // The producer's word in the window, once it is there.
     // SAFETY: `window` is the second channel's shared memory, mapped read-only here: reads only.
     let read = || unsafe { core::ptr::read_volatile(window as *const u64) };

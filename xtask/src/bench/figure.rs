@@ -15,6 +15,8 @@ pub enum Unit {
     Ratio,
     /// Traps taken per second of guest time (counter ticks at the counter's frequency).
     TrapsPerSecond,
+    /// Mebibytes moved per second of guest time.
+    MibPerSecond,
 }
 
 impl Unit {
@@ -26,6 +28,7 @@ impl Unit {
             Unit::Lines => "lines",
             Unit::Ratio => "ratio",
             Unit::TrapsPerSecond => "traps/s",
+            Unit::MibPerSecond => "MiB/s",
         }
     }
 }
