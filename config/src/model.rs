@@ -124,6 +124,27 @@ pub struct Channel<'a> {
     pub name: &'a str,
     /// The two endpoints, in the order the `partitions` property lists them.
     pub ends: [ChannelEnd<'a>; 2],
+    /// The shared memory both ends map (`shared-memory`), if any.
+    pub shared: Option<SharedMemory>,
+}
+
+/// A channel's shared memory (`/channels/<name>/shared-memory`): one physical region mapped into
+/// both partitions' stage-2, each end at its own IPA, read-write or read-only per end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SharedMemory {
+    /// The physical region (`reg`).
+    pub phys: Range,
+    /// Where each end sees it (`ipa`, in the order of `partitions`).
+    pub ipa: [u64; 2],
+    /// Whether each end may write it (`access`: "rw" or "ro", in the order of `partitions`).
+    pub writable: [bool; 2],
+}
+
+impl SharedMemory {
+    /// End `end`'s IPA window.
+    pub fn window(&self, end: usize) -> Range {
+        Range::new(self.ipa.get(end).copied().unwrap_or(0), self.phys.size)
+    }
 }
 
 impl<'a> Channel<'a> {

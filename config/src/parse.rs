@@ -26,6 +26,7 @@ mod channel;
 mod child;
 mod partition;
 mod rules;
+mod shared_memory;
 
 use crate::cells;
 use crate::error::{ConfigError, ErrorKind};
@@ -110,6 +111,8 @@ struct Parser<'a, 'c> {
     child: Child<'a>,
     /// The channel being read, beyond its slot.
     channel: ChannelReader<'a>,
+    /// The channel's `shared-memory` node being read.
+    shared: shared_memory::SharedMemoryReader<'a>,
 }
 
 impl<'a, 'c> Parser<'a, 'c> {
@@ -130,6 +133,7 @@ impl<'a, 'c> Parser<'a, 'c> {
             partition: Partition::default(),
             child: Child::default(),
             channel: ChannelReader::default(),
+            shared: shared_memory::SharedMemoryReader::default(),
         }
     }
 
@@ -199,7 +203,16 @@ impl<'a, 'c> Parser<'a, 'c> {
                 }))
             }
             (Section::Channels, 2) => self.begin_channel(name),
-            (Section::Channels, 3) => Err(self.channel.child(name)),
+            (Section::Channels, 3) => match self.config.channels.last() {
+                Some(slot) => self.channel.child(slot, &mut self.shared, name),
+                None => Ok(()),
+            },
+            (Section::Channels, 4) => {
+                let at = At::channels().child(name);
+                Err(at.err(ErrorKind::UnknownNode {
+                    allowed: "none (this node has no children)",
+                }))
+            }
             // The root, or below a node that is already an error.
             _ => Ok(()),
         };
@@ -313,6 +326,7 @@ impl<'a, 'c> Parser<'a, 'c> {
                 self.child.property(name, value);
                 Ok(())
             }
+            (4, Section::Channels) if self.shared.seen() => self.shared.property(name, value),
             _ => Ok(()),
         }
     }
@@ -409,6 +423,11 @@ impl<'a, 'c> Parser<'a, 'c> {
                 }
             }
             2 if self.section == Section::Channels => self.channel.end()?,
+            3 if self.section == Section::Channels && self.shared.seen() => {
+                if let Some(slot) = self.config.channels.last_mut() {
+                    self.shared.end(slot)?;
+                }
+            }
             3 if self.section == Section::Partitions => {
                 if let Some(slot) = self.config.partitions.last_mut() {
                     self.partition.end_child(slot, &mut self.child)?;

@@ -61,6 +61,7 @@ pub fn validate(
         stream_ids::check(index, partition, &mut report);
     }
     channel::check(config, &mut report);
+    shared_memory::check(config, board, &mut report);
     if let Some(focus) = config.console.focus {
         let virtual_console = config
             .partition(focus)
@@ -425,6 +426,7 @@ impl Check<'_, '_> {
 mod channel;
 mod dma;
 mod management;
+mod shared_memory;
 mod smc;
 mod stream_ids;
 #[cfg(test)]

@@ -336,6 +336,13 @@ pub mod stage2 {
     pub const RAM: Attributes = Attributes(MEMATTR_NORMAL_WB | S2AP_RW | SH_INNER | AF);
     /// Passthrough MMIO: Device-nGnRE, read/write, never executable.
     pub const DEVICE: Attributes = Attributes(MEMATTR_DEVICE_NGNRE | S2AP_RW | AF | XN);
+    /// S2AP = 0b01: read-only.
+    const S2AP_RO: u64 = 0b01 << 6;
+    /// A channel's shared memory, for an end that may write it: normal write-back, inner
+    /// shareable (as guest RAM, so both partitions' cacheable mappings agree), never executable.
+    pub const SHARED_RW: Attributes = Attributes(MEMATTR_NORMAL_WB | S2AP_RW | SH_INNER | AF | XN);
+    /// The same for a read-only end: a write is a stage-2 permission fault.
+    pub const SHARED_RO: Attributes = Attributes(MEMATTR_NORMAL_WB | S2AP_RO | SH_INNER | AF | XN);
 
     /// Whether `attrs` forbid execution.
     pub fn is_execute_never(attrs: Attributes) -> bool {

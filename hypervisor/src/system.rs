@@ -132,6 +132,12 @@ impl Partition {
         PartitionState::from_u8(self.state.load(Ordering::SeqCst))
     }
 
+    /// The address of the state byte, which the doorbell fast path reads (a ring is taken there
+    /// only while it is 0, [`PartitionState::Running`]).
+    pub fn state_address(&self) -> usize {
+        core::ptr::from_ref(&self.state) as usize
+    }
+
     /// Changes the state (sequentially consistent: vCPU entry and partition stop rely on it).
     pub fn set_state(&self, state: PartitionState) {
         self.state.store(state as u8, Ordering::SeqCst);

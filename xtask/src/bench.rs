@@ -16,6 +16,7 @@ mod figure;
 mod footprint;
 mod group;
 mod hypercall;
+mod ipc_ring;
 mod lines;
 mod linux_boot;
 mod linux_files;
@@ -47,6 +48,7 @@ const GROUPS: &[&dyn Group] = &[
     &footprint::Footprint,
     &rtos_latency::RtosLatency,
     &rtos_activity::RtosActivity,
+    &ipc_ring::IpcRing,
 ];
 
 /// Arguments of `cargo xtask bench`.

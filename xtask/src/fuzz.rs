@@ -65,6 +65,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "host_dt",
         "HostInfo::parse on random bytes (the boot loader's device tree)",
     ),
+    (
+        "ipc_ring_consumer",
+        "the shared-memory ring's consumer over a hostile header and data",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.

@@ -2,8 +2,8 @@
 //! they arrive, then what it still lacks when it ends.
 //!
 //! Like a partition, the channel is built in place, in the slot of the
-//! configuration it will occupy. A channel has no child nodes yet; a `memory`
-//! node for the shared memory of the planned IPC channels will be the first.
+//! configuration it will occupy. Its one child node kind is `shared-memory`
+//! (`super::shared_memory`).
 
 use super::at::At;
 use super::rules;
@@ -11,13 +11,14 @@ use crate::error::{ConfigError, ErrorKind};
 use crate::model::{Channel, ChannelEnd};
 
 /// The node kinds a channel may contain, for error messages.
-const ALLOWED_CHILDREN: &str = "none yet (shared `memory` for channels is planned, not supported)";
+const ALLOWED_CHILDREN: &str = "shared-memory";
 
 /// An empty channel called `name`, to be filled in.
 pub(super) fn empty(name: &str) -> Channel<'_> {
     Channel {
         name,
         ends: [ChannelEnd::default(); 2],
+        shared: None,
     }
 }
 
@@ -63,11 +64,24 @@ impl<'a> ChannelReader<'a> {
         result.map_err(|kind| self.at.err(kind))
     }
 
-    /// A child node called `name` begins: channels have none yet.
-    pub(super) fn child(&self, name: &'a str) -> ConfigError {
-        self.at.child(name).err(ErrorKind::UnknownNode {
-            allowed: ALLOWED_CHILDREN,
-        })
+    /// A child node called `name` begins: `shared-memory` (once) is read by `shared`.
+    pub(super) fn child(
+        &self,
+        slot: &Channel<'a>,
+        shared: &mut super::shared_memory::SharedMemoryReader<'a>,
+        name: &'a str,
+    ) -> Result<(), ConfigError> {
+        let at = self.at.child(name);
+        match name {
+            "shared-memory" if slot.shared.is_none() && !shared.seen() => {
+                shared.begin(at);
+                Ok(())
+            }
+            "shared-memory" => Err(at.err(ErrorKind::DuplicateName)),
+            _ => Err(at.err(ErrorKind::UnknownNode {
+                allowed: ALLOWED_CHILDREN,
+            })),
+        }
     }
 
     /// Ends the channel: says what it lacks, if anything.
@@ -125,10 +139,12 @@ mod tests {
                     Channel {
                         name: "ping",
                         ends: [end("linux", 48), end("rtos", 49)],
+                        shared: None,
                     },
                     Channel {
                         name: "pong",
                         ends: [end("rtos", 50), end("linux", 51)],
+                        shared: None,
                     },
                 ]
             );
@@ -199,14 +215,17 @@ mod tests {
     }
 
     #[test]
-    fn shared_memory_is_not_supported_yet() {
+    fn a_channel_s_only_child_is_shared_memory() {
         let e = parse_error(&two(
             r#"ping { partitions = "linux", "rtos"; interrupts = <48 49>;
                       memory { size = <0x0 0x1000>; }; };"#,
         ));
         assert_eq!(e.node.as_str(), "/channels/ping/memory");
         assert!(matches!(e.kind, ErrorKind::UnknownNode { .. }), "{e}");
-        assert!(format!("{e}").contains("planned"), "{e}");
+        assert!(
+            format!("{e}").contains("allowed here: shared-memory"),
+            "{e}"
+        );
     }
 
     #[test]

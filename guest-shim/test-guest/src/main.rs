@@ -13,6 +13,8 @@
 //!   `cpu_cycles.rs`);
 //! - `doorbell=ping|pong|bystander` (`rounds=N`, `gic=GICD,GICR`): the doorbell scenario's
 //!   roles (see `doorbell.rs`);
+//! - `ipc=producer|consumer` (`shm=IPA,SIZE`, `window=IPA`, `bytes=N`, `record=R`,
+//!   `gic=GICD,GICR`): the shared-memory scenario's roles (see `ipc.rs`);
 //! - `flood=S` and `prompt=1`: the console scenarios' roles (see `console_modes.rs`);
 //! - `mgmt=denied|watch|drive` (`target=NAME`, `until=N`, `watch-ms=P`): the partition
 //!   management calls (see `mgmt.rs`);
@@ -49,6 +51,8 @@ mod doorbell;
 mod guard;
 #[cfg(target_os = "none")]
 mod guest;
+#[cfg(target_os = "none")]
+mod ipc;
 #[cfg(target_os = "none")]
 mod mgmt;
 #[cfg(target_os = "none")]

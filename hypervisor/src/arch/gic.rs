@@ -127,6 +127,16 @@ pub fn send_sgi(cpu: usize, sgi: u32) {
     }
 }
 
+/// The ICC_SGI1R_EL1 value that sends SGI `sgi` to CPU `cpu` (GICv3), or 0 on a GICv2 or
+/// without a GIC (the doorbell fast path is then off).
+pub fn sgi1r_value(cpu: usize, sgi: u32) -> u64 {
+    if is_v3() {
+        gic_v3::sgi1r_value(mpidr(cpu), sgi)
+    } else {
+        0
+    }
+}
+
 /// Enables or disables SPI `intid`.
 pub fn set_spi_enabled(intid: u32, enabled: bool) {
     if is_v3() {

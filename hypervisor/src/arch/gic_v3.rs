@@ -203,6 +203,7 @@ pub fn init_cpu(cpu: usize, mpidr: u64) {
     }
     rd.isenabler0.set(
         (1 << crate::vgic::KICK_SGI)
+            | (1 << crate::vgic::DOORBELL_SGI)
             | (1 << crate::vgic::MAINTENANCE_INTID)
             | (1 << crate::vgic::HYP_TIMER_INTID),
     );
@@ -243,21 +244,27 @@ pub fn deactivate(intid: u32) {
 
 /// Sends SGI `sgi` to the CPU with affinity `mpidr` (ICC_SGI1R_EL1).
 pub fn send_sgi(mpidr: u64, sgi: u32) {
+    let value = sgi1r_value(mpidr, sgi);
+    // Earlier memory writes (the request the SGI announces) are visible before the SGI.
+    barrier::dsb(barrier::ISHST);
+    ICC_SGI1R_EL1.set(value);
+    barrier::isb(barrier::SY);
+}
+
+/// The ICC_SGI1R_EL1 value that sends SGI `sgi` to the CPU with affinity `mpidr` (bits [63:56]
+/// are RES0: the doorbell fast path keeps its flag index there).
+pub fn sgi1r_value(mpidr: u64, sgi: u32) -> u64 {
     let aff0 = mpidr & 0xf;
     let aff1 = (mpidr >> 8) & 0xff;
     let aff2 = (mpidr >> 16) & 0xff;
     let aff3 = (mpidr >> 32) & 0xff;
     let rs = (mpidr & 0xf0) >> 4;
-    let value = (aff3 << 48)
+    (aff3 << 48)
         | (aff2 << 32)
         | (rs << 44)
         | (u64::from(sgi & 0xf) << 24)
         | (aff1 << 16)
-        | (1 << aff0);
-    // Earlier memory writes (the request the SGI announces) are visible before the SGI.
-    barrier::dsb(barrier::ISHST);
-    ICC_SGI1R_EL1.set(value);
-    barrier::isb(barrier::SY);
+        | (1 << aff0)
 }
 
 /// Writes `intid`'s bit in one of the distributor's one-bit-per-interrupt banks (they change

@@ -9,6 +9,7 @@ pub mod boot;
 pub mod boot_console;
 mod cache;
 pub mod console_fast_path;
+pub mod doorbell_fast_path;
 mod exception;
 pub mod fast_path;
 pub mod frame;
@@ -56,6 +57,15 @@ core::arch::global_asm!(
     include_str!("vectors.S"),
     MAX_CPUS = const crate::MAX_CPUS,
     EMERGENCY_SHIFT = const stack::EMERGENCY_SHIFT,
+    RING_LO = const bulkhead_abi::vendor::DOORBELL_RING & 0xffff,
+    RING_HI = const bulkhead_abi::vendor::DOORBELL_RING >> 16,
+    DOORBELL_SGI = const crate::vgic::DOORBELL_SGI,
+);
+core::arch::global_asm!(
+    include_str!("doorbell_fast_path.S"),
+    MAX_CHANNELS = const bulkhead_config::MAX_CHANNELS,
+    FRAME_SIZE = const core::mem::size_of::<TrapFrame>(),
+    DOORBELL_SGI = const crate::vgic::DOORBELL_SGI,
 );
 core::arch::global_asm!(
     include_str!("console_fast_path.S"),

@@ -242,6 +242,10 @@ enter_guest_asm:
 // synchronous vector (SYNC_LOWER) once the syndrome matched, with x2/x3 in their frame slots and
 // SP 16 above the frame's base.
 fast_hvc:
+    movz    w3, #{RING_LO}              // BULKHEAD_DOORBELL_RING: doorbell_fast_path.S
+    movk    w3, #{RING_HI}, lsl #16
+    cmp     w0, w3
+    b.eq    fast_doorbell_ring
     adrp    x2, FAST_CALLS
     add     x2, x2, :lo12:FAST_CALLS
 1:  ldr     x3, [x2], #40
@@ -280,13 +284,19 @@ fast_hvc:
 // guest's EOI deactivates the physical interrupt. Anything else is acknowledged here and handed
 // to the general path through PENDING_ACK[cpu] (the raw acknowledge value). GICv3 here; GICv2
 // in fast_irq_v2 below.
+// DOORBELL_SGI goes on to fast_doorbell_irq (doorbell_fast_path.S).
 fast_irq:
-    VTIMER_LR_OR_SLOW
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    adrp    x1, VTIMER_LR
+    add     x1, x1, :lo12:VTIMER_LR
+    ldr     x1, [x1, x0, lsl #3]
     mrs     x0, S3_4_C12_C11_5          // ICH_ELRSR_EL2
     tbz     x0, #0, fast_irq_slow
     mrs     x0, S3_0_C12_C12_0          // ICC_IAR1_EL1
     cmp     w0, #27
-    b.ne    fast_irq_pass_on
+    b.ne    fast_irq_not_timer
+    cbz     x1, fast_irq_pass_on        // the guest has the timer's PPI disabled
     msr     S3_0_C12_C12_1, x0          // ICC_EOIR1_EL1: priority drop only (EOImode 1)
     msr     S3_4_C12_C12_0, x1          // ICH_LR0_EL2
 fast_irq_count:
@@ -299,6 +309,9 @@ fast_irq_count:
     str     x0, [x1]
     ldp     x0, x1, [sp], #16
     eret
+fast_irq_not_timer:
+    cmp     w0, #{DOORBELL_SGI}
+    b.eq    fast_doorbell_irq
 fast_irq_pass_on:                       // an interrupt other than the timer: pass it on
     stp     x2, x3, [sp, #-16]!
     mrs     x1, tpidr_el2

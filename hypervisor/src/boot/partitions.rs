@@ -136,6 +136,10 @@ pub fn add_partitions(
             }
         }
     }
+    // Channels' shared memory is nobody's RAM: taken out before anything is allocated.
+    for shared in config.channels.iter().filter_map(|c| c.shared) {
+        allocator.reserve(shared.phys);
+    }
     // A global error (a bad `console-focus`) leaves the default focus.
     system.console_focus = config
         .console
@@ -164,6 +168,7 @@ pub fn add_partitions(
         let mut partition = if refused {
             Partition::new(id, name, PartitionState::Refused)
         } else {
+            let shared = shared_windows(config, name);
             match build_partition(
                 id,
                 partition_config,
@@ -171,6 +176,7 @@ pub fn add_partitions(
                 &mut allocator,
                 tables,
                 cpu_interface,
+                &shared,
             ) {
                 Ok(mut partition) => match partition.register_devices(&system.gic) {
                     Ok(()) => partition,
@@ -220,6 +226,21 @@ pub fn add_partitions(
             "channel \"{}\": partition \"{}\" receives INTID {}, partition \"{}\" INTID {}",
             channel.name, a.partition, a.intid, b.partition, b.intid
         ));
+        if let Some(shared) = channel.shared {
+            let access = |end: usize| if shared.writable[end] { "rw" } else { "ro" };
+            platform.print(format_args!(
+                "channel \"{}\": shared memory {:#x} bytes at PA {:#x}: \"{}\" at IPA {:#x} {}, \"{}\" at IPA {:#x} {}",
+                channel.name,
+                shared.phys.size,
+                shared.phys.start,
+                a.partition,
+                shared.ipa[0],
+                access(0),
+                b.partition,
+                shared.ipa[1],
+                access(1),
+            ));
+        }
     }
 }
 
@@ -272,6 +293,39 @@ fn print_placement(
     ));
 }
 
+/// One end's view of a channel's shared memory: mapped at `ipa`, writable or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SharedWindow {
+    /// Where the partition sees it.
+    pub ipa: u64,
+    /// The physical region.
+    pub pa: u64,
+    /// Its size.
+    pub size: u64,
+    /// Whether the partition may write it.
+    pub writable: bool,
+}
+
+/// The shared-memory windows of partition `name`: one per channel with shared memory it is an
+/// end of, in configuration order.
+pub fn shared_windows(
+    config: &bulkhead_config::model::Config<'_>,
+    name: &str,
+) -> heapless::Vec<SharedWindow, { bulkhead_config::MAX_CHANNELS }> {
+    config
+        .channels_of(name)
+        .filter_map(|(channel, end)| {
+            let shared = channel.shared?;
+            Some(SharedWindow {
+                ipa: *shared.ipa.get(end)?,
+                pa: shared.phys.start,
+                size: shared.phys.size,
+                writable: *shared.writable.get(end)?,
+            })
+        })
+        .collect()
+}
+
 /// Partition `id` as `config` describes it, its memory taken from `allocator` and its stage-2
 /// tables from `tables`: RAM, passthrough devices and, on GICv2 (`cpu_interface` = the GICC
 /// IPA and the GICV frame), the virtual CPU interface. Its images come from `bundle`.
@@ -282,6 +336,7 @@ pub fn build_partition(
     allocator: &mut PhysAllocator,
     tables: &mut dyn TablePool,
     cpu_interface: Option<(u64, u64)>,
+    shared: &[SharedWindow],
 ) -> Result<Partition, &'static str> {
     let mut partition = Partition::new(id, config.name, PartitionState::Running);
     partition.memory = plan_memory(config, allocator).map_err(|_| "not enough free RAM")?;
@@ -306,6 +361,16 @@ pub fn build_partition(
             pa: device.phys.start,
             size: device.phys.size,
         });
+    }
+    for window in shared {
+        let attributes = if window.writable {
+            stage2::SHARED_RW
+        } else {
+            stage2::SHARED_RO
+        };
+        table
+            .map(tables, window.ipa, window.pa, window.size, attributes)
+            .map_err(|_| "stage-2 mapping of a channel's shared memory failed")?;
     }
     if let Some((ipa, pa)) = cpu_interface {
         // GICv2: the partition's GICC is the hardware's virtual CPU interface (GICV), so the

@@ -90,6 +90,19 @@ impl PhysicalGic for ArchGic {
     fn mask_hyp_timer(&self) {
         arch::hyp_timer::fired();
     }
+    fn set_fast_ring(&self, cpu: usize, index: usize, ring: Option<super::gic::FastRing>) {
+        let ring = ring.map(|r| {
+            let sgi1r = gic::sgi1r_value(r.target_cpu, crate::vgic::DOORBELL_SGI);
+            (sgi1r, r.target_cpu, r.slot, r.peer_state)
+        });
+        arch::doorbell_fast_path::set_ring(cpu, index, ring);
+    }
+    fn set_fast_doorbell_lr(&self, cpu: usize, slot: usize, value: u64) {
+        arch::doorbell_fast_path::set_doorbell_lr(cpu, slot, value);
+    }
+    fn take_fast_doorbells(&self, cpu: usize) -> u32 {
+        arch::doorbell_fast_path::take_flags(cpu)
+    }
 }
 
 /// The machine's interrupt state.
@@ -109,6 +122,7 @@ pub fn init_partition(
 /// See [`InterruptState::init_cpu`].
 pub fn init_cpu(cpu: usize, mpidr: u64) {
     STATE.init_cpu(cpu, mpidr);
+    arch::doorbell_fast_path::set_list_register_count(gic::list_register_count());
 }
 
 /// See [`InterruptState::quiesce_vcpu`].
@@ -124,6 +138,9 @@ pub fn reset_vcpu(cpu: usize) {
 /// See [`InterruptState::reset_partition`].
 pub fn reset_partition(partition: usize) {
     STATE.reset_partition(partition);
+    if let Some(system) = crate::system::SYSTEM.get() {
+        STATE.publish_fast_doorbells(system);
+    }
 }
 
 /// See [`InterruptState::kick`].

@@ -3,6 +3,17 @@
 
 use crate::vgic::list_registers::ListEntry;
 
+/// Where a doorbell fast-path ring goes (see [`PhysicalGic::set_fast_ring`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastRing {
+    /// The physical CPU of the vCPU the peer routes its doorbell to.
+    pub target_cpu: usize,
+    /// The peer's doorbell index (its flag on that CPU).
+    pub slot: usize,
+    /// The address of the peer partition's state byte.
+    pub peer_state: usize,
+}
+
 /// The physical GIC, this CPU's virtual CPU interface, and the timer fast path's per-CPU data.
 /// Interrupts are named by their raw acknowledge value where the GICv2 needs the source CPU.
 pub trait PhysicalGic {
@@ -52,6 +63,17 @@ pub trait PhysicalGic {
     /// timer); `false` if it is not.
     fn hypervisor_interrupt(&self, _intid: u32) -> bool {
         false
+    }
+    /// Sets sender CPU `cpu`'s doorbell fast-path entry for its doorbell `index`: raise flag
+    /// `slot` of `target_cpu` and send it the doorbell SGI while the byte at `peer_state` (the
+    /// peer partition's state) reads running; `None`: the general path.
+    fn set_fast_ring(&self, _cpu: usize, _index: usize, _ring: Option<FastRing>) {}
+    /// Sets the list register value receiving CPU `cpu`'s fast path injects its doorbell `slot`
+    /// with (0: the general path).
+    fn set_fast_doorbell_lr(&self, _cpu: usize, _slot: usize, _value: u64) {}
+    /// Takes (clears) the doorbell flags raised for receiving CPU `cpu`: bit `slot` for each.
+    fn take_fast_doorbells(&self, _cpu: usize) -> u32 {
+        0
     }
     /// This CPU's EL2 physical timer fired: forgets the deadlines that passed (their owners arm
     /// it again), so its level is not taken again at once.

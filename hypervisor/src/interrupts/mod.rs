@@ -4,6 +4,7 @@
 //! board one instance over the real GIC serves every CPU ([`board`]), on the host the tests
 //! drive their own over a fake.
 
+pub mod fast_doorbells;
 pub mod gic;
 pub mod spi_targets;
 pub mod state;

@@ -18,7 +18,8 @@ use crate::vgic::pending::PendingQueue;
 use crate::vgic::ports::{redistributor_frame, DistributorPort, RedistributorPort};
 use crate::vgic::redistributor::VirtualRedistributor;
 use crate::vgic::{
-    Effect, IntidSet, FIRST_SPI, HYP_TIMER_INTID, KICK_SGI, MAINTENANCE_INTID, VTIMER_INTID,
+    Effect, IntidSet, DOORBELL_SGI, FIRST_SPI, HYP_TIMER_INTID, KICK_SGI, MAINTENANCE_INTID,
+    VTIMER_INTID,
 };
 use crate::MAX_CPUS;
 use bulkhead_config::MAX_PARTITIONS;
@@ -30,7 +31,7 @@ pub struct InterruptState<G> {
     /// The physical GIC (and this CPU's fast-path data).
     pub gic: G,
     /// Each partition's virtual distributor.
-    distributors: [spin::Mutex<Option<VirtualDistributor>>; MAX_PARTITIONS],
+    pub(super) distributors: [spin::Mutex<Option<VirtualDistributor>>; MAX_PARTITIONS],
     /// Each physical CPU's vCPU redistributor (and, for GICv2, its banked SGI/PPI state).
     redistributors: [spin::Mutex<Option<VirtualRedistributor>>; MAX_CPUS],
     /// Virtual interrupts waiting for a list register, per physical CPU.
@@ -135,6 +136,7 @@ impl<G: PhysicalGic> InterruptState<G> {
         self.gic.set_underflow_interrupt(false);
         self.gic.set_private_enabled(cpu, VTIMER_INTID, false);
         self.gic.set_vtimer_lr(cpu, 0);
+        self.clear_fast_receiver(cpu);
     }
 
     /// Puts this CPU's virtual interface and its vCPU's redistributor back to their reset state
@@ -188,6 +190,10 @@ impl<G: PhysicalGic> InterruptState<G> {
             }
             self.gic.priority_drop(irq);
             match intid {
+                DOORBELL_SGI => {
+                    self.gic.deactivate(irq);
+                    self.take_fast_doorbells(system, cpu);
+                }
                 KICK_SGI | MAINTENANCE_INTID => {
                     self.gic.deactivate(irq);
                     kicked |= intid == KICK_SGI;
@@ -527,6 +533,9 @@ impl<G: PhysicalGic> InterruptState<G> {
                 DeviceEffect::Gic(effect) => effect,
             });
             self.apply(system, index, gic);
+            if device != DeviceId::Redistributors {
+                self.publish_fast_doorbells(system);
+            }
         }
         Ok(value)
     }

@@ -7,7 +7,7 @@ use std::vec::Vec;
 
 use bulkhead_config::range::Range;
 
-use super::gic::PhysicalGic;
+use super::gic::{FastRing, PhysicalGic};
 use super::state::{InterruptState, PeerDown};
 use crate::devices::{AccessWidth, DeviceAccess, DeviceId};
 use crate::partition::PartitionState;
@@ -29,6 +29,9 @@ struct FakeGic {
     lrs: RefCell<[u64; LRS]>,
     log: RefCell<Vec<String>>,
     vtimer_lr: RefCell<[u64; 4]>,
+    fast_rings: RefCell<std::collections::BTreeMap<(usize, usize), FastRing>>,
+    fast_lrs: RefCell<[[u64; 16]; 4]>,
+    fast_flags: RefCell<[u32; 4]>,
 }
 
 impl FakeGic {
@@ -126,6 +129,19 @@ impl PhysicalGic for FakeGic {
     }
     fn mask_hyp_timer(&self) {
         self.log.borrow_mut().push("mask hyp-timer".into());
+    }
+    fn set_fast_ring(&self, cpu: usize, index: usize, ring: Option<FastRing>) {
+        let mut rings = self.fast_rings.borrow_mut();
+        match ring {
+            Some(ring) => rings.insert((cpu, index), ring),
+            None => rings.remove(&(cpu, index)),
+        };
+    }
+    fn set_fast_doorbell_lr(&self, cpu: usize, slot: usize, value: u64) {
+        self.fast_lrs.borrow_mut()[cpu][slot] = value;
+    }
+    fn take_fast_doorbells(&self, cpu: usize) -> u32 {
+        core::mem::take(&mut self.fast_flags.borrow_mut()[cpu])
     }
 }
 
@@ -408,4 +424,104 @@ fn a_guest_enabling_its_timer_ppi_turns_the_fast_path_on() {
         .vgic_access(&system, p, DeviceId::Redistributors, beyond, Some(1))
         .unwrap();
     assert_eq!(state.ignored_writes(0, &[]), 1);
+}
+
+/// `setup`, plus a channel between the two: linux (CPUs 0-1) receives on 49, the rtos (CPU 2)
+/// on [`DOORBELL`]; each is the other's doorbell 0.
+fn setup_channel(cpu: usize) -> (System, InterruptState<FakeGic>) {
+    use crate::doorbell::Doorbell;
+    let (mut system, state) = setup(cpu);
+    system.partitions[0]
+        .doorbells
+        .push(Doorbell {
+            peer: Some(1),
+            peer_intid: DOORBELL,
+            intid: 49,
+        })
+        .unwrap();
+    system.partitions[1]
+        .doorbells
+        .push(Doorbell {
+            peer: Some(0),
+            peer_intid: 49,
+            intid: DOORBELL,
+        })
+        .unwrap();
+    (system, state)
+}
+
+#[test]
+fn the_doorbell_fast_path_is_on_once_the_peer_enables_its_doorbell_and_off_when_it_stops() {
+    let (system, state) = setup_channel(2);
+    state.publish_fast_doorbells(&system);
+    assert!(
+        state.gic.fast_rings.borrow().is_empty(),
+        "nothing enabled yet"
+    );
+    enable(&state, &system, 1, DOORBELL);
+    // linux's CPUs ring the rtos's CPU 2, flag 0, while its state byte reads running.
+    let rings = state.gic.fast_rings.borrow().clone();
+    let ring = FastRing {
+        target_cpu: 2,
+        slot: 0,
+        peer_state: system.partitions[1].state_address(),
+    };
+    assert_eq!(rings.get(&(0, 0)), Some(&ring));
+    assert_eq!(rings.get(&(1, 0)), Some(&ring));
+    assert_eq!(
+        rings.len(),
+        2,
+        "linux does not receive on 49 yet: {rings:?}"
+    );
+    // CPU 2 injects it with the guest's priority and group.
+    let lr = ListEntry::decode_v3(state.gic.fast_lrs.borrow()[2][0]);
+    assert_eq!(
+        (lr.vintid, lr.pintid, lr.state),
+        (DOORBELL, None, LrState::Pending)
+    );
+    assert!(lr.group1);
+    // A stop clears the receiving side; a restart's reset recomputes without the doorbell.
+    state.quiesce_vcpu(2);
+    assert_eq!(state.gic.fast_lrs.borrow()[2][0], 0);
+    state.reset_partition(1);
+    state.publish_fast_doorbells(&system);
+    assert!(state.gic.fast_rings.borrow().is_empty());
+}
+
+#[test]
+fn doorbell_flags_the_assembly_passes_on_are_rung_through_the_general_path() {
+    let (system, state) = setup_channel(2);
+    enable(&state, &system, 1, DOORBELL);
+    // The rtos's CPU 2 could not inject (say, a list register was busy): flag 0 raised.
+    state.gic.fast_flags.borrow_mut()[2] = 0b1;
+    state
+        .gic
+        .pending
+        .borrow_mut()
+        .push(crate::vgic::DOORBELL_SGI);
+    state.handle_physical(&system, 2);
+    assert!(state.gic.logged("deactivate 1"));
+    let lr = state.gic.lr(0);
+    assert_eq!((lr.vintid, lr.state), (DOORBELL, LrState::Pending));
+    // A flag for a stopped partition is dropped.
+    system.partitions[1].set_state(PartitionState::Stopped);
+    state.gic.lrs.borrow_mut()[0] = 0;
+    state.gic.fast_flags.borrow_mut()[2] = 0b1;
+    state
+        .gic
+        .pending
+        .borrow_mut()
+        .push(crate::vgic::DOORBELL_SGI);
+    state.handle_physical(&system, 2);
+    assert_eq!(state.gic.empty_list_registers(), 0b1111);
+    assert_eq!(state.gic.fast_flags.borrow()[2], 0);
+}
+
+#[test]
+fn there_is_no_doorbell_fast_path_on_a_gicv2() {
+    let (system, mut state) = setup_channel(2);
+    state.gic.v3 = false;
+    enable(&state, &system, 1, DOORBELL);
+    assert!(state.gic.fast_rings.borrow().is_empty());
+    assert_eq!(state.gic.fast_lrs.borrow()[2][0], 0);
 }

@@ -117,6 +117,18 @@ impl VirtualDistributor {
         self.ctlr & enable != 0
     }
 
+    /// The configuration of purely virtual SPI `intid` when a ring now would be forwarded to a
+    /// vCPU (enabled, its group enabled), else `None`: what the doorbell fast path injects.
+    pub fn forwarded_software_spi(&self, intid: u32) -> Option<IrqConfig> {
+        if !self.software.contains(intid) {
+            return None;
+        }
+        self.spis
+            .get(intid as usize)
+            .filter(|irq| irq.enabled && self.forwards(irq))
+            .copied()
+    }
+
     /// Whether the partition owns SPI `intid` at all.
     pub fn owns(&self, intid: u32) -> bool {
         self.hardware.contains(intid) || self.software.contains(intid)

@@ -38,6 +38,9 @@ pub const HYP_TIMER_INTID: u32 = 26;
 /// The physical SGI the hypervisor uses to kick another CPU (deliver queued virtual interrupts,
 /// CPU_ON, stop requests). Guests never see physical SGIs.
 pub const KICK_SGI: u32 = 0;
+/// The physical SGI a doorbell ring taken by the assembly fast path sends to the peer's CPU
+/// (GICv3 only; `arch::doorbell_fast_path`). Guests never see physical SGIs.
+pub const DOORBELL_SGI: u32 = 1;
 /// The first SPI.
 pub const FIRST_SPI: u32 = 32;
 /// INTIDs 1020..1023 are special (spurious).

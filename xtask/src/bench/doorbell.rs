@@ -44,8 +44,9 @@ impl Group for Doorbell {
              IRQ vector reads the counter (A acknowledged INTID {}, its doorbell). Under \
              `-icount` QEMU runs the two CPUs round-robin on one thread and neither ever spins, \
              so the ticks are the instructions executed on both CPUs in between: A's \
-             hypercall, the ring at EL2 (the pending state, B's queue, the kick SGI), B's CPU \
-             taking the kick at EL2 and injecting the doorbell, B's vector and its ring back, \
+             hypercall, the ring at EL2 (the doorbell fast path at the synchronous vector: \
+             B's flag and the doorbell SGI), B's CPU taking the SGI at its IRQ vector and \
+             injecting the doorbell through a list register, B's vector and its ring back, \
              and the same on A's CPU. Bare metal, the same guest image plays both sides on two \
              CPUs and rings with SGI {} (ICC_SGI1R_EL1) through QEMU's GICv3: the floor of one \
              interrupt each way, not what a board's GIC costs.",

@@ -20,6 +20,8 @@ pub enum Unit {
     /// Counter ticks of guest time with several CPUs running: under `-icount` the instructions
     /// of every CPU in between, as QEMU's round robin ran them (no budget: not one CPU's path).
     Ticks,
+    /// Mebibytes moved per second of guest time.
+    MibPerSecond,
 }
 
 impl Unit {
@@ -33,6 +35,7 @@ impl Unit {
             Unit::TrapsPerSecond => "traps/s",
             Unit::Traps => "traps",
             Unit::Ticks => "ticks (all CPUs)",
+            Unit::MibPerSecond => "MiB/s",
         }
     }
 }
