@@ -65,6 +65,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "host_dt",
         "HostInfo::parse on random bytes (the boot loader's device tree)",
     ),
+    (
+        "virtqueue",
+        "the virtqueue walker and virtio-mmio transport over random guest memory and rings",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.
