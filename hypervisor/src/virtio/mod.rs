@@ -18,6 +18,9 @@
 )]
 
 pub mod backend;
+pub mod console;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake_driver;
 pub mod guest_memory;
 pub mod queue;
 pub mod transport;
