@@ -22,6 +22,7 @@ pub mod console;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake_driver;
 pub mod guest_memory;
+pub mod links;
 pub mod queue;
 pub mod transport;
 
