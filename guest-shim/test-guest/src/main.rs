@@ -54,6 +54,8 @@ mod mgmt;
 #[cfg(target_os = "none")]
 mod sleep;
 #[cfg(target_os = "none")]
+mod serial_link;
+#[cfg(target_os = "none")]
 mod trng_report;
 
 #[cfg(not(target_os = "none"))]
