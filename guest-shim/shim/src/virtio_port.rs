@@ -137,7 +137,11 @@ impl SerialPort {
     }
 
     fn check(&self) -> Result<(), PortError> {
-        if self.transport.get_status().contains(DeviceStatus::DEVICE_NEEDS_RESET) {
+        if self
+            .transport
+            .get_status()
+            .contains(DeviceStatus::DEVICE_NEEDS_RESET)
+        {
             return Err(PortError::NeedsReset);
         }
         Ok(())

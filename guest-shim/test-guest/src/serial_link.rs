@@ -30,7 +30,10 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>, address: &str) {
         let _ = writeln!(out, "HIL:SERIAL FAIL bad address {address}");
         return;
     };
-    let total = info.arg("serial-bytes").and_then(parse_u64).unwrap_or(1 << 20);
+    let total = info
+        .arg("serial-bytes")
+        .and_then(parse_u64)
+        .unwrap_or(1 << 20);
     // SAFETY: the address is this partition's virtio device window (its device tree and the
     // scenario's configuration say so), used by nothing else.
     let mut port = match unsafe { SerialPort::new(base as usize) } {
@@ -40,7 +43,11 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>, address: &str) {
             return;
         }
     };
-    let _ = writeln!(out, "HIL:SERIAL up status={:#x} bytes={total}", port.status());
+    let _ = writeln!(
+        out,
+        "HIL:SERIAL up status={:#x} bytes={total}",
+        port.status()
+    );
     let mut sent = Fnv(0x811c_9dc5);
     let mut chunk = [0u8; RX_BUFFER];
     let mut at = 0u64;

@@ -178,3 +178,23 @@ fn a_malformed_queue_resets_only_that_side() {
     p.rtos_up();
     assert_eq!(stream(&mut p, 0, b"still here", 4, 64), b"still here");
 }
+
+#[test]
+fn bytes_queued_before_the_sender_closed_its_port_still_arrive() {
+    let mut p = Pair::new();
+    p.linux_up();
+    p.rtos_up();
+    p.drivers[0].offer(TX, b"queued", 0);
+    p.notify(0, TX);
+    // Linux closes the port (PORT_OPEN 0) with the buffer still queued.
+    let close = Control {
+        id: 0,
+        event: control::PORT_OPEN,
+        value: 0,
+    };
+    p.drivers[0].offer(CONTROL_TX, &close.encode(), 0);
+    p.notify(0, CONTROL_TX);
+    p.drivers[1].offer(RX, &[], 64);
+    p.notify(1, RX);
+    assert_eq!(p.drivers[1].take_used(RX)[0].1, b"queued");
+}
