@@ -57,6 +57,8 @@ mod serial_link;
 mod sleep;
 #[cfg(target_os = "none")]
 mod trng_report;
+#[cfg(target_os = "none")]
+mod virtio_attack;
 
 #[cfg(not(target_os = "none"))]
 fn main() {
