@@ -63,11 +63,19 @@ fn pump(
     from_memory: &mut dyn GuestMemory,
     to_memory: &mut dyn GuestMemory,
 ) -> (bool, bool) {
-    if !to.is_live() || !to.backend.guest_open {
-        return (false, false);
-    }
+    let to_ready = to.is_live() && to.backend.guest_open;
     let mut raise_to = false;
     let raise_from = from.with_queues(from_memory, |device, from_q| {
+        // One transmit chain is taken (and so validated) at once, whether or not the peer can
+        // receive: a malformed queue is found when the driver notifies it.
+        if device.held.is_none() {
+            if let Some(chain) = from_q.pop(TX)? {
+                device.held = Some(Held { chain, sent: 0 });
+            }
+        }
+        if !to_ready {
+            return Ok(());
+        }
         // What the sender queued is delivered even after it closed its port (Linux leaves
         // written buffers queued when the file is closed).
         for _ in 0..MAX_CHAINS_PER_PUMP {

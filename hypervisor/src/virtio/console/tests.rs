@@ -198,3 +198,14 @@ fn bytes_queued_before_the_sender_closed_its_port_still_arrive() {
     p.notify(1, RX);
     assert_eq!(p.drivers[1].take_used(RX)[0].1, b"queued");
 }
+
+#[test]
+fn a_malformed_transmit_queue_is_found_even_when_the_peer_is_down() {
+    let mut p = Pair::new();
+    p.rtos_up();
+    p.drivers[1].set_desc(TX, 0, 0x1000, 16, 0, 0);
+    p.drivers[1].publish(TX, 0);
+    let raise = p.notify(1, TX);
+    assert!(raise[1]);
+    assert_ne!(p.link.sides[1].status() & status::DEVICE_NEEDS_RESET, 0);
+}
