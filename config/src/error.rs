@@ -400,6 +400,13 @@ pub enum ErrorKind {
         /// The other memory's physical range.
         range: Range,
     },
+    /// A serial (virtio) channel lacks something or its device window is misplaced.
+    BadVirtioChannel {
+        /// The partition the problem is in.
+        partition: String<32>,
+        /// What is wrong, as a phrase.
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -667,6 +674,10 @@ impl fmt::Display for ErrorKind {
                 f,
                 "direct-map puts this region at PA = IPA, which overlaps the memory of \
                  partition \"{other}\" at {range}; move one of them"
+            ),
+            Self::BadVirtioChannel { partition, why } => write!(
+                f,
+                "the serial channel's virtio device in partition `{partition}` {why}"
             ),
         }
     }

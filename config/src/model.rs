@@ -126,6 +126,10 @@ pub struct Channel<'a> {
     pub ends: [ChannelEnd<'a>; 2],
     /// The shared memory both ends map (`shared-memory`), if any.
     pub shared: Option<SharedMemory>,
+    /// What the channel gives its partitions (`kind`; a doorbell pair by default).
+    pub kind: ChannelKind,
+    /// `port-name` of a serial channel: the virtio-console port's name in both partitions.
+    pub port_name: Option<&'a str>,
 }
 
 /// A channel's shared memory (`/channels/<name>/shared-memory`): one physical region mapped into
@@ -146,6 +150,20 @@ impl SharedMemory {
         Range::new(self.ipa.get(end).copied().unwrap_or(0), self.phys.size)
     }
 }
+
+/// What a channel gives the two partitions it joins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// A doorbell each way (no `kind`, or `kind = "doorbell"`).
+    #[default]
+    Doorbell,
+    /// `kind = "serial"`: a virtio-console port in each partition, joined as a null-modem
+    /// cable; each end's INTID is its virtio device's interrupt, `virtio-windows` its registers.
+    Serial,
+}
+
+/// The size of the trapped window of one virtio-mmio device (its registers and config space).
+pub const VIRTIO_WINDOW_SIZE: u64 = 0x1000;
 
 impl<'a> Channel<'a> {
     /// Which end (0 or 1) partition `name` is, if it is one (the first, if both).
@@ -172,6 +190,9 @@ pub struct ChannelEnd<'a> {
     /// The virtual SPI (GIC INTID) that becomes pending in this partition when the other end
     /// rings its doorbell.
     pub intid: u32,
+    /// A virtio channel: the IPA of this partition's virtio-mmio device window
+    /// ([`VIRTIO_WINDOW_SIZE`] bytes; `virtio-windows`, in the order of `partitions`).
+    pub virtio_window: Option<u64>,
 }
 
 /// One partition: its CPUs, memory, boot images and devices.

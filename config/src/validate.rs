@@ -62,6 +62,7 @@ pub fn validate(
     }
     channel::check(config, &mut report);
     shared_memory::check(config, board, &mut report);
+    virtio_channel::check(config, &mut report);
     if let Some(focus) = config.console.focus {
         let virtual_console = config
             .partition(focus)
@@ -431,4 +432,5 @@ mod smc;
 mod stream_ids;
 #[cfg(test)]
 mod tests;
+mod virtio_channel;
 mod watchdog;

@@ -56,3 +56,4 @@ pub mod trap;
 pub mod trap_stats;
 pub mod vcpu;
 pub mod vgic;
+pub mod virtio;

@@ -69,6 +69,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "ipc_ring_consumer",
         "the shared-memory ring's consumer over a hostile header and data",
     ),
+    (
+        "virtqueue",
+        "the virtqueue walker and virtio-mmio transport over random guest memory and rings",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.

@@ -13,14 +13,17 @@ use crate::linux;
 /// The modules the test initramfs carries. arm_smccc_trng: scenario linux-smccc. i2c-bcm2835,
 /// i2c-dev: the Raspberry Pi 4 Linux partition's passed-through I2C controller (scenario
 /// rpi4-linux). sbsa_gwdt: the partition's emulated SBSA generic watchdog (scenario
-/// partition_watchdog). virtio_pci_legacy_dev, virtio_pci_modern_dev, virtio_pci, virtio_blk:
+/// partition_watchdog). virtio_mmio, virtio_console: serial channels (scenario
+/// ipc_serial_link). virtio_pci_legacy_dev, virtio_pci_modern_dev, virtio_pci, virtio_blk:
 /// the passed-through PCIe virtio-blk behind the SMMU (scenario linux_disk_net, PCIe variant);
 /// failover, net_failover, virtio_net: its virtio-net-pci.
-pub const MODULES: [&str; 11] = [
+pub const MODULES: [&str; 13] = [
     "arm_smccc_trng.ko",
     "i2c-bcm2835.ko",
     "i2c-dev.ko",
     "sbsa_gwdt.ko",
+    "virtio_mmio.ko",
+    "virtio_console.ko",
     "virtio_pci_legacy_dev.ko",
     "virtio_pci_modern_dev.ko",
     "virtio_pci.ko",

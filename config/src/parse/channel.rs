@@ -19,6 +19,8 @@ pub(super) fn empty(name: &str) -> Channel<'_> {
         name,
         ends: [ChannelEnd::default(); 2],
         shared: None,
+        kind: crate::model::ChannelKind::Doorbell,
+        port_name: None,
     }
 }
 
@@ -59,7 +61,17 @@ impl<'a> ChannelReader<'a> {
                 slot.ends[1].intid = b;
                 self.interrupts = true;
             }),
-            _ => rules::check_ignored(name, value, "partitions, interrupts"),
+            "kind" => rules::channel_kind(value).map(|kind| slot.kind = kind),
+            "port-name" => rules::port_name(value).map(|port| slot.port_name = Some(port)),
+            "virtio-windows" => rules::virtio_windows(value).map(|[a, b]| {
+                slot.ends[0].virtio_window = Some(a);
+                slot.ends[1].virtio_window = Some(b);
+            }),
+            _ => rules::check_ignored(
+                name,
+                value,
+                "partitions, interrupts, kind, port-name, virtio-windows",
+            ),
         };
         result.map_err(|kind| self.at.err(kind))
     }
@@ -132,7 +144,11 @@ mod tests {
     fn channels_are_parsed_in_order_with_their_ends() {
         let pong = r#"pong { partitions = "rtos", "linux"; interrupts = <50 51>; };"#;
         with_parsed(&two(&format!("{PING} {pong}")), |c| {
-            let end = |partition, intid| ChannelEnd { partition, intid };
+            let end = |partition, intid| ChannelEnd {
+                partition,
+                intid,
+                virtio_window: None,
+            };
             assert_eq!(
                 c.channels.as_slice(),
                 &[
@@ -140,11 +156,15 @@ mod tests {
                         name: "ping",
                         ends: [end("linux", 48), end("rtos", 49)],
                         shared: None,
+                        kind: crate::model::ChannelKind::Doorbell,
+                        port_name: None,
                     },
                     Channel {
                         name: "pong",
                         ends: [end("rtos", 50), end("linux", 51)],
                         shared: None,
+                        kind: crate::model::ChannelKind::Doorbell,
+                        port_name: None,
                     },
                 ]
             );
@@ -209,7 +229,7 @@ mod tests {
         ));
         assert_eq!(e.node.as_str(), "/channels/ping");
         assert!(
-            format!("{e}").ends_with("allowed here: partitions, interrupts"),
+            format!("{e}").contains("allowed here: partitions, interrupts"),
             "{e}"
         );
     }

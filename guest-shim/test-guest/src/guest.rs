@@ -154,6 +154,15 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if let Some(role) = info.arg("ipc") {
         crate::ipc::run(&mut out, &info, role);
     }
+    if let Some(address) = info.arg("virtio-attack") {
+        crate::virtio_attack::run(&mut out, &info, address);
+    }
+    if let Some(size) = info.arg("pattern-guard").and_then(parse_u64) {
+        crate::virtio_attack::guard_pattern(&mut out, &info, size);
+    }
+    if let Some(address) = info.arg("serial") {
+        crate::serial_link::run(&mut out, &info, address);
+    }
     if info.arg("console-rx") == Some("1") {
         crate::console_rx::run(&mut out, &info);
     }

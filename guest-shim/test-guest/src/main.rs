@@ -56,9 +56,13 @@ mod ipc;
 #[cfg(target_os = "none")]
 mod mgmt;
 #[cfg(target_os = "none")]
+mod serial_link;
+#[cfg(target_os = "none")]
 mod sleep;
 #[cfg(target_os = "none")]
 mod trng_report;
+#[cfg(target_os = "none")]
+mod virtio_attack;
 
 #[cfg(not(target_os = "none"))]
 fn main() {
