@@ -55,3 +55,4 @@ pub mod trap;
 pub mod trap_stats;
 pub mod vcpu;
 pub mod vgic;
+pub mod virtio;
