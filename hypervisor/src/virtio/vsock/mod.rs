@@ -32,3 +32,8 @@ pub mod switch;
 pub use header::{Addr, Header, Op, HEADER_LEN, MAX_PAYLOAD};
 pub use routes::{EndpointId, Routes};
 pub use switch::{Delivery, Refusal, Switch, Verdict};
+pub mod device;
+pub mod hub;
+
+pub use device::VsockDevice;
+pub use hub::{Endpoint, Hub};
