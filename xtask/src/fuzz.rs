@@ -65,6 +65,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "host_dt",
         "HostInfo::parse on random bytes (the boot loader's device tree)",
     ),
+    (
+        "vsock_packet",
+        "the vsock switch: random packets from three partitions, routes and credit checked",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.
