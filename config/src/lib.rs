@@ -66,7 +66,8 @@ pub use limits::{
     MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
 };
 pub use model::{
-    Channel, ChannelEnd, Config, Device, ImageRef, MemoryRegion, OnStop, PartitionConfig, Watchdog,
+    Channel, ChannelEnd, ChannelKind, Config, Device, ImageRef, MemoryRegion, OnStop,
+    PartitionConfig, Watchdog,
 };
 pub use parse::COMPATIBLE;
 pub use range::Range;

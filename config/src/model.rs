@@ -124,6 +124,19 @@ pub struct Channel<'a> {
     pub name: &'a str,
     /// The two endpoints, in the order the `partitions` property lists them.
     pub ends: [ChannelEnd<'a>; 2],
+    /// What the channel carries (`kind`; a doorbell pair by default).
+    pub kind: ChannelKind,
+}
+
+/// What a channel carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// A doorbell each way (`kind = "doorbell"`, the default): the ends' `interrupts`.
+    #[default]
+    Doorbell,
+    /// virtio-vsock streams between the two partitions' vsock devices (`kind = "vsock"`): both
+    /// ends need a `vsock-cid` and a `vsock` node; there are no doorbell interrupts.
+    Vsock,
 }
 
 impl<'a> Channel<'a> {
@@ -199,6 +212,10 @@ pub struct PartitionConfig<'a> {
     pub pmu: Pmu,
     /// What a stage-2 data abort of the partition does (`on-fault`).
     pub on_fault: OnFault,
+    /// The partition's vsock context ID (`vsock-cid`), with its [`Self::vsock`] device.
+    pub vsock_cid: Option<u32>,
+    /// The partition's virtio-vsock device (`vsock` node), `docs/ipc.md`.
+    pub vsock: Option<VsockDevice>,
 }
 
 /// A restart rate limit: at most `count` restarts within any `seconds`-second window; the
@@ -322,5 +339,17 @@ pub struct Watchdog {
     /// The refresh frame (WRR): IPA range, [`WATCHDOG_FRAME_SIZE`] bytes.
     pub refresh: Range,
     /// The virtual SPI (GIC INTID) WS0 makes pending.
+    pub intid: u32,
+}
+
+/// The size of a partition's virtio-mmio vsock window (one 4 KiB page, trapped).
+pub const VSOCK_WINDOW_SIZE: u64 = 0x1000;
+
+/// A partition's virtio-vsock device (a virtio-mmio version 2 window the hypervisor serves).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VsockDevice {
+    /// The device's register window: IPA range, [`VSOCK_WINDOW_SIZE`] bytes.
+    pub window: Range,
+    /// The virtual SPI (GIC INTID) the device raises.
     pub intid: u32,
 }

@@ -56,6 +56,7 @@ pub fn validate(
         check.smc_allow(&mut report);
         watchdog::check(config, index, partition, &mut report);
         management::check(index, partition, &mut report);
+        vsock::check(config, index, partition, &mut report);
         check.privileged(&mut report);
     }
     channel::check(config, &mut report);
@@ -410,4 +411,5 @@ mod management;
 mod smc;
 #[cfg(test)]
 mod tests;
+mod vsock;
 mod watchdog;

@@ -49,7 +49,10 @@ struct Books {
 
 fuzz_target!(|packets: Vec<Packet>| {
     let mut routes = Routes::new();
-    let ids: Vec<EndpointId> = CIDS.iter().map(|&c| routes.add_endpoint(c).unwrap()).collect();
+    let ids: Vec<EndpointId> = CIDS
+        .iter()
+        .map(|&c| routes.add_endpoint(c).unwrap())
+        .collect();
     routes.allow(ids[0], ids[1]).unwrap();
     let mut switch = Switch::new(routes.clone());
     let mut books: HashMap<(Addr, Addr), Books> = HashMap::new();
@@ -84,12 +87,17 @@ fuzz_target!(|packets: Vec<Packet>| {
                 let (src, dst) = (d.header.src(), d.header.dst());
                 if op == Op::Request {
                     books.insert((src, dst), Books::default());
-                    let back = Books { tx: 0, peer: Some((d.header.buf_alloc, d.header.fwd_cnt)) };
+                    let back = Books {
+                        tx: 0,
+                        peer: Some((d.header.buf_alloc, d.header.fwd_cnt)),
+                    };
                     books.insert((dst, src), back);
                     continue;
                 }
                 if op == Op::Rw {
-                    let b = books.get_mut(&(src, dst)).expect("data on a requested connection");
+                    let b = books
+                        .get_mut(&(src, dst))
+                        .expect("data on a requested connection");
                     let (buf_alloc, fwd_cnt) = b.peer.expect("data after the peer's credit");
                     b.tx = b.tx.wrapping_add(d.header.len);
                     assert!(b.tx.wrapping_sub(fwd_cnt) <= buf_alloc, "credit overrun");
@@ -102,7 +110,9 @@ fuzz_target!(|packets: Vec<Packet>| {
                 assert_ne!(header.op, Op::Rst as u16, "an RST is never answered");
                 assert_eq!(reply.header.op, Op::Rst as u16);
             }
-            Verdict::Reset { to_sender, to_peer, .. } => {
+            Verdict::Reset {
+                to_sender, to_peer, ..
+            } => {
                 assert_eq!(to_sender.to, from);
                 assert!(routes.allows(from, to_peer.to));
                 assert_eq!(to_peer.header.op, Op::Rst as u16);

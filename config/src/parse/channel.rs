@@ -8,7 +8,7 @@
 use super::at::At;
 use super::rules;
 use crate::error::{ConfigError, ErrorKind};
-use crate::model::{Channel, ChannelEnd};
+use crate::model::{Channel, ChannelEnd, ChannelKind};
 
 /// The node kinds a channel may contain, for error messages.
 const ALLOWED_CHILDREN: &str = "none yet (shared `memory` for channels is planned, not supported)";
@@ -18,6 +18,7 @@ pub(super) fn empty(name: &str) -> Channel<'_> {
     Channel {
         name,
         ends: [ChannelEnd::default(); 2],
+        kind: ChannelKind::Doorbell,
     }
 }
 
@@ -30,6 +31,8 @@ pub(super) struct ChannelReader<'a> {
     partitions: bool,
     /// Whether `interrupts` was given.
     interrupts: bool,
+    /// The channel's `kind`.
+    kind: ChannelKind,
 }
 
 impl<'a> ChannelReader<'a> {
@@ -38,6 +41,7 @@ impl<'a> ChannelReader<'a> {
         self.at = at;
         self.partitions = false;
         self.interrupts = false;
+        self.kind = ChannelKind::Doorbell;
     }
 
     /// Takes in one property of the channel.
@@ -58,7 +62,16 @@ impl<'a> ChannelReader<'a> {
                 slot.ends[1].intid = b;
                 self.interrupts = true;
             }),
-            _ => rules::check_ignored(name, value, "partitions, interrupts"),
+            "kind" => match crate::cells::string(value) {
+                Some("doorbell") => Ok(ChannelKind::Doorbell),
+                Some("vsock") => Ok(ChannelKind::Vsock),
+                _ => Err(rules::bad("kind", "must be \"doorbell\" or \"vsock\"")),
+            }
+            .map(|kind| {
+                slot.kind = kind;
+                self.kind = kind;
+            }),
+            _ => rules::check_ignored(name, value, "partitions, interrupts, kind"),
         };
         result.map_err(|kind| self.at.err(kind))
     }
@@ -76,10 +89,14 @@ impl<'a> ChannelReader<'a> {
         if !self.partitions {
             return Err(missing("partitions"));
         }
-        if !self.interrupts {
-            return Err(missing("interrupts"));
+        match (self.kind, self.interrupts) {
+            (ChannelKind::Doorbell, false) => Err(missing("interrupts")),
+            (ChannelKind::Vsock, true) => Err(self.at.err(rules::bad(
+                "interrupts",
+                "a vsock channel has no doorbells: remove `interrupts`",
+            ))),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -88,7 +105,7 @@ mod tests {
     extern crate std;
 
     use crate::error::ErrorKind;
-    use crate::model::{Channel, ChannelEnd, Config};
+    use crate::model::{Channel, ChannelEnd, ChannelKind, Config};
     use crate::test_support::{
         compile, config_dts, config_with_channels, parse_error, with_parsed, FdtBuilder, LINUX,
         RTOS,
@@ -125,10 +142,12 @@ mod tests {
                     Channel {
                         name: "ping",
                         ends: [end("linux", 48), end("rtos", 49)],
+                        kind: ChannelKind::Doorbell,
                     },
                     Channel {
                         name: "pong",
                         ends: [end("rtos", 50), end("linux", 51)],
+                        kind: ChannelKind::Doorbell,
                     },
                 ]
             );
@@ -193,7 +212,7 @@ mod tests {
         ));
         assert_eq!(e.node.as_str(), "/channels/ping");
         assert!(
-            format!("{e}").ends_with("allowed here: partitions, interrupts"),
+            format!("{e}").ends_with("allowed here: partitions, interrupts, kind"),
             "{e}"
         );
     }

@@ -16,7 +16,8 @@ use heapless::Vec;
 
 /// The properties a partition node may have (for the unknown-property error).
 pub(super) const PARTITION_PROPERTIES: &str =
-    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault";
+    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault, \
+     vsock-cid";
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
@@ -40,6 +41,8 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         privileged: false,
         pmu: Pmu::Deny,
         on_fault: OnFault::Stop,
+        vsock_cid: None,
+        vsock: None,
     }
 }
 
@@ -112,6 +115,9 @@ impl<'a> Partition<'a> {
                 _ => Err(rules::bad("on-fault", "must be \"stop\" or \"inject\"")),
             }
             .map(|on_fault| slot.on_fault = on_fault),
+            "vsock-cid" => cells::u32_cell(value)
+                .map(|cid| slot.vsock_cid = Some(cid))
+                .ok_or_else(|| rules::bad("vsock-cid", "must be 1 cell: the partition's CID")),
             _ => rules::check_ignored(name, value, PARTITION_PROPERTIES),
         };
         result.map_err(|kind| self.at.err(kind))
@@ -138,6 +144,7 @@ impl<'a> Partition<'a> {
             Kind::Console => slot.console.is_some(),
             Kind::Watchdog => slot.watchdog.is_some(),
             Kind::Management => slot.management.is_some(),
+            Kind::Vsock => slot.vsock.is_some(),
         };
         if taken {
             return Err(child.at(&self.at).err(ErrorKind::DuplicateName));
@@ -177,6 +184,7 @@ impl<'a> Partition<'a> {
             }
             Part::Watchdog(watchdog) => slot.watchdog = Some(watchdog),
             Part::Management(range) => slot.management = Some(range),
+            Part::Vsock(vsock) => slot.vsock = Some(vsock),
         }
         Ok(())
     }
