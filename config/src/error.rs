@@ -391,6 +391,13 @@ pub enum ErrorKind {
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
+    /// A serial (virtio) channel lacks something or its device window is misplaced.
+    BadVirtioChannel {
+        /// The partition the problem is in.
+        partition: String<32>,
+        /// What is wrong, as a phrase.
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -634,6 +641,10 @@ impl fmt::Display for ErrorKind {
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
+            Self::BadVirtioChannel { partition, why } => write!(
+                f,
+                "the serial channel's virtio device in partition `{partition}` {why}"
+            ),
         }
     }
 }

@@ -124,20 +124,29 @@ pub struct Channel<'a> {
     pub name: &'a str,
     /// The two endpoints, in the order the `partitions` property lists them.
     pub ends: [ChannelEnd<'a>; 2],
-    /// What the channel carries (`kind`; a doorbell pair by default).
+    /// What the channel gives its partitions (`kind`; a doorbell pair by default).
     pub kind: ChannelKind,
+    /// `port-name` of a serial channel: the virtio-console port's name in both partitions.
+    pub port_name: Option<&'a str>,
 }
 
-/// What a channel carries.
+/// What a channel gives the two partitions it joins.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChannelKind {
-    /// A doorbell each way (`kind = "doorbell"`, the default): the ends' `interrupts`.
+    /// A doorbell each way (no `kind`, or `kind = "doorbell"`).
     #[default]
     Doorbell,
-    /// virtio-vsock streams between the two partitions' vsock devices (`kind = "vsock"`): both
-    /// ends need a `vsock-cid` and a `vsock` node; there are no doorbell interrupts.
+    /// `kind = "serial"`: a virtio-console port in each partition, joined as a null-modem
+    /// cable; each end's INTID is its virtio device's interrupt, `virtio-windows` its registers.
+    Serial,
+    /// `kind = "vsock"`: virtio-vsock streams between the two partitions' vsock devices; both
+    /// ends need a `vsock-cid` and a `vsock` node; no `interrupts` (each partition's one vsock
+    /// device has its own).
     Vsock,
 }
+
+/// The size of the trapped window of one virtio-mmio device (its registers and config space).
+pub const VIRTIO_WINDOW_SIZE: u64 = 0x1000;
 
 impl<'a> Channel<'a> {
     /// Which end (0 or 1) partition `name` is, if it is one (the first, if both).
@@ -164,6 +173,9 @@ pub struct ChannelEnd<'a> {
     /// The virtual SPI (GIC INTID) that becomes pending in this partition when the other end
     /// rings its doorbell.
     pub intid: u32,
+    /// A virtio channel: the IPA of this partition's virtio-mmio device window
+    /// ([`VIRTIO_WINDOW_SIZE`] bytes; `virtio-windows`, in the order of `partitions`).
+    pub virtio_window: Option<u64>,
 }
 
 /// One partition: its CPUs, memory, boot images and devices.

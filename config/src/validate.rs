@@ -60,6 +60,7 @@ pub fn validate(
         check.privileged(&mut report);
     }
     channel::check(config, &mut report);
+    virtio_channel::check(config, &mut report);
     if let Some(focus) = config.console.focus {
         let virtual_console = config
             .partition(focus)
@@ -411,5 +412,6 @@ mod management;
 mod smc;
 #[cfg(test)]
 mod tests;
+mod virtio_channel;
 mod vsock;
 mod watchdog;

@@ -28,6 +28,7 @@ use crate::vcpu::{Machine, Next, Outcome, Power};
 use crate::MAX_CPUS;
 
 mod sysreg_board;
+mod virtio_board;
 
 static POWER: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(Power::Off as u8) }; MAX_CPUS];
 /// Whether each physical CPU is currently inside its guest (between entry and its last trap).
@@ -159,6 +160,9 @@ impl Machine for Board<'_> {
             | DeviceId::WatchdogControl
             | DeviceId::WatchdogRefresh => device_access(self, partition, device, access, store),
             DeviceId::Management => crate::vcpu::mgmt_window::access(partition, access, store),
+            DeviceId::Virtio(index) => {
+                virtio_board::access(self.system, partition, index, access, store)
+            }
             DeviceId::Console => {
                 let Some(console) = &partition.console else {
                     return Ok(0);
@@ -225,6 +229,7 @@ impl Machine for Board<'_> {
         if let Some(console) = &partition.console {
             console.reset();
         }
+        virtio_board::reset(partition);
         interrupts::reset_partition(partition.id - 1);
     }
 

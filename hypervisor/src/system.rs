@@ -92,6 +92,8 @@ pub struct Partition {
     pub pmu: bulkhead_config::model::Pmu,
     /// What its data aborts do (`on-fault` in its configuration).
     pub on_fault: bulkhead_config::model::OnFault,
+    /// Its virtio devices (its ends of serial channels), by [`DeviceId::Virtio`] index.
+    pub virtio: crate::virtio::links::VirtioEnds,
     state: AtomicU8,
 }
 
@@ -123,6 +125,7 @@ impl Partition {
             restarts: RestartLog::new(),
             pmu: bulkhead_config::model::Pmu::Deny,
             on_fault: bulkhead_config::model::OnFault::Stop,
+            virtio: crate::virtio::links::VirtioEnds::new(),
             state: AtomicU8::new(state as u8),
         }
     }
@@ -185,6 +188,10 @@ impl Partition {
         }
         if let Some(management) = &self.management {
             self.bus.register(management.window, DeviceId::Management)?;
+        }
+        for (index, end) in self.virtio.iter().enumerate() {
+            self.bus
+                .register(end.window, DeviceId::Virtio(index as u8))?;
         }
         Ok(())
     }

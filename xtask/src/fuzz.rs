@@ -66,6 +66,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "HostInfo::parse on random bytes (the boot loader's device tree)",
     ),
     (
+        "virtqueue",
+        "the virtqueue walker and virtio-mmio transport over random guest memory and rings",
+    ),
+    (
         "vsock_packet",
         "the vsock switch: random packets from three partitions, routes and credit checked",
     ),

@@ -13,12 +13,15 @@ use crate::linux;
 /// The modules the test initramfs carries. arm_smccc_trng: scenario linux-smccc. i2c-bcm2835,
 /// i2c-dev: the Raspberry Pi 4 Linux partition's passed-through I2C controller (scenario
 /// rpi4-linux). sbsa_gwdt: the partition's emulated SBSA generic watchdog (scenario
-/// partition_watchdog).
-pub const MODULES: [&str; 4] = [
+/// partition_watchdog). virtio_mmio, virtio_console: serial channels (scenario
+/// ipc_serial_link).
+pub const MODULES: [&str; 6] = [
     "arm_smccc_trng.ko",
     "i2c-bcm2835.ko",
     "i2c-dev.ko",
     "sbsa_gwdt.ko",
+    "virtio_mmio.ko",
+    "virtio_console.ko",
 ];
 
 const BANNER: &[u8] = b"Linux version ";

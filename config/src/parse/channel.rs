@@ -18,7 +18,8 @@ pub(super) fn empty(name: &str) -> Channel<'_> {
     Channel {
         name,
         ends: [ChannelEnd::default(); 2],
-        kind: ChannelKind::Doorbell,
+        kind: crate::model::ChannelKind::Doorbell,
+        port_name: None,
     }
 }
 
@@ -62,16 +63,20 @@ impl<'a> ChannelReader<'a> {
                 slot.ends[1].intid = b;
                 self.interrupts = true;
             }),
-            "kind" => match crate::cells::string(value) {
-                Some("doorbell") => Ok(ChannelKind::Doorbell),
-                Some("vsock") => Ok(ChannelKind::Vsock),
-                _ => Err(rules::bad("kind", "must be \"doorbell\" or \"vsock\"")),
-            }
-            .map(|kind| {
+            "kind" => rules::channel_kind(value).map(|kind| {
                 slot.kind = kind;
                 self.kind = kind;
             }),
-            _ => rules::check_ignored(name, value, "partitions, interrupts, kind"),
+            "port-name" => rules::port_name(value).map(|port| slot.port_name = Some(port)),
+            "virtio-windows" => rules::virtio_windows(value).map(|[a, b]| {
+                slot.ends[0].virtio_window = Some(a);
+                slot.ends[1].virtio_window = Some(b);
+            }),
+            _ => rules::check_ignored(
+                name,
+                value,
+                "partitions, interrupts, kind, port-name, virtio-windows",
+            ),
         };
         result.map_err(|kind| self.at.err(kind))
     }
@@ -90,7 +95,7 @@ impl<'a> ChannelReader<'a> {
             return Err(missing("partitions"));
         }
         match (self.kind, self.interrupts) {
-            (ChannelKind::Doorbell, false) => Err(missing("interrupts")),
+            (ChannelKind::Doorbell | ChannelKind::Serial, false) => Err(missing("interrupts")),
             (ChannelKind::Vsock, true) => Err(self.at.err(rules::bad(
                 "interrupts",
                 "a vsock channel has no doorbells: remove `interrupts`",
@@ -105,7 +110,7 @@ mod tests {
     extern crate std;
 
     use crate::error::ErrorKind;
-    use crate::model::{Channel, ChannelEnd, ChannelKind, Config};
+    use crate::model::{Channel, ChannelEnd, Config};
     use crate::test_support::{
         compile, config_dts, config_with_channels, parse_error, with_parsed, FdtBuilder, LINUX,
         RTOS,
@@ -135,19 +140,25 @@ mod tests {
     fn channels_are_parsed_in_order_with_their_ends() {
         let pong = r#"pong { partitions = "rtos", "linux"; interrupts = <50 51>; };"#;
         with_parsed(&two(&format!("{PING} {pong}")), |c| {
-            let end = |partition, intid| ChannelEnd { partition, intid };
+            let end = |partition, intid| ChannelEnd {
+                partition,
+                intid,
+                virtio_window: None,
+            };
             assert_eq!(
                 c.channels.as_slice(),
                 &[
                     Channel {
                         name: "ping",
                         ends: [end("linux", 48), end("rtos", 49)],
-                        kind: ChannelKind::Doorbell,
+                        kind: crate::model::ChannelKind::Doorbell,
+                        port_name: None,
                     },
                     Channel {
                         name: "pong",
                         ends: [end("rtos", 50), end("linux", 51)],
-                        kind: ChannelKind::Doorbell,
+                        kind: crate::model::ChannelKind::Doorbell,
+                        port_name: None,
                     },
                 ]
             );
@@ -212,7 +223,7 @@ mod tests {
         ));
         assert_eq!(e.node.as_str(), "/channels/ping");
         assert!(
-            format!("{e}").ends_with("allowed here: partitions, interrupts, kind"),
+            format!("{e}").contains("allowed here: partitions, interrupts"),
             "{e}"
         );
     }

@@ -164,6 +164,43 @@ pub(super) fn channel_interrupts(value: &[u8]) -> Result<[u32; 2], ErrorKind> {
     }
 }
 
+/// Decodes a channel's `kind`: `"doorbell"` or `"serial"`.
+pub(super) fn channel_kind(value: &[u8]) -> Result<crate::model::ChannelKind, ErrorKind> {
+    use crate::model::ChannelKind;
+    match cells::string(value) {
+        Some("doorbell") => Ok(ChannelKind::Doorbell),
+        Some("serial") => Ok(ChannelKind::Serial),
+        Some("vsock") => Ok(ChannelKind::Vsock),
+        _ => Err(bad("kind", "must be \"doorbell\", \"serial\" or \"vsock\"")),
+    }
+}
+
+/// Decodes a serial channel's `port-name`: 1 to 31 bytes of `[A-Za-z0-9._-]` (it becomes
+/// `/dev/virtio-ports/<name>` in Linux).
+pub(super) fn port_name(value: &[u8]) -> Result<&str, ErrorKind> {
+    let why = "must be a string of 1 to 31 characters from A-Z a-z 0-9 . _ -";
+    let name = cells::string(value).ok_or_else(|| bad("port-name", why))?;
+    let fits = (1..=31).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    fits.then_some(name).ok_or_else(|| bad("port-name", why))
+}
+
+/// Decodes a virtio channel's `virtio-windows`: two 2-cell addresses, the device window of
+/// each end.
+pub(super) fn virtio_windows(value: &[u8]) -> Result<[u64; 2], ErrorKind> {
+    let why = "must be 4 cells: the 64-bit IPA of each partition's virtio-mmio window, in the \
+               order of `partitions`";
+    match (value.get(..8), value.get(8..), value.len()) {
+        (Some(a), Some(b), 16) => match (cells::u64_cells(a), cells::u64_cells(b)) {
+            (Some(a), Some(b)) => Ok([a, b]),
+            _ => Err(bad("virtio-windows", why)),
+        },
+        _ => Err(bad("virtio-windows", why)),
+    }
+}
+
 /// Decodes a `reg` property: four cells, non-zero size, no wrap-around.
 pub(super) fn reg(value: &[u8]) -> Result<Range, ErrorKind> {
     let range = cells::range_cells(value).ok_or_else(|| bad("reg", WHY_RANGE))?;

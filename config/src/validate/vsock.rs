@@ -289,6 +289,9 @@ mod tests {
         assert!(format!("{e}").contains("no doorbells"), "{e}");
         let bad_kind = r#"link { partitions = "linux", "rtos"; kind = "tcp"; };"#;
         let e = parse_error(&two(LINUX_VSOCK, RTOS_VSOCK, bad_kind));
-        assert!(format!("{e}").contains("\"doorbell\" or \"vsock\""), "{e}");
+        assert!(
+            format!("{e}").contains("\"doorbell\", \"serial\" or \"vsock\""),
+            "{e}"
+        );
     }
 }

@@ -21,4 +21,5 @@ pub mod psci;
 pub mod smccc;
 pub mod timer;
 pub mod trng;
+pub mod virtio_port;
 pub mod watchdog;

@@ -151,6 +151,9 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     if let Some(role) = info.arg("doorbell") {
         crate::doorbell::run(&mut out, &info, role);
     }
+    if let Some(address) = info.arg("serial") {
+        crate::serial_link::run(&mut out, &info, address);
+    }
     if info.arg("console-rx") == Some("1") {
         crate::console_rx::run(&mut out, &info);
     }

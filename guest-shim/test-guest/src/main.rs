@@ -52,6 +52,8 @@ mod guest;
 #[cfg(target_os = "none")]
 mod mgmt;
 #[cfg(target_os = "none")]
+mod serial_link;
+#[cfg(target_os = "none")]
 mod sleep;
 #[cfg(target_os = "none")]
 mod trng_report;

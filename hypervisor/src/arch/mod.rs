@@ -33,6 +33,7 @@ mod sysreg;
 pub mod trap_regs;
 mod uart_wait;
 mod vcpu;
+pub mod virtio_memory;
 
 pub use cache::{clean_dcache_range, clean_invalidate_dcache_range, invalidate_icache};
 pub use frame::{Resume, TrapFrame};

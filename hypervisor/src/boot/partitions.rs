@@ -113,6 +113,7 @@ pub fn add_partitions(
         return;
     };
     system.reset_on_last_stop = config.on_last_stop == bulkhead_config::model::LastStop::Reset;
+    crate::virtio::links::init(config);
     let board = board_from_host(machine.board, host, machine.hyp, machine.dtb);
     let errors = validate(config, &board, &|name| {
         bundle.get(name).map(|data| data.len() as u64)
@@ -171,15 +172,18 @@ pub fn add_partitions(
                 tables,
                 cpu_interface,
             ) {
-                Ok(mut partition) => match partition.register_devices(&system.gic) {
-                    Ok(()) => partition,
-                    Err(why) => {
-                        platform.print(format_args!(
-                            "partition \"{name}\" (id {id}) refused: {why}"
-                        ));
-                        Partition::new(id, name, PartitionState::Refused)
+                Ok(mut partition) => {
+                    partition.virtio = crate::virtio::links::ends_of(config, name);
+                    match partition.register_devices(&system.gic) {
+                        Ok(()) => partition,
+                        Err(why) => {
+                            platform.print(format_args!(
+                                "partition \"{name}\" (id {id}) refused: {why}"
+                            ));
+                            Partition::new(id, name, PartitionState::Refused)
+                        }
                     }
-                },
+                }
                 Err(why) => {
                     platform.print(format_args!(
                         "partition \"{name}\" (id {id}) refused: {why}"

@@ -22,6 +22,8 @@ pub enum DeviceId {
     WatchdogRefresh,
     /// The privileged partition's management window.
     Management,
+    /// One of the partition's virtio-mmio devices (index into `Partition::virtio`).
+    Virtio(u8),
 }
 
 /// Why a window cannot be registered (a configuration the boot checks should have refused).

@@ -227,6 +227,9 @@ impl Machine for FakeMachine {
                 value
             }
             DeviceId::Management => return super::mgmt_window::access(partition, access, store),
+            // The fake machine has no guest memory: virtio devices are tested on their own
+            // (`virtio::tests`, `virtio::console::tests`).
+            DeviceId::Virtio(_) => 0,
             DeviceId::WatchdogControl => {
                 return super::watchdog::access(partition, Frame::Control, access, store, self)
             }

@@ -18,7 +18,11 @@
 )]
 
 pub mod backend;
+pub mod console;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake_driver;
 pub mod guest_memory;
+pub mod links;
 pub mod queue;
 pub mod transport;
 pub mod vsock;

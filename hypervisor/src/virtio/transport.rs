@@ -159,7 +159,8 @@ impl<B: Backend> Transport<B> {
         self.queues.get_mut(index)
     }
 
-    fn reset(&mut self) {
+    /// Resets the device as a write of 0 to Status does.
+    pub fn reset(&mut self) {
         self.status = 0;
         self.device_features_sel = 0;
         self.driver_features_sel = 0;
