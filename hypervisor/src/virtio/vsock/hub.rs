@@ -11,7 +11,10 @@
 //! nothing is reordered). The payload goes through a bounce buffer of [`BOUNCE`] bytes: no
 //! partition's memory is ever mapped into another's view.
 //!
-//! Work per call is bounded ([`MAX_STEPS`]) so a notify storm cannot hold a CPU.
+//! Work per call is bounded ([`MAX_STEPS`] rounds, each at most [`BOUNCE`] bytes per endpoint)
+//! so a notify storm or a 64 KiB packet cannot hold the lock, and the CPU, for long. What is
+//! left moves on the next access: each round that gives buffers back raises the driver's
+//! interrupt, and the driver's InterruptACK store pumps again.
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 use heapless::Deque;
@@ -29,7 +32,7 @@ pub const BOUNCE: usize = 4096;
 /// Control packets waiting for one endpoint's rx queue; more are dropped (and counted).
 pub const OUTBOX: usize = 16;
 /// The most packet steps one [`Hub::pump`] does.
-pub const MAX_STEPS: usize = 1024;
+pub const MAX_STEPS: usize = 64;
 
 /// One endpoint as the hub reaches it: its device's transport and its partition's memory.
 pub struct Endpoint<'a> {

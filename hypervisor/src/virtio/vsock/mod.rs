@@ -23,6 +23,7 @@
     allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod board;
 pub mod connection;
 pub mod credit;
 pub mod header;
@@ -33,7 +34,9 @@ pub use header::{Addr, Header, Op, HEADER_LEN, MAX_PAYLOAD};
 pub use routes::{EndpointId, Routes};
 pub use switch::{Delivery, Refusal, Switch, Verdict};
 pub mod device;
+pub mod devices;
 pub mod hub;
 
 pub use device::VsockDevice;
+pub use devices::VsockDevices;
 pub use hub::{Endpoint, Hub};
