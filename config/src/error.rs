@@ -356,6 +356,43 @@ pub enum ErrorKind {
         /// The stream ID.
         sid: u32,
     },
+    /// A partition's `vsock` node without `vsock-cid`, or the other way round.
+    BadVsock {
+        /// What is wrong, as a phrase.
+        why: &'static str,
+    },
+    /// A `vsock-cid` that is reserved (0, 1, 2 or 0xffffffff).
+    BadVsockCid {
+        /// The CID as written.
+        cid: u32,
+    },
+    /// A `vsock-cid` an earlier partition already has.
+    VsockCidTwice {
+        /// The CID.
+        cid: u32,
+        /// The partition that has it.
+        other: String<32>,
+    },
+    /// A `vsock` window of the wrong size or alignment, or overlapping something else of the
+    /// partition.
+    BadVsockWindow {
+        /// What is wrong, as a phrase.
+        why: &'static str,
+        /// The window as written.
+        range: Range,
+    },
+    /// A `vsock` device's interrupt is not a virtual SPI, or the partition uses it already.
+    BadVsockIrq {
+        /// The INTID as written.
+        intid: u32,
+        /// What is wrong, as a phrase.
+        why: &'static str,
+    },
+    /// A vsock channel's end has no vsock device.
+    VsockChannelEnd {
+        /// The partition without one.
+        partition: String<32>,
+    },
     /// Validation found more errors than fit in its result; this stands in for
     /// the rest.
     MoreErrors,
@@ -627,6 +664,32 @@ impl fmt::Display for ErrorKind {
                  requester IDs); put the device on the root bus",
                 crate::limits::MAX_STREAM_ID
             ),
+            Self::BadVsock { why } => write!(f, "bad vsock device: {why}"),
+            Self::BadVsockCid { cid } => write!(
+                f,
+                "vsock CID {cid} is reserved (0: hypervisor, 1: loopback, 2: host, 0xffffffff: \
+                 any); give the partition a CID from 3 up"
+            ),
+            Self::VsockCidTwice { cid, other } => write!(
+                f,
+                "vsock CID {cid} is already partition \"{other}\"'s; each partition needs its \
+                 own CID"
+            ),
+            Self::BadVsockWindow { why, range } => write!(
+                f,
+                "the vsock window {range} {why}; give it a page-aligned 4 KiB window of its own"
+            ),
+            Self::BadVsockIrq { intid, why } => write!(
+                f,
+                "interrupt {intid} cannot be the vsock device's: {why}; give it a virtual SPI \
+                 (INTID 32..={}) the partition uses for nothing else",
+                crate::limits::MAX_DOORBELL_INTID
+            ),
+            Self::VsockChannelEnd { partition } => write!(
+                f,
+                "partition \"{partition}\" has no vsock device; give it `vsock-cid` and a \
+                 `vsock` node, or use a doorbell channel"
+            ),
             Self::MoreErrors => {
                 f.write_str("more errors not shown; fix these and check again")
             }
@@ -830,6 +893,25 @@ mod tests {
                 other: bounded("ping")
             },
             ErrorKind::StreamIdTooLarge { sid: 0x100 },
+            ErrorKind::BadVsock {
+                why: "`vsock-cid` without a `vsock` node"
+            },
+            ErrorKind::BadVsockCid { cid: 2 },
+            ErrorKind::VsockCidTwice {
+                cid: 3,
+                other: bounded("linux")
+            },
+            ErrorKind::BadVsockWindow {
+                why: "overlaps memory",
+                range: r
+            },
+            ErrorKind::BadVsockIrq {
+                intid: 48,
+                why: "the partition uses it for channel `ping`"
+            },
+            ErrorKind::VsockChannelEnd {
+                partition: bounded("rtos")
+            },
             ErrorKind::MoreErrors,
             ErrorKind::DmaUnprotected {
                 what: "virtio,mmio"
@@ -902,6 +984,12 @@ mod tests {
         "interrupt 20 cannot be the watchdog's: it is a virtual shared peripheral interrupt, INTID 32..=511",
         "interrupt 48 cannot be the watchdog's: the partition already uses it for channel `ping`; give the watchdog an INTID the partition uses for nothing else",
         "stream ID 0x100 is beyond the SMMU stream table (0x0..=0xff: PCIe bus 0's requester IDs); put the device on the root bus",
+        "bad vsock device: `vsock-cid` without a `vsock` node",
+        "vsock CID 2 is reserved (0: hypervisor, 1: loopback, 2: host, 0xffffffff: any); give the partition a CID from 3 up",
+        "vsock CID 3 is already partition \"linux\"'s; each partition needs its own CID",
+        "the vsock window [0x0000_0000_4000_0000, 0x0000_0000_4000_1000) overlaps memory; give it a page-aligned 4 KiB window of its own",
+        "interrupt 48 cannot be the vsock device's: the partition uses it for channel `ping`; give it a virtual SPI (INTID 32..=511) the partition uses for nothing else",
+        "partition \"rtos\" has no vsock device; give it `vsock-cid` and a `vsock` node, or use a doorbell channel",
         "more errors not shown; fix these and check again",
         "is a DMA master (virtio,mmio): it can read and write any physical memory, the hypervisor's and every other partition's; put it behind the SMMU the hypervisor drives (`stream-ids`), or make its partition `direct-map` and mark it `unprotected-dma`",
         "`unprotected-dma` in a partition that is not direct-mapped: the addresses its driver programs are IPAs, which the device would take as physical; add `direct-map;` to the partition, or give the device `stream-ids` behind the SMMU",

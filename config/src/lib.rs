@@ -68,7 +68,7 @@ pub use limits::{
     MAX_STREAM_IDS,
 };
 pub use model::{
-    Channel, ChannelEnd, Config, Device, DmaMaster, ImageRef, MemoryRegion, OnStop,
+    Channel, ChannelEnd, ChannelKind, Config, Device, DmaMaster, ImageRef, MemoryRegion, OnStop,
     PartitionConfig, Watchdog,
 };
 pub use parse::COMPATIBLE;

@@ -160,6 +160,10 @@ pub enum ChannelKind {
     /// `kind = "serial"`: a virtio-console port in each partition, joined as a null-modem
     /// cable; each end's INTID is its virtio device's interrupt, `virtio-windows` its registers.
     Serial,
+    /// `kind = "vsock"`: virtio-vsock streams between the two partitions' vsock devices; both
+    /// ends need a `vsock-cid` and a `vsock` node; no `interrupts` (each partition's one vsock
+    /// device has its own).
+    Vsock,
 }
 
 /// The size of the trapped window of one virtio-mmio device (its registers and config space).
@@ -245,6 +249,10 @@ pub struct PartitionConfig<'a> {
     /// A device that does DMA with guest-physical addresses then reaches the partition's own
     /// memory (docs/configuration.md, "DMA").
     pub direct_map: bool,
+    /// The partition's vsock context ID (`vsock-cid`), with its [`Self::vsock`] device.
+    pub vsock_cid: Option<u32>,
+    /// The partition's virtio-vsock device (`vsock` node), `docs/ipc.md`.
+    pub vsock: Option<VsockDevice>,
 }
 
 /// A restart rate limit: at most `count` restarts within any `seconds`-second window; the
@@ -396,5 +404,17 @@ pub struct Watchdog {
     /// The refresh frame (WRR): IPA range, [`WATCHDOG_FRAME_SIZE`] bytes.
     pub refresh: Range,
     /// The virtual SPI (GIC INTID) WS0 makes pending.
+    pub intid: u32,
+}
+
+/// The size of a partition's virtio-mmio vsock window (one 4 KiB page, trapped).
+pub const VSOCK_WINDOW_SIZE: u64 = 0x1000;
+
+/// A partition's virtio-vsock device (a virtio-mmio version 2 window the hypervisor serves).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VsockDevice {
+    /// The device's register window: IPA range, [`VSOCK_WINDOW_SIZE`] bytes.
+    pub window: Range,
+    /// The virtual SPI (GIC INTID) the device raises.
     pub intid: u32,
 }

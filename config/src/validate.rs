@@ -56,6 +56,7 @@ pub fn validate(
         check.smc_allow(&mut report);
         watchdog::check(config, index, partition, &mut report);
         management::check(index, partition, &mut report);
+        vsock::check(config, index, partition, &mut report);
         check.privileged(&mut report);
         dma::check(index, partition, earlier, board, &mut report);
         stream_ids::check(index, partition, &mut report);
@@ -433,4 +434,5 @@ mod stream_ids;
 #[cfg(test)]
 mod tests;
 mod virtio_channel;
+mod vsock;
 mod watchdog;

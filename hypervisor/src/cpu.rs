@@ -29,6 +29,7 @@ use crate::MAX_CPUS;
 
 mod sysreg_board;
 mod virtio_board;
+mod vsock_board;
 
 static POWER: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(Power::Off as u8) }; MAX_CPUS];
 /// Whether each physical CPU is currently inside its guest (between entry and its last trap).

@@ -94,6 +94,9 @@ pub struct Partition {
     pub on_fault: bulkhead_config::model::OnFault,
     /// Its virtio devices (its ends of serial channels), by [`DeviceId::Virtio`] index.
     pub virtio: crate::virtio::links::VirtioEnds,
+    /// Its virtio-vsock device, if it has one (`vsock-cid`), at
+    /// [`crate::virtio::vsock::board::VSOCK_DEVICE`] on the bus.
+    pub vsock: Option<crate::virtio::vsock::board::VsockWindow>,
     state: AtomicU8,
 }
 
@@ -126,6 +129,7 @@ impl Partition {
             pmu: bulkhead_config::model::Pmu::Deny,
             on_fault: bulkhead_config::model::OnFault::Stop,
             virtio: crate::virtio::links::VirtioEnds::new(),
+            vsock: None,
             state: AtomicU8::new(state as u8),
         }
     }
@@ -198,6 +202,12 @@ impl Partition {
         for (index, end) in self.virtio.iter().enumerate() {
             self.bus
                 .register(end.window, DeviceId::Virtio(index as u8))?;
+        }
+        if let Some(vsock) = &self.vsock {
+            self.bus.register(
+                vsock.window,
+                DeviceId::Virtio(crate::virtio::vsock::board::VSOCK_DEVICE),
+            )?;
         }
         Ok(())
     }

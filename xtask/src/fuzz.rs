@@ -73,6 +73,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "virtqueue",
         "the virtqueue walker and virtio-mmio transport over random guest memory and rings",
     ),
+    (
+        "vsock_packet",
+        "the vsock switch: random packets from three partitions, routes and credit checked",
+    ),
 ];
 
 /// Iterations per target in `cargo xtask test`.

@@ -8,7 +8,7 @@
 use super::at::At;
 use super::rules;
 use crate::error::{ConfigError, ErrorKind};
-use crate::model::{Channel, ChannelEnd};
+use crate::model::{Channel, ChannelEnd, ChannelKind};
 
 /// The node kinds a channel may contain, for error messages.
 const ALLOWED_CHILDREN: &str = "shared-memory";
@@ -33,6 +33,8 @@ pub(super) struct ChannelReader<'a> {
     partitions: bool,
     /// Whether `interrupts` was given.
     interrupts: bool,
+    /// The channel's `kind`.
+    kind: ChannelKind,
 }
 
 impl<'a> ChannelReader<'a> {
@@ -41,6 +43,7 @@ impl<'a> ChannelReader<'a> {
         self.at = at;
         self.partitions = false;
         self.interrupts = false;
+        self.kind = ChannelKind::Doorbell;
     }
 
     /// Takes in one property of the channel.
@@ -61,7 +64,10 @@ impl<'a> ChannelReader<'a> {
                 slot.ends[1].intid = b;
                 self.interrupts = true;
             }),
-            "kind" => rules::channel_kind(value).map(|kind| slot.kind = kind),
+            "kind" => rules::channel_kind(value).map(|kind| {
+                slot.kind = kind;
+                self.kind = kind;
+            }),
             "port-name" => rules::port_name(value).map(|port| slot.port_name = Some(port)),
             "virtio-windows" => rules::virtio_windows(value).map(|[a, b]| {
                 slot.ends[0].virtio_window = Some(a);
@@ -102,10 +108,14 @@ impl<'a> ChannelReader<'a> {
         if !self.partitions {
             return Err(missing("partitions"));
         }
-        if !self.interrupts {
-            return Err(missing("interrupts"));
+        match (self.kind, self.interrupts) {
+            (ChannelKind::Doorbell | ChannelKind::Serial, false) => Err(missing("interrupts")),
+            (ChannelKind::Vsock, true) => Err(self.at.err(rules::bad(
+                "interrupts",
+                "a vsock channel has no doorbells: remove `interrupts`",
+            ))),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 

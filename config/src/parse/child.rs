@@ -6,7 +6,9 @@ use super::at::At;
 use super::rules;
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::{MAX_IRQS_PER_DEVICE, MAX_STREAM_IDS};
-use crate::model::{Device, DmaMaster, ImageRef, MemoryRegion, Watchdog, WATCHDOG_FRAME_SIZE};
+use crate::model::{
+    Device, DmaMaster, ImageRef, MemoryRegion, VsockDevice, Watchdog, WATCHDOG_FRAME_SIZE,
+};
 use crate::range::Range;
 use heapless::Vec;
 
@@ -30,6 +32,8 @@ pub(super) enum Kind {
     Watchdog,
     /// `management`.
     Management,
+    /// `vsock`.
+    Vsock,
 }
 
 impl Kind {
@@ -51,6 +55,7 @@ impl Kind {
             (b"console", false) => Self::Console,
             (b"watchdog", false) => Self::Watchdog,
             (b"management", false) => Self::Management,
+            (b"vsock", false) => Self::Vsock,
             _ => return None,
         })
     }
@@ -67,6 +72,7 @@ impl Kind {
             }
             Self::Watchdog => "control, refresh, interrupts",
             Self::Management => "reg",
+            Self::Vsock => "reg, interrupts",
         }
     }
 }
@@ -89,6 +95,8 @@ pub(super) enum Part<'a> {
     Watchdog(Watchdog),
     /// The `management` node's IPA range.
     Management(Range),
+    /// The `vsock` node.
+    Vsock(VsockDevice),
 }
 
 /// A partition's child node between its start and its end. One is reused
@@ -130,7 +138,7 @@ impl<'a> Child<'a> {
         self.kind = Kind::of(name).ok_or_else(|| {
             parent.child(name).err(ErrorKind::UnknownNode {
                 allowed: "memory@<ipa>, device@<pa>, kernel, dtb, initrd, console, \
-                          watchdog, management (the last six without @unit)",
+                          watchdog, management, vsock (the last seven without @unit)",
             })
         })?;
         self.name = name;
@@ -169,13 +177,15 @@ impl<'a> Child<'a> {
     }
 
     fn decode(&mut self, name: &'a str, value: &'a [u8]) -> Result<(), ErrorKind> {
-        use Kind::{Console, Device, Dtb, Initrd, Kernel, Management, Memory, Watchdog};
+        use Kind::{Console, Device, Dtb, Initrd, Kernel, Management, Memory, Vsock, Watchdog};
         match (self.kind, name) {
-            (Memory | Device | Console | Management, "reg") => self.reg = Some(rules::reg(value)?),
+            (Memory | Device | Console | Management | Vsock, "reg") => {
+                self.reg = Some(rules::reg(value)?)
+            }
             (Memory, "phys") | (Device, "ipa") => self.start = Some(value),
             (Watchdog, "control") => self.control = Some(frame(value, "control")?),
             (Watchdog, "refresh") => self.refresh = Some(frame(value, "refresh")?),
-            (Device | Watchdog, "interrupts") => {
+            (Device | Watchdog | Vsock, "interrupts") => {
                 let list = crate::cells::u32_list(value).ok_or_else(|| {
                     rules::bad("interrupts", "must be a list of cells, one GIC INTID each")
                 })?;
@@ -260,6 +270,20 @@ impl<'a> Child<'a> {
             }
             Kind::Console => Part::Console(reg()?),
             Kind::Management => Part::Management(reg()?),
+            Kind::Vsock => {
+                let window = reg()?;
+                let intid = match self.interrupts.as_slice() {
+                    [intid] => *intid,
+                    [] => return Err(missing("interrupts")),
+                    _ => {
+                        return Err(rules::bad(
+                            "interrupts",
+                            "must be 1 cell: the INTID the vsock device raises",
+                        ))
+                    }
+                };
+                Part::Vsock(VsockDevice { window, intid })
+            }
             Kind::Watchdog => {
                 let control = self.control.ok_or_else(|| missing("control"))?;
                 let refresh = self.refresh.ok_or_else(|| missing("refresh"))?;

@@ -16,7 +16,8 @@ use heapless::Vec;
 
 /// The properties a partition node may have (for the unknown-property error).
 pub(super) const PARTITION_PROPERTIES: &str =
-    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault, direct-map";
+    "cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault, \
+     direct-map, vsock-cid";
 
 /// An empty partition called `name`, to be filled in. Its kernel and entry
 /// are placeholders until the `kernel` node ends.
@@ -41,6 +42,8 @@ pub(super) fn empty(name: &str) -> PartitionConfig<'_> {
         pmu: Pmu::Deny,
         on_fault: OnFault::Stop,
         direct_map: false,
+        vsock_cid: None,
+        vsock: None,
     }
 }
 
@@ -116,6 +119,9 @@ impl<'a> Partition<'a> {
             "direct-map" => {
                 rules::flag_property(value, "direct-map").map(|()| slot.direct_map = true)
             }
+            "vsock-cid" => cells::u32_cell(value)
+                .map(|cid| slot.vsock_cid = Some(cid))
+                .ok_or_else(|| rules::bad("vsock-cid", "must be 1 cell: the partition's CID")),
             _ => rules::check_ignored(name, value, PARTITION_PROPERTIES),
         };
         result.map_err(|kind| self.at.err(kind))
@@ -142,6 +148,7 @@ impl<'a> Partition<'a> {
             Kind::Console => slot.console.is_some(),
             Kind::Watchdog => slot.watchdog.is_some(),
             Kind::Management => slot.management.is_some(),
+            Kind::Vsock => slot.vsock.is_some(),
         };
         if taken {
             return Err(child.at(&self.at).err(ErrorKind::DuplicateName));
@@ -181,6 +188,7 @@ impl<'a> Partition<'a> {
             }
             Part::Watchdog(watchdog) => slot.watchdog = Some(watchdog),
             Part::Management(range) => slot.management = Some(range),
+            Part::Vsock(vsock) => slot.vsock = Some(vsock),
         }
         Ok(())
     }

@@ -200,7 +200,8 @@ pub(super) fn channel_kind(value: &[u8]) -> Result<crate::model::ChannelKind, Er
     match cells::string(value) {
         Some("doorbell") => Ok(ChannelKind::Doorbell),
         Some("serial") => Ok(ChannelKind::Serial),
-        _ => Err(bad("kind", "must be \"doorbell\" or \"serial\"")),
+        Some("vsock") => Ok(ChannelKind::Vsock),
+        _ => Err(bad("kind", "must be \"doorbell\", \"serial\" or \"vsock\"")),
     }
 }
 

@@ -140,7 +140,7 @@ fn unknown_partition_property_is_rejected() {
     }
     assert!(
         format!("{e}").ends_with(
-            "allowed here: cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault, direct-map"
+            "allowed here: cpus, on-stop, smc-allow, console-mode, max-restarts, privileged, pmu, on-fault, direct-map, vsock-cid"
         ),
         "{e}"
     );

@@ -9,7 +9,7 @@
 
 use crate::error::{ConfigError, ErrorKind};
 use crate::limits::MAX_DOORBELL_INTID;
-use crate::model::{Channel, Config};
+use crate::model::{Channel, ChannelKind, Config};
 use crate::report::Report;
 use crate::text::bounded;
 
@@ -49,6 +49,10 @@ fn check_channel(
     if first == second {
         let partition = bounded(first_end.partition);
         report.push(error(Some(first), ErrorKind::ChannelLoop { partition }));
+        return;
+    }
+    if channel.kind == ChannelKind::Vsock {
+        super::vsock::check_channel_ends(config, channel, [first, second], report);
         return;
     }
     for (end, index) in [(first_end, first), (second_end, second)] {

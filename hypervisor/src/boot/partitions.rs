@@ -115,6 +115,7 @@ pub fn add_partitions(
     };
     system.reset_on_last_stop = config.on_last_stop == bulkhead_config::model::LastStop::Reset;
     crate::virtio::links::init(config);
+    crate::virtio::vsock::board::init(config);
     let board = board_from_host(machine.board, host, machine.hyp, machine.dtb);
     let errors = validate(config, &board, &|name| {
         bundle.get(name).map(|data| data.len() as u64)
@@ -181,6 +182,7 @@ pub fn add_partitions(
             ) {
                 Ok(mut partition) => {
                     partition.virtio = crate::virtio::links::ends_of(config, name);
+                    partition.vsock = crate::virtio::vsock::board::window_of(config, name);
                     match partition.register_devices(&system.gic) {
                         Ok(()) => partition,
                         Err(why) => {

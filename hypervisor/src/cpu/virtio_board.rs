@@ -16,6 +16,9 @@ pub fn access(
     access: DeviceAccess,
     store: Option<u64>,
 ) -> Result<u64, MmioFault> {
+    if index == crate::virtio::vsock::board::VSOCK_DEVICE {
+        return super::vsock_board::access(system, partition, access, store);
+    }
     let Some(end) = partition.virtio.get(usize::from(index)) else {
         return Ok(0);
     };
@@ -65,4 +68,5 @@ pub fn reset(partition: &Partition) {
     for end in &partition.virtio {
         crate::virtio::links::reset(end);
     }
+    super::vsock_board::reset(partition);
 }

@@ -25,6 +25,7 @@ pub mod guest_memory;
 pub mod links;
 pub mod queue;
 pub mod transport;
+pub mod vsock;
 
 #[cfg(test)]
 mod tests;
