@@ -351,7 +351,7 @@ mod tests {
                 for trailing in [0usize, 1, 9] {
                     let mut blob = std::vec![0xffu8; offset];
                     blob.extend(
-                        (0..len).map(|i| b'a' + (i % 26) as u8 | 0x80 * (i % 3 == 0) as u8),
+                        (0..len).map(|i| (b'a' + (i % 26) as u8) | (0x80 * (i % 3 == 0) as u8)),
                     );
                     blob.push(0);
                     blob.extend(std::iter::repeat_n(0x01, trailing));

@@ -106,13 +106,16 @@ pub fn add_partitions(
     // Parsed where it lies: the configuration is about 17 KiB, and each move of it (out of a
     // `Result`, out of an `Option`) costs thousands of instructions at boot.
     let mut parsed = Config::empty();
-    let config = &mut parsed;
-    let Some(Ok(())) = bundle.get(CONFIG_ENTRY).map(|dtb| config.parse_into(dtb)) else {
+    let parsed_ok = match bundle.get(CONFIG_ENTRY) {
+        Some(dtb) => parsed.parse_into(dtb).is_ok(),
+        None => false,
+    };
+    if !parsed_ok {
         platform.print(format_args!(
             "the bundle's {CONFIG_ENTRY} is not a valid configuration"
         ));
         return;
-    };
+    }
     let config = &parsed;
     system.reset_on_last_stop = config.on_last_stop == bulkhead_config::model::LastStop::Reset;
     let board = board_from_host(machine.board, host, machine.hyp, machine.dtb);
