@@ -104,6 +104,8 @@ def test_linux_groups_measure_the_boot_against_bare_metal_and_trap_rates():
     for figure in ("linux-first-instruction", "linux-userspace", "linux-reset-userspace"):
         assert rows[figure][0] == "instructions" and re.fullmatch(r"[\d,]+", rows[figure][1]), rows
     assert re.fullmatch(r"\d+\.\d{3}", rows["linux-userspace-ratio"][1]), rows
+    # The headline: reset to userspace, both runs from reset, to 4 decimals.
+    assert re.fullmatch(r"1\.\d{4}", rows["linux-reset-userspace-ratio"][1]), rows
     for scenario in ("linux-idle", "heartbeat"):
         assert rows[f"traps-{scenario}-total"][0] == "traps/s", rows
     # A Linux partition that idles is woken by its timer, which the fast path injects.

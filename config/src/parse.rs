@@ -50,16 +50,31 @@ impl<'a> Config<'a> {
     /// so a malformed blob yields [`ErrorKind::NotADeviceTree`] rather than a
     /// panic. The returned configuration borrows its strings from `dtb`.
     pub fn parse(dtb: &'a [u8]) -> Result<Config<'a>, ConfigError> {
-        let mut config = Config {
+        let mut config = Config::empty();
+        config.parse_into(dtb)?;
+        Ok(config)
+    }
+
+    /// A configuration without partitions or channels, what [`Config::parse_into`] starts from.
+    pub const fn empty() -> Config<'a> {
+        Config {
             board: "",
             partitions: Vec::new(),
             channels: Vec::new(),
-            console: Default::default(),
+            console: crate::model::ConsoleOptions {
+                focus: None,
+                baud: 0,
+            },
             console_uart: None,
             on_last_stop: crate::model::LastStop::Halt,
-        };
-        Parser::new(&mut config).run(|parser| structure::walk(dtb, |event| parser.event(event)))?;
-        Ok(config)
+        }
+    }
+
+    /// [`Config::parse`] into `self`, which must be [`Config::empty`], where it lies: a
+    /// configuration is ~17 KiB, and returning one by value moves it (thousands of
+    /// instructions at EL2 for each move). On an error `self` holds what was read so far.
+    pub fn parse_into(&mut self, dtb: &'a [u8]) -> Result<(), ConfigError> {
+        Parser::new(self).run(|parser| structure::walk(dtb, |event| parser.event(event)))
     }
 }
 

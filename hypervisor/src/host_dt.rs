@@ -123,7 +123,6 @@ struct OpenNode<'a> {
     device_type: &'a [u8],
     method: &'a [u8],
     model: &'a [u8],
-    path_len: usize,
 }
 
 const MAX_DEPTH: usize = 12;
@@ -227,7 +226,14 @@ impl DeviceKind {
 impl<'a> HostInfo<'a> {
     /// Parses the host device tree in one pass.
     pub fn parse(blob: &'a [u8]) -> Result<Self, HostDtError> {
-        let mut info = HostInfo {
+        let mut info = Self::empty();
+        info.parse_into(blob)?;
+        Ok(info)
+    }
+
+    /// What [`HostInfo::parse_into`] starts from: an unknown board with nothing on it.
+    pub const fn empty() -> Self {
+        HostInfo {
             model: "unknown board",
             ram: Vec::new(),
             reserved: Vec::new(),
@@ -242,26 +248,24 @@ impl<'a> HostInfo<'a> {
             rng_seed: None,
             rng200: None,
             smmu: None,
-        };
+        }
+    }
+
+    /// [`HostInfo::parse`] into `self`, which must be [`HostInfo::empty`], where it lies (boot
+    /// keeps it in the boot CPU's first frame instead of moving it through each return).
+    pub fn parse_into(&mut self, blob: &'a [u8]) -> Result<(), HostDtError> {
+        let info = self;
         let mut stack: Vec<OpenNode<'a>, MAX_DEPTH> = Vec::new();
-        let mut path: heapless::String<MAX_PATH> = heapless::String::new();
         let mut stdout_path: &'a [u8] = b"";
         let mut serial_aliases: Vec<(&'a [u8], &'a [u8]), 4> = Vec::new();
-        let mut uarts: Vec<(heapless::String<MAX_PATH>, UartKind, Range, Option<u32>), 8> =
-            Vec::new();
+        let mut uarts: Vec<(Vec<u8, MAX_PATH>, UartKind, Range, Option<u32>), 8> = Vec::new();
 
         fdt_scan::walk(blob, |event| match event {
-            fdt_scan::Event::Begin { name, depth } => {
-                let path_len = path.len();
-                if depth > 0 {
-                    let _ = path.push('/');
-                    let _ = path.push_str(core::str::from_utf8(name).unwrap_or("?"));
-                }
+            fdt_scan::Event::Begin { name, .. } => {
                 let _ = stack.push(OpenNode {
                     name,
                     address_cells: 2,
                     size_cells: 1,
-                    path_len,
                     ..Default::default()
                 });
             }
@@ -377,8 +381,12 @@ impl<'a> HostInfo<'a> {
                     }
                 } else if matches!(node.kind, DeviceKind::Pl011 | DeviceKind::MiniUart) {
                     if let Some(range) = reg_entry(&stack, &node, 0) {
-                        let mut node_path = heapless::String::new();
-                        let _ = node_path.push_str(&path);
+                        // Its path, built only here: most nodes are not UARTs.
+                        let mut node_path: Vec<u8, MAX_PATH> = Vec::new();
+                        for name in stack.iter().skip(1).map(|n| n.name).chain([node.name]) {
+                            let _ = node_path.push(b'/');
+                            let _ = node_path.extend_from_slice(name);
+                        }
                         let kind = if node.kind == DeviceKind::Pl011 {
                             UartKind::Pl011
                         } else {
@@ -387,7 +395,6 @@ impl<'a> HostInfo<'a> {
                         let _ = uarts.push((node_path, kind, range, gic_spi(node.interrupts)));
                     }
                 }
-                path.truncate(node.path_len);
             }
         })
         .map_err(|_| HostDtError::Invalid)?;
@@ -407,7 +414,7 @@ impl<'a> HostInfo<'a> {
         // The console is the stdout-path UART if we can drive it, else the first PL011.
         let console = uarts
             .iter()
-            .find(|(node_path, _, _, _)| node_path.as_bytes() == stdout)
+            .find(|(node_path, _, _, _)| node_path.as_slice() == stdout)
             .or_else(|| {
                 uarts
                     .iter()
@@ -417,7 +424,7 @@ impl<'a> HostInfo<'a> {
         info.uart_interrupt = console.and_then(|(_, _, _, intid)| *intid);
         // As far as the walk read: a header may claim more than the blob holds.
         info.size = (fdt_scan::cells(blob, 1, 1).unwrap_or(0) as usize).min(blob.len());
-        Ok(info)
+        Ok(())
     }
 
     /// Moves the CPU with MPIDR `mpidr` (bits [31:24] ignored) to logical index 0.

@@ -84,21 +84,38 @@ impl EarlyError {
     }
 }
 
-/// Boot's first half, with the MMU and caches off: reads the host device tree and starts the
+impl EarlyBoot<'_> {
+    /// What [`before_mmu`] fills in: no device tree yet.
+    pub const fn empty() -> Self {
+        EarlyBoot {
+            dtb: Range { start: 0, size: 0 },
+            host: HostInfo::empty(),
+        }
+    }
+}
+
+/// Boot's first half, with the MMU and caches off: reads the host device tree into `early` (an
+/// [`EarlyBoot::empty`], filled where it lies rather than moved through returns) and starts the
 /// console. It must take no lock and run no atomic read-modify-write (`cargo xtask
 /// check-boot`): it prints nothing through the locked console either.
-pub fn before_mmu<P: BootPlatform>(platform: &mut P) -> Result<EarlyBoot<'static>, EarlyError> {
+pub fn before_mmu<P: BootPlatform>(
+    platform: &mut P,
+    early: &mut EarlyBoot<'static>,
+) -> Result<(), EarlyError> {
     let (dtb, blob) = platform
         .host_device_tree()
         .ok_or(EarlyError::NoDeviceTree)?;
-    let mut host = HostInfo::parse(blob).map_err(|_| EarlyError::BadDeviceTree)?;
+    early.dtb = dtb;
+    let host = &mut early.host;
+    host.parse_into(blob)
+        .map_err(|_| EarlyError::BadDeviceTree)?;
     // The boot CPU is logical CPU 0 (TPIDR_EL2 = 0 from `entry.S`), wherever the tree lists it.
     host.put_first(platform.boot_cpu().mpidr);
-    if let Some(uart) = platform.start_console(&host) {
+    if let Some(uart) = platform.start_console(host) {
         // The UART the hypervisor drives is the host's console, wherever the tree points.
         host.uart = Some(uart);
     }
-    Ok(EarlyBoot { dtb, host })
+    Ok(())
 }
 
 /// Boots: [`before_mmu`], the MMU on, then [`after_mmu`]. `None` (stop this CPU) without a
@@ -108,7 +125,8 @@ pub fn init<'s, P: BootPlatform, T: TablePool>(
     tables: &mut T,
     system: &'s spin::Once<System>,
 ) -> Option<Booted<'s>> {
-    let early = before_mmu(platform).ok()?;
+    let mut early = EarlyBoot::empty();
+    before_mmu(platform, &mut early).ok()?;
     platform.enable_mmu(&early.host, tables);
     Some(after_mmu(platform, &early, tables, system))
 }

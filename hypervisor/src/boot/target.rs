@@ -51,15 +51,15 @@ extern "C" fn primary_main(dtb_pa: u64, running_at: u64, linked_at: u64) -> ! {
         hardware,
         uart_interrupt: None,
     };
-    let early = match super::before_mmu(&mut target) {
-        Ok(early) => early,
-        Err(why) => {
-            write_str("HIL:PANIC ");
-            write_str(why.message());
-            write_str("\nHIL:HALT the hypervisor cannot boot\n");
-            arch::park()
-        }
-    };
+    // Filled where it lies and lent from here on: moving it would cost thousands of
+    // instructions per move.
+    let mut early = EarlyBoot::empty();
+    if let Err(why) = super::before_mmu(&mut target, &mut early) {
+        write_str("HIL:PANIC ");
+        write_str(why.message());
+        write_str("\nHIL:HALT the hypervisor cannot boot\n");
+        arch::park()
+    }
     target.enable_mmu(&early.host, tables);
     primary_main_mmu_on(target, &early, tables)
 }

@@ -101,6 +101,9 @@ pub enum Wake {
 
 /// Bytes the multiplexer itself adds (tags, line ends, notices), waiting for the wire.
 const STAGED: usize = 128;
+/// Most bytes taken from a channel under one hold of its lock: a few dozen instructions of
+/// locking and lookup saved per byte of a partition's output.
+const BATCH: usize = 32;
 
 /// The multiplexer's state.
 #[derive(Debug)]
@@ -188,28 +191,52 @@ impl Multiplexer {
             }
             match self.open {
                 Some(partition) => {
-                    let (cut, byte) = channels
-                        .with(partition, |c| match c.ring.take_cut() {
-                            true => (true, None),
-                            false => (false, c.ring.pop()),
+                    // Up to BATCH bytes at once, as many as the wire takes now, ending at a
+                    // newline and before the line must wrap: only the batch's last byte can
+                    // end the line, so no byte taken is left over when another partition's
+                    // turn comes, and what the wire cannot take yet stays in the ring.
+                    let room = MAX_LINE
+                        .saturating_sub(self.column)
+                        .min(wire.room())
+                        .clamp(1, BATCH);
+                    let mut batch = [0u8; BATCH];
+                    let (cut, taken) = channels
+                        .with(partition, |c| {
+                            if c.ring.take_cut() {
+                                return (true, 0);
+                            }
+                            let mut taken = 0;
+                            for slot in batch.iter_mut().take(room) {
+                                let Some(byte) = c.ring.pop() else { break };
+                                *slot = byte;
+                                taken += 1;
+                                if byte == b'\n' {
+                                    break;
+                                }
+                            }
+                            (false, taken)
                         })
-                        .unwrap_or((false, None));
-                    match byte {
+                        .unwrap_or((false, 0));
+                    match batch.get(..taken).unwrap_or_default() {
                         // The rest of this line was dropped: end it, marked; the ring goes on
                         // at the start of a line.
-                        None if cut => {
+                        [] if cut => {
                             if self.column > 0 {
                                 self.stage(b" [cut]");
                                 self.end_line();
                             }
                         }
-                        Some(byte) => self.emit(partition, byte),
                         // Another partition's output ends this partial line; else it stays
                         // open for what this partition writes next.
-                        None => match self.pick(channels, now, Some(partition)) {
+                        [] => match self.pick(channels, now, Some(partition)) {
                             Some(_) => self.end_line(),
                             None => return self.wake(channels, now),
                         },
+                        bytes => {
+                            for &byte in bytes {
+                                self.emit(partition, byte, wire);
+                            }
+                        }
                     }
                 }
                 None => match self.pick(channels, now, None) {
@@ -314,15 +341,20 @@ impl Multiplexer {
         self.column = 0;
     }
 
-    /// Stages one byte of `partition`'s open line.
-    fn emit(&mut self, partition: usize, byte: u8) {
+    /// Writes one byte of `partition`'s open line: straight to `wire` when nothing is staged
+    /// before it and the wire has room, else staged behind what is.
+    fn emit(&mut self, partition: usize, byte: u8, wire: &mut impl Wire) {
         let Some(filter) = self.filters.get_mut(partition) else {
             return;
         };
         match filter.filter(byte, self.column) {
             Filtered::Nothing => {}
             Filtered::Text(text) => {
-                self.stage(&[text]);
+                if self.staged.is_empty() && wire.room() > 0 {
+                    wire.put(text);
+                } else {
+                    self.stage(&[text]);
+                }
                 self.column += 1;
                 if self.column >= MAX_LINE {
                     self.end_line();
