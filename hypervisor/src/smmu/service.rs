@@ -62,7 +62,7 @@ pub fn init(host: &HostInfo<'_>, system: &System) {
             return;
         }
     };
-    let mut assigned = 0;
+    let mut assigned: usize = 0;
     for stream in &system.dma_streams {
         let Some(partition) = system.partitions.get(stream.partition) else {
             continue;
@@ -78,7 +78,7 @@ pub fn init(host: &HostInfo<'_>, system: &System) {
             Ok(ste)
         }) {
             Ok(ste) => {
-                assigned += 1;
+                assigned = assigned.saturating_add(1);
                 println!(
                     "SMMU: stream {:#06x} -> partition \"{}\" (id {}) device {}: stage 2, VMID {}",
                     stream.sid,
