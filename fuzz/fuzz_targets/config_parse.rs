@@ -45,4 +45,10 @@ fuzz_target!(|dtb: &[u8]| {
             assert!(!text.is_empty());
         }
     }
+    // The unprotected-DMA warnings (check-config and the boot log) format.
+    for warning in bulkhead_config::dma::unprotected(&config) {
+        text.clear();
+        write!(text, "{warning}").expect("a warning formats");
+        assert!(text.starts_with("warning: partition "));
+    }
 });
