@@ -81,6 +81,7 @@ pub struct PeerDown;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bulkhead_config::test_support::compile;
 
     const CONFIG: &str = r#"/dts-v1/;
 / {
@@ -98,25 +99,6 @@ mod tests {
     };
 };
 "#;
-
-    fn compile(dts: &str) -> Vec<u8> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("dtc")
-            .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("dtc is installed");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(dts.as_bytes())
-            .expect("dts written");
-        let out = child.wait_with_output().expect("dtc runs");
-        assert!(out.status.success());
-        out.stdout
-    }
 
     #[test]
     fn a_partitions_doorbells_are_its_channels_in_configuration_order() {

@@ -104,25 +104,7 @@ pub fn reset(end: &VirtioEnd) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn compile(dts: &str) -> Vec<u8> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("dtc")
-            .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(dts.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
-        out.stdout
-    }
+    use bulkhead_config::test_support::compile;
 
     #[test]
     fn a_partition_gets_one_device_per_serial_channel_it_is_an_end_of() {

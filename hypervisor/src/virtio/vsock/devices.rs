@@ -166,25 +166,7 @@ mod tests {
     use crate::devices::AccessWidth;
     use crate::virtio::guest_memory::FakeMemory;
     use crate::virtio::transport::reg;
-
-    fn compile(dts: &str) -> std::vec::Vec<u8> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("dtc")
-            .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(dts.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
-        out.stdout
-    }
+    use bulkhead_config::test_support::compile;
 
     const DTS: &str = r#"/dts-v1/;
 / {
