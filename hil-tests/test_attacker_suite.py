@@ -81,8 +81,8 @@ def test_attacker_suite(boot, config, gic, capsys):
 
     # The bystander: its own vGIC state and the hypervisor's answers never changed, and its
     # checks spanned the attack.
-    guard_start = first(s, r"^\[guard\] HIL:GUARD start rounds=60 .* pmuver=0 pmcr=0x0$", 30)
-    first(s, r"^\[guard\] HIL:GUARD done rounds=60 changed=0$", 120)
+    guard_start = first(s, r"^\[guard\] HIL:GUARD start rounds=70 .* pmuver=0 pmcr=0x0$", 30)
+    first(s, r"^\[guard\] HIL:GUARD done rounds=70 changed=0$", 120)
     text = s.console.text
     assert "HIL:GUARD round" in text and " FAIL " not in text.split("[guard] HIL:GUARD start", 1)[1].split(
         "HIL:GUARD done", 1)[0].replace("[attacker]", "")

@@ -83,13 +83,7 @@ const NAMES: [&str; STATE] = [
 
 /// Sets up, then checks `rounds` times.
 pub fn run(out: &mut Pl011, info: &BootInfo<'_>, rounds: u64) {
-    let (gicd, gicr) = info
-        .arg("gic")
-        .and_then(|text| {
-            let (a, b) = text.split_once(',')?;
-            Some((parse_u64(a)? as usize, parse_u64(b)? as usize))
-        })
-        .unwrap_or((0x0800_0000, 0x080a_0000));
+    let (gicd, gicr) = crate::sleep::gic_from_args(info);
     let period_ms = info.arg("period-ms").and_then(parse_u64).unwrap_or(200);
     let private = private_base(gicd, gicr);
     // The distributor on, the redistributor awake, the timer's PPI enabled (to sleep on it).

@@ -188,6 +188,14 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
     let beats = info.arg("heartbeat").and_then(parse_u64).unwrap_or(0);
     let period_us = info.arg("period-ms").and_then(parse_u64).unwrap_or(100) * 1000;
     let stamp = info.arg("stamp") == Some("1");
+    // `sleep=1`: wait between beats in WFI on the virtual timer, as a real guest would, not
+    // spinning on the counter (under -icount a spinning vCPU sets no deadline, so the others'
+    // round-robin slices run on and its reading of the counter jumps by them).
+    let sleep = info.arg("sleep") == Some("1");
+    if sleep {
+        let (gicd, gicr) = crate::sleep::gic_from_args(&info);
+        crate::sleep::init(gicd, gicr);
+    }
     let mut seq = 0u64;
     while beats == 0 || seq < beats {
         if stamp {
@@ -197,7 +205,11 @@ extern "C" fn guest_main(dtb: usize, boot_counter: u64) -> ! {
             let _ = writeln!(out, "HIL:HEARTBEAT {seq}");
         }
         seq += 1;
-        timer::delay_us(period_us);
+        if sleep {
+            crate::sleep::sleep_us(period_us);
+        } else {
+            timer::delay_us(period_us);
+        }
     }
     match info.arg("then") {
         Some("off") => {

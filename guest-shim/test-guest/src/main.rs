@@ -23,7 +23,8 @@
 //! - `guard=N` (`gic=GICD,GICR`, `period-ms=P`): the bystander of `attacker_suite`, which checks
 //!   N times that its own vGIC state and the hypervisor's answers are unchanged (`guard.rs`);
 //! - `heartbeat=N` (0 = for ever) and `period-ms=P`: print `HIL:HEARTBEAT <seq>` every P ms
-//!   (`stamp=1`: `HIL:HEARTBEAT <seq> t-us=<counter in microseconds when the line began>`);
+//!   (`stamp=1`: `HIL:HEARTBEAT <seq> t-us=<counter in microseconds when the line began>`;
+//!   `sleep=1`: waiting in WFI on the virtual timer between beats, `gic=GICD,GICR` as for `guard`);
 //! - `then=off|reset|reset2|fault|undef|spin|last-cpu-off|overflow-el2-stack`: what to do after the
 //!   heartbeats (`undef`: an undefined instruction with no vectors; `reset2`: PSCI SYSTEM_RESET2, warm; `last-cpu-off`: both vCPUs CPU_OFF, vCPU 0
 //!   first; `overflow-el2-stack`: the test-hooks hypervisor call that overflows an EL2 stack);

@@ -1,4 +1,5 @@
-//! Sleeping in WFI on the virtual timer (for the attacker and the guard of `attacker_suite`):
+//! Sleeping in WFI on the virtual timer (for the attacker and the guard of `attacker_suite`, and
+//! the heartbeat with `sleep=1`):
 //! the timer's PPI is enabled in the partition's own GIC, so its interrupt reaches the vCPU and
 //! wakes its WFI (interrupts stay masked: it is then acknowledged and ended by hand). An idle
 //! vCPU leaves the host thread to the others under -icount, as a spinning one would not.
@@ -55,6 +56,20 @@ pub fn init(gicd: usize, gicr: usize) {
         write32(gicc + GICC_CTLR, 1);
         CPU_INTERFACE.store(gicc, Ordering::SeqCst);
     }
+}
+
+/// The partition's GIC from the `gic=GICD,GICR` argument (`GICR` 0 for a GICv2), else QEMU
+/// virt's GICv3 frames.
+pub fn gic_from_args(info: &guest_shim::boot_info::BootInfo<'_>) -> (usize, usize) {
+    info.arg("gic")
+        .and_then(|text| {
+            let (a, b) = text.split_once(',')?;
+            Some((
+                guest_shim::boot_info::parse_u64(a)? as usize,
+                guest_shim::boot_info::parse_u64(b)? as usize,
+            ))
+        })
+        .unwrap_or((0x0800_0000, 0x080a_0000))
 }
 
 /// Acknowledges and ends whatever interrupt is pending (the timer's).
