@@ -206,6 +206,8 @@ pub mod mgmt {
     pub const REASON_RESTART_LIMIT: u32 = 6;
     /// Its SBSA generic watchdog's second signal (WS1) rose.
     pub const REASON_WATCHDOG: u32 = 7;
+    /// A DMA master of its faulted at the SMMU, and its `on-fault` is `stop`.
+    pub const REASON_DEVICE_FAULT: u32 = 8;
 
     /// One LIST record, decoded: the one codec the hypervisor (which writes records), the shim
     /// and `bulkheadctl` (which read them) share.

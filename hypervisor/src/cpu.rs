@@ -345,11 +345,11 @@ pub fn manage_from_console(system: &System, op: crate::vcpu::manage::ManageOp, t
 }
 
 /// Stops partition `target` because a device of its faulted in the SMMU (its `on-fault =
-/// "stop"`), as a management STOP would. Runs on the CPU that drains the SMMU's event queue, so
+/// "stop"`), as a management STOP would, with reason `device-fault`. Runs on the CPU that drains the SMMU's event queue, so
 /// a partition with a vCPU on this CPU is left running (waiting for that vCPU to leave its
 /// guest would wait for itself), and the console says so.
 pub fn stop_for_device_fault(system: &System, target: usize) {
-    use crate::vcpu::manage::{manage, ManageOp};
+    use crate::vcpu::manage::{manage_for, ManageOp};
     let Some(partition) = system.partitions.get(target) else {
         return;
     };
@@ -361,7 +361,16 @@ pub fn stop_for_device_fault(system: &System, target: usize) {
         );
         return;
     }
-    if manage(system, ManageOp::Stop, target, &mut Board { system }).is_ok() {
+    let reason = crate::partition::StopReason::DeviceFault;
+    if manage_for(
+        system,
+        ManageOp::Stop,
+        target,
+        reason,
+        &mut Board { system },
+    )
+    .is_ok()
+    {
         println!(
             "SMMU: partition \"{}\" stopped for its device's fault",
             partition.name

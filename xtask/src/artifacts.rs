@@ -38,9 +38,10 @@ fn cargo_build_with(package: &str, envs: &[(&str, String)], features: &[&str]) -
     Ok(paths::target().join(paths::BARE_TARGET).join("release"))
 }
 
-/// Builds `bulkheadctl` for the Linux partitions' initramfs: a static, stripped aarch64 musl
-/// executable (rust-lld and the target's self-contained CRT, so no cross toolchain is needed).
-pub fn bulkheadctl() -> Result<Vec<u8>> {
+/// Builds a Linux userspace tool of `guest-shim/` (`bulkheadctl`, `dmaprobe`) for the Linux
+/// partitions' initramfs: a static, stripped aarch64 musl executable (rust-lld and the target's
+/// self-contained CRT, so no cross toolchain is needed).
+pub fn linux_tool(package: &str) -> Result<Vec<u8>> {
     tools::ensure_target(paths::LINUX_TARGET)?;
     let mut command = Command::new(env!("CARGO"));
     command
@@ -49,7 +50,7 @@ pub fn bulkheadctl() -> Result<Vec<u8>> {
             "build",
             "--release",
             "--package",
-            "bulkheadctl",
+            package,
             "--target",
             paths::LINUX_TARGET,
         ])
@@ -61,7 +62,8 @@ pub fn bulkheadctl() -> Result<Vec<u8>> {
     shell::run(&mut command)?;
     let path = paths::target()
         .join(paths::LINUX_TARGET)
-        .join("release/bulkheadctl");
+        .join("release")
+        .join(package);
     let binary = std::fs::read(&path)?;
     // A static executable has no program interpreter (PT_INTERP, type 3).
     anyhow::ensure!(

@@ -155,21 +155,24 @@ pub fn kernel() -> Result<(PathBuf, PathBuf)> {
 /// Builds the test initramfs: busybox, `guest-shim/linux/init`, `bulkheadctl`, /dev/console and the modules
 /// the scenarios load, from the kernel that boots (`linux_modules`).
 pub fn initramfs() -> Result<Vec<u8>> {
-    initramfs_with(&[])
+    initramfs_with(&[], &[])
 }
 
-/// The test initramfs with [`linux_modules::STORAGE_MODULES`] as well.
+/// The test initramfs with [`linux_modules::STORAGE_MODULES`] as well, and `dmaprobe` (scenario
+/// `dma_isolation`), which the default one leaves out so that its size does not move the Linux
+/// boot benchmarks.
 pub fn initramfs_storage() -> Result<Vec<u8>> {
-    initramfs_with(&linux_modules::STORAGE_MODULES)
+    initramfs_with(&linux_modules::STORAGE_MODULES, &["dmaprobe"])
 }
 
-/// The test initramfs, with the modules `extra` besides [`linux_modules::MODULES`].
-fn initramfs_with(extra: &[&str]) -> Result<Vec<u8>> {
+/// The test initramfs, with the modules `extra` besides [`linux_modules::MODULES`] and the
+/// Linux tools `tools` besides `bulkheadctl` (in /bin).
+fn initramfs_with(extra: &[&str], tools: &[&str]) -> Result<Vec<u8>> {
     let busybox_root = fetch("busybox-static")?;
     let busybox = std::fs::read(busybox_root.join("bin/busybox"))
         .context("busybox-static has no /bin/busybox")?;
     let init = std::fs::read(paths::root().join("guest-shim/linux/init"))?;
-    let bulkheadctl = crate::artifacts::bulkheadctl()?;
+    let bulkheadctl = crate::artifacts::linux_tool("bulkheadctl")?;
     let modules_dir = linux_modules::directory()?;
     let mut modules = Vec::new();
     for name in linux_modules::MODULES.iter().chain(extra) {
@@ -191,6 +194,13 @@ fn initramfs_with(extra: &[&str]) -> Result<Vec<u8>> {
         Member::File("init", 0o755, &init),
         Member::File("bin/bulkheadctl", 0o755, &bulkheadctl),
     ];
+    let tools = tools
+        .iter()
+        .map(|&tool| Ok((format!("bin/{tool}"), crate::artifacts::linux_tool(tool)?)))
+        .collect::<Result<Vec<_>>>()?;
+    for (path, data) in &tools {
+        members.push(Member::File(path, 0o755, data));
+    }
     for (path, data) in &modules {
         members.push(Member::File(path, 0o644, data));
     }

@@ -43,6 +43,8 @@ pub enum StopReason {
     Management,
     /// It would have restarted more often than its `max-restarts` allows.
     RestartLimit,
+    /// One of its DMA masters faulted at the SMMU (`on-fault = "stop"`).
+    DeviceFault,
 }
 
 impl StopReason {
@@ -56,6 +58,7 @@ impl StopReason {
             StopReason::Watchdog => "watchdog",
             StopReason::Management => "management",
             StopReason::RestartLimit => "restart-limit",
+            StopReason::DeviceFault => "device-fault",
         }
     }
 
@@ -70,6 +73,7 @@ impl StopReason {
             StopReason::Management => mgmt::REASON_MANAGEMENT,
             StopReason::RestartLimit => mgmt::REASON_RESTART_LIMIT,
             StopReason::Watchdog => mgmt::REASON_WATCHDOG,
+            StopReason::DeviceFault => mgmt::REASON_DEVICE_FAULT,
         }
     }
 }

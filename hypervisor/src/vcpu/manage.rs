@@ -47,6 +47,18 @@ pub fn manage<M: Machine>(
     target: usize,
     m: &mut M,
 ) -> Result<(), ManageError> {
+    manage_for(system, op, target, StopReason::Management, m)
+}
+
+/// [`manage`], with the reason a stop or restart is reported and recorded with: `Management`
+/// for a management call or the hypervisor console, `DeviceFault` for the SMMU's policy.
+pub fn manage_for<M: Machine>(
+    system: &System,
+    op: ManageOp,
+    target: usize,
+    reason: StopReason,
+    m: &mut M,
+) -> Result<(), ManageError> {
     let partition = system
         .partitions
         .get(target)
@@ -61,16 +73,9 @@ pub fn manage<M: Machine>(
                 return Err(ManageError::WrongState);
             }
             recall(partition, m);
-            partition
-                .restarts
-                .stopped(StopReason::Management, m.counter());
+            partition.restarts.stopped(reason, m.counter());
             // The caller's own partition runs: never the last one.
-            let _ = report_stopped(
-                system,
-                partition,
-                StopDetail::Plain(StopReason::Management),
-                m,
-            );
+            let _ = report_stopped(system, partition, StopDetail::Plain(reason), m);
         }
         ManageOp::Restart => {
             if partition.try_stop() {
@@ -81,10 +86,8 @@ pub fn manage<M: Machine>(
                 // It was stopped: claimed (state running, no vCPU on yet); its CPUs are out.
                 wait_all_out(partition, m);
             }
-            partition
-                .restarts
-                .stopped(StopReason::Management, m.counter());
-            restart_from_images(partition, StopReason::Management, NO_CPU, m);
+            partition.restarts.stopped(reason, m.counter());
+            restart_from_images(partition, reason, NO_CPU, m);
         }
         ManageOp::Start => {
             if !partition.try_start() {

@@ -5,7 +5,7 @@ use bulkhead_config::model::{OnStop, RestartLimit};
 
 use super::fake::{system, FakeMachine, RAM};
 use super::machine::Power;
-use super::manage::{manage, ManageError, ManageOp};
+use super::manage::{manage, manage_for, ManageError, ManageOp};
 use super::outcome::Next;
 use super::policy::{handle_exit, Trap};
 use crate::partition::PartitionState;
@@ -114,6 +114,25 @@ fn without_a_limit_a_partition_restarts_for_ever() {
         rtos_enters(&mut m);
     }
     assert_eq!(system.partitions[RTOS].restarts.count(), 2000);
+}
+
+#[test]
+fn a_stop_for_a_device_fault_says_so_and_records_it() {
+    let system = system(OnStop::Off);
+    let mut m = machine();
+    let reason = crate::partition::StopReason::DeviceFault;
+    assert_eq!(
+        manage_for(&system, ManageOp::Stop, LINUX, reason, &mut m),
+        Ok(())
+    );
+    assert!(m.printed("HIL:PART linux STOPPED reason=device-fault"));
+    assert!(!m.printed("reason=management"));
+    assert_eq!(system.partitions[LINUX].state(), PartitionState::Stopped);
+    assert_eq!(
+        system.partitions[LINUX].restarts.last_reason(),
+        bulkhead_abi::mgmt::REASON_DEVICE_FAULT
+    );
+    assert_eq!(m.power[2], Power::On, "the other partition runs on");
 }
 
 #[test]
