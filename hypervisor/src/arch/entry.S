@@ -116,8 +116,9 @@ secondary_entry:
     b       1b
 
 // x0 = the top of this CPU's EL2 stack (TPIDR_EL2 = logical CPU index): PRIMARY_STACK for CPU
-// 0, SECONDARY_STACKS[cpu] otherwise; each stack has its guard page at its start. Clobbers x1
-// and x2 only, uses no stack.
+// 0, SECONDARY_STACKS[cpu] otherwise; each stack has its guard page at its start, and its last
+// TOP_RESERVED bytes hold the fast paths' counters (vectors.S), so the top is below them.
+// Clobbers x1 and x2 only, uses no stack.
 .global el2_stack_top
 el2_stack_top:
     mrs     x1, tpidr_el2
@@ -125,12 +126,14 @@ el2_stack_top:
     adrp    x0, PRIMARY_STACK
     add     x0, x0, :lo12:PRIMARY_STACK
     add     x0, x0, #{PRIMARY_PAGES}, lsl #12
+    sub     x0, x0, #{TOP_RESERVED}
     ret
 1:  adrp    x0, SECONDARY_STACKS
     add     x0, x0, :lo12:SECONDARY_STACKS
     mov     x2, #{SECONDARY_STRIDE}
     madd    x0, x1, x2, x0
     add     x0, x0, x2
+    sub     x0, x0, #{TOP_RESERVED}
     ret
 
 // reset_stack_and_call_asm(x0 = argument, x1 = f): SP back to this CPU's stack top, then

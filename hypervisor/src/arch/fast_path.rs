@@ -62,29 +62,14 @@ pub fn take_pending_ack(cpu: usize) -> Option<u32> {
     (intid != crate::vgic::SPURIOUS).then_some(intid)
 }
 
-/// Per CPU: constant hypercalls answered by `fast_hvc`.
-#[no_mangle]
-pub static FAST_CALL_COUNT: [AtomicU64; crate::MAX_CPUS] =
-    [const { AtomicU64::new(0) }; crate::MAX_CPUS];
-
-/// Per CPU: virtual timer interrupts injected by `fast_irq`.
-#[no_mangle]
-pub static FAST_IRQ_COUNT: [AtomicU64; crate::MAX_CPUS] =
-    [const { AtomicU64::new(0) }; crate::MAX_CPUS];
-
-/// The fast paths' counters of `cpu`: (calls, timer interrupts).
+/// The fast paths' counters of `cpu`: (calls, timer interrupts). They live above the top of
+/// the CPU's EL2 stack ([`super::stack::fast_counter_slots`]), where SP reaches them.
 pub fn fast_counts(cpu: usize) -> [u64; 2] {
-    [
-        FAST_CALL_COUNT
-            .get(cpu)
-            .map_or(0, |c| c.load(Ordering::Relaxed)),
-        FAST_IRQ_COUNT
-            .get(cpu)
-            .map_or(0, |c| c.load(Ordering::Relaxed)),
-    ]
+    fast_counters(cpu).map_or([0; 2], |slots| slots.map(|c| c.load(Ordering::Relaxed)))
 }
 
 /// The fast paths' counters of `cpu`, for resetting.
 pub fn fast_counters(cpu: usize) -> Option<[&'static AtomicU64; 2]> {
-    Some([FAST_CALL_COUNT.get(cpu)?, FAST_IRQ_COUNT.get(cpu)?])
+    let [calls, irqs] = super::stack::fast_counter_slots(cpu)?;
+    Some([calls, irqs])
 }

@@ -53,6 +53,7 @@ core::arch::global_asm!(
     MAX_CPUS = const crate::MAX_CPUS,
     PRIMARY_PAGES = const stack::layout::PRIMARY_PAGES,
     SECONDARY_STRIDE = const stack::layout::SECONDARY_STRIDE,
+    TOP_RESERVED = const stack::TOP_RESERVED,
 );
 core::arch::global_asm!(
     include_str!("vectors.S"),

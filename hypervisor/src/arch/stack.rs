@@ -8,7 +8,7 @@
 //! the trap path's reach (the rest of its 256 KiB only ever held boot's frames).
 
 use core::mem::size_of;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The guard page below each stack (left unmapped in the EL2 map).
 pub const GUARD_SIZE: usize = 4096;
@@ -25,6 +25,10 @@ pub const EMERGENCY_STACK_SIZE: usize = 12 * 1024;
 /// Painting all 256 KiB cost 32,000 instructions of boot; a leak still shows, as a mark that
 /// grows until it reaches this size.
 pub const PRIMARY_MEASURED_SIZE: usize = SECONDARY_STACK_SIZE;
+/// The bytes at the very top of each trap stack, above where every trap starts: the fast paths'
+/// per-CPU counters ([`fast_counter_slots`]), which `vectors.S` reaches from SP, so the fast
+/// paths need neither a free register nor this CPU's index to count.
+pub const TOP_RESERVED: usize = 16;
 /// log2 of an emergency stack's stride.
 pub const EMERGENCY_SHIFT: usize = 14;
 /// What unused stack holds (checked by [`high_water`]).
@@ -75,7 +79,8 @@ pub(super) mod layout {
     pub const SECONDARY_STRIDE: usize = super::SECONDARY_STRIDE;
 }
 
-/// `[bottom, top)` of `cpu`'s EL2 stack (the trap stack), without its guard page.
+/// `[bottom, top)` of `cpu`'s EL2 stack (the trap stack), without its guard page and without
+/// the [`TOP_RESERVED`] bytes above its top.
 pub fn bounds(cpu: usize) -> Option<(u64, u64)> {
     let (guard, size) = if cpu == 0 {
         (
@@ -89,12 +94,27 @@ pub fn bounds(cpu: usize) -> Option<(u64, u64)> {
         return None;
     };
     let bottom = guard + GUARD_SIZE as u64;
-    Some((bottom, bottom + size as u64))
+    Some((bottom, bottom + (size - TOP_RESERVED) as u64))
 }
 
 /// The top of `cpu`'s EL2 stack: where every guest entry and every trap starts.
 pub fn top(cpu: usize) -> Option<u64> {
     bounds(cpu).map(|(_, top)| top)
+}
+
+/// `cpu`'s fast-path counters, the [`TOP_RESERVED`] bytes above its stack's top: constant
+/// hypercalls answered by `fast_hvc`, then virtual timer interrupts injected by `fast_irq`.
+/// Only that CPU's fast paths write them (a plain 64-bit load and store, with interrupts masked);
+/// other CPUs read them, and [`crate::cpu`] resets them when the vCPU is reset.
+pub fn fast_counter_slots(cpu: usize) -> Option<&'static [AtomicU64; 2]> {
+    let top = top(cpu)?;
+    const _: () = assert!(size_of::<[AtomicU64; 2]>() == TOP_RESERVED);
+    // SAFETY: `top` is 16-byte aligned (a page-aligned stack's end less 16) and the 16 bytes from
+    // it lie inside the stack's static, above every frame (`el2_stack_top` and `top` stop below
+    // them, and nothing else in Rust refers to them); the static is zeroed at load and lives for
+    // ever. AtomicU64 has interior mutability, and the fast paths' accesses are single-copy
+    // atomic 64-bit loads and stores of the same words, so a shared reference is sound.
+    Some(unsafe { &*(top as *const [AtomicU64; 2]) })
 }
 
 /// Every guard page, as `(address, cpu, emergency)`: below the boot CPU's stack, below each

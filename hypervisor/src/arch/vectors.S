@@ -15,6 +15,12 @@
 
 // TrapFrame layout (keep in sync with arch::frame::TrapFrame): x0..x30, ELR_EL2, SPSR_EL2, pad.
 .equ FRAME_SIZE, 34 * 8
+// The fast paths' counters are this CPU's, in the two words above its stack's top
+// (arch::stack::fast_counter_slots: calls, then timer interrupts), where SP finds them without a
+// register: `fast_hvc` counts with SP 16 above the frame's base, `fast_irq_count` with SP 16
+// below the stack's top.
+.equ CALLS_SLOT, FRAME_SIZE - 16
+.equ IRQS_SLOT, 16 + 8
 
 // A lower-EL vector that always takes the general path: x0..x3 into the frame, x2 = ESR_EL2,
 // x1 = the kind (the `VectorKind` index).
@@ -252,13 +258,9 @@ fast_hvc:
     cbz     x3, 2f
     cmp     w0, w3
     b.ne    1b
-    mrs     x3, tpidr_el2               // FAST_CALL_COUNT[cpu] += 1 (x0, x1 are outputs)
-    adrp    x1, FAST_CALL_COUNT
-    add     x1, x1, :lo12:FAST_CALL_COUNT
-    add     x1, x1, x3, lsl #3
-    ldr     x0, [x1]
+    ldr     x0, [sp, #CALLS_SLOT]       // this CPU's count of answered calls += 1
     add     x0, x0, #1
-    str     x0, [x1]
+    str     x0, [sp, #CALLS_SLOT]
     ldp     x0, x1, [x2, #-32]
     ldp     x2, x3, [x2, #-16]
     add     sp, sp, #(FRAME_SIZE - 16)
@@ -300,13 +302,9 @@ fast_irq:
     msr     S3_0_C12_C12_1, x0          // ICC_EOIR1_EL1: priority drop only (EOImode 1)
     msr     S3_4_C12_C12_0, x1          // ICH_LR0_EL2
 fast_irq_count:
-    mrs     x0, tpidr_el2               // FAST_IRQ_COUNT[cpu] += 1
-    adrp    x1, FAST_IRQ_COUNT
-    add     x1, x1, :lo12:FAST_IRQ_COUNT
-    add     x1, x1, x0, lsl #3
-    ldr     x0, [x1]
+    ldr     x0, [sp, #IRQS_SLOT]        // this CPU's count of injected timer interrupts += 1
     add     x0, x0, #1
-    str     x0, [x1]
+    str     x0, [sp, #IRQS_SLOT]
     ldp     x0, x1, [sp], #16
     eret
 fast_irq_not_timer:
