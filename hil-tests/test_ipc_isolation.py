@@ -19,6 +19,8 @@ def test_ipc_isolation_malformed_queues_reset_only_the_attackers_device(boot):
     s = boot("ipc-isolation")
     (summary,) = s.wait_all(r"^\[attacker\] HIL:VIRTIO-ATTACK summary needs-reset=(\d+)/9 "
                             r"storm-ok=(\w+) status-after-reset=(0x[0-9a-f]+)$", timeout=120)
+    # Its serial channel gives it no doorbell to ring the victim's virtio interrupt with.
+    s.wait_all(r"^\[attacker\] HIL:VIRTIO-ATTACK doorbell-0 no-such-doorbell$", timeout=10)
     for name in ATTACKS:
         (m,) = s.wait_all(rf"^\[attacker\] HIL:VIRTIO-ATTACK {name} status=(0x[0-9a-f]+) "
                           r"needs-reset=(\w+) interrupt=(0x[0-9a-f]+)$", timeout=5)

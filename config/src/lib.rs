@@ -64,8 +64,8 @@ pub use bundle::{Bundle, BundleError, Entries, CONFIG_ENTRY};
 pub use error::{ConfigError, ErrorKind};
 pub use limits::{
     CONSOLE_INTID, MAX_CHANNELS, MAX_CPUS, MAX_DEVICES, MAX_DOORBELL_INTID, MAX_ERRORS,
-    MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SMC_ALLOW,
-    MAX_STREAM_IDS,
+    MAX_FILE_NAME, MAX_IRQS_PER_DEVICE, MAX_NAME, MAX_PARTITIONS, MAX_REGIONS, MAX_SERIAL_LINKS,
+    MAX_SMC_ALLOW, MAX_STREAM_IDS,
 };
 pub use model::{
     Channel, ChannelEnd, ChannelKind, Config, Device, DmaMaster, ImageRef, MemoryRegion, OnStop,

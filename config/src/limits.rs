@@ -22,6 +22,9 @@ pub const MAX_SMC_ALLOW: usize = 16;
 /// Most inter-partition channels (`/channels/<name>`) one configuration may
 /// define.
 pub const MAX_CHANNELS: usize = 16;
+/// Most serial (virtio-console) channels one configuration may define: the hypervisor keeps
+/// one link per serial channel in a table of this size.
+pub const MAX_SERIAL_LINKS: usize = 4;
 /// The highest INTID a doorbell may use. A doorbell is a purely virtual SPI
 /// in its partition's virtual distributor, which models INTIDs 0..=511 (the
 /// hypervisor checks at compile time that its virtual GIC covers this).

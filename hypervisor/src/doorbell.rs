@@ -17,7 +17,7 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 #![forbid(unsafe_code)]
 
-use bulkhead_config::model::Config;
+use bulkhead_config::model::{ChannelKind, Config};
 use bulkhead_config::MAX_CHANNELS;
 
 use crate::vgic::IntidSet;
@@ -46,11 +46,14 @@ impl Doorbell {
 /// A partition's doorbells, by index.
 pub type Doorbells = heapless::Vec<Doorbell, MAX_CHANNELS>;
 
-/// The doorbells of the partition called `name`: one per channel it is an end of, in
-/// configuration order.
+/// The doorbells of the partition called `name`: one per doorbell channel it is an end of, in
+/// configuration order. Serial and vsock channels are no doorbells: their INTIDs are their
+/// virtio devices' interrupts, which only the device raises (a ring on one would make the
+/// peer's device interrupt pending at the caller's will).
 pub fn doorbells_of(config: &Config<'_>, name: &str) -> Doorbells {
     config
         .channels_of(name)
+        .filter(|(channel, _)| channel.kind == ChannelKind::Doorbell)
         .map(|(channel, end)| {
             let peer = channel.peer_of(end);
             Doorbell {
@@ -131,6 +134,25 @@ mod tests {
         assert_eq!((a[0].intid, a[0].peer_intid), (48, 49));
         assert_eq!((a[1].intid, a[1].peer_intid), (52, 51));
         assert!(doorbells_of(&config, "nobody").is_empty());
+    }
+
+    #[test]
+    fn serial_channels_are_no_doorbells() {
+        let text = CONFIG.replace(
+            "side { partitions = \"c\", \"b\"; interrupts = <40 50>; };",
+            "side { partitions = \"c\", \"b\"; interrupts = <40 50>; kind = \"serial\"; \
+             port-name = \"p\"; virtio-windows = <0 0x0a003000 0 0x0a003000>; };",
+        );
+        assert_ne!(text, CONFIG);
+        let dtb = compile(&text);
+        let config = Config::parse(&dtb).expect("valid");
+        let b = doorbells_of(&config, "b");
+        assert_eq!(
+            b.iter().map(|d| d.intid).collect::<std::vec::Vec<_>>(),
+            [49, 51],
+            "the serial channel's INTID 50 is its virtio device's, not a doorbell"
+        );
+        assert!(doorbells_of(&config, "c").is_empty());
     }
 
     #[test]

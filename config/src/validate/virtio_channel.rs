@@ -8,11 +8,31 @@ use crate::model::{ChannelKind, Config, VIRTIO_WINDOW_SIZE};
 use crate::range::Range;
 use crate::report::Report;
 use crate::text::bounded;
+use crate::MAX_SERIAL_LINKS;
 
 use super::PAGE_SIZE;
 
 /// Checks every channel's virtio parts.
 pub(super) fn check(config: &Config<'_>, report: &mut Report) {
+    let mut serial = config
+        .channels
+        .iter()
+        .filter(|c| c.kind == ChannelKind::Serial);
+    if let Some(extra) = serial.nth(MAX_SERIAL_LINKS) {
+        let partition = extra
+            .ends
+            .first()
+            .and_then(|e| config.partition_index(e.partition));
+        report.push(ConfigError::at(
+            partition,
+            &["channels", extra.name],
+            ErrorKind::BadVirtioChannel {
+                partition: bounded(extra.ends.first().map_or("", |e| e.partition)),
+                why: "is a serial channel past the fourth: a configuration has at most 4 \
+                      (MAX_SERIAL_LINKS)",
+            },
+        ));
+    }
     for (index, channel) in config.channels.iter().enumerate() {
         for end in &channel.ends {
             let Some(partition_index) = config.partition_index(end.partition) else {
@@ -168,5 +188,30 @@ mod tests {
         );
         let doorbell = SERIAL.replace("kind = \"serial\";", "");
         assert!(reasons(&doorbell).contains("not \"serial\""));
+    }
+
+    /// Serial channel `n` between linux and rtos, on its own pair of windows and interrupts.
+    fn serial(n: u32) -> String {
+        let window = 0x0a00_0000 + n * 0x1000;
+        format!(
+            "link{n} {{ partitions = \"linux\", \"rtos\"; interrupts = <{} {}>; \
+             kind = \"serial\"; port-name = \"port{n}\"; \
+             virtio-windows = <0x0 {window:#x} 0x0 {window:#x}>; }};",
+            80 + 2 * n,
+            81 + 2 * n
+        )
+    }
+
+    #[test]
+    fn at_most_four_serial_channels() {
+        let four: String = (0..4).map(serial).collect();
+        let errors = validation_errors(&two(&four));
+        assert!(errors.is_empty(), "{}", messages(&errors));
+        let five: String = (0..5).map(serial).collect();
+        let text = reasons(&five);
+        assert!(
+            text.contains("channels/link4") && text.contains("at most 4"),
+            "{text}"
+        );
     }
 }

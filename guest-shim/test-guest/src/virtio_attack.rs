@@ -214,6 +214,16 @@ pub fn run(out: &mut Pl011, info: &BootInfo<'_>, address: &str) {
         out,
         "HIL:VIRTIO-ATTACK summary needs-reset={held}/9 storm-ok={storm_ok} status-after-reset={after_reset:#x}"
     );
+    // A serial channel is no doorbell: ringing "its" index would make the peer's virtio
+    // interrupt pending at will. The attacker has no doorbell at all.
+    let ring = guest_shim::bulkhead::detect().map(|hv| hv.doorbell_ring(0));
+    let verdict = match ring {
+        Some(Err(guest_shim::bulkhead::DoorbellError::NoSuchDoorbell)) => "no-such-doorbell",
+        Some(Ok(())) => "rang",
+        Some(Err(_)) => "other-error",
+        None => "no-bulkhead",
+    };
+    let _ = writeln!(out, "HIL:VIRTIO-ATTACK doorbell-0 {verdict}");
 }
 
 #[repr(C, align(4096))]

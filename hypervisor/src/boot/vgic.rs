@@ -23,6 +23,14 @@ pub fn virtual_gic(gic: &Gic, partition: &Partition, config: &PartitionConfig<'_
     if partition.console.is_some() {
         software.insert(bulkhead_config::CONSOLE_INTID);
     }
+    // Its virtio devices' interrupts (serial links, vsock) are purely virtual too: the
+    // hypervisor's device models raise them.
+    for end in &partition.virtio {
+        software.insert(end.intid);
+    }
+    if let Some(vsock) = &partition.vsock {
+        software.insert(vsock.intid);
+    }
     if let Some(watchdog) = &partition.watchdog {
         // The watchdog's WS0 interrupt is purely virtual, as a doorbell's.
         software.insert(watchdog.intid);

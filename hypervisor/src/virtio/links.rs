@@ -9,8 +9,8 @@ use bulkhead_config::range::Range;
 
 use super::console::SerialLink;
 
-/// The most serial links a configuration may have.
-pub const MAX_LINKS: usize = 4;
+/// The most serial links a configuration may have (validation refuses more).
+pub const MAX_LINKS: usize = bulkhead_config::MAX_SERIAL_LINKS;
 /// The most virtio devices one partition has.
 pub const MAX_ENDS: usize = MAX_LINKS;
 
