@@ -55,6 +55,7 @@ core::arch::global_asm!(
     SECONDARY_STRIDE = const stack::layout::SECONDARY_STRIDE,
     TOP_RESERVED = const stack::TOP_RESERVED,
 );
+core::arch::global_asm!(include_str!("mem.S"));
 core::arch::global_asm!(
     include_str!("vectors.S"),
     MAX_CPUS = const crate::MAX_CPUS,
