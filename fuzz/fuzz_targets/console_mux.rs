@@ -10,7 +10,7 @@ use std::fmt;
 
 use arbitrary::Arbitrary;
 use bulkhead::console::input::{ConsoleHost, Keyboard, ManageOp};
-use bulkhead::console::mux::{Channel, Channels, Multiplexer, View, Wire};
+use bulkhead::console::mux::{Channel, Channels, Multiplexer, View, Wake, Wire};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: [&str; 3] = ["linux", "rtos", "u-boot"];
@@ -30,6 +30,8 @@ enum Op {
         bytes: Vec<u8>,
         room: u8,
     },
+    /// A hypervisor message (`interrupt`, then the message's own line).
+    Message,
 }
 
 struct Fixture(Vec<RefCell<Channel>>);
@@ -136,7 +138,18 @@ fuzz_target!(|ops: Vec<Op>| {
                     focus: keyboard.focus,
                     colour: *colour,
                 };
-                let _ = mux.pump(&channels, now, view, &mut terminal);
+                let pumped = mux.pump(&channels, now, view, &mut terminal);
+                // A partition's own wake: nothing when nothing of its output waits.
+                for p in 0..NAMES.len() {
+                    if !mux.has_pending(&channels, p) {
+                        assert_eq!(mux.wake_of(&channels, now, p, pumped), Wake::Idle);
+                    }
+                }
+            }
+            Op::Message => {
+                mux.interrupt(&channels, |b| terminal.text.push(b));
+                terminal.text.extend_from_slice(b"HIL:PART x STOPPED\r\n");
+                assert!(!mux.is_mid_line(), "a message starts on a line of its own");
             }
             Op::Type { bytes, room } => {
                 host.room = usize::from(*room);
@@ -161,7 +174,7 @@ fuzz_target!(|ops: Vec<Op>| {
         assert!(!line.contains('\r'), "{line:?}");
         let plain = colour_used || NAMES.iter().any(|n| line.starts_with(&format!("[{n}] ")));
         assert!(
-            plain || line.starts_with("HIL:CONSOLE partition="),
+            plain || line.starts_with("HIL:CONSOLE partition=") || *line == "HIL:PART x STOPPED",
             "untagged line {line:?}"
         );
     }

@@ -94,12 +94,24 @@ pub fn init_cpu(cpu: usize) {
     gic::set_private_enabled(cpu, HYP_TIMER_INTID, true);
 }
 
-/// Partition output was added: drain, and arm the timer for what must wait (a partial line's
-/// quiet time, a full FIFO, typed bytes a UART has not taken yet).
+/// Partition output was added: drain, and arm this CPU's timer for what of its own partition's
+/// output must wait (a partial line's quiet time, a full FIFO), and for typed bytes a UART has
+/// not taken yet. Another partition's waiting output is its own CPU's to arm for, so a real-time
+/// partition's CPU is never interrupted for another's console; a partition whose CPU found the
+/// console busy meanwhile, and whose output still waits, is asked to (a kick to its CPU, which
+/// then drains here itself). A CPU with no partition arms for everyone's.
 pub fn drain_and_schedule() {
     let retry = arch::counter()
         .saturating_add(arch::counter_frequency().saturating_mul(RETRY_US) / 1_000_000);
-    let deadline = match super::drain() {
+    let system = SYSTEM.get();
+    let own = system
+        .and_then(|s| s.slot(arch::current_cpu()))
+        .map(|(partition, _)| partition.id.saturating_sub(1));
+    let drained = super::drain(own);
+    if let Some(system) = system {
+        ask_to_drain(system, drained.kick);
+    }
+    let deadline = match drained.wake {
         Wake::Idle => None,
         Wake::At(deadline) => Some(deadline),
         Wake::WireFull => Some(retry),
@@ -111,6 +123,38 @@ pub fn drain_and_schedule() {
         hyp_timer::Alarm::Console,
         [deadline, input].into_iter().flatten().min(),
     );
+}
+
+/// Partitions (a bit per index) whose CPU was kicked to drain its own output.
+static ASKED: AtomicU32 = AtomicU32::new(0);
+
+/// Kicks the first CPU of each partition in `partitions` (a bit per index) to drain.
+fn ask_to_drain(system: &System, partitions: u32) {
+    if partitions == 0 {
+        return;
+    }
+    ASKED.fetch_or(partitions, Ordering::SeqCst);
+    for (index, partition) in system.partitions.iter().enumerate() {
+        if partitions & (1 << index) != 0 {
+            if let Some(&cpu) = partition.cpus.first() {
+                crate::interrupts::kick(system, cpu);
+            }
+        }
+    }
+}
+
+/// This CPU was kicked: if its partition was asked to drain, it drains and arms its own alarm.
+pub fn on_kick() {
+    let Some(system) = SYSTEM.get() else { return };
+    let Some((partition, _)) = system.slot(arch::current_cpu()) else {
+        return;
+    };
+    let bit = 1u32
+        .checked_shl(u32::try_from(partition.id.saturating_sub(1)).unwrap_or(u32::MAX))
+        .unwrap_or(0);
+    if ASKED.fetch_and(!bit, Ordering::SeqCst) & bit != 0 {
+        drain_and_schedule();
+    }
 }
 
 /// Typed bytes wait for a partition's UART (the timer offers them again).

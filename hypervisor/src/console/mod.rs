@@ -26,10 +26,10 @@ mod board;
 #[cfg(all(target_os = "none", feature = "test-hooks"))]
 pub use board::is_uart_interrupt;
 #[cfg(target_os = "none")]
-pub use board::{init_cpu, on_interrupt, start, HYP_TIMER_INTID};
+pub use board::{init_cpu, on_interrupt, on_kick, start, HYP_TIMER_INTID};
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use bulkhead_config::MAX_PARTITIONS;
 
@@ -131,7 +131,7 @@ pub fn print(args: fmt::Arguments<'_>) {
     let mut console = CONSOLE.lock();
     let Console { sink, mux, .. } = &mut *console;
     if let (Some(sink), Some(mux)) = (*sink, mux.as_mut()) {
-        mux.interrupt(|byte| sink.write_byte(byte));
+        mux.interrupt(&StaticChannels, |byte| sink.write_byte(byte));
     }
     let _ = console.write_fmt(args);
 }
@@ -149,7 +149,7 @@ pub fn partition_output(partition: usize, bytes: &[u8]) {
     #[cfg(target_os = "none")]
     board::drain_and_schedule();
     #[cfg(not(target_os = "none"))]
-    let _ = drain();
+    let _ = drain(Some(partition));
 }
 
 /// Bytes partition `partition`'s ring dropped since boot.
@@ -196,28 +196,65 @@ impl Wire for PacedWire<'_> {
 /// A byte the UART's FIFO refused, written before anything else at the next drain.
 static HELD: spin::Mutex<Option<u8>> = spin::Mutex::new(None);
 
+/// Partitions (a bit per index) whose CPU found the console busy when it came to drain their
+/// output: the CPU holding it drains for them ([`DRAIN_AGAIN`]) and, if some of their output
+/// still waits, asks their CPU to arm its own alarm ([`Drained::kick`]).
+static OWED: AtomicU32 = AtomicU32::new(0);
+
+/// What a [`drain`] leaves to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drained {
+    /// When the draining CPU's own partition's output needs draining again (for a CPU with no
+    /// partition: anyone's).
+    pub wake: Wake,
+    /// Partitions (a bit per index) whose CPU must be asked to drain: their output waits and
+    /// their CPU found the console busy, so no alarm of theirs covers it.
+    pub kick: u32,
+}
+
 /// Moves buffered partition output to the UART without waiting: if another CPU is draining,
-/// it drains again for this one. Returns when to drain next.
-pub fn drain() -> Wake {
-    let mut wake = Wake::Idle;
+/// it drains again for this one. `own` is the partition of the calling CPU, if it has one: the
+/// wake returned is for its output only, so that a CPU arms no alarm for another partition's
+/// output (which its own CPU covers).
+pub fn drain(own: Option<usize>) -> Drained {
+    let bit = own
+        .and_then(|p| u32::try_from(p).ok())
+        .and_then(|p| 1u32.checked_shl(p))
+        .unwrap_or(0);
+    // Before DRAIN_AGAIN: a holder that sees the request also sees whose it is.
+    OWED.fetch_or(bit, Ordering::SeqCst);
+    let mut drained = Drained {
+        wake: Wake::Idle,
+        kick: 0,
+    };
     loop {
-        DRAIN_AGAIN.store(true, Ordering::Release);
+        DRAIN_AGAIN.store(true, Ordering::SeqCst);
         let Some(mut console) = CONSOLE.try_lock() else {
-            return wake;
+            return drained;
         };
-        DRAIN_AGAIN.store(false, Ordering::Release);
+        DRAIN_AGAIN.store(false, Ordering::SeqCst);
+        OWED.fetch_and(!bit, Ordering::SeqCst);
         if SILENCED.load(Ordering::Acquire) {
-            return Wake::Idle;
+            return Drained {
+                wake: Wake::Idle,
+                kick: 0,
+            };
         }
         let Console { sink, mux, pacer } = &mut *console;
         let (Some(sink), Some(mux)) = (*sink, mux.as_mut()) else {
-            return Wake::Idle;
+            return Drained {
+                wake: Wake::Idle,
+                kick: 0,
+            };
         };
         let now = now();
         let mut held = HELD.lock();
         if let Some(byte) = *held {
             if !sink.try_write_byte(byte) {
-                return Wake::WireFull;
+                return Drained {
+                    wake: Wake::WireFull,
+                    kick: 0,
+                };
             }
             *held = None;
         }
@@ -228,16 +265,27 @@ pub fn drain() -> Wake {
             full: false,
             held: None,
         };
-        wake = mux.pump(&StaticChannels, now, view(), &mut wire);
+        let pumped = mux.pump(&StaticChannels, now, view(), &mut wire);
+        let mut wake = match own {
+            Some(partition) => mux.wake_of(&StaticChannels, now, partition, pumped),
+            None => pumped,
+        };
         *held = wire.held;
         if wake == Wake::WireFull && !wire.full {
             // The pace, not the FIFO, stopped it: wake when a few bytes' credit is earned.
             wake = Wake::At(now.saturating_add(pacer.ticks_for(16)));
         }
+        let owed = OWED.load(Ordering::SeqCst) & !bit;
+        let kick = (0..MAX_PARTITIONS)
+            .filter(|&p| owed & (1 << p) != 0 && mux.has_pending(&StaticChannels, p))
+            .fold(0, |mask, p| mask | 1 << p);
+        drained = Drained { wake, kick };
         drop(held);
         drop(console);
-        if !DRAIN_AGAIN.load(Ordering::Acquire) {
-            return wake;
+        if !DRAIN_AGAIN.load(Ordering::SeqCst) {
+            // Those asked are no longer owed; the others' bits stay for the next holder.
+            OWED.fetch_and(!drained.kick, Ordering::SeqCst);
+            return drained;
         }
     }
 }

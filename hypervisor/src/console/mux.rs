@@ -99,6 +99,18 @@ pub enum Wake {
     WireFull,
 }
 
+/// A wire that always has room: what a hypervisor message writes to (it waits for the UART).
+struct Unpaced<F: FnMut(u8)>(F);
+
+impl<F: FnMut(u8)> Wire for Unpaced<F> {
+    fn room(&mut self) -> usize {
+        usize::MAX
+    }
+    fn put(&mut self, byte: u8) {
+        (self.0)(byte);
+    }
+}
+
 /// Bytes the multiplexer itself adds (tags, line ends, notices), waiting for the wire.
 const STAGED: usize = 128;
 /// Most bytes taken from a channel under one hold of its lock: a few dozen instructions of
@@ -115,6 +127,8 @@ pub struct Multiplexer {
     open: Option<usize>,
     column: usize,
     staged: Deque<u8, STAGED>,
+    /// The partition whose line the staged bytes start or end (the last one staged for).
+    staged_for: Option<usize>,
     /// The partition to look at first for the next line (round robin).
     next: usize,
     /// Ticks of silence after which a partial line is shown.
@@ -140,6 +154,7 @@ impl Multiplexer {
             open: None,
             column: 0,
             staged: Deque::new(),
+            staged_for: None,
             next: 0,
             quiet,
             notice_interval,
@@ -165,14 +180,31 @@ impl Multiplexer {
         self.open.is_some() || !self.staged.is_empty()
     }
 
-    /// Makes way for a hypervisor message: every byte the multiplexer has staged, and the end of
-    /// an open line, go to `out` (which may wait: hypervisor messages are never dropped).
-    pub fn interrupt(&mut self, mut out: impl FnMut(u8)) {
+    /// Makes way for a hypervisor message: every byte the multiplexer has staged, the rest of an
+    /// open line when its partition has already written it to its newline (a line the partition
+    /// wrote whole is never split by a hypervisor message), and the end of the open line go to
+    /// `out` (which may wait: hypervisor messages are never dropped).
+    pub fn interrupt(&mut self, channels: &impl Channels, out: impl FnMut(u8)) {
+        let mut wire = Unpaced(out);
+        if let Some(partition) = self.open {
+            let whole = channels
+                .with(partition, |c| c.ring.has_line())
+                .unwrap_or(false);
+            // Staged bytes come before the line's rest; then the rest, up to its newline (or
+            // until the line wraps and the multiplexer ends it).
+            while whole && self.open == Some(partition) {
+                let _ = self.flush_staged(&mut wire);
+                let Some(byte) = channels.with(partition, |c| c.ring.pop()).flatten() else {
+                    break;
+                };
+                self.emit(partition, byte, &mut wire);
+            }
+        }
         if self.open.is_some() {
             self.end_line();
         }
         while let Some(byte) = self.staged.pop_front() {
-            out(byte);
+            wire.put(byte);
         }
     }
 
@@ -281,6 +313,39 @@ impl Multiplexer {
             .find(|&p| channels.with(p, |c| self.ready(c, now)).unwrap_or(false))
     }
 
+    /// What partition `partition`'s own output still needs after a [`Multiplexer::pump`] that
+    /// returned `pumped`: the wire again if any of it (its ring's bytes, or staged bytes of its
+    /// line) waits for the wire, its partial line's quiet time, or nothing. A CPU arms only its
+    /// own partition's wake, so no partition's CPU is interrupted for another's output.
+    pub fn wake_of(
+        &self,
+        channels: &impl Channels,
+        now: u64,
+        partition: usize,
+        pumped: Wake,
+    ) -> Wake {
+        let ring = channels
+            .with(partition, |c| (!c.ring.is_empty()).then_some(c.last_write))
+            .flatten();
+        let staged = !self.staged.is_empty() && self.staged_for == Some(partition);
+        match pumped {
+            Wake::WireFull if ring.is_some() || staged => Wake::WireFull,
+            Wake::WireFull => Wake::Idle,
+            Wake::At(_) | Wake::Idle => ring.map_or(Wake::Idle, |last| {
+                Wake::At(last.saturating_add(self.quiet).max(now))
+            }),
+        }
+    }
+
+    /// Whether partition `partition` has output the terminal has not shown (its ring's, or staged
+    /// bytes of its line).
+    pub fn has_pending(&self, channels: &impl Channels, partition: usize) -> bool {
+        channels
+            .with(partition, |c| !c.ring.is_empty())
+            .unwrap_or(false)
+            || (!self.staged.is_empty() && self.staged_for == Some(partition))
+    }
+
     /// When a waiting partial line's quiet time is over, if any.
     fn wake(&self, channels: &impl Channels, now: u64) -> Wake {
         (0..self.count)
@@ -331,12 +396,14 @@ impl Multiplexer {
             let _ = write!(tag, "[{name}] ");
         }
         self.stage(tag.as_bytes());
+        self.staged_for = Some(partition);
         self.open = Some(partition);
         self.column = 0;
     }
 
     fn end_line(&mut self) {
         self.stage(b"\r\n");
+        self.staged_for = self.open.or(self.staged_for);
         self.open = None;
         self.column = 0;
     }
@@ -425,6 +492,63 @@ mod tests {
 
     fn mux() -> Multiplexer {
         Multiplexer::new(["linux", "rtos"], QUIET, 1000)
+    }
+
+    #[test]
+    fn each_partition_is_woken_only_for_its_own_output() {
+        let (mut mux, channels, mut wire) = (mux(), Fixture::new(2), terminal());
+        // Linux leaves a partial line; the RTOS writes a whole one, which ends Linux's line on
+        // the terminal but not in Linux's ring (nothing is left there: it was shown).
+        channels.write(0, b"partial", 0);
+        channels.write(1, b"tick\n", 5);
+        let pumped = mux.pump(&channels, 10, PLAIN, &mut wire);
+        assert_eq!(
+            mux.wake_of(&channels, 10, 1, pumped),
+            Wake::Idle,
+            "the RTOS: nothing"
+        );
+        // Linux writes more, unfinished: its quiet time is its own business, not the RTOS's.
+        channels.write(0, b" more", 20);
+        let pumped = mux.pump(&channels, 30, PLAIN, &mut wire);
+        assert_eq!(pumped, Wake::At(20 + QUIET));
+        assert_eq!(mux.wake_of(&channels, 30, 1, pumped), Wake::Idle);
+        assert_eq!(mux.wake_of(&channels, 30, 0, pumped), Wake::At(20 + QUIET));
+        assert!(mux.has_pending(&channels, 0) && !mux.has_pending(&channels, 1));
+    }
+
+    #[test]
+    fn a_full_wire_wakes_only_the_partitions_whose_output_waits() {
+        let (mut mux, channels) = (mux(), Fixture::new(2));
+        let mut wire = Terminal {
+            text: Vec::new(),
+            room: 12,
+        };
+        channels.write(0, b"ok\n", 0);
+        channels.write(1, b"a long line of rtos output\n", 0);
+        let pumped = mux.pump(&channels, 1, PLAIN, &mut wire);
+        assert_eq!(pumped, Wake::WireFull);
+        assert_eq!(
+            wire.string(),
+            "[linux] ok\r\n",
+            "Linux's line went out whole"
+        );
+        assert_eq!(mux.wake_of(&channels, 1, 0, pumped), Wake::Idle);
+        assert_eq!(mux.wake_of(&channels, 1, 1, pumped), Wake::WireFull);
+        // Only staged bytes left of Linux's line (its tag): still Linux's.
+        let channels = Fixture::new(2);
+        let (mut mux, mut wire) = (
+            super::Multiplexer::new(["linux", "rtos"], QUIET, 1000),
+            Terminal {
+                text: Vec::new(),
+                room: 3,
+            },
+        );
+        channels.write(0, b"x\n", 0);
+        let pumped = mux.pump(&channels, 1, PLAIN, &mut wire);
+        assert_eq!(pumped, Wake::WireFull);
+        assert!(mux.has_pending(&channels, 0));
+        assert_eq!(mux.wake_of(&channels, 1, 0, pumped), Wake::WireFull);
+        assert_eq!(mux.wake_of(&channels, 1, 1, pumped), Wake::Idle);
     }
 
     #[test]
@@ -605,7 +729,7 @@ mod tests {
         channels.write(0, b"=> ", 0);
         mux.pump(&channels, QUIET, PLAIN, &mut wire);
         assert!(mux.is_mid_line());
-        mux.interrupt(|b| wire.text.push(b));
+        mux.interrupt(&channels, |b| wire.text.push(b));
         wire.text.extend_from_slice(b"HIL:PART rtos STOPPED\r\n");
         assert!(!mux.is_mid_line());
         channels.write(0, b"x\n", QUIET);
@@ -614,6 +738,27 @@ mod tests {
             wire.string(),
             "[linux] => \r\nHIL:PART rtos STOPPED\r\n[linux] x\r\n"
         );
+    }
+
+    #[test]
+    fn a_hypervisor_message_never_splits_a_line_written_whole() {
+        let (mut mux, channels) = (mux(), Fixture::new(2));
+        let mut wire = Terminal {
+            text: Vec::new(),
+            room: 12,
+        };
+        // The wire took only part of a whole line; the rest waits in the ring.
+        channels.write(1, b"HIL:HEARTBEAT 300\n", 0);
+        assert_eq!(mux.pump(&channels, 1, PLAIN, &mut wire), Wake::WireFull);
+        assert_eq!(wire.string(), "[rtos] HIL:H");
+        mux.interrupt(&channels, |b| wire.text.push(b));
+        wire.text.extend_from_slice(b"HIL:PART flood STOPPED\r\n");
+        assert_eq!(
+            wire.string(),
+            "[rtos] HIL:HEARTBEAT 300\r\nHIL:PART flood STOPPED\r\n",
+            "the line is finished before the message"
+        );
+        assert!(!mux.has_pending(&channels, 1));
     }
 
     impl Terminal {

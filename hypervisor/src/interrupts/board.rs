@@ -87,6 +87,9 @@ impl PhysicalGic for ArchGic {
         }
         crate::console::on_interrupt(intid)
     }
+    fn kicked(&self) {
+        crate::console::on_kick();
+    }
     fn mask_hyp_timer(&self) {
         arch::hyp_timer::fired();
     }

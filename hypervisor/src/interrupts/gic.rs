@@ -64,6 +64,9 @@ pub trait PhysicalGic {
     fn hypervisor_interrupt(&self, _intid: u32) -> bool {
         false
     }
+    /// This CPU took the kick SGI (the console may have asked it to drain its partition's
+    /// output).
+    fn kicked(&self) {}
     /// Sets sender CPU `cpu`'s doorbell fast-path entry for its doorbell `index`: raise flag
     /// `slot` of `target_cpu` and send it the doorbell SGI while the byte at `peer_state` (the
     /// peer partition's state) reads running; `None`: the general path.

@@ -198,6 +198,9 @@ impl<G: PhysicalGic> InterruptState<G> {
                     self.gic.deactivate(irq);
                     kicked |= intid == KICK_SGI;
                     self.flush_queue(cpu);
+                    if intid == KICK_SGI {
+                        self.gic.kicked();
+                    }
                 }
                 HYP_TIMER_INTID => {
                     // The EL2 timer: the deadlines that passed are forgotten (their owners arm
