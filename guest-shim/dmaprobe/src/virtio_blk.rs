@@ -97,50 +97,34 @@ impl VirtioBlk {
         })
     }
 
-    fn read8(&self, register: u64) -> u8 {
+    /// A common-configuration register (0 if the region's BAR is too short for it).
+    fn reg<T: Copy + Default>(&self, register: u64) -> T {
         self.common
-            .read::<u8>(self.common_offset + register)
-            .unwrap_or(0xff)
+            .read(self.common_offset + register)
+            .unwrap_or_default()
     }
 
-    fn write8(&self, register: u64, value: u8) {
-        self.common.write(self.common_offset + register, value);
-    }
-
-    fn read16(&self, register: u64) -> u16 {
-        self.common
-            .read::<u16>(self.common_offset + register)
-            .unwrap_or(0)
-    }
-
-    fn write16(&self, register: u64, value: u16) {
-        self.common.write(self.common_offset + register, value);
-    }
-
-    fn read32(&self, register: u64) -> u32 {
-        self.common
-            .read::<u32>(self.common_offset + register)
-            .unwrap_or(0)
-    }
-
-    fn write32(&self, register: u64, value: u32) {
+    /// Writes a common-configuration register.
+    fn set<T: Copy>(&self, register: u64, value: T) {
         self.common.write(self.common_offset + register, value);
     }
 
     fn write64(&self, register: u64, value: u64) {
         // 64-bit fields are written as two 32-bit halves, low first (4.1.3.1).
-        self.write32(register, value as u32);
-        self.write32(register + 4, (value >> 32) as u32);
+        self.set::<u32>(register, value as u32);
+        self.set::<u32>(register + 4, (value >> 32) as u32);
     }
 
-    /// The device's status register.
+    /// The device's status register (0xff if it cannot be read: never a valid status).
     pub fn status(&self) -> u8 {
-        self.read8(DEVICE_STATUS)
+        self.common
+            .read(self.common_offset + DEVICE_STATUS)
+            .unwrap_or(0xff)
     }
 
     /// Resets the device and waits for the reset to finish (4.1.4.3.2).
     pub fn reset(&self) -> Result<(), String> {
-        self.write8(DEVICE_STATUS, 0);
+        self.set::<u8>(DEVICE_STATUS, 0);
         let start = Instant::now();
         while self.status() != 0 {
             if start.elapsed() > Duration::from_secs(1) {
@@ -153,29 +137,29 @@ impl VirtioBlk {
     /// Initialises the device (3.1.1) with queue 0 in the ring page.
     fn setup(&mut self) -> Result<(), String> {
         self.reset()?;
-        self.write8(DEVICE_STATUS, ACKNOWLEDGE);
-        self.write8(DEVICE_STATUS, ACKNOWLEDGE | DRIVER);
-        self.write32(DEVICE_FEATURE_SELECT, 1);
-        let high = self.read32(DEVICE_FEATURE);
+        self.set::<u8>(DEVICE_STATUS, ACKNOWLEDGE);
+        self.set::<u8>(DEVICE_STATUS, ACKNOWLEDGE | DRIVER);
+        self.set::<u32>(DEVICE_FEATURE_SELECT, 1);
+        let high = self.reg::<u32>(DEVICE_FEATURE);
         if high & VERSION_1 == 0 {
             return Err("the device is not a modern (virtio 1) device".into());
         }
         // Without ACCESS_PLATFORM a device offering it refuses FEATURES_OK; with it, its DMA
         // goes through the platform's IOMMU, here the hypervisor's SMMU.
-        self.write32(DRIVER_FEATURE_SELECT, 0);
-        self.write32(DRIVER_FEATURE, 0);
-        self.write32(DRIVER_FEATURE_SELECT, 1);
-        self.write32(DRIVER_FEATURE, high & (VERSION_1 | ACCESS_PLATFORM));
-        self.write8(DEVICE_STATUS, ACKNOWLEDGE | DRIVER | FEATURES_OK);
+        self.set::<u32>(DRIVER_FEATURE_SELECT, 0);
+        self.set::<u32>(DRIVER_FEATURE, 0);
+        self.set::<u32>(DRIVER_FEATURE_SELECT, 1);
+        self.set::<u32>(DRIVER_FEATURE, high & (VERSION_1 | ACCESS_PLATFORM));
+        self.set::<u8>(DEVICE_STATUS, ACKNOWLEDGE | DRIVER | FEATURES_OK);
         if self.status() & FEATURES_OK == 0 {
             return Err("the device refused the features".into());
         }
-        self.write16(QUEUE_SELECT, 0);
-        let max = self.read16(QUEUE_SIZE);
+        self.set::<u16>(QUEUE_SELECT, 0);
+        let max = self.reg::<u16>(QUEUE_SIZE);
         if max < QUEUE_LEN {
             return Err(format!("queue 0 holds {max} descriptors"));
         }
-        self.write16(QUEUE_SIZE, QUEUE_LEN);
+        self.set::<u16>(QUEUE_SIZE, QUEUE_LEN);
         // SAFETY: the ring page is this driver's, a page long; the queue parts lie inside it.
         unsafe { self.ring.ptr().write_bytes(0, HEADER + 16) };
         // SAFETY: AVAIL is inside the page and 2-byte aligned.
@@ -184,10 +168,10 @@ impl VirtioBlk {
         self.write64(QUEUE_DESC, base + DESC as u64);
         self.write64(QUEUE_DRIVER, base + AVAIL as u64);
         self.write64(QUEUE_DEVICE, base + USED as u64);
-        let notify_off = u64::from(self.read16(QUEUE_NOTIFY_OFF));
+        let notify_off = u64::from(self.reg::<u16>(QUEUE_NOTIFY_OFF));
         self.notify_offset = self.notify_base + notify_off * self.notify_multiplier;
-        self.write16(QUEUE_ENABLE, 1);
-        self.write8(
+        self.set::<u16>(QUEUE_ENABLE, 1);
+        self.set::<u8>(
             DEVICE_STATUS,
             ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK,
         );

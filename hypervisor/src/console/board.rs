@@ -135,7 +135,7 @@ fn ask_to_drain(system: &System, partitions: u32) {
     }
     ASKED.fetch_or(partitions, Ordering::SeqCst);
     for (index, partition) in system.partitions.iter().enumerate() {
-        if partitions & (1 << index) != 0 {
+        if partitions & super::partition_bit(index) != 0 {
             if let Some(&cpu) = partition.cpus.first() {
                 crate::interrupts::kick(system, cpu);
             }
@@ -149,9 +149,7 @@ pub fn on_kick() {
     let Some((partition, _)) = system.slot(arch::current_cpu()) else {
         return;
     };
-    let bit = 1u32
-        .checked_shl(u32::try_from(partition.id.saturating_sub(1)).unwrap_or(u32::MAX))
-        .unwrap_or(0);
+    let bit = super::partition_bit(partition.id.saturating_sub(1));
     if ASKED.fetch_and(!bit, Ordering::SeqCst) & bit != 0 {
         drain_and_schedule();
     }

@@ -212,21 +212,31 @@ pub struct Drained {
     pub kick: u32,
 }
 
+impl Drained {
+    /// Nothing to do.
+    const NOTHING: Drained = Drained {
+        wake: Wake::Idle,
+        kick: 0,
+    };
+}
+
+/// Partition `index`'s bit in the console's partition masks (0 for an index past them).
+fn partition_bit(index: usize) -> u32 {
+    u32::try_from(index)
+        .ok()
+        .and_then(|i| 1u32.checked_shl(i))
+        .unwrap_or(0)
+}
+
 /// Moves buffered partition output to the UART without waiting: if another CPU is draining,
 /// it drains again for this one. `own` is the partition of the calling CPU, if it has one: the
 /// wake returned is for its output only, so that a CPU arms no alarm for another partition's
 /// output (which its own CPU covers).
 pub fn drain(own: Option<usize>) -> Drained {
-    let bit = own
-        .and_then(|p| u32::try_from(p).ok())
-        .and_then(|p| 1u32.checked_shl(p))
-        .unwrap_or(0);
+    let bit = own.map_or(0, partition_bit);
     // Before DRAIN_AGAIN: a holder that sees the request also sees whose it is.
     OWED.fetch_or(bit, Ordering::SeqCst);
-    let mut drained = Drained {
-        wake: Wake::Idle,
-        kick: 0,
-    };
+    let mut drained = Drained::NOTHING;
     loop {
         DRAIN_AGAIN.store(true, Ordering::SeqCst);
         let Some(mut console) = CONSOLE.try_lock() else {
@@ -235,17 +245,11 @@ pub fn drain(own: Option<usize>) -> Drained {
         DRAIN_AGAIN.store(false, Ordering::SeqCst);
         OWED.fetch_and(!bit, Ordering::SeqCst);
         if SILENCED.load(Ordering::Acquire) {
-            return Drained {
-                wake: Wake::Idle,
-                kick: 0,
-            };
+            return Drained::NOTHING;
         }
         let Console { sink, mux, pacer } = &mut *console;
         let (Some(sink), Some(mux)) = (*sink, mux.as_mut()) else {
-            return Drained {
-                wake: Wake::Idle,
-                kick: 0,
-            };
+            return Drained::NOTHING;
         };
         let now = now();
         let mut held = HELD.lock();
@@ -277,8 +281,9 @@ pub fn drain(own: Option<usize>) -> Drained {
         }
         let owed = OWED.load(Ordering::SeqCst) & !bit;
         let kick = (0..MAX_PARTITIONS)
-            .filter(|&p| owed & (1 << p) != 0 && mux.has_pending(&StaticChannels, p))
-            .fold(0, |mask, p| mask | 1 << p);
+            .map(|p| (p, partition_bit(p)))
+            .filter(|&(p, b)| owed & b != 0 && mux.has_pending(&StaticChannels, p))
+            .fold(0, |mask, (_, b)| mask | b);
         drained = Drained { wake, kick };
         drop(held);
         drop(console);
